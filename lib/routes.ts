@@ -1,0 +1,153 @@
+/**
+ * The route table: the one source of truth for which Lambda serves which HTTP route.
+ * The CDK API stack creates one function per entry and the local gateway (local/gateway.ts)
+ * serves the very same table, so AWS and the local run can never route differently.
+ *
+ * `access` declares exactly what each function may touch; the CDK stack turns it into
+ * IAM grants and environment variables, and infra tests assert the resulting actions.
+ * Plain data only: no CDK or runtime imports here.
+ */
+
+export type Access = 'read' | 'write' | 'readWrite';
+
+export interface FunctionAccess {
+  /** loans, EMIs, lenders and the payment-credit ledger */
+  emis?: Access;
+  /** payment links */
+  links?: Access;
+  /** webhook event ids, idempotency keys, bulk jobs and their items */
+  ops?: Access;
+  /** bulk CSV exports (write = put objects, read = presign GETs) */
+  exports?: Access;
+  /** raw webhook landing zone (write only: the warehouse reads it) */
+  rawWebhooks?: 'write';
+  /** the webhook-event queue (send) */
+  webhookQueue?: 'send';
+  /** the bulk-work queue (send) */
+  bulkQueue?: 'send';
+  /** Razorpay API credentials (key id + secret) */
+  razorpayApi?: true;
+  /** Razorpay webhook secret(s) */
+  razorpayWebhook?: true;
+}
+
+export interface RouteDef {
+  /** stable id: also the folder under functions/ and the construct id */
+  id: string;
+  method: 'GET' | 'POST';
+  /** API Gateway path syntax: `{param}` for path parameters */
+  path: string;
+  access: FunctionAccess;
+  /** Lambda timeout in seconds (API Gateway caps the request at 30 s) */
+  timeoutSeconds?: number;
+  memoryMb?: number;
+}
+
+export const routes: readonly RouteDef[] = [
+  {
+    id: 'loans-upsert',
+    method: 'POST',
+    path: '/api/loans',
+    access: { emis: 'readWrite' },
+    timeoutSeconds: 29,
+    memoryMb: 1024,
+  },
+  {
+    id: 'pending-emis',
+    method: 'GET',
+    path: '/api/payment-links/pending-emis',
+    access: { emis: 'read' },
+  },
+  {
+    id: 'lenders',
+    method: 'GET',
+    path: '/api/lenders',
+    access: { emis: 'read' },
+  },
+  {
+    id: 'generate-link',
+    method: 'POST',
+    path: '/api/payment-links/generate',
+    access: { emis: 'readWrite', links: 'readWrite', ops: 'readWrite', razorpayApi: true },
+    timeoutSeconds: 29,
+  },
+  {
+    id: 'list-links',
+    method: 'GET',
+    path: '/api/payment-links/list',
+    access: { links: 'read' },
+  },
+  {
+    id: 'refresh-link',
+    method: 'POST',
+    path: '/api/payment-links/{id}/refresh-status',
+    access: { emis: 'readWrite', links: 'readWrite', razorpayApi: true },
+    timeoutSeconds: 29,
+  },
+  {
+    id: 'cancel-link',
+    method: 'POST',
+    path: '/api/payment-links/{id}/cancel',
+    access: { emis: 'readWrite', links: 'readWrite', razorpayApi: true },
+    timeoutSeconds: 29,
+  },
+  {
+    id: 'bulk-start',
+    method: 'POST',
+    path: '/api/payment-links/bulk-generate-export',
+    access: { emis: 'read', ops: 'readWrite', bulkQueue: 'send', exports: 'read' },
+    timeoutSeconds: 29,
+  },
+  {
+    id: 'bulk-job',
+    method: 'GET',
+    path: '/api/payment-links/bulk-jobs/{jobId}',
+    access: { ops: 'read', exports: 'read' },
+  },
+  {
+    id: 'webhook',
+    method: 'POST',
+    path: '/webhooks/razorpay',
+    access: { ops: 'readWrite', rawWebhooks: 'write', webhookQueue: 'send', razorpayWebhook: true },
+    timeoutSeconds: 10,
+  },
+] as const;
+
+/** Functions not behind a route: queue consumers and schedules. */
+export interface WorkerDef {
+  id: string;
+  trigger: 'webhookQueue' | 'bulkQueue' | 'schedule';
+  /** for schedule triggers: minutes between runs */
+  everyMinutes?: number;
+  access: FunctionAccess;
+  timeoutSeconds: number;
+  memoryMb?: number;
+}
+
+export const workers: readonly WorkerDef[] = [
+  {
+    id: 'webhook-worker',
+    trigger: 'webhookQueue',
+    access: { emis: 'readWrite', links: 'readWrite', razorpayApi: true },
+    timeoutSeconds: 60,
+  },
+  {
+    id: 'bulk-worker',
+    trigger: 'bulkQueue',
+    access: {
+      emis: 'readWrite',
+      links: 'readWrite',
+      ops: 'readWrite',
+      exports: 'write',
+      razorpayApi: true,
+    },
+    timeoutSeconds: 300,
+  },
+  {
+    id: 'reconcile',
+    trigger: 'schedule',
+    everyMinutes: 15,
+    access: { emis: 'readWrite', links: 'readWrite', ops: 'readWrite', razorpayApi: true },
+    timeoutSeconds: 300,
+  },
+] as const;

@@ -1,0 +1,128 @@
+/**
+ * Typed domain errors. Use cases throw these; shared/http/errors.ts maps them to HTTP
+ * responses in one place with `instanceof` (never by message text). Anything that is not
+ * an AppError becomes a generic 500 whose detail goes only to the log.
+ */
+
+export interface FieldIssue {
+  /** dotted path of the bad field, e.g. `loans.3.emis.0.amount` or `query.limit` */
+  field: string;
+  message: string;
+}
+
+export abstract class AppError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Input failed validation (400 or 422). */
+export class ValidationError extends AppError {
+  readonly code = 'VALIDATION_FAILED';
+  constructor(
+    message: string,
+    readonly details: FieldIssue[] = [],
+    /** 422 when the input is well-formed but semantically unacceptable */
+    readonly semantic = false,
+  ) {
+    super(message);
+  }
+}
+
+export class MalformedBodyError extends AppError {
+  readonly code = 'MALFORMED_BODY';
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+}
+
+export class PayloadTooLargeError extends AppError {
+  readonly code = 'PAYLOAD_TOO_LARGE';
+}
+
+export class NotFoundError extends AppError {
+  readonly code = 'NOT_FOUND';
+}
+
+export class UnauthorizedError extends AppError {
+  readonly code = 'UNAUTHORIZED';
+}
+
+/** The request conflicts with the current state (e.g. EMI already paid, link not open). */
+export class ConflictError extends AppError {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** An Idempotency-Key was reused with a different request body. */
+export class IdempotencyMismatchError extends AppError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+}
+
+/** A request with this Idempotency-Key is still being processed. */
+export class IdempotencyInProgressError extends AppError {
+  readonly code = 'IDEMPOTENCY_KEY_IN_PROGRESS';
+}
+
+/** A missing or malformed environment variable: fails the cold start, names the variable. */
+export class ConfigError extends AppError {
+  readonly code = 'CONFIG_ERROR';
+}
+
+// ---- Razorpay gateway failures (raised only by shared/adapters/razorpay) ----
+
+export abstract class GatewayError extends AppError {
+  /** safe to retry the same call */
+  abstract readonly retryable: boolean;
+}
+
+/** Razorpay refused the request (HTTP 400 with a reason); retrying cannot help. */
+export class GatewayRejectedError extends GatewayError {
+  readonly code = 'RAZORPAY_REJECTED';
+  readonly retryable = false;
+  constructor(
+    /** Razorpay's own `error.description`, safe to show (it describes our request) */
+    readonly reason: string,
+    readonly field?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Razorpay rejected the request: ${reason}`, options);
+  }
+}
+
+/** Razorpay says the entity does not exist. */
+export class GatewayNotFoundError extends GatewayError {
+  readonly code = 'RAZORPAY_NOT_FOUND';
+  readonly retryable = false;
+}
+
+/** Razorpay answered 429. */
+export class GatewayRateLimitedError extends GatewayError {
+  readonly code = 'RAZORPAY_RATE_LIMITED';
+  readonly retryable = true;
+}
+
+/** Razorpay answered 5xx, or could not be reached. */
+export class GatewayUnavailableError extends GatewayError {
+  readonly code = 'RAZORPAY_UNAVAILABLE';
+  readonly retryable = true;
+}
+
+/** Razorpay did not answer in time; the request may or may not have taken effect. */
+export class GatewayTimeoutError extends GatewayError {
+  readonly code = 'RAZORPAY_TIMEOUT';
+  readonly retryable = true;
+}
+
+/** Our own credentials were refused (401): an operator must fix the configuration. */
+export class GatewayAuthError extends GatewayError {
+  readonly code = 'RAZORPAY_AUTH_FAILED';
+  readonly retryable = false;
+}

@@ -1,0 +1,66 @@
+/**
+ * The PaymentGateway port: everything the use cases need from Razorpay. The only
+ * implementation talking to Razorpay is shared/adapters/razorpay/gateway.ts (the only module
+ * that imports the `razorpay` SDK); tests may pass fakes.
+ */
+
+export type RazorpayLinkStatus = 'created' | 'partially_paid' | 'paid' | 'expired' | 'cancelled';
+
+export interface CreateLinkRequest {
+  /** paise, integer ≥ 100 */
+  amount: number;
+  currency: 'INR';
+  description: string;
+  /** unique per link, ≤ 40 chars, deterministic: retries reuse it */
+  referenceId: string;
+  customer: { name: string; contact?: string; email?: string };
+  /** unix seconds */
+  expireBy: number;
+  acceptPartial: boolean;
+  minPartialAmount?: number;
+  notify: { sms: boolean; email: boolean };
+  reminderEnable: boolean;
+  /** ≤ 15 keys, each value ≤ 255 chars */
+  notes: Record<string, string>;
+}
+
+export interface GatewayPayment {
+  paymentId: string;
+  amount: number;
+  method: string;
+  status: string;
+  /** unix seconds */
+  createdAt: number;
+}
+
+/** A payment link as Razorpay reports it, reduced to what we use. */
+export interface GatewayLink {
+  id: string;
+  referenceId: string;
+  status: RazorpayLinkStatus;
+  amount: number;
+  amountPaid: number;
+  currency: string;
+  shortUrl: string;
+  /** unix seconds, 0 when none */
+  expireBy: number;
+  /** unix seconds */
+  createdAt: number;
+  notes: Record<string, string>;
+  /** captured payments (Razorpay lists only those) */
+  payments: GatewayPayment[];
+}
+
+export interface PaymentGateway {
+  /**
+   * Creates the link, or returns the one Razorpay already has for this reference id (a
+   * retry after a timeout, or a concurrent creator). Never creates a second link for the
+   * same reference id. Throws GatewayError subclasses.
+   */
+  createLink(req: CreateLinkRequest): Promise<GatewayLink>;
+  fetchLink(razorpayLinkId: string): Promise<GatewayLink>;
+  /** null when Razorpay has no link with this reference id */
+  findLinkByReferenceId(referenceId: string): Promise<GatewayLink | null>;
+  /** Throws GatewayRejectedError with Razorpay's reason when the link cannot be cancelled. */
+  cancelLink(razorpayLinkId: string): Promise<GatewayLink>;
+}

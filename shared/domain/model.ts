@@ -1,0 +1,141 @@
+/** The domain's records, as use cases see them (storage keys live in shared/adapters/dynamo/schema.ts). */
+import type { Currency } from './money';
+
+export interface Loan {
+  loanId: string;
+  lender: string;
+  clientName: string;
+  phone: string;
+  email?: string;
+}
+
+/** A link registered on its EMI (the consistency anchor): enough to answer "which links are open". */
+export interface EmiLinkRef {
+  linkId: string;
+  razorpayLinkId?: string;
+  shortUrl?: string;
+  status: LinkStatus;
+  amount: number;
+  /** unix seconds */
+  expireBy: number;
+  createdAt: string;
+}
+
+export interface Emi {
+  loanId: string;
+  lender: string;
+  clientName: string;
+  phone: string;
+  email?: string;
+  emiNumber: number;
+  dueDate: string;
+  /** the instalment amount, paise */
+  amount: number;
+  /** paid through other channels, as reported by POST /api/loans */
+  amountPaidExternal: number;
+  /** credited from Razorpay payments by the one crediting path */
+  amountCredited: number;
+  currency: Currency;
+  /** links not yet settled, keyed by link id (created, partially paid, or being created) */
+  links: Record<string, EmiLinkRef>;
+  /** set when a later schedule no longer contains this EMI */
+  removed: boolean;
+  /** optimistic-lock counter */
+  version: number;
+  updatedAt: string;
+}
+
+export function emiAmountPaid(emi: Pick<Emi, 'amountPaidExternal' | 'amountCredited'>): number {
+  return emi.amountPaidExternal + emi.amountCredited;
+}
+
+export function emiOutstanding(emi: Pick<Emi, 'amount' | 'amountPaidExternal' | 'amountCredited'>): number {
+  return Math.max(0, emi.amount - emiAmountPaid(emi));
+}
+
+export function emiIsPending(emi: Emi): boolean {
+  return !emi.removed && emiOutstanding(emi) > 0;
+}
+
+/**
+ * Razorpay's statuses plus `failed` (Razorpay refused, or never answered — the error is kept)
+ * and `creating` (our record exists and the Razorpay call is in flight; an extension of the
+ * contract that is visible only for the duration of one create call).
+ */
+export const LINK_STATUSES = ['creating', 'created', 'partially_paid', 'paid', 'expired', 'cancelled', 'failed'] as const;
+export type LinkStatus = (typeof LINK_STATUSES)[number];
+
+/** Statuses in which a borrower can still pay the link. */
+export const OPEN_STATUSES: readonly LinkStatus[] = ['created', 'partially_paid'];
+
+/**
+ * Forward-only status moves. Rank decides: a lower rank never overwrites a higher one, so a
+ * paid link never becomes created/expired again whatever order events arrive in. `paid` is
+ * final; `expired`/`cancelled` may still become `paid` only through a late payment (which is
+ * credited and flagged), never the other way round.
+ */
+const RANK: Record<LinkStatus, number> = {
+  creating: 0,
+  failed: 1,
+  created: 2,
+  partially_paid: 3,
+  expired: 4,
+  cancelled: 4,
+  paid: 5,
+};
+
+export function canMoveStatus(from: LinkStatus, to: LinkStatus): boolean {
+  if (from === to) return false;
+  if (from === 'paid') return false;
+  // a late payment on a dead link: money wins over the link's death
+  if ((from === 'expired' || from === 'cancelled') && (to === 'paid' || to === 'partially_paid')) return true;
+  return RANK[to] > RANK[from];
+}
+
+export type CancelReason = 'sibling_paid' | 'emi_settled' | 'manual' | 'razorpay';
+export type AttentionReason = 'paid_after_cancel' | 'paid_after_expiry' | 'overpaid' | 'sibling_partially_paid';
+
+export interface LinkPayment {
+  paymentId: string;
+  amount: number;
+  method: string;
+  status: 'captured' | 'failed';
+  capturedAt: string;
+}
+
+export interface LinkError {
+  code: string;
+  message: string;
+  /** true when Razorpay never answered: the link may still exist there (resolved by reference id) */
+  unresolved: boolean;
+}
+
+export interface Link {
+  id: string;
+  razorpayLinkId?: string;
+  referenceId: string;
+  loanId: string;
+  emiNumber: number;
+  lender: string;
+  clientName: string;
+  amount: number;
+  amountPaid: number;
+  currency: Currency;
+  shortUrl?: string;
+  status: LinkStatus;
+  /** unix seconds */
+  expireBy: number;
+  acceptPartial: boolean;
+  minPartialAmount?: number;
+  createdAt: string;
+  updatedAt: string;
+  payments: LinkPayment[];
+  failedAttempts: number;
+  cancelReason?: CancelReason;
+  attention?: AttentionReason;
+  error?: LinkError;
+  /** bulk job that created it, if any */
+  jobId?: string;
+  /** last time Razorpay told us about it (webhook or refresh) */
+  lastSyncedAt?: string;
+}
