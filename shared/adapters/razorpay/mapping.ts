@@ -1,0 +1,117 @@
+/**
+ * Our camelCase port types to and from Razorpay's snake_case payment-link JSON.
+ */
+
+import { GatewayUnavailableError } from '../../domain/errors';
+import type {
+  CreateLinkRequest,
+  GatewayLink,
+  GatewayPayment,
+  RazorpayLinkStatus,
+} from '../../domain/gateway';
+import { isRecord, normaliseNotes } from './notes';
+
+/** The body of POST /v1/payment_links, as Razorpay documents it (reference.md §1.3). */
+export interface RazorpayCreateLinkBody {
+  amount: number;
+  currency: string;
+  description: string;
+  reference_id: string;
+  customer: { name: string; contact?: string; email?: string };
+  expire_by: number;
+  accept_partial: boolean;
+  first_min_partial_amount?: number;
+  notify: { sms: boolean; email: boolean };
+  reminder_enable: boolean;
+  notes: Record<string, string>;
+}
+
+export function toCreateLinkBody(req: CreateLinkRequest): RazorpayCreateLinkBody {
+  const customer: RazorpayCreateLinkBody['customer'] = { name: req.customer.name };
+  if (req.customer.contact !== undefined) customer.contact = req.customer.contact;
+  if (req.customer.email !== undefined) customer.email = req.customer.email;
+  const body: RazorpayCreateLinkBody = {
+    amount: req.amount,
+    currency: req.currency,
+    description: req.description,
+    reference_id: req.referenceId,
+    customer,
+    expire_by: req.expireBy,
+    accept_partial: req.acceptPartial,
+    notify: { sms: req.notify.sms, email: req.notify.email },
+    reminder_enable: req.reminderEnable,
+    notes: { ...req.notes },
+  };
+  // Razorpay rejects first_min_partial_amount when accept_partial is false (reference.md §1.3)
+  if (req.acceptPartial && req.minPartialAmount !== undefined) {
+    body.first_min_partial_amount = req.minPartialAmount;
+  }
+  return body;
+}
+
+const LINK_STATUSES: readonly RazorpayLinkStatus[] = [
+  'created',
+  'partially_paid',
+  'paid',
+  'expired',
+  'cancelled',
+];
+
+function isLinkStatus(value: unknown): value is RazorpayLinkStatus {
+  return typeof value === 'string' && (LINK_STATUSES as readonly string[]).includes(value);
+}
+
+function unexpectedBody(what: string): GatewayUnavailableError {
+  return new GatewayUnavailableError(`Razorpay answered with an unexpected ${what}`);
+}
+
+/** Numbers (amounts, unix seconds); the SDK types say created_at is a string, real bodies carry numbers. */
+function toNumber(value: unknown): number {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) ? n : 0;
+}
+
+function toPayment(raw: unknown): GatewayPayment | undefined {
+  if (!isRecord(raw) || typeof raw.payment_id !== 'string') return undefined;
+  return {
+    paymentId: raw.payment_id,
+    amount: toNumber(raw.amount),
+    method: typeof raw.method === 'string' ? raw.method : '',
+    status: typeof raw.status === 'string' ? raw.status : '',
+    createdAt: toNumber(raw.created_at),
+  };
+}
+
+/**
+ * A payment-link entity from the API. Validates what the port promises (id, status, amounts)
+ * and normalises the rest: `payments` null/[]/array, notes object/[]/null, unset `expire_by` 0.
+ */
+export function toGatewayLink(raw: unknown): GatewayLink {
+  if (!isRecord(raw)) throw unexpectedBody('payment link body');
+  const { id, status, amount } = raw;
+  if (typeof id !== 'string' || id === '') throw unexpectedBody('payment link id');
+  if (!isLinkStatus(status)) throw unexpectedBody('payment link status');
+  if (typeof amount !== 'number') throw unexpectedBody('payment link amount');
+  const payments = Array.isArray(raw.payments)
+    ? raw.payments.map(toPayment).filter((p): p is GatewayPayment => p !== undefined)
+    : [];
+  return {
+    id,
+    referenceId: typeof raw.reference_id === 'string' ? raw.reference_id : '',
+    status,
+    amount,
+    amountPaid: toNumber(raw.amount_paid),
+    currency: typeof raw.currency === 'string' ? raw.currency : 'INR',
+    shortUrl: typeof raw.short_url === 'string' ? raw.short_url : '',
+    expireBy: toNumber(raw.expire_by),
+    createdAt: toNumber(raw.created_at),
+    notes: normaliseNotes(raw.notes),
+    payments,
+  };
+}
+
+/** The body of GET /v1/payment_links: `{payment_links: [...]}` without a collection wrapper. */
+export function toGatewayLinks(raw: unknown): GatewayLink[] {
+  if (!isRecord(raw) || !Array.isArray(raw.payment_links)) throw unexpectedBody('payment link list');
+  return raw.payment_links.map(toGatewayLink);
+}
