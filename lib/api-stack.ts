@@ -1,0 +1,139 @@
+/**
+ * The stateless half: one function per route and per worker (lib/routes.ts is the only list),
+ * the HTTP API in front of the routes, the queue consumers and the reconcile schedule, and the
+ * alarms. It holds no data, so it can be destroyed and redeployed at will.
+ */
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { AppFunction, type AppResources, assertHandlersExist } from './function';
+import { routes, type WorkerDef, workers } from './routes';
+
+export interface ApiStackProps extends StackProps {
+  resources: AppResources;
+  /** the two dead-letter queues, watched by alarms */
+  deadLetterQueues: { webhook: IQueue; bulk: IQueue };
+  logLevel: string;
+  /** most bulk-worker instances at once: with batch size 1, the cap on parallel Razorpay calls */
+  bulkMaxConcurrency: number;
+  /** the bulk worker's own pacing toward Razorpay, per instance */
+  bulkRatePerSecond: number;
+  /** stage-wide request limits; beyond them API Gateway answers 429 */
+  throttle: { rateLimit: number; burstLimit: number };
+}
+
+export const SERVICE_NAME = 'emi-payment-links';
+
+export class ApiStack extends Stack {
+  /**
+   * The web page attaches here: either a `$default` route on this API to a function serving
+   * web/dist (same origin, no CORS), or an S3 origin in front of which this API serves `/api/*`
+   * and `/webhooks/*`. Every route below is a concrete path, so a `$default` route cannot shadow one.
+   */
+  readonly httpApi: HttpApi;
+  readonly stage: HttpStage;
+  /** every function by its id in lib/routes.ts */
+  readonly functions: ReadonlyMap<string, AppFunction>;
+  readonly alarmTopic: Topic;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    assertHandlersExist(this, [...routes, ...workers]);
+
+    const environment: Record<string, string> = {
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      LOG_LEVEL: props.logLevel,
+      LINK_DEFAULT_EXPIRY_DAYS: '14',
+      // RAZORPAY_API_BASE_URL is deliberately absent: deployed functions talk to Razorpay itself
+    };
+    const functions = new Map<string, AppFunction>();
+    const createFunction = (def: (typeof routes)[number] | WorkerDef, extra: Record<string, string> = {}) => {
+      const fn = new AppFunction(this, def.id, { def, environment: { ...environment, ...extra } });
+      fn.grantDeclared(def.access, props.resources);
+      functions.set(def.id, fn);
+      return fn;
+    };
+
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      description: 'EMI payment links: operator API and Razorpay webhook',
+      // created below, to carry the throttling defaults
+      createDefaultStage: false,
+    });
+    this.stage = this.httpApi.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle,
+    });
+    for (const route of routes) {
+      const fn = createFunction(route);
+      this.httpApi.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration: new HttpLambdaIntegration(`${route.id}Integration`, fn),
+      });
+    }
+
+    for (const worker of workers) {
+      if (worker.trigger === 'webhookQueue') {
+        createFunction(worker).addEventSource(
+          new SqsEventSource(props.resources.webhookQueue, {
+            batchSize: 10,
+            // a failed event is retried alone, not with the nine good ones of its batch
+            reportBatchItemFailures: true,
+            maxConcurrency: 5,
+          }),
+        );
+      } else if (worker.trigger === 'bulkQueue') {
+        createFunction(worker, { BULK_RATE_PER_SECOND: String(props.bulkRatePerSecond) }).addEventSource(
+          new SqsEventSource(props.resources.bulkQueue, {
+            // one work item per invocation, and few invocations at once: the limiter toward Razorpay
+            batchSize: 1,
+            reportBatchItemFailures: true,
+            maxConcurrency: props.bulkMaxConcurrency,
+          }),
+        );
+      } else {
+        const fn = createFunction(worker);
+        if (!worker.everyMinutes) throw new Error(`Worker ${worker.id} is scheduled but has no everyMinutes`);
+        new Rule(this, `${worker.id}Schedule`, {
+          description: `Runs ${worker.id} every ${worker.everyMinutes} minutes`,
+          schedule: Schedule.rate(Duration.minutes(worker.everyMinutes)),
+          targets: [new LambdaFunction(fn)],
+        });
+      }
+    }
+    this.functions = functions;
+
+    this.alarmTopic = new Topic(this, 'AlarmTopic', { enforceSSL: true });
+    const dlqs = [
+      ['WebhookDlq', props.deadLetterQueues.webhook],
+      ['BulkDlq', props.deadLetterQueues.bulk],
+    ] as const;
+    for (const [name, dlq] of dlqs) {
+      const alarm = new Alarm(this, `${name}Alarm`, {
+        alarmDescription: `A message is in the ${name}: inspect it, fix the cause, then replay (npm run dlq:replay)`,
+        metric: dlq.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        // SQS stops publishing for an idle queue: no data means nothing is waiting
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(new SnsAction(this.alarmTopic));
+    }
+
+    new CfnOutput(this, 'ApiUrl', { value: this.stage.url });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+  }
+}

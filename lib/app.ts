@@ -1,0 +1,67 @@
+/**
+ * Builds the whole CDK app from context, for bin/app.ts and the infra tests alike, so the
+ * tests assert on exactly what `cdk synth` produces.
+ *
+ * Context (`-c key=value` or cdk.json): `stage` (dev), `logLevel` (info), `bulkMaxConcurrency` (2),
+ * `bulkRatePerSecond` (20), `apiRateLimit` (100), `apiBurstLimit` (200), `exportsCorsOrigins`
+ * (comma-separated, `*`).
+ */
+import { type App, type Environment, Tags } from 'aws-cdk-lib';
+import { ApiStack, SERVICE_NAME } from './api-stack';
+import { StatefulStack } from './stateful-stack';
+
+export interface AppStacks {
+  stateful: StatefulStack;
+  api: ApiStack;
+}
+
+export function buildApp(app: App, env: Environment): AppStacks {
+  const stage = contextString(app, 'stage', 'dev');
+  const prefix = `EmiLinks-${stage}`;
+  Tags.of(app).add('project', SERVICE_NAME);
+  Tags.of(app).add('stage', stage);
+
+  const stateful = new StatefulStack(app, 'Stateful', {
+    stackName: `${prefix}-Stateful`,
+    description: 'EMI payment links: tables, buckets, queues and secrets (retained)',
+    env,
+    exportsCorsOrigins: contextString(app, 'exportsCorsOrigins', '*')
+      .split(',')
+      .map((o) => o.trim()),
+  });
+  const api = new ApiStack(app, 'Api', {
+    stackName: `${prefix}-Api`,
+    description: 'EMI payment links: HTTP API, functions, workers, schedule and alarms',
+    env,
+    resources: stateful,
+    deadLetterQueues: { webhook: stateful.webhookDlq, bulk: stateful.bulkDlq },
+    logLevel: contextString(app, 'logLevel', 'info'),
+    // Lambda's event source mapping accepts 2..1000
+    bulkMaxConcurrency: contextInt(app, 'bulkMaxConcurrency', 2, 2, 1000),
+    bulkRatePerSecond: contextInt(app, 'bulkRatePerSecond', 20, 1, 10_000),
+    throttle: {
+      rateLimit: contextInt(app, 'apiRateLimit', 100, 1, 10_000),
+      burstLimit: contextInt(app, 'apiBurstLimit', 200, 1, 5_000),
+    },
+  });
+  return { stateful, api };
+}
+
+function contextString(app: App, key: string, fallback: string): string {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === '') return fallback;
+  if (typeof value !== 'string')
+    throw new Error(`Context ${key} must be a string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** `-c key=5` arrives as the string "5", cdk.json gives a number: accept both. */
+function contextInt(app: App, key: string, fallback: number, min: number, max: number): number {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === '') return fallback;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`Context ${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}

@@ -1,0 +1,192 @@
+/**
+ * The one Lambda construct: every function in the app is an `AppFunction`, so runtime,
+ * architecture, logging and bundling are decided here once. Access is granted only through
+ * `grantDeclared`, which turns a function's declared `access` (lib/routes.ts) into IAM grants
+ * and the environment variables naming the resources: a grant and its variable never drift apart.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { TABLES } from '../shared/adapters/dynamo/schema';
+import type { Access, FunctionAccess } from './routes';
+
+/** Repository root: bundling resolves entries, tsconfig and the lockfile from here, whatever the cwd. */
+export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
+
+/** Object prefixes a function may touch; the S3 adapters write under exactly these. */
+export const EXPORTS_PREFIX = 'exports/';
+export const RAW_WEBHOOKS_PREFIX = 'raw/razorpay/webhooks/';
+
+/** The stateful resources a function can be granted, by the names `FunctionAccess` uses. */
+export interface AppResources {
+  readonly tables: Readonly<Record<keyof typeof TABLES, ITableV2>>;
+  readonly exportsBucket: IBucket;
+  readonly rawWebhooksBucket: IBucket;
+  readonly webhookQueue: IQueue;
+  readonly bulkQueue: IQueue;
+  readonly razorpayApiSecret: ISecret;
+  readonly razorpayWebhookSecret: ISecret;
+}
+
+/** What a function needs to know about itself: the common part of `RouteDef` and `WorkerDef`. */
+export interface FunctionDef {
+  /** also the folder under functions/ */
+  id: string;
+  access: FunctionAccess;
+  timeoutSeconds?: number;
+  memoryMb?: number;
+}
+
+export interface AppFunctionProps {
+  def: FunctionDef;
+  /** variables every function gets (service name, log level, app settings) */
+  environment?: Record<string, string>;
+}
+
+export function handlerEntry(id: string): string {
+  return path.join(PROJECT_ROOT, 'functions', id, 'handler.ts');
+}
+
+/** The defs whose `functions/<id>/handler.ts` does not exist (yet). */
+export function missingHandlers(defs: readonly FunctionDef[]): string[] {
+  return defs.filter((def) => !existsSync(handlerEntry(def.id))).map((def) => def.id);
+}
+
+/**
+ * Fails a synth that must bundle when handlers are missing, naming all of them at once
+ * (NodejsFunction alone would stop at the first, with a bare path).
+ */
+export function assertHandlersExist(scope: Construct, defs: readonly FunctionDef[]): void {
+  if (!Stack.of(scope).bundlingRequired) return;
+  const missing = missingHandlers(defs);
+  if (missing.length === 0) return;
+  const list = missing.map((id) => `functions/${id}/handler.ts`).join(', ');
+  throw new Error(
+    `Cannot bundle ${Stack.of(scope).stackName}: missing handler file(s) ${list}. ` +
+      'Every route and worker in lib/routes.ts needs functions/<id>/handler.ts exporting `handler`.',
+  );
+}
+
+export class AppFunction extends NodejsFunction {
+  readonly def: FunctionDef;
+
+  constructor(scope: Construct, id: string, props: AppFunctionProps) {
+    const { def } = props;
+    // NodejsFunction checks that the entry exists even when bundling is skipped (tests, and
+    // `cdk deploy <stateful stack>` which skips bundling the other stacks). The file is not read
+    // then, so a handler still being written must not block synthesising the rest of the app:
+    // stand in with this file. When bundling is required, a missing handler is an error.
+    let entry = handlerEntry(def.id);
+    if (!existsSync(entry)) {
+      if (Stack.of(scope).bundlingRequired) assertHandlersExist(scope, [def]);
+      entry = import.meta.filename;
+    }
+    // An explicit log group instead of the implicit /aws/lambda/<name> one, so retention is set
+    // and the logs go when the function goes (the data that matters lives in the tables).
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    super(scope, id, {
+      entry,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      timeout: Duration.seconds(def.timeoutSeconds ?? 10),
+      memorySize: def.memoryMb ?? 512,
+      logGroup,
+      environment: {
+        ...props.environment,
+        // stack traces point at the TypeScript source, through the bundled source maps
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        // prefer packages' ESM builds, so esbuild can tree-shake them
+        mainFields: ['module', 'main'],
+        // CJS dependencies (the razorpay SDK, axios) call `require`, which ESM lacks
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        minify: true,
+        sourceMap: true,
+        // mappings are enough for stack traces; embedding the sources would double the bundle
+        sourcesContent: false,
+        // the runtime ships SDK v3; bundling it would only add cold-start weight
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+    this.def = def;
+  }
+
+  /** Grants everything `access` declares, each together with the variable naming the resource. */
+  grantDeclared(access: FunctionAccess, resources: AppResources): void {
+    for (const name of Object.keys(TABLES) as (keyof typeof TABLES)[]) {
+      const level = access[name];
+      if (level) this.grantTable(resources.tables[name], TABLES[name].envVar, level);
+    }
+    if (access.exports) this.grantExports(resources.exportsBucket, access.exports);
+    if (access.rawWebhooks) this.grantRawWebhooksWrite(resources.rawWebhooksBucket);
+    if (access.webhookQueue) this.grantQueueSend(resources.webhookQueue, 'WEBHOOK_QUEUE_URL');
+    if (access.bulkQueue) this.grantQueueSend(resources.bulkQueue, 'BULK_QUEUE_URL');
+    if (access.razorpayApi) this.grantSecretRead(resources.razorpayApiSecret, 'RAZORPAY_API_SECRET_ARN');
+    if (access.razorpayWebhook) {
+      this.grantSecretRead(resources.razorpayWebhookSecret, 'RAZORPAY_WEBHOOK_SECRET_ARN');
+    }
+  }
+
+  /** Read, write or both on a table and its indexes. A cross-table transaction needs each table's grant. */
+  grantTable(table: ITableV2, envVar: string, access: Access): void {
+    if (access === 'read') table.grantReadData(this);
+    else if (access === 'write') table.grantWriteData(this);
+    else table.grantReadWriteData(this);
+    this.addEnvironment(envVar, table.tableName);
+  }
+
+  /**
+   * Exports: `read` may only fetch objects (that is what a presigned GET needs: the URL carries
+   * the signer's rights); `write` may put them, including multipart uploads (lib-storage's
+   * Upload switches to multipart above 5 MB; Create/UploadPart/Complete are covered by
+   * s3:PutObject, abort is its own action). Neither may list or delete.
+   */
+  grantExports(bucket: IBucket, access: Access): void {
+    const actions: string[] = [];
+    if (access !== 'write') actions.push('s3:GetObject');
+    if (access !== 'read') actions.push('s3:PutObject', 's3:AbortMultipartUpload');
+    this.addToRolePolicy(
+      new PolicyStatement({ actions, resources: [bucket.arnForObjects(`${EXPORTS_PREFIX}*`)] }),
+    );
+    this.addEnvironment('EXPORTS_BUCKET', bucket.bucketName);
+  }
+
+  /** The raw landing zone is write-only from the app: the warehouse is its only reader. */
+  grantRawWebhooksWrite(bucket: IBucket): void {
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [bucket.arnForObjects(`${RAW_WEBHOOKS_PREFIX}*`)],
+      }),
+    );
+    this.addEnvironment('RAW_WEBHOOKS_BUCKET', bucket.bucketName);
+  }
+
+  grantQueueSend(queue: IQueue, envVar: 'WEBHOOK_QUEUE_URL' | 'BULK_QUEUE_URL'): void {
+    queue.grantSendMessages(this);
+    this.addEnvironment(envVar, queue.queueUrl);
+  }
+
+  /** The secret's value is fetched (and cached) at runtime, never baked into the environment. */
+  grantSecretRead(secret: ISecret, envVar: 'RAZORPAY_API_SECRET_ARN' | 'RAZORPAY_WEBHOOK_SECRET_ARN'): void {
+    secret.grantRead(this);
+    this.addEnvironment(envVar, secret.secretArn);
+  }
+}
