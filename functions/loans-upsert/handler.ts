@@ -1,0 +1,12 @@
+import { systemClock } from '../../shared/domain/dates';
+import { httpRoute } from '../../shared/http/route';
+import { type UpsertLoansInput, upsertLoans, upsertLoansSchema } from '../../shared/usecases/upsert-loans';
+import { emis } from '../../shared/wiring';
+
+/** POST /api/loans — upsert loans with their EMI schedules (≤ 500 loans, ≤ 1 MB). */
+export async function main(body: UpsertLoansInput) {
+  const result = await upsertLoans({ emis: emis(), clock: systemClock }, body);
+  return { statusCode: 200, body: result };
+}
+
+export const handler = httpRoute('loans-upsert', { body: upsertLoansSchema }, (req) => main(req.body));

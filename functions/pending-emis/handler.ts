@@ -1,0 +1,11 @@
+import { systemClock } from '../../shared/domain/dates';
+import { httpRoute } from '../../shared/http/route';
+import { listPendingEmis, type PendingEmisQuery, pendingEmisQuerySchema } from '../../shared/usecases/list-pending-emis';
+import { emis } from '../../shared/wiring';
+
+/** GET /api/payment-links/pending-emis — one page of pending EMIs. */
+export async function main(query: PendingEmisQuery) {
+  return { statusCode: 200, body: await listPendingEmis({ emis: emis(), clock: systemClock }, query) };
+}
+
+export const handler = httpRoute('pending-emis', { query: pendingEmisQuerySchema }, (req) => main(req.query));

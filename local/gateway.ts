@@ -1,0 +1,249 @@
+/**
+ * The local API gateway: serves the route table (lib/routes.ts) over node:http by turning each
+ * request into an API Gateway HTTP API (payload v2.0) event for the very same handler modules
+ * that run in Lambda, and maps their results back like API Gateway does. Also serves the web
+ * page's static files. Handlers load lazily on first use, as a Lambda cold start would.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { type RouteDef, routes } from '../lib/routes';
+import { ROOT } from './aws-local';
+
+type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** API Gateway's own payload cap is 10 MB; our JSON routes refuse more than 1 MB themselves. */
+const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+
+const TEXT_TYPES = /^(application\/(json|x-www-form-urlencoded|xml)|text\/)/i;
+
+interface CompiledRoute {
+  def: RouteDef;
+  regex: RegExp;
+  params: string[];
+}
+
+function compile(def: RouteDef): CompiledRoute {
+  const params: string[] = [];
+  const pattern = def.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a, b) => {
+    params.push(a ?? b);
+    return '([^/]+)';
+  });
+  return { def, regex: new RegExp(`^${pattern}$`), params };
+}
+
+const compiled = routes.map(compile);
+const handlerCache = new Map<string, Promise<Handler>>();
+
+function loadHandler(id: string): Promise<Handler> {
+  let p = handlerCache.get(id);
+  if (!p) {
+    p = import(join(ROOT, 'functions', id, 'handler.ts')).then((m: { handler: Handler }) => m.handler);
+    handlerCache.set(id, p);
+  }
+  return p;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > GATEWAY_MAX_BODY) tooLarge = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => resolveBody(tooLarge ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function lambdaContext(id: string): Context {
+  const requestId = randomUUID();
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: id,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${id}`,
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${id}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+export function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  route: CompiledRoute,
+  pathParams: Record<string, string>,
+): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined) continue;
+    headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+  }
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
+  const contentType = headers['content-type'] ?? '';
+  const isText = body.length === 0 || TEXT_TYPES.test(contentType);
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: `${route.def.method} ${route.def.path}`,
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    cookies: headers.cookie ? headers.cookie.split(/;\s*/) : undefined,
+    headers,
+    queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
+    pathParameters: route.params.length > 0 ? pathParams : undefined,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: url.host,
+      domainPrefix: 'local',
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: `${route.def.method} ${route.def.path}`,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    body: body.length === 0 ? undefined : isText ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: body.length > 0 && !isText,
+  };
+}
+
+function send(res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+function sendJsonError(res: ServerResponse, status: number, code: string, message: string) {
+  send(res, status, JSON.stringify({ error: { code, message } }), { 'content-type': 'application/json' });
+}
+
+const STATIC_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.map': 'application/json',
+};
+
+async function serveStatic(res: ServerResponse, pathname: string, webRoot: string): Promise<boolean> {
+  const rel = pathname === '/' ? 'index.html' : pathname.replace(/^\/+/, '');
+  const file = normalize(join(webRoot, rel));
+  if (!file.startsWith(webRoot)) return false;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) return false;
+    const body = await readFile(file);
+    send(res, 200, body, { 'content-type': STATIC_TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface GatewayOptions {
+  port: number;
+  host?: string;
+  /** folder with the built web page (index.html …); omitted = API only */
+  webRoot?: string;
+  onError?: (err: unknown) => void;
+}
+
+export async function handle(req: IncomingMessage, res: ServerResponse, opts: GatewayOptions): Promise<void> {
+  const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+  const method = (req.method ?? 'GET').toUpperCase();
+  let pathMatched = false;
+  for (const route of compiled) {
+    const m = route.regex.exec(url.pathname);
+    if (!m) continue;
+    pathMatched = true;
+    if (route.def.method !== method) continue;
+    const pathParams: Record<string, string> = {};
+    route.params.forEach((name, i) => {
+      pathParams[name] = decodeURIComponent(m[i + 1] ?? '');
+    });
+    const body = await readBody(req);
+    if (body === 'too-large') return sendJsonError(res, 413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
+    const handler = await loadHandler(route.def.id);
+    const result = await handler(toEvent(req, url, body, route, pathParams), lambdaContext(route.def.id));
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+    const out = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+    return send(res, result.statusCode ?? 200, out, headers);
+  }
+  if (pathMatched) return sendJsonError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${url.pathname}`);
+  if (method === 'GET' && opts.webRoot && !url.pathname.startsWith('/api/')) {
+    if (await serveStatic(res, url.pathname, opts.webRoot)) return;
+  }
+  sendJsonError(res, 404, 'NOT_FOUND', `No route for ${method} ${url.pathname}`);
+}
+
+function makeServer(opts: GatewayOptions): Server {
+  const server = createServer((req, res) => {
+    handle(req, res, opts).catch((err) => {
+      opts.onError?.(err);
+      if (!res.headersSent) sendJsonError(res, 500, 'INTERNAL_ERROR', 'Something went wrong on our side');
+      else res.end();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  return server;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  });
+}
+
+/**
+ * Listens on 127.0.0.1 and, when the machine has IPv6, on ::1 too: `localhost` may resolve to
+ * either, and binding to every interface would expose the API to the network.
+ */
+export async function startGateway(opts: GatewayOptions): Promise<{ servers: Server[]; url: string; close(): Promise<void> }> {
+  const v4 = makeServer(opts);
+  await new Promise<void>((r, reject) => {
+    v4.once('error', reject);
+    v4.listen(opts.port, opts.host ?? '127.0.0.1', r);
+  });
+  const addr = v4.address();
+  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  const servers = [v4];
+  if (!opts.host) {
+    const v6 = makeServer(opts);
+    const ok = await new Promise<boolean>((r) => {
+      v6.once('error', () => r(false));
+      v6.listen(port, '::1', () => r(true));
+    });
+    if (ok) servers.push(v6);
+  }
+  return {
+    servers,
+    url: `http://localhost:${port}`,
+    close: async () => {
+      await Promise.all(servers.map(closeServer));
+    },
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * The DynamoDB document client, created once at module scope and reused across invocations.
+ * Locally the SDK finds DynamoDB Local through AWS_ENDPOINT_URL_DYNAMODB; no code switch.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+let shared: DynamoDBDocumentClient | undefined;
+
+export function documentClient(): DynamoDBDocumentClient {
+  shared ??= DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 4 }), {
+    marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+  });
+  return shared;
+}
+
+/** True for the condition failures DynamoDB reports on a single write. */
+export function isConditionFailed(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ConditionalCheckFailedException';
+}
+
+/** For a cancelled transaction: the per-item reasons (`ConditionalCheckFailed`, `None`, …). */
+export function transactionReasons(err: unknown): string[] | undefined {
+  if (!(err instanceof Error) || err.name !== 'TransactionCanceledException') return undefined;
+  const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.map((r) => r.Code ?? 'None');
+}

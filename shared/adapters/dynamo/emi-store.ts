@@ -1,0 +1,183 @@
+/**
+ * Loans, EMIs and lenders in the emis table. Named access patterns:
+ * - getEmi(loanId, emiNumber, consistent)      GetItem
+ * - getLoanItems(loanId)                        Query pk = LOAN#id (consistent)
+ * - putEmiIfVersion(emi, expectedVersion)       conditional PutItem (optimistic lock)
+ * - queryPending(lender?, range, page)          Query on the sparse pendingByLender / pendingAll GSI
+ * - listLenders()                               Query pk = LENDERS
+ */
+import { GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Emi, EmiLinkRef, Loan } from '../../domain/model';
+import { emiIsPending } from '../../domain/model';
+import { documentClient, isConditionFailed } from './client';
+import { EMIS_INDEX, keys, pendingSortKey } from './schema';
+
+export interface EmiItem extends Emi {
+  pk: string;
+  sk: string;
+  type: 'EMI';
+  gsi1pk?: string;
+  gsi1sk?: string;
+  gsi2pk?: string;
+  gsi2sk?: string;
+}
+
+export interface LoanItem extends Loan {
+  pk: string;
+  sk: string;
+  type: 'LOAN';
+  updatedAt: string;
+}
+
+/** The full stored item for an EMI, with the sparse pending-index keys set only while pending. */
+export function toEmiItem(emi: Emi): EmiItem {
+  const item: EmiItem = { ...keys.emi(emi.loanId, emi.emiNumber), type: 'EMI', ...emi };
+  if (emiIsPending(emi)) {
+    const sk = pendingSortKey(emi.dueDate, emi.loanId, emi.emiNumber);
+    item.gsi1pk = `PENDING#${emi.lender}`;
+    item.gsi1sk = sk;
+    item.gsi2pk = 'PENDING';
+    item.gsi2sk = sk;
+  }
+  return item;
+}
+
+export function fromEmiItem(item: Record<string, unknown>): Emi {
+  const { pk: _pk, sk: _sk, type: _t, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, ...rest } = item;
+  const emi = rest as unknown as Emi;
+  emi.links = (emi.links ?? {}) as Record<string, EmiLinkRef>;
+  return emi;
+}
+
+export interface PendingPage {
+  items: Emi[];
+  lastKey?: Record<string, unknown>;
+}
+
+export class EmiStore {
+  constructor(
+    private readonly table: string,
+    private readonly db = documentClient(),
+  ) {}
+
+  async getEmi(loanId: string, emiNumber: number, consistent = true): Promise<Emi | null> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.emi(loanId, emiNumber), ConsistentRead: consistent }),
+    );
+    return out.Item ? fromEmiItem(out.Item) : null;
+  }
+
+  /** The loan item and all its EMIs, strongly consistent. */
+  async getLoanItems(loanId: string): Promise<{ loan: LoanItem | null; emis: Emi[] }> {
+    const { pk } = keys.loan(loanId);
+    let loan: LoanItem | null = null;
+    const emis: Emi[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        if (item.type === 'LOAN') loan = item as LoanItem;
+        else if (item.type === 'EMI') emis.push(fromEmiItem(item));
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return { loan, emis };
+  }
+
+  /** Writes the EMI only if nobody changed it since `expectedVersion` was read (0 = must not exist). */
+  async putEmiIfVersion(emi: Emi, expectedVersion: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: toEmiItem(emi),
+          ConditionExpression:
+            expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
+          ...(expectedVersion === 0
+            ? {}
+            : { ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': expectedVersion } }),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  async putLoan(loan: Loan, now: string): Promise<void> {
+    const item: LoanItem = { ...keys.loan(loan.loanId), type: 'LOAN', ...loan, updatedAt: now };
+    await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
+  }
+
+  async putLender(lender: string): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...keys.lender(lender), type: 'LENDER', lender } }));
+  }
+
+  async listLenders(): Promise<string[]> {
+    const lenders: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'LENDERS' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) lenders.push(String(item.lender));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return lenders;
+  }
+
+  /**
+   * One page of pending EMIs ordered by due date, loan, EMI number: a Query on the sparse
+   * pending index between two sort keys (inclusive). Cost depends on the page, not the table.
+   */
+  async queryPending(args: {
+    lender?: string;
+    fromSk?: string;
+    toSk: string;
+    limit: number;
+    startKey?: Record<string, unknown>;
+  }): Promise<PendingPage> {
+    const index = args.lender ? EMIS_INDEX.pendingByLender : EMIS_INDEX.pendingAll;
+    const pkValue = args.lender ? `PENDING#${args.lender}` : 'PENDING';
+    const input: QueryCommandInput = {
+      TableName: this.table,
+      IndexName: index.name,
+      // one extra item tells whether another page exists, so the last page has no cursor
+      Limit: args.limit + 1,
+      ExclusiveStartKey: args.startKey,
+      ExpressionAttributeNames: { '#pk': index.pk, '#sk': index.sk },
+      ExpressionAttributeValues: { ':pk': pkValue, ':to': args.toSk },
+      KeyConditionExpression: '#pk = :pk AND #sk <= :to',
+    };
+    if (args.fromSk !== undefined) {
+      input.KeyConditionExpression = '#pk = :pk AND #sk BETWEEN :from AND :to';
+      input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':from': args.fromSk };
+    }
+    const out = await this.db.send(new QueryCommand(input));
+    const raw = out.Items ?? [];
+    if (raw.length <= args.limit) return { items: raw.map(fromEmiItem) };
+    const page = raw.slice(0, args.limit);
+    const last = page[page.length - 1]!;
+    const lastKey = { pk: last.pk, sk: last.sk, [index.pk]: last[index.pk], [index.sk]: last[index.sk] };
+    return { items: page.map(fromEmiItem), lastKey };
+  }
+
+  pendingIndexKeyNames(lender?: string): string[] {
+    const index = lender ? EMIS_INDEX.pendingByLender : EMIS_INDEX.pendingAll;
+    return ['pk', 'sk', index.pk, index.sk];
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The one HTTP middleware stack (middy), in a fixed order:
+ *   1. error mapping (registered first so its onError runs last: middy unwinds in reverse)
+ *   2. request context / access log
+ *   3. body reading (JSON routes only: content type, size limit, parse) — never in front of
+ *      the webhook, which needs the raw bytes
+ *   4. zod validation of body, query and path
+ * Handlers receive typed input and return `{ statusCode, body }`; the stack serialises it.
+ */
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type * as z from 'zod/mini';
+import { MalformedBodyError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../domain/errors';
+import { log } from '../log';
+import { toHttpError } from './errors';
+import { parseWith } from './validation';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+
+export interface RouteRequest<B, Q, P> {
+  body: B;
+  query: Q;
+  path: P;
+  /** lower-cased header names */
+  headers: Record<string, string | undefined>;
+  requestId: string;
+}
+
+export interface RouteResponse {
+  statusCode: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteSchemas<B, Q, P> {
+  body?: z.ZodMiniType<B>;
+  query?: z.ZodMiniType<Q>;
+  path?: z.ZodMiniType<P>;
+  maxBodyBytes?: number;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+export function jsonResponse(statusCode: number, body: unknown, headers?: Record<string, string>): HttpResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+function lowerCaseHeaders(event: HttpEvent): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(event.headers ?? {})) out[k.toLowerCase()] = v;
+  return out;
+}
+
+/** Decodes the body bytes exactly as API Gateway delivered them. */
+export function rawBodyOf(event: HttpEvent): Buffer {
+  if (event.body === undefined || event.body === null) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+/** Reads and parses a JSON body: 415 for another content type, 413 when too large, 400 when malformed. */
+export function readJsonBody(event: HttpEvent, maxBytes = MAX_JSON_BODY_BYTES): unknown {
+  const headers = lowerCaseHeaders(event);
+  const raw = rawBodyOf(event);
+  if (raw.length > maxBytes) {
+    throw new PayloadTooLargeError(`Request body is larger than ${maxBytes} bytes`);
+  }
+  if (raw.length === 0) throw new MalformedBodyError('Request body is empty; send a JSON object');
+  const contentType = (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (contentType !== 'application/json') {
+    throw new UnsupportedMediaTypeError('Content-Type must be application/json');
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new MalformedBodyError('Request body is not valid JSON');
+  }
+}
+
+const errorMapper = (): MiddlewareObj<HttpEvent, HttpResult> => ({
+  onError: async (request) => {
+    const { statusCode, body, headers } = toHttpError(request.error);
+    request.response = jsonResponse(statusCode, body, headers);
+  },
+});
+
+const accessLog = (routeId: string): MiddlewareObj<HttpEvent, HttpResult> => {
+  let started = 0;
+  return {
+    before: async () => {
+      started = performance.now();
+    },
+    after: async (request) => {
+      log.info('request', {
+        route: routeId,
+        requestId: request.context.awsRequestId,
+        status: request.response?.statusCode,
+        ms: Math.round(performance.now() - started),
+      });
+    },
+    onError: async (request) => {
+      log.info('request failed', {
+        route: routeId,
+        requestId: request.context.awsRequestId,
+        errorName: request.error?.name,
+        ms: Math.round(performance.now() - started),
+      });
+    },
+  };
+};
+
+/**
+ * Wraps a plain route function into the Lambda handler. `fn` receives typed, validated input;
+ * tests may call `fn` directly or the returned handler with an API Gateway v2 event.
+ */
+export function httpRoute<B = undefined, Q = Record<string, never>, P = Record<string, never>>(
+  routeId: string,
+  schemas: RouteSchemas<B, Q, P>,
+  fn: (req: RouteRequest<B, Q, P>) => Promise<RouteResponse>,
+) {
+  return middy<HttpEvent, HttpResult, Error, Context>()
+    .use(errorMapper())
+    .use(accessLog(routeId))
+    .handler(async (event, context) => {
+      const headers = lowerCaseHeaders(event);
+      const body = schemas.body
+        ? parseWith(schemas.body, readJsonBody(event, schemas.maxBodyBytes), 'body')
+        : (undefined as B);
+      const query = schemas.query
+        ? parseWith(schemas.query, event.queryStringParameters ?? {}, 'query')
+        : ({} as Q);
+      const path = schemas.path ? parseWith(schemas.path, event.pathParameters ?? {}, 'path') : ({} as P);
+      const result = await fn({ body, query, path, headers, requestId: context.awsRequestId });
+      return jsonResponse(result.statusCode, result.body ?? {}, result.headers);
+    });
+}

@@ -1,0 +1,40 @@
+/** Field rules shared by several routes (zod/mini: small bundles). */
+import * as z from 'zod/mini';
+import { isCalendarDate } from '../domain/dates';
+
+/** Ids go into DynamoDB keys and Razorpay reference ids: a conservative alphabet. */
+export const loanIdSchema = z
+  .string()
+  .check(
+    z.minLength(1),
+    z.maxLength(40),
+    z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must use letters, digits, "_", "." or "-" and start with a letter or digit'),
+  );
+
+export const lenderSchema = z
+  .string()
+  .check(
+    z.minLength(1),
+    z.maxLength(64),
+    z.regex(/^[A-Za-z0-9][A-Za-z0-9 _.&()-]*$/, 'must use letters, digits, spaces or _ . & ( ) -'),
+  );
+
+export const emiNumberSchema = z.int().check(z.minimum(1), z.maximum(9999));
+
+/** integer paise */
+export const paiseSchema = z.int().check(z.minimum(0), z.maximum(100_000_000_000));
+
+export const dueDateSchema = z
+  .string()
+  .check(z.refine((s) => isCalendarDate(s), 'must be a real calendar date in YYYY-MM-DD form'));
+
+/** A query-string integer: digits only, then range-checked. */
+export function queryInt(min: number, max: number) {
+  return z.pipe(
+    z.string().check(z.regex(/^\d{1,9}$/, 'must be a whole number')),
+    z.pipe(
+      z.transform((s: string) => Number(s)),
+      z.int().check(z.minimum(min, `must be between ${min} and ${max}`), z.maximum(max, `must be between ${min} and ${max}`)),
+    ),
+  );
+}

@@ -1,0 +1,184 @@
+/**
+ * Upsert loans with their EMI schedules.
+ *
+ * Steps, per loan (loans run a few at a time):
+ *   1. read the loan's current items (consistent Query on its partition);
+ *   2. merge: new or changed EMIs are written, EMIs missing from the new schedule are marked
+ *      removed (they leave the pending index at once, their links and credits stay), unchanged
+ *      EMIs are not written at all;
+ *   3. each EMI write is conditional on the version read in step 1, so a payment credited
+ *      concurrently is never overwritten: on a conflict the loan is re-read and merged again.
+ * The whole request is validated before the first write (the handler's schema).
+ */
+import * as z from 'zod/mini';
+import type { EmiStore } from '../adapters/dynamo/emi-store';
+import type { Clock } from '../domain/dates';
+import { ConflictError, type FieldIssue, ValidationError } from '../domain/errors';
+import type { Emi } from '../domain/model';
+import { CURRENCY } from '../domain/money';
+import { dueDateSchema, emiNumberSchema, lenderSchema, loanIdSchema, paiseSchema } from '../schemas/common';
+
+export const MAX_LOANS_PER_REQUEST = 500;
+export const MAX_EMIS_PER_LOAN = 600;
+
+const emiInputSchema = z.strictObject({
+  emiNumber: emiNumberSchema,
+  dueDate: dueDateSchema,
+  amount: z.int().check(z.minimum(1, 'must be at least 1 paisa'), z.maximum(100_000_000_000)),
+  amountPaid: z.optional(paiseSchema),
+});
+
+const loanInputSchema = z.strictObject({
+  loanId: loanIdSchema,
+  lender: lenderSchema,
+  clientName: z.string().check(z.trim(), z.minLength(1), z.maxLength(120)),
+  phone: z.string().check(z.regex(/^\+?[0-9]{8,14}$/, 'must be 8 to 14 digits, optionally starting with +')),
+  email: z.optional(z.email('must be a valid email address')),
+  emis: z.array(emiInputSchema).check(z.minLength(1), z.maxLength(MAX_EMIS_PER_LOAN)),
+});
+
+export const upsertLoansSchema = z.strictObject({
+  loans: z.array(loanInputSchema).check(z.minLength(1), z.maxLength(MAX_LOANS_PER_REQUEST)),
+});
+
+export type UpsertLoansInput = z.infer<typeof upsertLoansSchema>;
+type LoanInput = UpsertLoansInput['loans'][number];
+
+export interface UpsertLoansResult {
+  loans: number;
+  emis: { created: number; updated: number; unchanged: number; removed: number };
+}
+
+/** Cross-field rules zod cannot express per field; all problems reported together. */
+export function checkLoansSemantics(input: UpsertLoansInput): void {
+  const issues: FieldIssue[] = [];
+  const seenLoans = new Map<string, number>();
+  input.loans.forEach((loan, i) => {
+    const prev = seenLoans.get(loan.loanId);
+    if (prev !== undefined) {
+      issues.push({ field: `loans.${i}.loanId`, message: `duplicates loans.${prev}.loanId in this request` });
+    }
+    seenLoans.set(loan.loanId, i);
+    const seenEmis = new Map<number, number>();
+    loan.emis.forEach((emi, j) => {
+      const prevEmi = seenEmis.get(emi.emiNumber);
+      if (prevEmi !== undefined) {
+        issues.push({
+          field: `loans.${i}.emis.${j}.emiNumber`,
+          message: `duplicates loans.${i}.emis.${prevEmi}.emiNumber (${emi.emiNumber})`,
+        });
+      }
+      seenEmis.set(emi.emiNumber, j);
+      if ((emi.amountPaid ?? 0) > emi.amount) {
+        issues.push({ field: `loans.${i}.emis.${j}.amountPaid`, message: 'must not exceed amount' });
+      }
+    });
+  });
+  if (issues.length > 0) {
+    const first = issues[0]!;
+    throw new ValidationError(
+      issues.length === 1 ? `${first.field} ${first.message}` : `${issues.length} fields are invalid`,
+      issues,
+      true,
+    );
+  }
+}
+
+function sameEmi(a: Emi, b: Emi): boolean {
+  return (
+    a.lender === b.lender &&
+    a.clientName === b.clientName &&
+    a.phone === b.phone &&
+    a.email === b.email &&
+    a.dueDate === b.dueDate &&
+    a.amount === b.amount &&
+    a.amountPaidExternal === b.amountPaidExternal &&
+    a.removed === b.removed
+  );
+}
+
+async function upsertOne(
+  store: EmiStore,
+  loan: LoanInput,
+  now: string,
+  counts: UpsertLoansResult['emis'],
+): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const local = { created: 0, updated: 0, unchanged: 0, removed: 0 };
+    const { emis: existing } = await store.getLoanItems(loan.loanId);
+    const byNumber = new Map(existing.map((e) => [e.emiNumber, e]));
+    const writes: { emi: Emi; expected: number }[] = [];
+
+    for (const input of loan.emis) {
+      const prev = byNumber.get(input.emiNumber);
+      byNumber.delete(input.emiNumber);
+      const next: Emi = {
+        loanId: loan.loanId,
+        lender: loan.lender,
+        clientName: loan.clientName,
+        phone: loan.phone,
+        email: loan.email,
+        emiNumber: input.emiNumber,
+        dueDate: input.dueDate,
+        amount: input.amount,
+        amountPaidExternal: input.amountPaid ?? 0,
+        amountCredited: prev?.amountCredited ?? 0,
+        currency: CURRENCY,
+        links: prev?.links ?? {},
+        removed: false,
+        version: (prev?.version ?? 0) + 1,
+        updatedAt: now,
+      };
+      if (!prev) {
+        local.created++;
+        writes.push({ emi: next, expected: 0 });
+      } else if (sameEmi(prev, next)) {
+        local.unchanged++;
+      } else {
+        local.updated++;
+        writes.push({ emi: next, expected: prev.version });
+      }
+    }
+    // EMIs no longer in the schedule leave the pending list; their links and credits stay.
+    for (const gone of byNumber.values()) {
+      if (gone.removed) continue;
+      local.removed++;
+      writes.push({ emi: { ...gone, removed: true, version: gone.version + 1, updatedAt: now }, expected: gone.version });
+    }
+
+    const results = await Promise.all(writes.map((w) => store.putEmiIfVersion(w.emi, w.expected)));
+    if (results.every(Boolean)) {
+      await store.putLoan(
+        { loanId: loan.loanId, lender: loan.lender, clientName: loan.clientName, phone: loan.phone, email: loan.email },
+        now,
+      );
+      counts.created += local.created;
+      counts.updated += local.updated;
+      counts.unchanged += local.unchanged;
+      counts.removed += local.removed;
+      return;
+    }
+    // someone (a payment credit, a link) changed an EMI meanwhile: re-read and merge again;
+    // writes that did land are idempotent under the re-merge.
+  }
+  throw new ConflictError('CONCURRENT_UPDATE', `Loan ${loan.loanId} is changing too often right now; retry the request`);
+}
+
+export async function upsertLoans(
+  deps: { emis: EmiStore; clock: Clock; concurrency?: number },
+  input: UpsertLoansInput,
+): Promise<UpsertLoansResult> {
+  checkLoansSemantics(input);
+  const now = deps.clock.now().toISOString();
+  const counts = { created: 0, updated: 0, unchanged: 0, removed: 0 };
+  const lenders = [...new Set(input.loans.map((l) => l.lender))];
+  await Promise.all(lenders.map((l) => deps.emis.putLender(l)));
+  const queue = [...input.loans];
+  const workers = Array.from({ length: Math.min(deps.concurrency ?? 8, queue.length) }, async () => {
+    for (let loan = queue.shift(); loan; loan = queue.shift()) {
+      await upsertOne(deps.emis, loan, now, counts);
+    }
+  });
+  await Promise.all(workers);
+  return { loans: input.loans.length, emis: counts };
+}

@@ -1,0 +1,18 @@
+/**
+ * Per-file local AWS: points the SDK at the run's DynamoDB Local and S3 emulator and creates
+ * a fresh set of tables and buckets with a unique prefix, exported to process.env exactly as
+ * the CDK stack would set them for a Lambda.
+ */
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { createResources, type LocalResourceNames, localAwsEnv, resourceNames } from '../../local/aws-local';
+import { resetConfigCache } from '../../shared/config';
+
+export async function useLocalAws(label: string): Promise<LocalResourceNames & { dynamodb: string; s3: string }> {
+  const endpoints = { dynamodb: inject('dynamodbEndpoint'), s3: inject('s3Endpoint') };
+  const names = resourceNames(`t${randomBytes(3).toString('hex')}-${label}`.slice(0, 40));
+  Object.assign(process.env, localAwsEnv(endpoints, names));
+  resetConfigCache();
+  await createResources(names, endpoints);
+  return { ...names, ...endpoints };
+}
