@@ -3,7 +3,14 @@
  * the HTTP API in front of the routes, the queue consumers and the reconcile schedule, and the
  * alarms. It holds no data, so it can be destroyed and redeployed at will.
  */
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  CrossStackReferences,
+  Duration,
+  ReferenceStrength,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
@@ -46,6 +53,10 @@ export class ApiStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
+    // Strong (Export/ImportValue) on purpose: CloudFormation then refuses to remove a table,
+    // bucket, queue or secret while a function here still uses it. The price is that removing
+    // one takes two deploys (drop the use here, then the resource); weaken that reference then.
+    CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
     assertHandlersExist(this, [...routes, ...workers]);
 
     const environment: Record<string, string> = {
