@@ -1,0 +1,115 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createGatewayFromEnv, loadRazorpayCredentials } from '../../../shared/adapters/razorpay/gateway';
+import { clearSecretCache } from '../../../shared/adapters/razorpay/secrets';
+import { resetConfigCache } from '../../../shared/config';
+import { ConfigError, GatewayAuthError } from '../../../shared/domain/errors';
+import { razorpayError, type StubRazorpay, startStubRazorpay } from './stub-server';
+
+const VARIABLES = [
+  'RAZORPAY_API_BASE_URL',
+  'RAZORPAY_TIMEOUT_MS',
+  'RAZORPAY_API_SECRET_ARN',
+  'RAZORPAY_KEY_ID',
+  'RAZORPAY_KEY_SECRET',
+];
+const ARN = 'arn:aws:secretsmanager:ap-south-1:123456789012:secret:razorpay-api';
+
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
+describe('createGatewayFromEnv', () => {
+  const sm = mockClient(SecretsManagerClient);
+  const saved = { ...process.env };
+  let stub: StubRazorpay;
+
+  beforeAll(async () => {
+    stub = await startStubRazorpay();
+  });
+  afterAll(async () => {
+    await stub.close();
+  });
+  beforeEach(() => {
+    sm.reset();
+    clearSecretCache();
+    resetConfigCache();
+    for (const name of VARIABLES) delete process.env[name];
+    process.env.RAZORPAY_API_BASE_URL = stub.url;
+    stub.requests.length = 0;
+    for (const list of Object.values(stub.faults)) list.length = 0;
+  });
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('uses RAZORPAY_KEY_ID/RAZORPAY_KEY_SECRET and RAZORPAY_API_BASE_URL when no secret ARN is set', async () => {
+    process.env.RAZORPAY_KEY_ID = 'rzp_test_EnvKey000001';
+    process.env.RAZORPAY_KEY_SECRET = 'env-secret';
+    const gateway = createGatewayFromEnv();
+    expect(await gateway.findLinkByReferenceId('ref-env')).toBeNull();
+    expect(stub.requests[0]?.headers.authorization).toBe(basic('rzp_test_EnvKey000001', 'env-secret'));
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('fails at creation, naming the variable, when the key variables are missing', () => {
+    expect(() => createGatewayFromEnv()).toThrow(ConfigError);
+    expect(() => createGatewayFromEnv()).toThrow(/RAZORPAY_KEY_ID/);
+  });
+
+  it('fails at creation when RAZORPAY_TIMEOUT_MS is not an integer', () => {
+    process.env.RAZORPAY_KEY_ID = 'k';
+    process.env.RAZORPAY_KEY_SECRET = 's';
+    process.env.RAZORPAY_TIMEOUT_MS = 'soon';
+    expect(() => createGatewayFromEnv()).toThrow(/RAZORPAY_TIMEOUT_MS/);
+  });
+
+  it('reads {keyId, keySecret} from Secrets Manager once and reuses it across calls', async () => {
+    process.env.RAZORPAY_API_SECRET_ARN = ARN;
+    sm.on(GetSecretValueCommand, { SecretId: ARN }).resolves({
+      SecretString: JSON.stringify({ keyId: 'rzp_test_SmKey0000001', keySecret: 'sm-secret' }),
+    });
+    const gateway = createGatewayFromEnv();
+    await gateway.findLinkByReferenceId('ref-a');
+    await gateway.findLinkByReferenceId('ref-b');
+    expect(stub.requests.map((r) => r.headers.authorization)).toEqual([
+      basic('rzp_test_SmKey0000001', 'sm-secret'),
+      basic('rzp_test_SmKey0000001', 'sm-secret'),
+    ]);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
+  it('re-reads a rotated secret once when Razorpay refuses the cached credentials', async () => {
+    process.env.RAZORPAY_API_SECRET_ARN = ARN;
+    sm.on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: JSON.stringify({ keyId: 'rzp_test_OldKey0000001', keySecret: 'old' }) })
+      .resolves({ SecretString: JSON.stringify({ keyId: 'rzp_test_NewKey0000001', keySecret: 'new' }) });
+    const gateway = createGatewayFromEnv();
+    stub.faults.list.push({ status: 401, body: razorpayError('The api key provided is invalid') });
+    expect(await gateway.findLinkByReferenceId('ref-rotated')).toBeNull();
+    expect(stub.requests.map((r) => r.headers.authorization)).toEqual([
+      basic('rzp_test_OldKey0000001', 'old'),
+      basic('rzp_test_NewKey0000001', 'new'),
+    ]);
+  });
+
+  it('still throws GatewayAuthError when the fresh secret is the same one Razorpay refused', async () => {
+    process.env.RAZORPAY_API_SECRET_ARN = ARN;
+    sm.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ keyId: 'rzp_test_BadKey0000001', keySecret: 'bad' }),
+    });
+    stub.faults.list.push({ status: 401, body: razorpayError('The api key provided is invalid') });
+    await expect(createGatewayFromEnv().findLinkByReferenceId('ref-bad')).rejects.toThrow(GatewayAuthError);
+    expect(stub.count('list')).toBe(1);
+  });
+
+  it('names the missing secret field without echoing the secret', async () => {
+    process.env.RAZORPAY_API_SECRET_ARN = ARN;
+    sm.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ key_id: 'x', key_secret: 'hush' }),
+    });
+    const err = await loadRazorpayCredentials().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(/keyId/);
+    expect((err as Error).message).not.toContain('hush');
+  });
+});
