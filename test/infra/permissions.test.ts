@@ -1,0 +1,238 @@
+/**
+ * Least privilege, visible: the exact IAM actions every function's role holds, per resource,
+ * and the environment variables that go with them. A change to `access` in lib/routes.ts
+ * must show up here as a reviewed diff.
+ */
+import { describe, expect, it } from 'vitest';
+import { routes, workers } from '../../lib/routes';
+import { synthesize } from './support';
+
+const app = synthesize();
+
+const DDB_READ = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+  'dynamodb:GetItem',
+  // stream reads come with TableV2.grantReadData; the tables have no stream, so they grant nothing
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+];
+const DDB_WRITES = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+];
+const DDB_READ_WRITE = [...DDB_READ, ...DDB_WRITES].sort();
+const SECRET_READ = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+const SQS_SEND = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
+const SQS_CONSUME = [
+  'sqs:ChangeMessageVisibility',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+  'sqs:GetQueueUrl',
+  'sqs:ReceiveMessage',
+];
+
+/** A table grant covers the table and, where it has GSIs, its indexes. */
+function table(name: 'Emis' | 'Links' | 'Ops', actions: string[]): Record<string, string[]> {
+  const hasIndexes = name !== 'Ops';
+  return { [`${name}.Arn`]: actions, ...(hasIndexes ? { [`${name}.Arn/index/*`]: actions } : {}) };
+}
+
+const COMMON_ENV = {
+  POWERTOOLS_SERVICE_NAME: 'emi-payment-links',
+  LOG_LEVEL: 'info',
+  LINK_DEFAULT_EXPIRY_DAYS: '14',
+  NODE_OPTIONS: '--enable-source-maps',
+};
+
+const expected: Record<string, { permissions: Record<string, string[]>; env: Record<string, string> }> = {
+  'loans-upsert': {
+    permissions: table('Emis', DDB_READ_WRITE),
+    env: { EMIS_TABLE: 'Emis' },
+  },
+  'pending-emis': {
+    permissions: table('Emis', DDB_READ),
+    env: { EMIS_TABLE: 'Emis' },
+  },
+  lenders: {
+    permissions: table('Emis', DDB_READ),
+    env: { EMIS_TABLE: 'Emis' },
+  },
+  'generate-link': {
+    permissions: {
+      ...table('Emis', DDB_READ_WRITE),
+      ...table('Links', DDB_READ_WRITE),
+      ...table('Ops', DDB_READ_WRITE),
+      RazorpayApiSecret: SECRET_READ,
+    },
+    env: {
+      EMIS_TABLE: 'Emis',
+      LINKS_TABLE: 'Links',
+      OPS_TABLE: 'Ops',
+      RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
+    },
+  },
+  'list-links': {
+    permissions: table('Links', DDB_READ),
+    env: { LINKS_TABLE: 'Links' },
+  },
+  'refresh-link': {
+    permissions: {
+      ...table('Emis', DDB_READ_WRITE),
+      ...table('Links', DDB_READ_WRITE),
+      RazorpayApiSecret: SECRET_READ,
+    },
+    env: { EMIS_TABLE: 'Emis', LINKS_TABLE: 'Links', RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret' },
+  },
+  'cancel-link': {
+    permissions: {
+      ...table('Emis', DDB_READ_WRITE),
+      ...table('Links', DDB_READ_WRITE),
+      RazorpayApiSecret: SECRET_READ,
+    },
+    env: { EMIS_TABLE: 'Emis', LINKS_TABLE: 'Links', RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret' },
+  },
+  'bulk-start': {
+    permissions: {
+      ...table('Emis', DDB_READ),
+      ...table('Ops', DDB_READ_WRITE),
+      'BulkQueue.Arn': SQS_SEND,
+      'ExportsBucket.Arn/exports/*': ['s3:GetObject'],
+    },
+    env: {
+      EMIS_TABLE: 'Emis',
+      OPS_TABLE: 'Ops',
+      BULK_QUEUE_URL: 'BulkQueue',
+      EXPORTS_BUCKET: 'ExportsBucket',
+    },
+  },
+  'bulk-job': {
+    permissions: {
+      ...table('Ops', DDB_READ),
+      'ExportsBucket.Arn/exports/*': ['s3:GetObject'],
+    },
+    env: { OPS_TABLE: 'Ops', EXPORTS_BUCKET: 'ExportsBucket' },
+  },
+  webhook: {
+    permissions: {
+      ...table('Ops', DDB_READ_WRITE),
+      'RawWebhooksBucket.Arn/raw/razorpay/webhooks/*': ['s3:PutObject'],
+      'WebhookQueue.Arn': SQS_SEND,
+      RazorpayWebhookSecret: SECRET_READ,
+    },
+    env: {
+      OPS_TABLE: 'Ops',
+      RAW_WEBHOOKS_BUCKET: 'RawWebhooksBucket',
+      WEBHOOK_QUEUE_URL: 'WebhookQueue',
+      RAZORPAY_WEBHOOK_SECRET_ARN: 'RazorpayWebhookSecret',
+    },
+  },
+  'webhook-worker': {
+    permissions: {
+      ...table('Emis', DDB_READ_WRITE),
+      ...table('Links', DDB_READ_WRITE),
+      RazorpayApiSecret: SECRET_READ,
+      // from the SQS event source: Lambda polls with the function's role
+      'WebhookQueue.Arn': SQS_CONSUME,
+    },
+    env: { EMIS_TABLE: 'Emis', LINKS_TABLE: 'Links', RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret' },
+  },
+  'bulk-worker': {
+    permissions: {
+      ...table('Emis', DDB_READ_WRITE),
+      ...table('Links', DDB_READ_WRITE),
+      ...table('Ops', DDB_READ_WRITE),
+      'ExportsBucket.Arn/exports/*': ['s3:AbortMultipartUpload', 's3:PutObject'],
+      RazorpayApiSecret: SECRET_READ,
+      'BulkQueue.Arn': SQS_CONSUME,
+    },
+    env: {
+      EMIS_TABLE: 'Emis',
+      LINKS_TABLE: 'Links',
+      OPS_TABLE: 'Ops',
+      EXPORTS_BUCKET: 'ExportsBucket',
+      RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
+      BULK_RATE_PER_SECOND: '20',
+    },
+  },
+  reconcile: {
+    permissions: {
+      ...table('Emis', DDB_READ_WRITE),
+      ...table('Links', DDB_READ_WRITE),
+      ...table('Ops', DDB_READ_WRITE),
+      RazorpayApiSecret: SECRET_READ,
+    },
+    env: {
+      EMIS_TABLE: 'Emis',
+      LINKS_TABLE: 'Links',
+      OPS_TABLE: 'Ops',
+      RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
+    },
+  },
+};
+
+const sorted = (record: Record<string, string[]>) =>
+  Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+
+describe('function permissions', () => {
+  it('has an expected grant list for every route and worker, and no other function', () => {
+    expect([...app.api.functions.keys()].sort()).toEqual(Object.keys(expected).sort());
+    expect([...routes, ...workers].map((def) => def.id).sort()).toEqual(Object.keys(expected).sort());
+  });
+
+  it.each(Object.entries(expected))('grants %s exactly its declared access, per resource', (id, want) => {
+    expect(app.permissionsOf(id)).toEqual(sorted(want.permissions));
+  });
+
+  it.each(Object.entries(expected))('names for %s exactly the resources it may touch', (id, want) => {
+    expect(app.envOf(id)).toEqual({ ...COMMON_ENV, ...want.env });
+  });
+
+  it('lets pending-emis only read, and only the emis table', () => {
+    expect(app.actionsOf('pending-emis')).toEqual(DDB_READ);
+    expect(Object.keys(app.permissionsOf('pending-emis'))).toEqual(['Emis.Arn', 'Emis.Arn/index/*']);
+    for (const write of DDB_WRITES) expect(app.actionsOf('pending-emis')).not.toContain(write);
+  });
+
+  it('lets list-links only read, and only the links table', () => {
+    expect(app.actionsOf('list-links')).toEqual(DDB_READ);
+    expect(Object.keys(app.permissionsOf('list-links'))).toEqual(['Links.Arn', 'Links.Arn/index/*']);
+  });
+
+  it('lets the webhook put only under raw/razorpay/webhooks/, send to its queue, and never touch links', () => {
+    const permissions = app.permissionsOf('webhook');
+    const s3 = Object.entries(permissions).filter(([, actions]) => actions.some((a) => a.startsWith('s3:')));
+    expect(s3).toEqual([['RawWebhooksBucket.Arn/raw/razorpay/webhooks/*', ['s3:PutObject']]]);
+    expect(permissions['WebhookQueue.Arn']).toContain('sqs:SendMessage');
+    expect(Object.keys(permissions).filter((r) => r.startsWith('Links') || r.startsWith('Emis'))).toEqual([]);
+  });
+
+  it('lets bulk-job only fetch exports (to presign), never list, put or delete them', () => {
+    expect(app.actionsOf('bulk-job').filter((a) => a.startsWith('s3:'))).toEqual(['s3:GetObject']);
+    expect(app.permissionsOf('bulk-job')['ExportsBucket.Arn/exports/*']).toEqual(['s3:GetObject']);
+  });
+
+  it('gives no function a wildcard action or a whole-bucket S3 grant', () => {
+    for (const id of app.api.functions.keys()) {
+      expect(app.actionsOf(id).filter((a) => a.includes('*'))).toEqual([]);
+      const s3Resources = Object.keys(app.permissionsOf(id)).filter((r) => r.includes('Bucket'));
+      for (const resource of s3Resources) expect(resource).toMatch(/Bucket\.Arn\/[a-z/]+\/\*$/);
+    }
+  });
+
+  it('attaches only the basic logging managed policy to each role', () => {
+    for (const id of app.api.functions.keys()) {
+      const role = (app.functionProps(id)['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const props = app.apiTemplate.toJSON()['Resources'][role]['Properties'];
+      expect(props['ManagedPolicyArns'].map(app.render)).toEqual([
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation pseudo parameter
+        'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+      ]);
+    }
+  });
+});
