@@ -17,7 +17,7 @@ import { type AppStacks, buildApp } from '../../lib/app';
 type Json = unknown;
 interface CfnResourceJson {
   Type: string;
-  Properties?: Record<string, Json>;
+  Properties: Record<string, Json>;
   DeletionPolicy?: string;
   UpdateReplacePolicy?: string;
   DependsOn?: string[];
@@ -94,9 +94,9 @@ export function synthesize(context: Record<string, unknown> = {}): Synthesized {
     return Object.values(apiResources)
       .filter((r) => r.Type === 'AWS::IAM::Policy')
       .filter((r) =>
-        (r.Properties?.['Roles'] as Json[]).some((ref) => JSON.stringify(ref) === `{"Ref":"${role}"}`),
+        (r.Properties['Roles'] as Json[]).some((ref) => JSON.stringify(ref) === `{"Ref":"${role}"}`),
       )
-      .flatMap((r) => (r.Properties?.['PolicyDocument'] as { Statement: StatementJson[] }).Statement);
+      .flatMap((r) => (r.Properties['PolicyDocument'] as { Statement: StatementJson[] }).Statement);
   };
 
   const permissionsOf = (id: string): Record<string, string[]> => {
@@ -105,8 +105,8 @@ export function synthesize(context: Record<string, unknown> = {}): Synthesized {
       if (statement.Effect !== 'Allow') throw new Error(`Unexpected ${statement.Effect} statement for ${id}`);
       const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
       for (const resource of resources) {
-        const set = (byResource[render(resource)] ??= new Set());
-        for (const action of [statement.Action].flat()) set.add(action);
+        const key = render(resource);
+        byResource[key] = new Set([...(byResource[key] ?? []), ...[statement.Action].flat()]);
       }
     }
     return Object.fromEntries(
