@@ -1,0 +1,73 @@
+/**
+ * The sandbox's runtime knobs (`GET`/`PUT /_sandbox/config`, `sandbox.config`). A PUT changes
+ * only the keys it names; unknown keys and out-of-range values are refused with 400.
+ */
+import { z } from 'zod';
+
+export interface SandboxConfig {
+  /** where webhooks go; '' turns delivery off */
+  webhookUrl: string;
+  /** HMAC key of `x-razorpay-signature`; events keep the secret in force when they were created */
+  webhookSecret: string;
+  /** added to every /v1 answer */
+  latencyMs: number;
+  /** /v1 requests allowed in any one-second window; 0 = unlimited; beyond it: 429 */
+  rateLimitPerSecond: number;
+  /** share (0..1) of /v1 requests answered 500 without doing anything */
+  errorRate: number;
+  /** share (0..1) of /v1 requests carried out but answered only after `hangMs` */
+  hangRate: number;
+  hangMs: number;
+  /** deliver each webhook this many times (0 and 1 both mean once) */
+  duplicateWebhooks: number;
+  /** deliver the webhooks of one payment in a random order, with small random gaps */
+  shuffleWebhooks: boolean;
+}
+
+const webhookUrl = z.union([
+  z.literal(''),
+  z.url({ protocol: /^https?$/, error: 'webhookUrl must be an http(s) URL or "" (no delivery)' }),
+]);
+
+export const configPatchSchema = z
+  .strictObject({
+    webhookUrl,
+    webhookSecret: z.string().min(1),
+    latencyMs: z.int().min(0).max(120_000),
+    rateLimitPerSecond: z.int().min(0).max(100_000),
+    errorRate: z.number().min(0).max(1),
+    hangRate: z.number().min(0).max(1),
+    hangMs: z.int().min(0).max(600_000),
+    duplicateWebhooks: z.int().min(0).max(20),
+    shuffleWebhooks: z.boolean(),
+  })
+  .partial();
+
+export type ConfigPatch = z.infer<typeof configPatchSchema>;
+
+/** A readable one-line reason per bad field, e.g. `errorRate: Too big: expected number to be <=1`. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') return `unknown key(s): ${issue.keys.join(', ')}`;
+    const path = issue.path.join('.');
+    return path === '' ? issue.message : `${path}: ${issue.message}`;
+  });
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(issues.join('; '));
+    this.name = 'ConfigError';
+  }
+}
+
+/** Returns the config with `patch` applied, or throws ConfigError naming each bad key. */
+export function applyConfigPatch(current: SandboxConfig, patch: unknown): SandboxConfig {
+  const parsed = configPatchSchema.safeParse(patch);
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error));
+  const next = { ...current };
+  for (const [key, value] of Object.entries(parsed.data)) {
+    if (value !== undefined) Object.assign(next, { [key]: value });
+  }
+  return next;
+}
