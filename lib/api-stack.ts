@@ -74,6 +74,8 @@ export class ApiStack extends Stack {
     };
 
     this.httpApi = new HttpApi(this, 'HttpApi', {
+      // a display name only (not unique), made from the stack name so stages tell apart in the console
+      apiName: `${this.stackName}-http`,
       description: 'EMI payment links: operator API and Razorpay webhook',
       // created below, to carry the throttling defaults
       createDefaultStage: false,

@@ -148,6 +148,8 @@ export class StatefulStack extends Stack implements AppResources {
       retentionPeriod: Duration.days(14),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      // parked events wait here for a replay: deleting the stack must not drop them
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     const queue = new Queue(this, `${name}Queue`, {
       // AWS's guidance for Lambda consumers: 6x the function timeout, so a message is not
@@ -156,6 +158,7 @@ export class StatefulStack extends Stack implements AppResources {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       deadLetterQueue: { queue: dlq, maxReceiveCount: MAX_RECEIVE_COUNT },
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     return [queue, dlq];
   }
