@@ -1,0 +1,10 @@
+import { httpRoute } from '../../shared/http/route';
+import { cancelLink, linkIdPathSchema } from '../../shared/usecases/manage-link';
+import { linkDeps } from '../../shared/wiring';
+
+/** POST /api/payment-links/{id}/cancel — cancel one open link (cancelReason: manual). */
+export async function main(id: string) {
+  return { statusCode: 200, body: await cancelLink(linkDeps(), id) };
+}
+
+export const handler = httpRoute('cancel-link', { path: linkIdPathSchema }, (req) => main(req.path.id));

@@ -1,0 +1,10 @@
+import { httpRoute } from '../../shared/http/route';
+import { linkIdPathSchema, refreshLink } from '../../shared/usecases/manage-link';
+import { linkDeps } from '../../shared/wiring';
+
+/** POST /api/payment-links/{id}/refresh-status — fetch from Razorpay and apply. */
+export async function main(id: string) {
+  return { statusCode: 200, body: await refreshLink(linkDeps(), id) };
+}
+
+export const handler = httpRoute('refresh-link', { path: linkIdPathSchema }, (req) => main(req.path.id));

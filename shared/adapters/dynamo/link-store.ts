@@ -1,0 +1,315 @@
+/**
+ * Payment links in the links table, and the writes that must move links, their EMI anchor
+ * and the credit ledger together. Named access patterns:
+ * - getLink(id)                                GetItem (consistent)
+ * - findByRazorpayId(plinkId)                  Query byRazorpayId GSI
+ * - listForEmi(loanId, emiNumber)              Query byLoanEmi GSI (the loan+EMI index)
+ * - listLinks(filters, page)                   Query on all / byStatus / byLender / byLenderStatus /
+ *                                              attention / byLoanEmi, never Scan
+ * - listOpen(olderThan)                        Query the sparse open GSI (reconciliation)
+ * - commit({link, emi, credit})                TransactWriteItems: link + EMI (+ ledger entry),
+ *                                              each guarded by its optimistic version
+ */
+import {
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { Emi, Link, LinkStatus } from '../../domain/model';
+import { OPEN_STATUSES } from '../../domain/model';
+import { documentClient, transactionReasons } from './client';
+import { toEmiItem } from './emi-store';
+import { emiPart, keys, LINKS_INDEX } from './schema';
+
+/** A stored link carries an optimistic-lock revision. */
+export interface StoredLink extends Link {
+  rev: number;
+}
+
+export function createdKey(link: Pick<Link, 'createdAt' | 'id'>): string {
+  return `${link.createdAt}#${link.id}`;
+}
+
+/** True while reconciliation must look at the link: open at Razorpay, or never resolved. */
+export function needsWatching(link: Link): boolean {
+  return (
+    OPEN_STATUSES.includes(link.status) ||
+    link.status === 'creating' ||
+    (link.status === 'failed' && link.error?.unresolved === true)
+  );
+}
+
+function toItem(link: StoredLink): Record<string, unknown> {
+  const item: Record<string, unknown> = {
+    ...keys.link(link.id),
+    type: 'LINK',
+    ...link,
+    emiKey: `${emiPart(link.emiNumber)}#${link.createdAt}#${link.id}`,
+    listAll: 'ALL',
+    createdKey: createdKey(link),
+    lenderStatus: `${link.lender}#${link.status}`,
+  };
+  if (link.attention) item.attentionPk = 'ATTENTION';
+  if (needsWatching(link)) {
+    item.openPk = 'OPEN';
+    item.syncKey = `${link.lastSyncedAt ?? link.createdAt}#${link.id}`;
+  }
+  return item;
+}
+
+const INDEX_ATTRS = ['pk', 'sk', 'type', 'emiKey', 'listAll', 'createdKey', 'lenderStatus', 'attentionPk', 'openPk', 'syncKey'];
+
+export function fromItem(item: Record<string, unknown>): StoredLink {
+  const copy: Record<string, unknown> = { ...item };
+  for (const k of INDEX_ATTRS) delete copy[k];
+  const link = copy as unknown as StoredLink;
+  link.payments ??= [];
+  return link;
+}
+
+export type CommitOutcome = 'ok' | 'conflict' | 'already-credited';
+
+export interface CreditEntry {
+  paymentId: string;
+  linkId: string;
+  loanId: string;
+  emiNumber: number;
+  amount: number;
+  creditedAt: string;
+}
+
+export interface LinkFilters {
+  status?: LinkStatus;
+  lender?: string;
+  loanId?: string;
+  emiNumber?: number;
+  attention?: boolean;
+}
+
+export class LinkStore {
+  constructor(
+    private readonly linksTable: string,
+    private readonly emisTable: string,
+    private readonly db = documentClient(),
+  ) {}
+
+  async getLink(id: string): Promise<StoredLink | null> {
+    const out = await this.db.send(new GetCommand({ TableName: this.linksTable, Key: keys.link(id), ConsistentRead: true }));
+    return out.Item ? fromItem(out.Item) : null;
+  }
+
+  async findByRazorpayId(razorpayLinkId: string): Promise<StoredLink | null> {
+    const idx = LINKS_INDEX.byRazorpayId;
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.linksTable,
+        IndexName: idx.name,
+        KeyConditionExpression: '#pk = :v',
+        ExpressionAttributeNames: { '#pk': idx.pk },
+        ExpressionAttributeValues: { ':v': razorpayLinkId },
+        Limit: 1,
+      }),
+    );
+    const item = out.Items?.[0];
+    // the index is eventually consistent: re-read the item itself
+    return item ? this.getLink(String(item.id)) : null;
+  }
+
+  /** Every link of one EMI, from the loan+EMI index (eventually consistent; see the EMI anchor). */
+  async listForEmi(loanId: string, emiNumber: number): Promise<StoredLink[]> {
+    const idx = LINKS_INDEX.byLoanEmi;
+    const links: StoredLink[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.linksTable,
+          IndexName: idx.name,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :emi)',
+          ExpressionAttributeNames: { '#pk': idx.pk, '#sk': idx.sk },
+          ExpressionAttributeValues: { ':pk': loanId, ':emi': `${emiPart(emiNumber)}#` },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) links.push(fromItem(item));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return links;
+  }
+
+  /** Chooses the index that serves the filters; remaining filters become a FilterExpression. */
+  private plan(filters: LinkFilters): { input: Omit<QueryCommandInput, 'Limit'>; keyNames: string[] } {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const filterParts: string[] = [];
+    let index: { name: string; pk: string; sk: string };
+    let keyCond: string;
+    let forward = false;
+    if (filters.loanId !== undefined) {
+      index = LINKS_INDEX.byLoanEmi;
+      values[':pk'] = filters.loanId;
+      if (filters.emiNumber !== undefined) {
+        keyCond = '#ipk = :pk AND begins_with(#isk, :emi)';
+        values[':emi'] = `${emiPart(filters.emiNumber)}#`;
+      } else {
+        keyCond = '#ipk = :pk';
+      }
+      if (filters.status) filterParts.push('#status = :status');
+      if (filters.lender) filterParts.push('#lender = :lender');
+      if (filters.attention) filterParts.push('attribute_exists(attentionPk)');
+      forward = false;
+    } else if (filters.attention) {
+      index = LINKS_INDEX.attention;
+      keyCond = '#ipk = :pk';
+      values[':pk'] = 'ATTENTION';
+      if (filters.status) filterParts.push('#status = :status');
+      if (filters.lender) filterParts.push('#lender = :lender');
+    } else if (filters.lender && filters.status) {
+      index = LINKS_INDEX.byLenderStatus;
+      keyCond = '#ipk = :pk';
+      values[':pk'] = `${filters.lender}#${filters.status}`;
+    } else if (filters.lender) {
+      index = LINKS_INDEX.byLender;
+      keyCond = '#ipk = :pk';
+      values[':pk'] = filters.lender;
+    } else if (filters.status) {
+      index = LINKS_INDEX.byStatus;
+      keyCond = '#ipk = :pk';
+      values[':pk'] = filters.status;
+    } else {
+      index = LINKS_INDEX.all;
+      keyCond = '#ipk = :pk';
+      values[':pk'] = 'ALL';
+    }
+    names['#ipk'] = index.pk;
+    if (keyCond.includes('#isk')) names['#isk'] = index.sk;
+    if (filterParts.some((p) => p.includes('#status'))) {
+      names['#status'] = 'status';
+      values[':status'] = filters.status;
+    }
+    if (filterParts.some((p) => p.includes('#lender'))) {
+      names['#lender'] = 'lender';
+      values[':lender'] = filters.lender;
+    }
+    return {
+      input: {
+        TableName: this.linksTable,
+        IndexName: index.name,
+        KeyConditionExpression: keyCond,
+        FilterExpression: filterParts.length > 0 ? filterParts.join(' AND ') : undefined,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: forward,
+      },
+      keyNames: [...new Set(['pk', 'sk', index.pk, index.sk])],
+    };
+  }
+
+  keyNamesFor(filters: LinkFilters): string[] {
+    return this.plan(filters).keyNames;
+  }
+
+  /**
+   * One page, newest first. With a FilterExpression a Query may return fewer items than asked,
+   * so it queries on (bounded) until the page is full; the cursor is the last returned item's key.
+   */
+  async listLinks(
+    filters: LinkFilters,
+    limit: number,
+    startKey?: Record<string, unknown>,
+  ): Promise<{ items: StoredLink[]; lastKey?: Record<string, unknown> }> {
+    const { input, keyNames } = this.plan(filters);
+    const raw: Record<string, unknown>[] = [];
+    let next = startKey;
+    for (let round = 0; round < 20; round++) {
+      const out = await this.db.send(
+        new QueryCommand({ ...input, ExclusiveStartKey: next, Limit: Math.max(limit + 1 - raw.length, 25) }),
+      );
+      raw.push(...(out.Items ?? []));
+      next = out.LastEvaluatedKey;
+      if (!next || raw.length > limit) break;
+    }
+    if (raw.length > limit) {
+      const page = raw.slice(0, limit);
+      const last = page[page.length - 1]!;
+      return { items: page.map(fromItem), lastKey: Object.fromEntries(keyNames.map((k) => [k, last[k]])) };
+    }
+    // stopped by the round bound with more to read: continue from DynamoDB's own key
+    return { items: raw.map(fromItem), lastKey: next };
+  }
+
+  /** Links reconciliation should look at, least recently synced first. */
+  async listWatched(syncedBefore: string, limit: number): Promise<StoredLink[]> {
+    const idx = LINKS_INDEX.open;
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.linksTable,
+        IndexName: idx.name,
+        KeyConditionExpression: '#pk = :pk AND #sk < :before',
+        ExpressionAttributeNames: { '#pk': idx.pk, '#sk': idx.sk },
+        ExpressionAttributeValues: { ':pk': 'OPEN', ':before': syncedBefore },
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map(fromItem);
+  }
+
+  /**
+   * Writes a link, its EMI anchor and (optionally) one credit-ledger entry in one transaction.
+   * Each write is guarded: the link by its revision (`expectedRev` 0 = must be new), the EMI by
+   * its version, the credit by "this payment id was never credited".
+   */
+  async commit(args: {
+    link?: { link: StoredLink; expectedRev: number };
+    emi?: { emi: Emi; expectedVersion: number };
+    credit?: CreditEntry;
+  }): Promise<CommitOutcome> {
+    const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [];
+    if (args.credit) {
+      items.push({
+        Put: {
+          TableName: this.emisTable,
+          Item: { ...keys.credit(args.credit.paymentId), type: 'CREDIT', ...args.credit },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      });
+    }
+    if (args.link) {
+      const { link, expectedRev } = args.link;
+      items.push({
+        Put: {
+          TableName: this.linksTable,
+          Item: toItem(link),
+          ConditionExpression: expectedRev === 0 ? 'attribute_not_exists(pk)' : '#rev = :rev',
+          ...(expectedRev === 0
+            ? {}
+            : { ExpressionAttributeNames: { '#rev': 'rev' }, ExpressionAttributeValues: { ':rev': expectedRev } }),
+        },
+      });
+    }
+    if (args.emi) {
+      items.push({
+        Put: {
+          TableName: this.emisTable,
+          Item: toEmiItem(args.emi.emi),
+          ConditionExpression: '#v = :v',
+          ExpressionAttributeNames: { '#v': 'version' },
+          ExpressionAttributeValues: { ':v': args.emi.expectedVersion },
+        },
+      });
+    }
+    if (items.length === 0) return 'ok';
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+      return 'ok';
+    } catch (err) {
+      const reasons = transactionReasons(err);
+      if (!reasons) throw err;
+      if (args.credit && reasons[0] === 'ConditionalCheckFailed') return 'already-credited';
+      if (reasons.some((r) => r === 'ConditionalCheckFailed' || r === 'TransactionConflict')) return 'conflict';
+      throw err;
+    }
+  }
+}

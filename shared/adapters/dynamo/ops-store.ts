@@ -1,0 +1,118 @@
+/**
+ * Operational records in the ops table. Named access patterns:
+ * - claimIdempotency / completeIdempotency / releaseIdempotency   conditional Put/Update/Delete on IDEMP#scope#key
+ * - recordWebhookEvent(eventId)                                    conditional Put on EVENT#id (dedupe)
+ * Items expire through the table's TTL attribute `expiresAt` (epoch seconds).
+ */
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient, isConditionFailed } from './client';
+import { keys } from './schema';
+
+export interface StoredResponse {
+  statusCode: number;
+  body: unknown;
+}
+
+export type IdempotencyClaim =
+  | { state: 'new' }
+  | { state: 'completed'; response: StoredResponse }
+  | { state: 'in_progress' }
+  | { state: 'mismatch' };
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+export class OpsStore {
+  constructor(
+    private readonly table: string,
+    private readonly db = documentClient(),
+  ) {}
+
+  /**
+   * Claims an idempotency key for a request. A claim left `in_progress` by a crashed
+   * invocation can be taken over once its lock has lapsed (`lockSeconds`).
+   */
+  async claimIdempotency(
+    scope: string,
+    key: string,
+    requestHash: string,
+    nowSeconds: number,
+    lockSeconds = 60,
+  ): Promise<IdempotencyClaim> {
+    const k = keys.idempotency(scope, key);
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            ...k,
+            type: 'IDEMPOTENCY',
+            state: 'in_progress',
+            requestHash,
+            lockedUntil: nowSeconds + lockSeconds,
+            expiresAt: nowSeconds + DAY_SECONDS,
+          },
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (#state = :inprogress AND lockedUntil < :now AND requestHash = :hash)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':inprogress': 'in_progress', ':now': nowSeconds, ':hash': requestHash },
+        }),
+      );
+      return { state: 'new' };
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: k, ConsistentRead: true }));
+    const item = out.Item;
+    if (!item) return this.claimIdempotency(scope, key, requestHash, nowSeconds, lockSeconds);
+    if (item.requestHash !== requestHash) return { state: 'mismatch' };
+    if (item.state === 'completed') return { state: 'completed', response: item.response as StoredResponse };
+    return { state: 'in_progress' };
+  }
+
+  async completeIdempotency(
+    scope: string,
+    key: string,
+    requestHash: string,
+    response: StoredResponse,
+    nowSeconds: number,
+  ): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...keys.idempotency(scope, key),
+          type: 'IDEMPOTENCY',
+          state: 'completed',
+          requestHash,
+          response,
+          expiresAt: nowSeconds + DAY_SECONDS,
+        },
+      }),
+    );
+  }
+
+  async releaseIdempotency(scope: string, key: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.idempotency(scope, key) }));
+  }
+
+  /** Records a webhook event id once: 'new' the first time, 'duplicate' after. */
+  async recordWebhookEvent(eventId: string, fields: Record<string, unknown>, nowSeconds: number): Promise<'new' | 'duplicate'> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...keys.webhookEvent(eventId), type: 'WEBHOOK_EVENT', eventId, ...fields, expiresAt: nowSeconds + 30 * DAY_SECONDS },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return 'new';
+    } catch (err) {
+      if (isConditionFailed(err)) return 'duplicate';
+      throw err;
+    }
+  }
+
+  async forgetWebhookEvent(eventId: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.webhookEvent(eventId) }));
+  }
+}

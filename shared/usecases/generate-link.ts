@@ -1,0 +1,299 @@
+/**
+ * Generate a payment link for one EMI.
+ *
+ * Steps:
+ *   1. re-check the EMI with a strongly consistent read (unknown → 404, settled → 409);
+ *   2. work out amount, expiry and partial-payment options (422 when Razorpay would refuse);
+ *   3. resolve links left unresolved on the EMI by an earlier timeout (looked up by their
+ *      reference id: adopted when Razorpay has them);
+ *   4. reuse an open link of the same amount (unless forceNew); wait for one being created;
+ *   5. claim: the link record (`creating`) and its entry on the EMI anchor in ONE transaction
+ *      guarded by the EMI's version — concurrent requests for one EMI serialise here, and the
+ *      losers re-read and reuse the winner's link;
+ *   6. create at Razorpay with reference_id = our link id (deterministic: a retry or timeout
+ *      recovery finds the same link, never a second one);
+ *   7. record the answer: created, or failed with Razorpay's reason (or unresolved when
+ *      Razorpay never answered), and re-check the EMI: if money landed on a sibling
+ *      meanwhile, cancel the new link at once.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import * as z from 'zod/mini';
+import type { StoredLink } from '../adapters/dynamo/link-store';
+import { ConflictError, GatewayError, GatewayRejectedError, NotFoundError, ValidationError } from '../domain/errors';
+import type { CreateLinkRequest } from '../domain/gateway';
+import { type Emi, type EmiLinkRef, emiOutstanding, type Link, OPEN_STATUSES } from '../domain/model';
+import { CURRENCY, MIN_LINK_AMOUNT_PAISE, paiseToRupeesString } from '../domain/money';
+import { log } from '../log';
+import { emiNumberSchema, loanIdSchema } from '../schemas/common';
+import { bump, type LinkDeps, withRef } from './link-deps';
+import { type LinkView, toLinkView } from './link-view';
+import { applyObservation, cancelAtRazorpay, observationFromGatewayLink } from './sync-link';
+
+/** Razorpay wants expire_by ≥ 15 minutes ahead; we keep a minute of margin for clock skew. */
+export const MIN_EXPIRY_SECONDS = 16 * 60;
+/** Razorpay allows at most six months; 180 days stays inside it whatever the month lengths. */
+export const MAX_EXPIRY_SECONDS = 180 * 24 * 60 * 60;
+/** A link this close to expiry is not worth handing out again. */
+const REUSE_MIN_REMAINING_SECONDS = 15 * 60;
+/** How long another request's in-flight create is awaited before it is considered stuck. */
+const CREATING_WAIT_MS = 10_000;
+const CREATING_STALE_MS = 60_000;
+
+export const linkOptionsSchema = {
+  amount: z.optional(z.int().check(z.minimum(MIN_LINK_AMOUNT_PAISE, `must be at least ${MIN_LINK_AMOUNT_PAISE} paise`))),
+  expireBy: z.optional(z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time, e.g. 2026-12-01T18:30:00Z' })),
+  acceptPartial: z.optional(z.boolean()),
+  minPartialAmount: z.optional(
+    z.int().check(z.minimum(MIN_LINK_AMOUNT_PAISE, `must be at least ${MIN_LINK_AMOUNT_PAISE} paise`)),
+  ),
+  notify: z.optional(z.strictObject({ sms: z.optional(z.boolean()), email: z.optional(z.boolean()) })),
+  reminders: z.optional(z.boolean()),
+  forceNew: z.optional(z.boolean()),
+};
+
+export const generateLinkSchema = z.strictObject({
+  loanId: loanIdSchema,
+  emiNumber: emiNumberSchema,
+  ...linkOptionsSchema,
+});
+
+export type GenerateLinkInput = z.infer<typeof generateLinkSchema>;
+export type LinkOptions = Omit<GenerateLinkInput, 'loanId' | 'emiNumber'>;
+
+export interface GenerateResult {
+  reused: boolean;
+  link: LinkView;
+}
+
+/** Link ids are also Razorpay reference ids (≤ 40 chars): `lnk_` + 24 base32hex chars. */
+export function newLinkId(seed?: string): string {
+  const bytes = seed ? createHash('sha256').update(seed).digest().subarray(0, 15) : randomBytes(15);
+  return `lnk_${bytes.toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 20)}`;
+}
+
+interface Plan {
+  amount: number;
+  expireBy: number;
+  acceptPartial: boolean;
+  minPartialAmount?: number;
+}
+
+function semantic(field: string, message: string): ValidationError {
+  return new ValidationError(`${field} ${message}`, [{ field, message }], true);
+}
+
+export function planLink(emi: Emi, opts: LinkOptions, nowSeconds: number, defaultExpiryDays: number): Plan {
+  const outstanding = emiOutstanding(emi);
+  const amount = opts.amount ?? outstanding;
+  if (opts.amount === undefined && outstanding < MIN_LINK_AMOUNT_PAISE) {
+    throw semantic(
+      'amount',
+      `outstanding ₹${paiseToRupeesString(outstanding)} is below Razorpay's minimum of ₹1; collect it another way`,
+    );
+  }
+  if (amount > outstanding) {
+    throw semantic('amount', `must not exceed the outstanding ${outstanding} paise (₹${paiseToRupeesString(outstanding)})`);
+  }
+  let expireBy = nowSeconds + defaultExpiryDays * 24 * 60 * 60;
+  if (opts.expireBy !== undefined) {
+    expireBy = Math.floor(Date.parse(opts.expireBy) / 1000);
+    if (expireBy < nowSeconds + MIN_EXPIRY_SECONDS) throw semantic('expireBy', 'must be at least 16 minutes in the future');
+    if (expireBy > nowSeconds + MAX_EXPIRY_SECONDS) throw semantic('expireBy', 'must be at most 180 days in the future');
+  }
+  const acceptPartial = opts.acceptPartial ?? false;
+  if (opts.minPartialAmount !== undefined) {
+    if (!acceptPartial) throw semantic('minPartialAmount', 'is allowed only with acceptPartial: true');
+    if (opts.minPartialAmount > amount) throw semantic('minPartialAmount', `must not exceed the link amount ${amount}`);
+  }
+  return { amount, expireBy, acceptPartial, minPartialAmount: acceptPartial ? opts.minPartialAmount : undefined };
+}
+
+function reusable(ref: EmiLinkRef, amount: number, nowSeconds: number): boolean {
+  return (
+    OPEN_STATUSES.includes(ref.status) &&
+    ref.amount === amount &&
+    Boolean(ref.shortUrl) &&
+    (ref.expireBy === 0 || ref.expireBy > nowSeconds + REUSE_MIN_REMAINING_SECONDS)
+  );
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits for another request's in-flight create of `linkId` to finish. */
+async function awaitCreation(deps: LinkDeps, linkId: string): Promise<StoredLink | null> {
+  const until = Date.now() + CREATING_WAIT_MS;
+  let delay = 25;
+  while (Date.now() < until) {
+    const link = await deps.links.getLink(linkId);
+    if (!link || link.status !== 'creating') return link;
+    await sleep(delay);
+    delay = Math.min(delay * 2, 400);
+  }
+  return deps.links.getLink(linkId);
+}
+
+/** Adopts (or fails for good) links an earlier create left unresolved: Razorpay never answered. */
+async function resolveUnresolved(deps: LinkDeps, emi: Emi, nowMs: number): Promise<boolean> {
+  let changed = false;
+  for (const ref of Object.values(emi.links)) {
+    const stale = ref.status === 'creating' && nowMs - Date.parse(ref.createdAt) > CREATING_STALE_MS;
+    if (!(ref.status === 'failed' || stale)) continue;
+    const found = await deps.gateway.findLinkByReferenceId(ref.linkId);
+    if (found) {
+      await applyObservation(deps, ref.linkId, observationFromGatewayLink(found));
+    } else {
+      await finishFailed(deps, ref.linkId, 'RAZORPAY_NO_LINK', 'Razorpay has no link for this request', false);
+    }
+    changed = true;
+  }
+  return changed;
+}
+
+async function finishFailed(deps: LinkDeps, linkId: string, code: string, message: string, unresolved: boolean) {
+  for (let attempt = 0; attempt < 12; attempt++) {
+    const link = await deps.links.getLink(linkId);
+    if (!link || (link.status !== 'creating' && link.status !== 'failed')) return;
+    const emi = await deps.emis.getEmi(link.loanId, link.emiNumber, true);
+    if (!emi) return;
+    const now = deps.clock.now().toISOString();
+    const next: StoredLink = { ...bump(link, now), status: 'failed', error: { code, message, unresolved } };
+    const outcome = await deps.links.commit({
+      link: { link: next, expectedRev: link.rev },
+      emi: { emi: withRef(emi, next, now), expectedVersion: emi.version },
+    });
+    if (outcome === 'ok') return;
+  }
+}
+
+function createRequest(link: Link, emi: Emi, opts: LinkOptions, deps: LinkDeps): CreateLinkRequest {
+  return {
+    amount: link.amount,
+    currency: CURRENCY,
+    description: `EMI ${emi.emiNumber} of loan ${emi.loanId} (due ${emi.dueDate})`,
+    referenceId: link.referenceId,
+    customer: { name: emi.clientName, contact: emi.phone, email: emi.email },
+    expireBy: link.expireBy,
+    acceptPartial: link.acceptPartial,
+    minPartialAmount: link.minPartialAmount,
+    notify: {
+      sms: opts.notify?.sms ?? deps.settings.notifySms,
+      email: opts.notify?.email ?? deps.settings.notifyEmail,
+    },
+    reminderEnable: opts.reminders ?? deps.settings.reminders,
+    notes: {
+      link_id: link.id,
+      loan_id: emi.loanId,
+      emi_number: String(emi.emiNumber),
+      lender: emi.lender.slice(0, 255),
+    },
+  };
+}
+
+/** Step 6–7: create at Razorpay and record the answer. Safe to call again for the same link. */
+export async function createAtRazorpay(deps: LinkDeps, link: StoredLink, opts: LinkOptions): Promise<StoredLink> {
+  const emi = await deps.emis.getEmi(link.loanId, link.emiNumber, true);
+  if (!emi) throw new NotFoundError(`EMI ${link.emiNumber} of loan ${link.loanId} not found`);
+  try {
+    const g = await deps.gateway.createLink(createRequest(link, emi, opts, deps));
+    const created = await applyObservation(deps, link.id, observationFromGatewayLink(g));
+    log.info('link created', { linkId: link.id, razorpayLinkId: g.id, loanId: link.loanId, emiNumber: link.emiNumber });
+    // money may have landed on a sibling while Razorpay was creating this one
+    const after = await deps.emis.getEmi(link.loanId, link.emiNumber, true);
+    const otherMoney = after && after.amountCredited > emi.amountCredited;
+    if (after && (emiOutstanding(after) === 0 || otherMoney) && created.status === 'created') {
+      return cancelAtRazorpay(deps, created, emiOutstanding(after) === 0 ? 'emi_settled' : 'sibling_paid');
+    }
+    return created;
+  } catch (err) {
+    if (err instanceof GatewayRejectedError) {
+      await finishFailed(deps, link.id, err.code, err.reason, false);
+    } else if (err instanceof GatewayError) {
+      // outcome unknown (the adapter already looked the reference id up where it could):
+      // keep the link unresolved on the EMI so the next attempt or reconciliation finds it
+      await finishFailed(deps, link.id, err.code, err.message, true);
+    }
+    throw err;
+  }
+}
+
+export async function generateLink(
+  deps: LinkDeps,
+  input: GenerateLinkInput,
+  options: { linkId?: string; jobId?: string } = {},
+): Promise<GenerateResult> {
+  for (let attempt = 0; attempt < 25; attempt++) {
+    const nowMs = deps.clock.now().getTime();
+    const nowSeconds = Math.floor(nowMs / 1000);
+    const emi = await deps.emis.getEmi(input.loanId, input.emiNumber, true);
+    if (!emi || emi.removed) throw new NotFoundError(`EMI ${input.emiNumber} of loan ${input.loanId} not found`);
+
+    // a retried request (same deterministic link id) resumes its own link
+    if (options.linkId) {
+      const own = await deps.links.getLink(options.linkId);
+      if (own) return resume(deps, own, input);
+    }
+    if (emiOutstanding(emi) === 0) throw new ConflictError('EMI_ALREADY_PAID', `EMI already paid: EMI ${input.emiNumber} of loan ${input.loanId} has nothing outstanding`);
+    const plan = planLink(emi, input, nowSeconds, deps.settings.defaultExpiryDays);
+
+    if (await resolveUnresolved(deps, emi, nowMs)) continue;
+
+    if (!input.forceNew) {
+      const refs = Object.values(emi.links).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+      const open = refs.find((r) => reusable(r, plan.amount, nowSeconds));
+      if (open) {
+        const link = await deps.links.getLink(open.linkId);
+        if (link) return { reused: true, link: toLinkView(link) };
+      }
+      const inFlight = refs.find((r) => r.status === 'creating' && r.amount === plan.amount);
+      if (inFlight) {
+        const done = await awaitCreation(deps, inFlight.linkId);
+        if (done?.status === 'creating') return resume(deps, done, input);
+        continue;
+      }
+    }
+
+    const now = new Date(nowMs).toISOString();
+    const id = options.linkId ?? newLinkId();
+    const link: StoredLink = {
+      id,
+      referenceId: id,
+      loanId: emi.loanId,
+      emiNumber: emi.emiNumber,
+      lender: emi.lender,
+      clientName: emi.clientName,
+      amount: plan.amount,
+      amountPaid: 0,
+      currency: CURRENCY,
+      status: 'creating',
+      expireBy: plan.expireBy,
+      acceptPartial: plan.acceptPartial,
+      minPartialAmount: plan.minPartialAmount,
+      createdAt: now,
+      updatedAt: now,
+      payments: [],
+      failedAttempts: 0,
+      jobId: options.jobId,
+      rev: 1,
+    };
+    const outcome = await deps.links.commit({
+      link: { link, expectedRev: 0 },
+      emi: { emi: withRef(emi, link, now), expectedVersion: emi.version },
+    });
+    if (outcome !== 'ok') continue; // another writer changed the EMI: look again
+    const created = await createAtRazorpay(deps, link, input);
+    return { reused: false, link: toLinkView(created) };
+  }
+  throw new ConflictError('CONCURRENT_UPDATE', `EMI ${input.emiNumber} of loan ${input.loanId} is changing too fast; try again`);
+}
+
+/** Finishes a link whose create may not have completed (a retry, or a stuck creator). */
+async function resume(deps: LinkDeps, link: StoredLink, opts: LinkOptions): Promise<GenerateResult> {
+  if (link.status === 'creating' || (link.status === 'failed' && link.error?.unresolved)) {
+    const found = await deps.gateway.findLinkByReferenceId(link.referenceId);
+    const done = found
+      ? await applyObservation(deps, link.id, observationFromGatewayLink(found))
+      : await createAtRazorpay(deps, link, opts);
+    return { reused: false, link: toLinkView(done) };
+  }
+  return { reused: false, link: toLinkView(link) };
+}

@@ -1,0 +1,65 @@
+/** What the link use cases need, passed in (ports), wired once per cold start by handlers. */
+import type { EmiStore } from '../adapters/dynamo/emi-store';
+import type { LinkStore, StoredLink } from '../adapters/dynamo/link-store';
+import type { OpsStore } from '../adapters/dynamo/ops-store';
+import type { Clock } from '../domain/dates';
+import type { PaymentGateway } from '../domain/gateway';
+import type { Emi, EmiLinkRef, Link } from '../domain/model';
+import { OPEN_STATUSES } from '../domain/model';
+
+export interface LinkSettings {
+  /** default link lifetime when the request gives no expireBy */
+  defaultExpiryDays: number;
+  notifySms: boolean;
+  notifyEmail: boolean;
+  reminders: boolean;
+}
+
+export interface LinkDeps {
+  emis: EmiStore;
+  links: LinkStore;
+  ops: OpsStore;
+  gateway: PaymentGateway;
+  clock: Clock;
+  settings: LinkSettings;
+}
+
+export const DEFAULT_LINK_SETTINGS: LinkSettings = {
+  defaultExpiryDays: 14,
+  notifySms: false,
+  notifyEmail: false,
+  reminders: true,
+};
+
+/** Which links the EMI anchor keeps: those a borrower may still pay, or not yet resolved. */
+export function anchored(link: Link): boolean {
+  return (
+    OPEN_STATUSES.includes(link.status) ||
+    link.status === 'creating' ||
+    (link.status === 'failed' && link.error?.unresolved === true)
+  );
+}
+
+export function refOf(link: Link): EmiLinkRef {
+  return {
+    linkId: link.id,
+    razorpayLinkId: link.razorpayLinkId,
+    shortUrl: link.shortUrl,
+    status: link.status,
+    amount: link.amount,
+    expireBy: link.expireBy,
+    createdAt: link.createdAt,
+  };
+}
+
+/** The EMI with this link's entry added, updated or dropped to match the link. */
+export function withRef(emi: Emi, link: Link, now: string): Emi {
+  const links = { ...emi.links };
+  if (anchored(link)) links[link.id] = refOf(link);
+  else delete links[link.id];
+  return { ...emi, links, version: emi.version + 1, updatedAt: now };
+}
+
+export function bump(link: StoredLink, now: string): StoredLink {
+  return { ...link, rev: link.rev + 1, updatedAt: now };
+}

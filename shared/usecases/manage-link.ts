@@ -1,0 +1,95 @@
+/**
+ * Refresh and cancel one link, and list links.
+ *
+ * refresh: fetch the link from Razorpay (or find it by reference id when its create never
+ *   got an answer) and apply it through the one crediting path, siblings included.
+ * cancel:  only a `created` link can be cancelled (Razorpay refuses the rest); anything else
+ *   is a 409 that says why. If Razorpay reports it paid meanwhile, the payment is credited and
+ *   the 409 says so.
+ * list:    one page, newest first, from the index that serves the filters.
+ */
+import * as z from 'zod/mini';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
+import { LINK_STATUSES } from '../domain/model';
+import { decodeCursor, encodeCursor } from '../http/cursor';
+import { emiNumberSchema, lenderSchema, loanIdSchema, queryInt } from '../schemas/common';
+import type { LinkDeps } from './link-deps';
+import { type LinkView, toLinkView } from './link-view';
+import { cancelAtRazorpay, observationFromGatewayLink, syncLink } from './sync-link';
+
+export const linkIdPathSchema = z.strictObject({
+  id: z.string().check(z.regex(/^lnk_[a-z0-9]{20}$/, 'must be a payment link id like lnk_…')),
+});
+
+async function mustGet(deps: LinkDeps, id: string) {
+  const link = await deps.links.getLink(id);
+  if (!link) throw new NotFoundError(`Payment link ${id} not found`);
+  return link;
+}
+
+export async function refreshLink(deps: LinkDeps, id: string): Promise<LinkView> {
+  const link = await mustGet(deps, id);
+  const g = link.razorpayLinkId
+    ? await deps.gateway.fetchLink(link.razorpayLinkId)
+    : await deps.gateway.findLinkByReferenceId(link.referenceId);
+  if (!g) return toLinkView(link); // Razorpay never created it: it stays failed
+  return toLinkView(await syncLink(deps, id, observationFromGatewayLink(g)));
+}
+
+const WHY_NOT: Record<string, string> = {
+  creating: 'it is still being created at Razorpay; try again in a moment',
+  failed: 'it was never created at Razorpay',
+  partially_paid: 'it has already been partly paid (Razorpay cannot cancel a partially paid link)',
+  paid: 'it has already been paid',
+  expired: 'it has expired',
+  cancelled: 'it is already cancelled',
+};
+
+export async function cancelLink(deps: LinkDeps, id: string): Promise<LinkView> {
+  const link = await mustGet(deps, id);
+  if (link.status !== 'created') {
+    throw new ConflictError('LINK_NOT_CANCELLABLE', `Payment link ${id} cannot be cancelled: ${WHY_NOT[link.status]}`);
+  }
+  const after = await cancelAtRazorpay(deps, link, 'manual');
+  if (after.status !== 'cancelled') {
+    throw new ConflictError(
+      'LINK_NOT_CANCELLABLE',
+      `Payment link ${id} cannot be cancelled: ${WHY_NOT[after.status] ?? `it is ${after.status}`}`,
+    );
+  }
+  return toLinkView(after);
+}
+
+export const listLinksQuerySchema = z.strictObject({
+  status: z.optional(z.enum(LINK_STATUSES)),
+  lender: z.optional(lenderSchema),
+  loanId: z.optional(loanIdSchema),
+  emiNumber: z.optional(z.pipe(z.string(), z.pipe(z.transform((s: string) => (/^\d{1,4}$/.test(s) ? Number(s) : Number.NaN)), emiNumberSchema))),
+  attention: z.optional(z.enum(['true', 'false'])),
+  limit: z.optional(queryInt(1, 200)),
+  cursor: z.optional(z.string()),
+});
+
+export type ListLinksQuery = z.infer<typeof listLinksQuerySchema>;
+
+export async function listLinks(
+  deps: Pick<LinkDeps, 'links'>,
+  query: ListLinksQuery,
+): Promise<{ items: LinkView[]; nextCursor: string | null }> {
+  if (query.emiNumber !== undefined && query.loanId === undefined) {
+    throw new ValidationError('emiNumber needs loanId', [
+      { field: 'query.emiNumber', message: 'is allowed only together with loanId' },
+    ]);
+  }
+  const filters = {
+    status: query.status,
+    lender: query.lender,
+    loanId: query.loanId,
+    emiNumber: query.emiNumber,
+    attention: query.attention === 'true',
+  };
+  const fingerprint = JSON.stringify(['links', filters]);
+  const startKey = decodeCursor(query.cursor, fingerprint, deps.links.keyNamesFor(filters));
+  const page = await deps.links.listLinks(filters, query.limit ?? 50, startKey);
+  return { items: page.items.map(toLinkView), nextCursor: encodeCursor(fingerprint, page.lastKey) };
+}

@@ -1,0 +1,281 @@
+/**
+ * The one crediting path. Every report of a link's state — a status refresh, any webhook,
+ * reconciliation — goes through `applyObservation`, which:
+ *   1. credits each captured payment not yet credited, one transaction per payment: the
+ *      ledger entry (conditional on the payment id never having been credited), the EMI's
+ *      amount credited and the link's payments move together, so a payment is credited exactly
+ *      once however many times and in whatever order it is reported;
+ *   2. flags money that a person must look at (paid after cancel/expiry, more than owed) —
+ *      it is credited all the same, never dropped;
+ *   3. moves the link's status forward only;
+ * and then `settleSiblings` cancels every other open link of the EMI (see there).
+ * Optimistic conflicts (another writer changed the link or the EMI) re-read and retry.
+ */
+import type { StoredLink } from '../adapters/dynamo/link-store';
+import { ConflictError, GatewayRejectedError, NotFoundError } from '../domain/errors';
+import type { GatewayLink, GatewayPayment, RazorpayLinkStatus } from '../domain/gateway';
+import {
+  type AttentionReason,
+  type CancelReason,
+  canMoveStatus,
+  type Emi,
+  emiOutstanding,
+  type LinkPayment,
+  type LinkStatus,
+} from '../domain/model';
+import { log } from '../log';
+import { bump, type LinkDeps, withRef } from './link-deps';
+
+export interface FailedAttempt {
+  paymentId: string;
+  amount: number;
+  method: string;
+  /** unix seconds */
+  createdAt: number;
+}
+
+export interface Observation {
+  /** the link's status at Razorpay, when the report carries it */
+  status?: RazorpayLinkStatus;
+  /** Razorpay's amount_paid, when reported */
+  amountPaid?: number;
+  captured: GatewayPayment[];
+  failed?: FailedAttempt[];
+  /** Razorpay's identity of the link, when we learn it (adopting a link created in a timeout) */
+  razorpay?: { id: string; shortUrl: string; expireBy: number };
+}
+
+export function observationFromGatewayLink(g: GatewayLink): Observation {
+  return {
+    status: g.status,
+    amountPaid: g.amountPaid,
+    captured: g.payments.filter((p) => p.status === 'captured'),
+    razorpay: { id: g.id, shortUrl: g.shortUrl, expireBy: g.expireBy },
+  };
+}
+
+const MAX_ATTEMPTS = 12;
+
+function iso(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toISOString();
+}
+
+function statusAfterPayment(link: StoredLink, amountPaid: number): LinkStatus {
+  return amountPaid >= link.amount ? 'paid' : 'partially_paid';
+}
+
+async function loadEmi(deps: LinkDeps, link: StoredLink): Promise<Emi> {
+  const emi = await deps.emis.getEmi(link.loanId, link.emiNumber, true);
+  // an EMI record is never deleted (a shorter schedule marks it removed), so this is a bug
+  if (!emi) throw new NotFoundError(`EMI ${link.emiNumber} of loan ${link.loanId} not found for link ${link.id}`);
+  return emi;
+}
+
+/** Credits one captured payment. Returns false when the state moved under us (retry). */
+async function creditPayment(deps: LinkDeps, link: StoredLink, payment: GatewayPayment): Promise<boolean> {
+  const now = deps.clock.now().toISOString();
+  const emi = await loadEmi(deps, link);
+  const owedBefore = emiOutstanding(emi);
+  let attention: AttentionReason | undefined = link.attention;
+  if (link.status === 'cancelled') attention = 'paid_after_cancel';
+  else if (link.status === 'expired') attention = 'paid_after_expiry';
+  else if (payment.amount > owedBefore) attention = 'overpaid';
+
+  const entry: LinkPayment = {
+    paymentId: payment.paymentId,
+    amount: payment.amount,
+    method: payment.method,
+    status: 'captured',
+    capturedAt: iso(payment.createdAt),
+  };
+  const payments = [...link.payments.filter((p) => p.paymentId !== payment.paymentId), entry];
+  const amountPaid = link.amountPaid + payment.amount;
+  let next: StoredLink = bump(link, now);
+  next = {
+    ...next,
+    payments,
+    amountPaid,
+    attention,
+    lastSyncedAt: now,
+    // money wins over a dead link: a late payment makes it (partially) paid, flagged above
+    status: canMoveStatus(link.status, statusAfterPayment(link, amountPaid))
+      ? statusAfterPayment(link, amountPaid)
+      : link.status,
+  };
+  const nextEmi = withRef({ ...emi, amountCredited: emi.amountCredited + payment.amount }, next, now);
+  const outcome = await deps.links.commit({
+    credit: {
+      paymentId: payment.paymentId,
+      linkId: link.id,
+      loanId: link.loanId,
+      emiNumber: link.emiNumber,
+      amount: payment.amount,
+      creditedAt: now,
+    },
+    link: { link: next, expectedRev: link.rev },
+    emi: { emi: nextEmi, expectedVersion: emi.version },
+  });
+  if (outcome === 'ok') {
+    log.info('payment credited', {
+      linkId: link.id,
+      loanId: link.loanId,
+      emiNumber: link.emiNumber,
+      paymentId: payment.paymentId,
+      amount: payment.amount,
+      attention,
+    });
+    return true;
+  }
+  if (outcome === 'already-credited') {
+    // credited together with its link in one transaction, so the re-read link will show it
+    log.info('payment already credited', { linkId: link.id, paymentId: payment.paymentId });
+  }
+  return false;
+}
+
+/** Status, failed attempts and Razorpay identity: everything except money. */
+function applyNonMoney(link: StoredLink, obs: Observation, now: string): StoredLink | null {
+  let changed = false;
+  let next: StoredLink = { ...link };
+  if (obs.razorpay && !link.razorpayLinkId) {
+    next = {
+      ...next,
+      razorpayLinkId: obs.razorpay.id,
+      shortUrl: obs.razorpay.shortUrl,
+      expireBy: obs.razorpay.expireBy || link.expireBy,
+      error: undefined,
+    };
+    if (link.status === 'creating' || link.status === 'failed') next.status = 'created';
+    changed = true;
+  }
+  if (obs.status && canMoveStatus(next.status, obs.status)) {
+    // paid/partially_paid are reached only through credited money (creditPayment), so a status
+    // report of `paid` whose payment we have not seen waits for it instead of claiming it
+    if (obs.status !== 'paid' && obs.status !== 'partially_paid') {
+      next.status = obs.status;
+      if (obs.status === 'cancelled' && !next.cancelReason) next.cancelReason = 'razorpay';
+      changed = true;
+    }
+  }
+  for (const f of obs.failed ?? []) {
+    if (next.payments.some((p) => p.paymentId === f.paymentId)) continue;
+    next = {
+      ...next,
+      payments: [
+        ...next.payments,
+        { paymentId: f.paymentId, amount: f.amount, method: f.method, status: 'failed', capturedAt: iso(f.createdAt) },
+      ],
+      failedAttempts: (next.failedAttempts ?? 0) + 1,
+    };
+    changed = true;
+  }
+  if (!changed) return null;
+  return { ...bump(next, now), lastSyncedAt: now };
+}
+
+/** Applies what Razorpay reports about one of our links; returns the link as stored after. */
+export async function applyObservation(deps: LinkDeps, linkId: string, obs: Observation): Promise<StoredLink> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const link = await deps.links.getLink(linkId);
+    if (!link) throw new NotFoundError(`Payment link ${linkId} not found`);
+    const credited = new Set(link.payments.filter((p) => p.status === 'captured').map((p) => p.paymentId));
+    const pending = obs.captured.find((p) => !credited.has(p.paymentId));
+    if (pending) {
+      await creditPayment(deps, link, pending);
+      continue; // re-read: next payment, or retry after a conflict
+    }
+    const now = deps.clock.now().toISOString();
+    const next = applyNonMoney(link, obs, now);
+    if (!next) return link;
+    const emi = await loadEmi(deps, link);
+    const outcome = await deps.links.commit({
+      link: { link: next, expectedRev: link.rev },
+      emi: { emi: withRef(emi, next, now), expectedVersion: emi.version },
+    });
+    if (outcome === 'ok') return next;
+  }
+  throw new ConflictError('CONCURRENT_UPDATE', `Payment link ${linkId} is changing too fast; try again`);
+}
+
+/** Marks a link cancelled locally (after Razorpay agreed), dropping it from the EMI anchor. */
+export async function markCancelled(deps: LinkDeps, linkId: string, reason: CancelReason): Promise<StoredLink> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const link = await deps.links.getLink(linkId);
+    if (!link) throw new NotFoundError(`Payment link ${linkId} not found`);
+    if (!canMoveStatus(link.status, 'cancelled')) return link;
+    const now = deps.clock.now().toISOString();
+    const next: StoredLink = { ...bump(link, now), status: 'cancelled', cancelReason: reason, lastSyncedAt: now };
+    const emi = await loadEmi(deps, link);
+    const outcome = await deps.links.commit({
+      link: { link: next, expectedRev: link.rev },
+      emi: { emi: withRef(emi, next, now), expectedVersion: emi.version },
+    });
+    if (outcome === 'ok') return next;
+  }
+  throw new ConflictError('CONCURRENT_UPDATE', `Payment link ${linkId} is changing too fast; try again`);
+}
+
+async function flag(deps: LinkDeps, linkId: string, attention: AttentionReason): Promise<void> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const link = await deps.links.getLink(linkId);
+    if (!link || link.attention) return;
+    const now = deps.clock.now().toISOString();
+    const outcome = await deps.links.commit({ link: { link: { ...bump(link, now), attention }, expectedRev: link.rev } });
+    if (outcome === 'ok') return;
+  }
+}
+
+const CANNOT_CANCEL_PAID = /already paid\/partially paid/i;
+const CANNOT_CANCEL_EXPIRED = /expired link/i;
+
+/**
+ * Cancels one open link at Razorpay and locally. When Razorpay refuses because the borrower
+ * has paid it meanwhile, the payment is fetched and credited instead (never lost).
+ */
+export async function cancelAtRazorpay(deps: LinkDeps, link: StoredLink, reason: CancelReason): Promise<StoredLink> {
+  if (!link.razorpayLinkId) return link;
+  try {
+    const g = await deps.gateway.cancelLink(link.razorpayLinkId);
+    if (g.status === 'cancelled') return markCancelled(deps, link.id, reason);
+    return applyObservation(deps, link.id, observationFromGatewayLink(g));
+  } catch (err) {
+    if (err instanceof GatewayRejectedError && (CANNOT_CANCEL_PAID.test(err.reason) || CANNOT_CANCEL_EXPIRED.test(err.reason))) {
+      const g = await deps.gateway.fetchLink(link.razorpayLinkId);
+      return applyObservation(deps, link.id, observationFromGatewayLink(g));
+    }
+    throw err;
+  }
+}
+
+/**
+ * After money lands on `paidLinkId`, no other link of the same EMI may take money: every
+ * sibling still `created` is cancelled at Razorpay and locally (`sibling_paid`); a sibling that
+ * already took a partial payment cannot be cancelled (Razorpay refuses) and is flagged.
+ * Siblings come from the EMI anchor (strongly consistent) and the loan+EMI index, so a link
+ * registered a moment ago is not missed. Idempotent: safe to run again after a failure.
+ */
+export async function settleSiblings(deps: LinkDeps, paidLink: StoredLink): Promise<void> {
+  const emi = await loadEmi(deps, paidLink);
+  const ids = new Set<string>(Object.keys(emi.links));
+  for (const l of await deps.links.listForEmi(paidLink.loanId, paidLink.emiNumber)) ids.add(l.id);
+  ids.delete(paidLink.id);
+  for (const id of ids) {
+    const sibling = await deps.links.getLink(id);
+    if (!sibling) continue;
+    if (sibling.status === 'created') {
+      await cancelAtRazorpay(deps, sibling, 'sibling_paid');
+      log.info('sibling cancelled', { linkId: sibling.id, paidLinkId: paidLink.id, loanId: paidLink.loanId });
+    } else if (sibling.status === 'partially_paid') {
+      await flag(deps, sibling.id, 'sibling_partially_paid');
+    }
+    // `creating` siblings: their creator re-checks the EMI right after Razorpay answers and
+    // cancels its own link if money landed meanwhile; reconciliation sweeps any leftover.
+  }
+}
+
+/** The crediting path plus sibling settlement: what refreshes, webhooks and reconciliation call. */
+export async function syncLink(deps: LinkDeps, linkId: string, obs: Observation): Promise<StoredLink> {
+  const link = await applyObservation(deps, linkId, obs);
+  if (link.amountPaid > 0) await settleSiblings(deps, link);
+  return (await deps.links.getLink(linkId)) ?? link;
+}
