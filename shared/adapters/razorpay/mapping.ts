@@ -49,13 +49,14 @@ export function toCreateLinkBody(req: CreateLinkRequest): RazorpayCreateLinkBody
   return body;
 }
 
-const LINK_STATUSES: readonly RazorpayLinkStatus[] = [
+/** Razorpay's payment-link statuses (reference.md §1.12). */
+export const LINK_STATUSES = [
   'created',
   'partially_paid',
   'paid',
   'expired',
   'cancelled',
-];
+] as const satisfies readonly RazorpayLinkStatus[];
 
 function isLinkStatus(value: unknown): value is RazorpayLinkStatus {
   return typeof value === 'string' && (LINK_STATUSES as readonly string[]).includes(value);

@@ -9,6 +9,7 @@
  */
 import * as z from 'zod/mini';
 import { MalformedBodyError, ValidationError } from '../../domain/errors';
+import { LINK_STATUSES } from './mapping';
 import { normaliseNotes } from './notes';
 
 const notes = z.pipe(z.unknown(), z.transform(normaliseNotes));
@@ -43,8 +44,6 @@ export const webhookPaymentSchema = z.looseObject({
   error_description: errorText,
 });
 
-export const PAYMENT_LINK_STATUSES = ['created', 'partially_paid', 'paid', 'expired', 'cancelled'] as const;
-
 export const webhookPaymentLinkSchema = z.looseObject({
   id: z.string(),
   /** "" when the link has none */
@@ -52,7 +51,7 @@ export const webhookPaymentLinkSchema = z.looseObject({
     z.nullish(z.string()),
     z.transform((value) => value ?? ''),
   ),
-  status: z.enum(PAYMENT_LINK_STATUSES),
+  status: z.enum(LINK_STATUSES),
   amount: z.number(),
   amount_paid: z.number(),
   currency: z.optional(z.string()),
