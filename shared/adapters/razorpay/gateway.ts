@@ -156,11 +156,11 @@ export class RazorpayGateway implements PaymentGateway {
   }
 
   async fetchLink(razorpayLinkId: string): Promise<GatewayLink> {
-    return toGatewayLink(await this.retrying(() => this.rzp.paymentLink.fetch(razorpayLinkId)));
+    return toGatewayLink(await this.callWithRetries(() => this.rzp.paymentLink.fetch(razorpayLinkId)));
   }
 
   async findLinkByReferenceId(referenceId: string): Promise<GatewayLink | null> {
-    return this.retryingLink(() => this.findOnce(referenceId));
+    return this.withRetries(() => this.findOnce(referenceId));
   }
 
   /**
@@ -212,11 +212,11 @@ export class RazorpayGateway implements PaymentGateway {
   }
 
   /** For reads: retried on any retryable failure. */
-  private async retrying<T>(op: () => Promise<T>): Promise<T> {
-    return this.retryingLink(() => this.call(op));
+  private async callWithRetries<T>(op: () => Promise<T>): Promise<T> {
+    return this.withRetries(() => this.call(op));
   }
 
-  private async retryingLink<T>(op: () => Promise<T>): Promise<T> {
+  private async withRetries<T>(op: () => Promise<T>): Promise<T> {
     let last: GatewayError | undefined;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       if (attempt > 1) await this.backoff(attempt - 1);
