@@ -167,12 +167,15 @@ export interface GatewayOptions {
   host?: string;
   /** folder with the built web page (index.html …); omitted = API only */
   webRoot?: string;
+  /** local-only operator routes (e.g. /_local/…); return true when handled */
+  extra?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
   onError?: (err: unknown) => void;
 }
 
 export async function handle(req: IncomingMessage, res: ServerResponse, opts: GatewayOptions): Promise<void> {
   const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
   const method = (req.method ?? 'GET').toUpperCase();
+  if (opts.extra && url.pathname.startsWith('/_local/') && (await opts.extra(req, res, url))) return;
   let pathMatched = false;
   for (const route of compiled) {
     const m = route.regex.exec(url.pathname);

@@ -34,7 +34,8 @@ export function ops(): OpsStore {
 }
 
 export function gateway(): PaymentGateway {
-  paymentGateway ??= createGatewayFromEnv();
+  // request paths must finish inside API Gateway's 30 s: bounded attempts × per-call timeout
+  paymentGateway ??= createGatewayFromEnv({ maxAttempts: envInt('RAZORPAY_MAX_ATTEMPTS', 3) });
   return paymentGateway;
 }
 

@@ -1,0 +1,226 @@
+/**
+ * The whole system on one machine: DynamoDB Local, the S3 emulator, the Razorpay sandbox,
+ * in-process queues (webhooks, bulk work) with dead-letter queues, the reconciliation timer,
+ * and the local API gateway serving the route table and the web page. Used by `npm start`,
+ * the browser tests and the benchmarks.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { resetConfigCache } from '../shared/config';
+import {
+  createResources,
+  type LocalService,
+  localAwsEnv,
+  LOCAL_DIR,
+  ROOT,
+  resourceNames,
+  startDynamoDb,
+  startS3,
+} from './aws-local';
+import { demoLoans } from './demo-data';
+import { startGateway } from './gateway';
+import { LocalQueue } from './queue';
+import { SANDBOX_KEY_ID, SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET } from './sandbox/defaults';
+import { type Sandbox, startSandbox } from './sandbox/server';
+
+export interface SystemOptions {
+  port?: number;
+  sandboxPort?: number;
+  dynamodbPort?: number;
+  s3Port?: number;
+  demoData?: boolean;
+  /** keep DynamoDB and S3 data under .local/data between runs */
+  persist?: boolean;
+  /** milliseconds between reconciliation runs (0 = never) */
+  reconcileEveryMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface System {
+  url: string;
+  sandboxUrl?: string;
+  dynamodbEndpoint: string;
+  s3Endpoint: string;
+  sandbox?: Sandbox;
+  queues: Record<string, LocalQueue>;
+  stop(): Promise<void>;
+}
+
+type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
+
+/** Loads a worker's handler lazily (a cold start), or undefined if it isn't built yet. */
+async function workerHandler(id: string): Promise<SqsHandler | undefined> {
+  const file = join(ROOT, 'functions', id, 'handler.ts');
+  if (!existsSync(file)) return undefined;
+  const mod = (await import(file)) as { handler: (e: SQSEvent, c: unknown) => Promise<SQSBatchResponse | undefined> };
+  return (event) => mod.handler(event, {});
+}
+
+function envInt(name: string, fallback: number): number {
+  const v = process.env[name];
+  return v && /^\d+$/.test(v) ? Number(v) : fallback;
+}
+
+export async function startSystem(opts: SystemOptions = {}): Promise<System> {
+  const log = opts.log ?? (() => {});
+  const port = opts.port ?? envInt('PORT', 3000);
+  const sandboxPort = opts.sandboxPort ?? envInt('RAZORPAY_SANDBOX_PORT', 4010);
+  const dynamodbPort = opts.dynamodbPort ?? envInt('DYNAMODB_PORT', 8000);
+  const s3Port = opts.s3Port ?? envInt('S3_PORT', 4569);
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) await s().catch(() => {});
+  };
+
+  try {
+    const dataDir = opts.persist ? join(LOCAL_DIR, 'data') : mkdtempSync(join(tmpdir(), 'emi-local-'));
+    if (!opts.persist) stops.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    log('starting DynamoDB Local and the S3 emulator…');
+    const [ddb, s3]: LocalService[] = await Promise.all([
+      startDynamoDb({ port: dynamodbPort, dbPath: opts.persist ? join(dataDir, 'dynamodb') : undefined }),
+      startS3({ port: s3Port, directory: join(dataDir, 's3') }),
+    ]);
+    stops.push(ddb!.stop, s3!.stop);
+    const endpoints = { dynamodb: ddb!.endpoint, s3: s3!.endpoint };
+    const names = resourceNames('local');
+    await createResources(names, endpoints);
+
+    // Razorpay: the sandbox, unless RAZORPAY_API_BASE_URL points somewhere else
+    const external = process.env.RAZORPAY_API_BASE_URL;
+    let sandbox: Sandbox | undefined;
+    const webhookSecret = process.env.RAZORPAY_WEBHOOK_SECRET ?? SANDBOX_WEBHOOK_SECRET;
+    const keyId = process.env.RAZORPAY_KEY_ID ?? SANDBOX_KEY_ID;
+    const keySecret = process.env.RAZORPAY_KEY_SECRET ?? SANDBOX_KEY_SECRET;
+    if (!external) {
+      sandbox = await startSandbox({
+        port: sandboxPort,
+        keyId,
+        keySecret,
+        webhookSecret,
+        webhookUrl: `http://127.0.0.1:${port}/webhooks/razorpay`,
+        publicBaseUrl: `http://localhost:${sandboxPort}`,
+      });
+      stops.push(() => sandbox!.close());
+    }
+
+    const queues: Record<string, LocalQueue> = {};
+    const webhookWorker = await workerHandler('webhook-worker');
+    const bulkWorker = await workerHandler('bulk-worker');
+    Object.assign(process.env, {
+      ...localAwsEnv(endpoints, names),
+      RAZORPAY_API_BASE_URL: external ?? sandbox!.url,
+      RAZORPAY_KEY_ID: keyId,
+      RAZORPAY_KEY_SECRET: keySecret,
+      RAZORPAY_WEBHOOK_SECRET: webhookSecret,
+      RAZORPAY_TIMEOUT_MS: process.env.RAZORPAY_TIMEOUT_MS ?? '5000',
+      WEBHOOK_QUEUE_URL: 'local://webhooks',
+      BULK_QUEUE_URL: 'local://bulk',
+      BULK_RATE_PER_SECOND: process.env.BULK_RATE_PER_SECOND ?? '20',
+      POWERTOOLS_SERVICE_NAME: 'emi-payment-links',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    });
+    resetConfigCache();
+    const onError = (err: unknown) => log(`worker error: ${(err as Error).message}`);
+    if (webhookWorker) {
+      queues.webhooks = new LocalQueue({
+        name: 'webhooks',
+        handler: webhookWorker,
+        batchSize: 10,
+        concurrency: 2,
+        maxReceiveCount: 5,
+        visibilityTimeoutMs: 2000,
+        onError,
+      });
+    }
+    if (bulkWorker) {
+      queues.bulk = new LocalQueue({
+        name: 'bulk',
+        handler: bulkWorker,
+        batchSize: 1,
+        concurrency: envInt('BULK_CONCURRENCY', 2),
+        maxReceiveCount: 5,
+        visibilityTimeoutMs: 5000,
+        onError,
+      });
+    }
+    stops.push(async () => {
+      for (const q of Object.values(queues)) q.close();
+    });
+
+    const webRoot = join(ROOT, 'web', 'dist');
+    const gateway = await startGateway({
+      port,
+      webRoot: existsSync(join(webRoot, 'index.html')) ? webRoot : undefined,
+      onError: (err) => log(`gateway error: ${(err as Error).stack ?? String(err)}`),
+      extra: async (req, res, url) => {
+        const json = (status: number, body: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(body));
+          return true;
+        };
+        if (req.method === 'GET' && url.pathname === '/_local/queues') {
+          return json(
+            200,
+            Object.fromEntries(
+              Object.entries(queues).map(([n, q]) => [n, { depth: q.depth, deadLetters: q.deadLetterCount }]),
+            ),
+          );
+        }
+        if (req.method === 'POST' && url.pathname === '/_local/dlq/replay') {
+          const replayed = Object.fromEntries(Object.entries(queues).map(([n, q]) => [n, q.replayDeadLetters()]));
+          return json(200, { replayed });
+        }
+        return false;
+      },
+    });
+    stops.push(gateway.close);
+
+    const reconcileEvery = opts.reconcileEveryMs ?? 60_000;
+    if (reconcileEvery > 0 && existsSync(join(ROOT, 'functions', 'reconcile', 'handler.ts'))) {
+      const mod = (await import(join(ROOT, 'functions', 'reconcile', 'handler.ts'))) as {
+        handler: (e: unknown, c: unknown) => Promise<unknown>;
+      };
+      let running = false;
+      const timer = setInterval(() => {
+        if (running) return;
+        running = true;
+        mod
+          .handler({ source: 'local.schedule' }, {})
+          .catch((err) => log(`reconcile failed: ${(err as Error).message}`))
+          .finally(() => {
+            running = false;
+          });
+      }, reconcileEvery);
+      timer.unref();
+      stops.push(async () => clearInterval(timer));
+    }
+
+    if (opts.demoData ?? process.env.DEMO_DATA !== '0') {
+      const loans = demoLoans();
+      for (let i = 0; i < loans.length; i += 100) {
+        const res = await fetch(`http://127.0.0.1:${port}/api/loans`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ loans: loans.slice(i, i + 100) }),
+        });
+        if (!res.ok) throw new Error(`loading demo data failed: ${res.status} ${await res.text()}`);
+      }
+      log(`demo data: ${loans.length} loans across 3 lenders`);
+    }
+
+    return {
+      url: gateway.url,
+      sandboxUrl: sandbox ? `http://localhost:${sandbox.port}` : undefined,
+      dynamodbEndpoint: endpoints.dynamodb,
+      s3Endpoint: endpoints.s3,
+      sandbox,
+      queues,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
