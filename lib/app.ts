@@ -4,7 +4,7 @@
  *
  * Context (`-c key=value` or cdk.json): `stage` (dev), `logLevel` (info), `bulkMaxConcurrency` (2),
  * `bulkRatePerSecond` (20), `apiRateLimit` (100), `apiBurstLimit` (200), `exportsCorsOrigins`
- * (comma-separated, `*`).
+ * (comma-separated, `*`); `region` is read in bin/app.ts.
  */
 import { type App, type Environment, Tags } from 'aws-cdk-lib';
 import { ApiStack, SERVICE_NAME } from './api-stack';

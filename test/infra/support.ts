@@ -31,7 +31,7 @@ interface StatementJson {
 export interface Synthesized extends AppStacks {
   statefulTemplate: Template;
   apiTemplate: Template;
-  /** the template of the stack that holds `construct` */
+  /** the logical id of a construct (or of its default child) in its own stack's template */
   logicalIdOf(construct: IConstruct): string;
   /** the Lambda function resource's properties */
   functionProps(id: string): Record<string, Json>;
