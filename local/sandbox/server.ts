@@ -9,6 +9,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { handleApi } from './api';
 import { applyConfigPatch, type SandboxConfig } from './config';
 import { handleControl } from './control';
@@ -151,6 +152,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
   );
   const expectedAuth = `Basic ${Buffer.from(`${keyId}:${keySecret}`).toString('base64')}`;
+  /** HTTP Basic with exactly the configured key id and secret (fast path: the header as axios writes it). */
+  const authorised = (header: string | undefined): boolean => {
+    if (header === expectedAuth) return true;
+    const match = header === undefined ? null : /^basic\s+(\S+)$/i.exec(header);
+    if (match === null) return false;
+    return Buffer.from(match[1] as string, 'base64').toString('utf8') === `${keyId}:${keySecret}`;
+  };
   let publicBaseUrl = '';
   let requests = 0;
 
@@ -213,15 +221,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (error instanceof BodyTooLargeError) return reply(413, gatewayErrorBody('Request entity too large'));
       throw error;
     }
-    if (!limiter.allow(knobs.rateLimitPerSecond, clock()))
+    // real elapsed time (monotonic), not the injectable clock that tests move around
+    if (!limiter.allow(knobs.rateLimitPerSecond, performance.now())) {
       return reply(429, gatewayErrorBody(TOO_MANY_REQUESTS));
+    }
     // decided before anything is applied: a 500 changes nothing
     if (knobs.errorRate > 0 && random() < knobs.errorRate) {
       return reply(500, gatewayErrorBody(SERVER_ERROR, 'SERVER_ERROR'));
     }
     const hangMs = knobs.hangRate > 0 && random() < knobs.hangRate ? knobs.hangMs : 0;
-    if (req.headers.authorization !== expectedAuth)
-      return reply(401, gatewayErrorBody(INVALID_API_KEY), hangMs);
+    if (!authorised(req.headers.authorization)) return reply(401, gatewayErrorBody(INVALID_API_KEY), hangMs);
     let body: unknown;
     try {
       body = parseBody(text, req.headers['content-type']);
@@ -238,7 +247,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     try {
       body = parseBody(await readBody(req), 'application/json');
     } catch (error) {
-      if (error instanceof BadJsonError || error instanceof BodyTooLargeError) {
+      if (error instanceof BadJsonError) {
         return sendJson(res, 400, {
           error: { code: 'BAD_REQUEST_ERROR', description: 'the body must be JSON' },
         });
@@ -295,6 +304,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const server = http.createServer((req, res) => {
     onRequest(req, res).catch((error: unknown) => {
+      if (error instanceof BodyTooLargeError) {
+        sendJson(res, 413, gatewayErrorBody('Request entity too large'));
+        return;
+      }
       // a sandbox bug must not look like a Razorpay answer: say what broke
       console.error('[razorpay-sandbox] internal error', error);
       sendJson(res, 500, gatewayErrorBody(SERVER_ERROR, 'SERVER_ERROR'));
