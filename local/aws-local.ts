@@ -81,7 +81,9 @@ export async function freePort(): Promise<number> {
     srv.on('error', reject);
     srv.listen(0, '127.0.0.1', () => {
       const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolvePort(addr.port) : reject(new Error('no port'))));
+      srv.close(() =>
+        typeof addr === 'object' && addr ? resolvePort(addr.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -153,7 +155,12 @@ export async function startDynamoDb(opts: { port: number; dbPath?: string }): Pr
 
 export async function startS3(opts: { port: number; directory: string }): Promise<LocalService> {
   mkdirSync(opts.directory, { recursive: true });
-  const server = new S3rver({ port: opts.port, address: '127.0.0.1', directory: opts.directory, silent: true });
+  const server = new S3rver({
+    port: opts.port,
+    address: '127.0.0.1',
+    directory: opts.directory,
+    silent: true,
+  });
   await server.run();
   return { endpoint: `http://127.0.0.1:${opts.port}`, stop: () => server.close() };
 }
@@ -218,7 +225,9 @@ export async function createResources(
     [TABLES.ops, names.OPS_TABLE],
   ];
   await Promise.all(
-    wanted.filter(([, n]) => !existing.has(n)).map(([def, n]) => ddb.send(new CreateTableCommand(createTableInput(def, n)))),
+    wanted
+      .filter(([, n]) => !existing.has(n))
+      .map(([def, n]) => ddb.send(new CreateTableCommand(createTableInput(def, n)))),
   );
   ddb.destroy();
   const s3 = new S3Client({

@@ -7,8 +7,46 @@
 import { addDays, istDate } from '../shared/domain/dates';
 
 const LENDERS = ['Kaveri Finance', 'Deccan Credit', 'Sahyadri Microfin'];
-const FIRST = ['Aarav', 'Diya', 'Ishaan', 'Meera', 'Kabir', 'Ananya', 'Vihaan', 'Saanvi', 'Arjun', 'Kavya', 'Rohan', 'Priya', 'Aditya', 'Nisha', 'Farhan', 'Lakshmi', 'Gurpreet', 'Tenzin', 'Joseph', 'Fatima'];
-const LAST = ['Sharma', 'Iyer', 'Reddy', 'Nair', 'Patel', 'Banerjee', 'Khan', 'Singh', 'Das', 'Menon', 'Gowda', 'Joshi', 'Pillai', 'Mehta', "D'Souza", 'Chatterjee'];
+const FIRST = [
+  'Aarav',
+  'Diya',
+  'Ishaan',
+  'Meera',
+  'Kabir',
+  'Ananya',
+  'Vihaan',
+  'Saanvi',
+  'Arjun',
+  'Kavya',
+  'Rohan',
+  'Priya',
+  'Aditya',
+  'Nisha',
+  'Farhan',
+  'Lakshmi',
+  'Gurpreet',
+  'Tenzin',
+  'Joseph',
+  'Fatima',
+];
+const LAST = [
+  'Sharma',
+  'Iyer',
+  'Reddy',
+  'Nair',
+  'Patel',
+  'Banerjee',
+  'Khan',
+  'Singh',
+  'Das',
+  'Menon',
+  'Gowda',
+  'Joshi',
+  'Pillai',
+  'Mehta',
+  "D'Souza",
+  'Chatterjee',
+];
 
 /** Small seeded PRNG (mulberry32): the same demo book on every start. */
 function rng(seed: number) {
@@ -48,10 +86,13 @@ export function demoLoans(count = 360, now = new Date()): DemoLoan[] {
     const emis: DemoLoan['emis'] = [];
     for (let n = 1; n <= tenure; n++) {
       const dueDate = addDays(today, firstDueOffset + (n - 1) * 30);
-      const ageDays = Math.round((Date.parse(`${today}T00:00:00Z`) - Date.parse(`${dueDate}T00:00:00Z`)) / 86_400_000);
+      const ageDays = Math.round(
+        (Date.parse(`${today}T00:00:00Z`) - Date.parse(`${dueDate}T00:00:00Z`)) / 86_400_000,
+      );
       let amountPaid = 0;
       if (ageDays > 45) amountPaid = habit > 0.25 || rand() < 0.7 ? amount : 0;
-      else if (ageDays > 0) amountPaid = habit > 0.8 ? amount : rand() < 0.2 ? Math.floor(amount / 200) * 100 : 0;
+      else if (ageDays > 0)
+        amountPaid = habit > 0.8 ? amount : rand() < 0.2 ? Math.floor(amount / 200) * 100 : 0;
       emis.push({ emiNumber: n, dueDate, amount, amountPaid });
     }
     const id = (10_000 + i).toString();

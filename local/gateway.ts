@@ -12,7 +12,10 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { type RouteDef, routes } from '../lib/routes';
 import { ROOT } from './aws-local';
 
-type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+type Handler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** API Gateway's own payload cap is 10 MB; our JSON routes refuse more than 1 MB themselves. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
@@ -27,10 +30,12 @@ interface CompiledRoute {
 
 function compile(def: RouteDef): CompiledRoute {
   const params: string[] = [];
-  const pattern = def.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a, b) => {
-    params.push(a ?? b);
-    return '([^/]+)';
-  });
+  const pattern = def.path
+    .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+    .replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a, b) => {
+      params.push(a ?? b);
+      return '([^/]+)';
+    });
   return { def, regex: new RegExp(`^${pattern}$`), params };
 }
 
@@ -128,7 +133,12 @@ export function toEvent(
   };
 }
 
-function send(res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = {}) {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+) {
   res.writeHead(status, { 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }
@@ -155,7 +165,10 @@ async function serveStatic(res: ServerResponse, pathname: string, webRoot: strin
     const info = await stat(file);
     if (!info.isFile()) return false;
     const body = await readFile(file);
-    send(res, 200, body, { 'content-type': STATIC_TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+    send(res, 200, body, {
+      'content-type': STATIC_TYPES[extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-cache',
+    });
     return true;
   } catch {
     return false;
@@ -187,15 +200,22 @@ export async function handle(req: IncomingMessage, res: ServerResponse, opts: Ga
       pathParams[name] = decodeURIComponent(m[i + 1] ?? '');
     });
     const body = await readBody(req);
-    if (body === 'too-large') return sendJsonError(res, 413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
+    if (body === 'too-large')
+      return sendJsonError(res, 413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
     const handler = await loadHandler(route.def.id);
     const result = await handler(toEvent(req, url, body, route, pathParams), lambdaContext(route.def.id));
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
-    const out = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+    const out =
+      result.body === undefined
+        ? ''
+        : result.isBase64Encoded
+          ? Buffer.from(result.body, 'base64')
+          : result.body;
     return send(res, result.statusCode ?? 200, out, headers);
   }
-  if (pathMatched) return sendJsonError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${url.pathname}`);
+  if (pathMatched)
+    return sendJsonError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${url.pathname}`);
   if (method === 'GET' && opts.webRoot && !url.pathname.startsWith('/api/')) {
     if (await serveStatic(res, url.pathname, opts.webRoot)) return;
   }
@@ -225,7 +245,9 @@ function closeServer(server: Server): Promise<void> {
  * Listens on 127.0.0.1 and, when the machine has IPv6, on ::1 too: `localhost` may resolve to
  * either, and binding to every interface would expose the API to the network.
  */
-export async function startGateway(opts: GatewayOptions): Promise<{ servers: Server[]; url: string; close(): Promise<void> }> {
+export async function startGateway(
+  opts: GatewayOptions,
+): Promise<{ servers: Server[]; url: string; close(): Promise<void> }> {
   const v4 = makeServer(opts);
   await new Promise<void>((r, reject) => {
     v4.once('error', reject);

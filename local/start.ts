@@ -14,7 +14,8 @@ async function main() {
   say(`  web page + API    ${system.url}/`);
   say(`  pending EMIs      ${system.url}/api/payment-links/pending-emis`);
   say(`  webhook           ${system.url}/webhooks/razorpay`);
-  if (system.sandboxUrl) say(`  Razorpay sandbox  ${system.sandboxUrl}  (control: ${system.sandboxUrl}/_sandbox/config)`);
+  if (system.sandboxUrl)
+    say(`  Razorpay sandbox  ${system.sandboxUrl}  (control: ${system.sandboxUrl}/_sandbox/config)`);
   say(`  DynamoDB Local    ${system.dynamodbEndpoint}`);
   say(`  S3 emulator       ${system.s3Endpoint}  (credentials S3RVER/S3RVER)`);
   say('Press Ctrl-C to stop.');

@@ -11,9 +11,9 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { resetConfigCache } from '../shared/config';
 import {
   createResources,
+  LOCAL_DIR,
   type LocalService,
   localAwsEnv,
-  LOCAL_DIR,
   ROOT,
   resourceNames,
   startDynamoDb,
@@ -54,7 +54,9 @@ type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
 async function workerHandler(id: string): Promise<SqsHandler | undefined> {
   const file = join(ROOT, 'functions', id, 'handler.ts');
   if (!existsSync(file)) return undefined;
-  const mod = (await import(file)) as { handler: (e: SQSEvent, c: unknown) => Promise<SQSBatchResponse | undefined> };
+  const mod = (await import(file)) as {
+    handler: (e: SQSEvent, c: unknown) => Promise<SQSBatchResponse | undefined>;
+  };
   return (event) => mod.handler(event, {});
 }
 
@@ -169,7 +171,9 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
           );
         }
         if (req.method === 'POST' && url.pathname === '/_local/dlq/replay') {
-          const replayed = Object.fromEntries(Object.entries(queues).map(([n, q]) => [n, q.replayDeadLetters()]));
+          const replayed = Object.fromEntries(
+            Object.entries(queues).map(([n, q]) => [n, q.replayDeadLetters()]),
+          );
           return json(200, { replayed });
         }
         return false;

@@ -1,6 +1,6 @@
 import { httpRoute } from '../../shared/http/route';
 import { cancelLink, linkIdPathSchema } from '../../shared/usecases/manage-link';
-import { linkDeps } from '../../shared/wiring';
+import { linkDeps } from '../../shared/wiring-links';
 
 /** POST /api/payment-links/{id}/cancel — cancel one open link (cancelReason: manual). */
 export async function main(id: string) {

@@ -1,7 +1,12 @@
 import { checkIdempotencyKey, withIdempotency } from '../../shared/http/idempotency';
 import { httpRoute } from '../../shared/http/route';
-import { type GenerateLinkInput, generateLink, generateLinkSchema, newLinkId } from '../../shared/usecases/generate-link';
-import { linkDeps } from '../../shared/wiring';
+import {
+  type GenerateLinkInput,
+  generateLink,
+  generateLinkSchema,
+  newLinkId,
+} from '../../shared/usecases/generate-link';
+import { linkDeps } from '../../shared/wiring-links';
 
 /** POST /api/payment-links/generate — a link for one EMI (201 new, 200 reused). */
 export async function main(body: GenerateLinkInput, idempotencyKey?: string) {

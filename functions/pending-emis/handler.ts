@@ -1,6 +1,10 @@
 import { systemClock } from '../../shared/domain/dates';
 import { httpRoute } from '../../shared/http/route';
-import { listPendingEmis, type PendingEmisQuery, pendingEmisQuerySchema } from '../../shared/usecases/list-pending-emis';
+import {
+  listPendingEmis,
+  type PendingEmisQuery,
+  pendingEmisQuerySchema,
+} from '../../shared/usecases/list-pending-emis';
 import { emis } from '../../shared/wiring';
 
 /** GET /api/payment-links/pending-emis — one page of pending EMIs. */

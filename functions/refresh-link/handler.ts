@@ -1,6 +1,6 @@
 import { httpRoute } from '../../shared/http/route';
 import { linkIdPathSchema, refreshLink } from '../../shared/usecases/manage-link';
-import { linkDeps } from '../../shared/wiring';
+import { linkDeps } from '../../shared/wiring-links';
 
 /** POST /api/payment-links/{id}/refresh-status — fetch from Razorpay and apply. */
 export async function main(id: string) {

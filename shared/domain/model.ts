@@ -62,7 +62,15 @@ export function emiIsPending(emi: Emi): boolean {
  * and `creating` (our record exists and the Razorpay call is in flight; an extension of the
  * contract that is visible only for the duration of one create call).
  */
-export const LINK_STATUSES = ['creating', 'created', 'partially_paid', 'paid', 'expired', 'cancelled', 'failed'] as const;
+export const LINK_STATUSES = [
+  'creating',
+  'created',
+  'partially_paid',
+  'paid',
+  'expired',
+  'cancelled',
+  'failed',
+] as const;
 export type LinkStatus = (typeof LINK_STATUSES)[number];
 
 /** Statuses in which a borrower can still pay the link. */
@@ -93,7 +101,11 @@ export function canMoveStatus(from: LinkStatus, to: LinkStatus): boolean {
 }
 
 export type CancelReason = 'sibling_paid' | 'emi_settled' | 'manual' | 'razorpay';
-export type AttentionReason = 'paid_after_cancel' | 'paid_after_expiry' | 'overpaid' | 'sibling_partially_paid';
+export type AttentionReason =
+  | 'paid_after_cancel'
+  | 'paid_after_expiry'
+  | 'overpaid'
+  | 'sibling_partially_paid';
 
 export interface LinkPayment {
   paymentId: string;

@@ -12,7 +12,10 @@ interface CursorPayload {
   k: Key;
 }
 
-export function encodeCursor(queryFingerprint: string, lastKey: Record<string, unknown> | undefined): string | null {
+export function encodeCursor(
+  queryFingerprint: string,
+  lastKey: Record<string, unknown> | undefined,
+): string | null {
   if (!lastKey) return null;
   const payload: CursorPayload = { v: 1, q: queryFingerprint, k: lastKey as Key };
   return Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');

@@ -71,7 +71,10 @@ export function toHttpError(err: unknown): HttpErrorResponse {
   }
   if (err instanceof GatewayAuthError) {
     log.error('razorpay refused our credentials', { err });
-    return { statusCode: 502, body: body(err.code, 'Razorpay refused our credentials; an operator must check them') };
+    return {
+      statusCode: 502,
+      body: body(err.code, 'Razorpay refused our credentials; an operator must check them'),
+    };
   }
   if (err instanceof GatewayNotFoundError) {
     return { statusCode: 502, body: body(err.code, 'Razorpay does not know this link') };

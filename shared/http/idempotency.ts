@@ -50,7 +50,9 @@ export async function withIdempotency(
     throw new IdempotencyMismatchError('This Idempotency-Key was already used with a different request body');
   }
   if (claim.state === 'in_progress') {
-    throw new IdempotencyInProgressError('A request with this Idempotency-Key is still being processed; retry shortly');
+    throw new IdempotencyInProgressError(
+      'A request with this Idempotency-Key is still being processed; retry shortly',
+    );
   }
   if (claim.state === 'completed') {
     return { ...claim.response, headers: { 'idempotent-replayed': 'true' } };
@@ -60,13 +62,30 @@ export async function withIdempotency(
     response = await run();
   } catch (err) {
     const mapped = toHttpError(err);
-    if (mapped.statusCode >= 400 && mapped.statusCode < 500 && mapped.statusCode !== 409 && mapped.statusCode !== 429) {
-      await ops.completeIdempotency(scope, key, hash, { statusCode: mapped.statusCode, body: mapped.body }, nowSeconds);
+    if (
+      mapped.statusCode >= 400 &&
+      mapped.statusCode < 500 &&
+      mapped.statusCode !== 409 &&
+      mapped.statusCode !== 429
+    ) {
+      await ops.completeIdempotency(
+        scope,
+        key,
+        hash,
+        { statusCode: mapped.statusCode, body: mapped.body },
+        nowSeconds,
+      );
     } else {
       await ops.releaseIdempotency(scope, key);
     }
     throw err;
   }
-  await ops.completeIdempotency(scope, key, hash, { statusCode: response.statusCode, body: response.body }, nowSeconds);
+  await ops.completeIdempotency(
+    scope,
+    key,
+    hash,
+    { statusCode: response.statusCode, body: response.body },
+    nowSeconds,
+  );
   return response;
 }

@@ -44,7 +44,11 @@ export interface RouteSchemas<B, Q, P> {
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
 
-export function jsonResponse(statusCode: number, body: unknown, headers?: Record<string, string>): HttpResult {
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers?: Record<string, string>,
+): HttpResult {
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 

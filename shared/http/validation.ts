@@ -18,7 +18,8 @@ function describe(issue: Issue): string {
     }
     case 'too_small': {
       const min = Number(issue.minimum);
-      if (issue.origin === 'string') return min <= 1 ? 'must not be empty' : `must be at least ${min} characters`;
+      if (issue.origin === 'string')
+        return min <= 1 ? 'must not be empty' : `must be at least ${min} characters`;
       if (issue.origin === 'array') return `must have at least ${min} item${min === 1 ? '' : 's'}`;
       return `must be ${issue.inclusive ? 'at least' : 'greater than'} ${min}`;
     }
@@ -44,7 +45,8 @@ function describe(issue: Issue): string {
 export function issuesToDetails(issues: readonly Issue[], prefix?: string): FieldIssue[] {
   return issues.map((issue) => {
     const path = issue.path.map(String);
-    const field = [prefix, ...path].filter((p) => p !== undefined && p !== '').join('.') || (prefix ?? 'body');
+    const field =
+      [prefix, ...path].filter((p) => p !== undefined && p !== '').join('.') || (prefix ?? 'body');
     return { field, message: describe(issue) };
   });
 }
@@ -61,6 +63,8 @@ export function parseWith<T>(
   const details = issuesToDetails(result.error.issues, where === 'body' ? undefined : where);
   const first = details[0];
   const message =
-    details.length === 1 && first ? `${first.field} ${first.message}` : `${details.length} fields are invalid`;
+    details.length === 1 && first
+      ? `${first.field} ${first.message}`
+      : `${details.length} fields are invalid`;
   throw new ValidationError(message, details, semantic);
 }

@@ -8,7 +8,10 @@ export const loanIdSchema = z
   .check(
     z.minLength(1),
     z.maxLength(40),
-    z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must use letters, digits, "_", "." or "-" and start with a letter or digit'),
+    z.regex(
+      /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+      'must use letters, digits, "_", "." or "-" and start with a letter or digit',
+    ),
   );
 
 export const lenderSchema = z
@@ -34,7 +37,12 @@ export function queryInt(min: number, max: number) {
     z.string().check(z.regex(/^\d{1,9}$/, 'must be a whole number')),
     z.pipe(
       z.transform((s: string) => Number(s)),
-      z.int().check(z.minimum(min, `must be between ${min} and ${max}`), z.maximum(max, `must be between ${min} and ${max}`)),
+      z
+        .int()
+        .check(
+          z.minimum(min, `must be between ${min} and ${max}`),
+          z.maximum(max, `must be between ${min} and ${max}`),
+        ),
     ),
   );
 }

@@ -19,7 +19,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { StoredLink } from '../adapters/dynamo/link-store';
-import { ConflictError, GatewayError, GatewayRejectedError, NotFoundError, ValidationError } from '../domain/errors';
+import {
+  ConflictError,
+  GatewayError,
+  GatewayRejectedError,
+  NotFoundError,
+  ValidationError,
+} from '../domain/errors';
 import type { CreateLinkRequest } from '../domain/gateway';
 import { type Emi, type EmiLinkRef, emiOutstanding, type Link, OPEN_STATUSES } from '../domain/model';
 import { CURRENCY, MIN_LINK_AMOUNT_PAISE, paiseToRupeesString } from '../domain/money';
@@ -40,8 +46,12 @@ const CREATING_WAIT_MS = 10_000;
 const CREATING_STALE_MS = 60_000;
 
 export const linkOptionsSchema = {
-  amount: z.optional(z.int().check(z.minimum(MIN_LINK_AMOUNT_PAISE, `must be at least ${MIN_LINK_AMOUNT_PAISE} paise`))),
-  expireBy: z.optional(z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time, e.g. 2026-12-01T18:30:00Z' })),
+  amount: z.optional(
+    z.int().check(z.minimum(MIN_LINK_AMOUNT_PAISE, `must be at least ${MIN_LINK_AMOUNT_PAISE} paise`)),
+  ),
+  expireBy: z.optional(
+    z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time, e.g. 2026-12-01T18:30:00Z' }),
+  ),
   acceptPartial: z.optional(z.boolean()),
   minPartialAmount: z.optional(
     z.int().check(z.minimum(MIN_LINK_AMOUNT_PAISE, `must be at least ${MIN_LINK_AMOUNT_PAISE} paise`)),
@@ -68,7 +78,11 @@ export interface GenerateResult {
 /** Link ids are also Razorpay reference ids (≤ 40 chars): `lnk_` + 24 base32hex chars. */
 export function newLinkId(seed?: string): string {
   const bytes = seed ? createHash('sha256').update(seed).digest().subarray(0, 15) : randomBytes(15);
-  return `lnk_${bytes.toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 20)}`;
+  return `lnk_${bytes
+    .toString('base64url')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '0')
+    .slice(0, 20)}`;
 }
 
 interface Plan {
@@ -92,20 +106,31 @@ export function planLink(emi: Emi, opts: LinkOptions, nowSeconds: number, defaul
     );
   }
   if (amount > outstanding) {
-    throw semantic('amount', `must not exceed the outstanding ${outstanding} paise (₹${paiseToRupeesString(outstanding)})`);
+    throw semantic(
+      'amount',
+      `must not exceed the outstanding ${outstanding} paise (₹${paiseToRupeesString(outstanding)})`,
+    );
   }
   let expireBy = nowSeconds + defaultExpiryDays * 24 * 60 * 60;
   if (opts.expireBy !== undefined) {
     expireBy = Math.floor(Date.parse(opts.expireBy) / 1000);
-    if (expireBy < nowSeconds + MIN_EXPIRY_SECONDS) throw semantic('expireBy', 'must be at least 16 minutes in the future');
-    if (expireBy > nowSeconds + MAX_EXPIRY_SECONDS) throw semantic('expireBy', 'must be at most 180 days in the future');
+    if (expireBy < nowSeconds + MIN_EXPIRY_SECONDS)
+      throw semantic('expireBy', 'must be at least 16 minutes in the future');
+    if (expireBy > nowSeconds + MAX_EXPIRY_SECONDS)
+      throw semantic('expireBy', 'must be at most 180 days in the future');
   }
   const acceptPartial = opts.acceptPartial ?? false;
   if (opts.minPartialAmount !== undefined) {
     if (!acceptPartial) throw semantic('minPartialAmount', 'is allowed only with acceptPartial: true');
-    if (opts.minPartialAmount > amount) throw semantic('minPartialAmount', `must not exceed the link amount ${amount}`);
+    if (opts.minPartialAmount > amount)
+      throw semantic('minPartialAmount', `must not exceed the link amount ${amount}`);
   }
-  return { amount, expireBy, acceptPartial, minPartialAmount: acceptPartial ? opts.minPartialAmount : undefined };
+  return {
+    amount,
+    expireBy,
+    acceptPartial,
+    minPartialAmount: acceptPartial ? opts.minPartialAmount : undefined,
+  };
 }
 
 function reusable(ref: EmiLinkRef, amount: number, nowSeconds: number): boolean {
@@ -125,7 +150,7 @@ async function awaitCreation(deps: LinkDeps, linkId: string): Promise<StoredLink
   let delay = 25;
   while (Date.now() < until) {
     const link = await deps.links.getLink(linkId);
-    if (!link || link.status !== 'creating') return link;
+    if (link?.status !== 'creating') return link;
     await sleep(delay);
     delay = Math.min(delay * 2, 400);
   }
@@ -142,14 +167,26 @@ async function resolveUnresolved(deps: LinkDeps, emi: Emi, nowMs: number): Promi
     if (found) {
       await applyObservation(deps, ref.linkId, observationFromGatewayLink(found));
     } else {
-      await finishFailed(deps, ref.linkId, 'RAZORPAY_NO_LINK', 'Razorpay has no link for this request', false);
+      await finishFailed(
+        deps,
+        ref.linkId,
+        'RAZORPAY_NO_LINK',
+        'Razorpay has no link for this request',
+        false,
+      );
     }
     changed = true;
   }
   return changed;
 }
 
-async function finishFailed(deps: LinkDeps, linkId: string, code: string, message: string, unresolved: boolean) {
+async function finishFailed(
+  deps: LinkDeps,
+  linkId: string,
+  code: string,
+  message: string,
+  unresolved: boolean,
+) {
   for (let attempt = 0; attempt < 12; attempt++) {
     const link = await deps.links.getLink(linkId);
     if (!link || (link.status !== 'creating' && link.status !== 'failed')) return;
@@ -190,13 +227,22 @@ function createRequest(link: Link, emi: Emi, opts: LinkOptions, deps: LinkDeps):
 }
 
 /** Step 6–7: create at Razorpay and record the answer. Safe to call again for the same link. */
-export async function createAtRazorpay(deps: LinkDeps, link: StoredLink, opts: LinkOptions): Promise<StoredLink> {
+export async function createAtRazorpay(
+  deps: LinkDeps,
+  link: StoredLink,
+  opts: LinkOptions,
+): Promise<StoredLink> {
   const emi = await deps.emis.getEmi(link.loanId, link.emiNumber, true);
   if (!emi) throw new NotFoundError(`EMI ${link.emiNumber} of loan ${link.loanId} not found`);
   try {
     const g = await deps.gateway.createLink(createRequest(link, emi, opts, deps));
     const created = await applyObservation(deps, link.id, observationFromGatewayLink(g));
-    log.info('link created', { linkId: link.id, razorpayLinkId: g.id, loanId: link.loanId, emiNumber: link.emiNumber });
+    log.info('link created', {
+      linkId: link.id,
+      razorpayLinkId: g.id,
+      loanId: link.loanId,
+      emiNumber: link.emiNumber,
+    });
     // money may have landed on a sibling while Razorpay was creating this one
     const after = await deps.emis.getEmi(link.loanId, link.emiNumber, true);
     const otherMoney = after && after.amountCredited > emi.amountCredited;
@@ -225,14 +271,19 @@ export async function generateLink(
     const nowMs = deps.clock.now().getTime();
     const nowSeconds = Math.floor(nowMs / 1000);
     const emi = await deps.emis.getEmi(input.loanId, input.emiNumber, true);
-    if (!emi || emi.removed) throw new NotFoundError(`EMI ${input.emiNumber} of loan ${input.loanId} not found`);
+    if (!emi || emi.removed)
+      throw new NotFoundError(`EMI ${input.emiNumber} of loan ${input.loanId} not found`);
 
     // a retried request (same deterministic link id) resumes its own link
     if (options.linkId) {
       const own = await deps.links.getLink(options.linkId);
       if (own) return resume(deps, own, input);
     }
-    if (emiOutstanding(emi) === 0) throw new ConflictError('EMI_ALREADY_PAID', `EMI already paid: EMI ${input.emiNumber} of loan ${input.loanId} has nothing outstanding`);
+    if (emiOutstanding(emi) === 0)
+      throw new ConflictError(
+        'EMI_ALREADY_PAID',
+        `EMI already paid: EMI ${input.emiNumber} of loan ${input.loanId} has nothing outstanding`,
+      );
     const plan = planLink(emi, input, nowSeconds, deps.settings.defaultExpiryDays);
 
     if (await resolveUnresolved(deps, emi, nowMs)) continue;
@@ -283,7 +334,10 @@ export async function generateLink(
     const created = await createAtRazorpay(deps, link, input);
     return { reused: false, link: toLinkView(created) };
   }
-  throw new ConflictError('CONCURRENT_UPDATE', `EMI ${input.emiNumber} of loan ${input.loanId} is changing too fast; try again`);
+  throw new ConflictError(
+    'CONCURRENT_UPDATE',
+    `EMI ${input.emiNumber} of loan ${input.loanId} is changing too fast; try again`,
+  );
 }
 
 /** Finishes a link whose create may not have completed (a retry, or a stuck creator). */

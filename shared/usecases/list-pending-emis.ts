@@ -60,7 +60,9 @@ export function activeLinkOf(emi: Emi, nowSeconds: number): ActiveLink | null {
     if (ref.expireBy > 0 && ref.expireBy <= nowSeconds) continue;
     if (!best || ref.createdAt > best.createdAt) best = ref;
   }
-  return best ? { id: best.linkId, shortUrl: best.shortUrl!, status: best.status, amount: best.amount } : null;
+  return best
+    ? { id: best.linkId, shortUrl: best.shortUrl!, status: best.status, amount: best.amount }
+    : null;
 }
 
 export function toPendingEmi(emi: Emi, today: string, nowSeconds: number): PendingEmi {

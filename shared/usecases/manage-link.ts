@@ -48,7 +48,10 @@ const WHY_NOT: Record<string, string> = {
 export async function cancelLink(deps: LinkDeps, id: string): Promise<LinkView> {
   const link = await mustGet(deps, id);
   if (link.status !== 'created') {
-    throw new ConflictError('LINK_NOT_CANCELLABLE', `Payment link ${id} cannot be cancelled: ${WHY_NOT[link.status]}`);
+    throw new ConflictError(
+      'LINK_NOT_CANCELLABLE',
+      `Payment link ${id} cannot be cancelled: ${WHY_NOT[link.status]}`,
+    );
   }
   const after = await cancelAtRazorpay(deps, link, 'manual');
   if (after.status !== 'cancelled') {
@@ -64,7 +67,15 @@ export const listLinksQuerySchema = z.strictObject({
   status: z.optional(z.enum(LINK_STATUSES)),
   lender: z.optional(lenderSchema),
   loanId: z.optional(loanIdSchema),
-  emiNumber: z.optional(z.pipe(z.string(), z.pipe(z.transform((s: string) => (/^\d{1,4}$/.test(s) ? Number(s) : Number.NaN)), emiNumberSchema))),
+  emiNumber: z.optional(
+    z.pipe(
+      z.string(),
+      z.pipe(
+        z.transform((s: string) => (/^\d{1,4}$/.test(s) ? Number(s) : Number.NaN)),
+        emiNumberSchema,
+      ),
+    ),
+  ),
   attention: z.optional(z.enum(['true', 'false'])),
   limit: z.optional(queryInt(1, 200)),
   cursor: z.optional(z.string()),

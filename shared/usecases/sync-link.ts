@@ -67,7 +67,8 @@ function statusAfterPayment(link: StoredLink, amountPaid: number): LinkStatus {
 async function loadEmi(deps: LinkDeps, link: StoredLink): Promise<Emi> {
   const emi = await deps.emis.getEmi(link.loanId, link.emiNumber, true);
   // an EMI record is never deleted (a shorter schedule marks it removed), so this is a bug
-  if (!emi) throw new NotFoundError(`EMI ${link.emiNumber} of loan ${link.loanId} not found for link ${link.id}`);
+  if (!emi)
+    throw new NotFoundError(`EMI ${link.emiNumber} of loan ${link.loanId} not found for link ${link.id}`);
   return emi;
 }
 
@@ -163,7 +164,13 @@ function applyNonMoney(link: StoredLink, obs: Observation, now: string): StoredL
       ...next,
       payments: [
         ...next.payments,
-        { paymentId: f.paymentId, amount: f.amount, method: f.method, status: 'failed', capturedAt: iso(f.createdAt) },
+        {
+          paymentId: f.paymentId,
+          amount: f.amount,
+          method: f.method,
+          status: 'failed',
+          capturedAt: iso(f.createdAt),
+        },
       ],
       failedAttempts: (next.failedAttempts ?? 0) + 1,
     };
@@ -174,7 +181,11 @@ function applyNonMoney(link: StoredLink, obs: Observation, now: string): StoredL
 }
 
 /** Applies what Razorpay reports about one of our links; returns the link as stored after. */
-export async function applyObservation(deps: LinkDeps, linkId: string, obs: Observation): Promise<StoredLink> {
+export async function applyObservation(
+  deps: LinkDeps,
+  linkId: string,
+  obs: Observation,
+): Promise<StoredLink> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const link = await deps.links.getLink(linkId);
     if (!link) throw new NotFoundError(`Payment link ${linkId} not found`);
@@ -198,13 +209,22 @@ export async function applyObservation(deps: LinkDeps, linkId: string, obs: Obse
 }
 
 /** Marks a link cancelled locally (after Razorpay agreed), dropping it from the EMI anchor. */
-export async function markCancelled(deps: LinkDeps, linkId: string, reason: CancelReason): Promise<StoredLink> {
+export async function markCancelled(
+  deps: LinkDeps,
+  linkId: string,
+  reason: CancelReason,
+): Promise<StoredLink> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const link = await deps.links.getLink(linkId);
     if (!link) throw new NotFoundError(`Payment link ${linkId} not found`);
     if (!canMoveStatus(link.status, 'cancelled')) return link;
     const now = deps.clock.now().toISOString();
-    const next: StoredLink = { ...bump(link, now), status: 'cancelled', cancelReason: reason, lastSyncedAt: now };
+    const next: StoredLink = {
+      ...bump(link, now),
+      status: 'cancelled',
+      cancelReason: reason,
+      lastSyncedAt: now,
+    };
     const emi = await loadEmi(deps, link);
     const outcome = await deps.links.commit({
       link: { link: next, expectedRev: link.rev },
@@ -220,7 +240,9 @@ async function flag(deps: LinkDeps, linkId: string, attention: AttentionReason):
     const link = await deps.links.getLink(linkId);
     if (!link || link.attention) return;
     const now = deps.clock.now().toISOString();
-    const outcome = await deps.links.commit({ link: { link: { ...bump(link, now), attention }, expectedRev: link.rev } });
+    const outcome = await deps.links.commit({
+      link: { link: { ...bump(link, now), attention }, expectedRev: link.rev },
+    });
     if (outcome === 'ok') return;
   }
 }
@@ -232,14 +254,21 @@ const CANNOT_CANCEL_EXPIRED = /expired link/i;
  * Cancels one open link at Razorpay and locally. When Razorpay refuses because the borrower
  * has paid it meanwhile, the payment is fetched and credited instead (never lost).
  */
-export async function cancelAtRazorpay(deps: LinkDeps, link: StoredLink, reason: CancelReason): Promise<StoredLink> {
+export async function cancelAtRazorpay(
+  deps: LinkDeps,
+  link: StoredLink,
+  reason: CancelReason,
+): Promise<StoredLink> {
   if (!link.razorpayLinkId) return link;
   try {
     const g = await deps.gateway.cancelLink(link.razorpayLinkId);
     if (g.status === 'cancelled') return markCancelled(deps, link.id, reason);
     return applyObservation(deps, link.id, observationFromGatewayLink(g));
   } catch (err) {
-    if (err instanceof GatewayRejectedError && (CANNOT_CANCEL_PAID.test(err.reason) || CANNOT_CANCEL_EXPIRED.test(err.reason))) {
+    if (
+      err instanceof GatewayRejectedError &&
+      (CANNOT_CANCEL_PAID.test(err.reason) || CANNOT_CANCEL_EXPIRED.test(err.reason))
+    ) {
       const g = await deps.gateway.fetchLink(link.razorpayLinkId);
       return applyObservation(deps, link.id, observationFromGatewayLink(g));
     }

@@ -143,13 +143,22 @@ async function upsertOne(
     for (const gone of byNumber.values()) {
       if (gone.removed) continue;
       local.removed++;
-      writes.push({ emi: { ...gone, removed: true, version: gone.version + 1, updatedAt: now }, expected: gone.version });
+      writes.push({
+        emi: { ...gone, removed: true, version: gone.version + 1, updatedAt: now },
+        expected: gone.version,
+      });
     }
 
     const results = await Promise.all(writes.map((w) => store.putEmiIfVersion(w.emi, w.expected)));
     if (results.every(Boolean)) {
       await store.putLoan(
-        { loanId: loan.loanId, lender: loan.lender, clientName: loan.clientName, phone: loan.phone, email: loan.email },
+        {
+          loanId: loan.loanId,
+          lender: loan.lender,
+          clientName: loan.clientName,
+          phone: loan.phone,
+          email: loan.email,
+        },
         now,
       );
       counts.created += local.created;
@@ -161,7 +170,10 @@ async function upsertOne(
     // someone (a payment credit, a link) changed an EMI meanwhile: re-read and merge again;
     // writes that did land are idempotent under the re-merge.
   }
-  throw new ConflictError('CONCURRENT_UPDATE', `Loan ${loan.loanId} is changing too often right now; retry the request`);
+  throw new ConflictError(
+    'CONCURRENT_UPDATE',
+    `Loan ${loan.loanId} is changing too often right now; retry the request`,
+  );
 }
 
 export async function upsertLoans(

@@ -5,10 +5,10 @@ import { handler as list } from '../../functions/list-links/handler';
 import { handler as upsert } from '../../functions/loans-upsert/handler';
 import { handler as pending } from '../../functions/pending-emis/handler';
 import { handler as refresh } from '../../functions/refresh-link/handler';
-import { links as linkStore, emis as emiStore } from '../../shared/wiring';
+import { emis as emiStore, links as linkStore } from '../../shared/wiring';
+import { sandboxLinks, startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
 import { call } from '../support/http';
-import { sandboxLinks, startTestApp, type TestApp } from '../support/app';
 
 let app: TestApp;
 
@@ -19,7 +19,9 @@ const doCancel = (id: string) => call(cancel, { method: 'POST', pathParameters: 
 const pay = (plink: string, body: Record<string, unknown> = {}) =>
   app.control<{ payment_id: string }>('POST', `/_sandbox/payment_links/${plink}/pay`, body);
 const linksAtRazorpayFor = async (loanId: string, emiNumber: number) =>
-  (await sandboxLinks(app)).filter((l) => l.notes.loan_id === loanId && l.notes.emi_number === String(emiNumber));
+  (await sandboxLinks(app)).filter(
+    (l) => l.notes.loan_id === loanId && l.notes.emi_number === String(emiNumber),
+  );
 
 beforeAll(async () => {
   app = await startTestApp('links');
@@ -72,7 +74,12 @@ describe('generate', () => {
     expect(Object.keys(emi!.links)).toEqual([res.json.id]);
     const page = await call(pending, { query: { lender: 'Acme', bucket: 'overdue' } });
     const row = page.json.items.find((i: { loanId: string }) => i.loanId === 'L-1');
-    expect(row.activeLink).toEqual({ id: res.json.id, shortUrl: res.json.shortUrl, status: 'created', amount: 250_000 });
+    expect(row.activeLink).toEqual({
+      id: res.json.id,
+      shortUrl: res.json.shortUrl,
+      status: 'created',
+      amount: 250_000,
+    });
   });
 
   it('reuses the open link of the same amount, and creates a sibling with forceNew', async () => {
@@ -86,11 +93,15 @@ describe('generate', () => {
     expect(otherAmount.status).toBe(201);
     expect((await linksAtRazorpayFor('L-1', 1)).length).toBe(3);
     const emi = await emiStore().getEmi('L-1', 1, true);
-    expect(Object.keys(emi!.links).sort()).toEqual([first.json.id, forced.json.id, otherAmount.json.id].sort());
+    expect(Object.keys(emi!.links).sort()).toEqual(
+      [first.json.id, forced.json.id, otherAmount.json.id].sort(),
+    );
   });
 
   it('creates exactly one Razorpay link when 20 requests for one EMI arrive at once', async () => {
-    const replies = await Promise.all(Array.from({ length: 20 }, () => gen({ loanId: 'L-CONC', emiNumber: 1 })));
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => gen({ loanId: 'L-CONC', emiNumber: 1 })),
+    );
     expect(replies.map((r) => r.status).sort((a, b) => a - b)).toEqual([...Array(19).fill(200), 201]);
     expect(new Set(replies.map((r) => r.json.id)).size).toBe(1);
     expect(await linksAtRazorpayFor('L-CONC', 1)).toHaveLength(1);
@@ -143,7 +154,9 @@ describe('refresh and the crediting path', () => {
   });
 
   it('credits several partial payments once each and cancels the open sibling', async () => {
-    const partial = (await gen({ loanId: 'L-3', emiNumber: 2, acceptPartial: true, minPartialAmount: 10_000 })).json;
+    const partial = (
+      await gen({ loanId: 'L-3', emiNumber: 2, acceptPartial: true, minPartialAmount: 10_000 })
+    ).json;
     const sibling = (await gen({ loanId: 'L-3', emiNumber: 2, forceNew: true })).json;
     await pay(partial.razorpayLinkId, { amount: 50_000 });
     const one = await doRefresh(partial.id);
@@ -290,7 +303,8 @@ describe('when Razorpay refuses or fails', () => {
     for (const r of replies) expect([201, 503]).toContain(r.status);
     app.sandbox.config = { rateLimitPerSecond: 0 };
     const created = replies.filter((r) => r.status === 201).length;
-    const atRazorpay = (await linksAtRazorpayFor('L-FAULT', 3)).length + (await linksAtRazorpayFor('L-FAULT', 4)).length;
+    const atRazorpay =
+      (await linksAtRazorpayFor('L-FAULT', 3)).length + (await linksAtRazorpayFor('L-FAULT', 4)).length;
     expect(atRazorpay).toBe(created);
   });
 });
@@ -303,11 +317,19 @@ describe('bad input on generate, refresh and cancel writes nothing', () => {
     [{ loanId: 'L-2', emiNumber: 1, amount: 99 }, 400, 'amount'],
     [{ loanId: 'L-2', emiNumber: 1, amount: 250_001 }, 422, 'amount'],
     [{ loanId: 'L-2', emiNumber: 1, expireBy: '2020-01-01T00:00:00Z' }, 422, 'expireBy'],
-    [{ loanId: 'L-2', emiNumber: 1, expireBy: new Date(Date.now() + 10 * 60_000).toISOString() }, 422, 'expireBy'],
+    [
+      { loanId: 'L-2', emiNumber: 1, expireBy: new Date(Date.now() + 10 * 60_000).toISOString() },
+      422,
+      'expireBy',
+    ],
     [{ loanId: 'L-2', emiNumber: 1, expireBy: '2031-01-01T00:00:00Z' }, 422, 'expireBy'],
     [{ loanId: 'L-2', emiNumber: 1, expireBy: 'tomorrow' }, 400, 'expireBy'],
     [{ loanId: 'L-2', emiNumber: 1, minPartialAmount: 1000 }, 422, 'minPartialAmount'],
-    [{ loanId: 'L-2', emiNumber: 1, acceptPartial: true, minPartialAmount: 300_000 }, 422, 'minPartialAmount'],
+    [
+      { loanId: 'L-2', emiNumber: 1, acceptPartial: true, minPartialAmount: 300_000 },
+      422,
+      'minPartialAmount',
+    ],
     [{ loanId: 'L-2', emiNumber: 1, colour: 'red' }, 400, ''],
     [{ loanId: 'L-2' }, 400, 'emiNumber'],
     [{ loanId: 'L-2', emiNumber: 1, notify: { sms: 'yes' } }, 400, 'notify.sms'],

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { handler as upsert } from '../../functions/loans-upsert/handler';
 import { handler as lenders } from '../../functions/lenders/handler';
+import { handler as upsert } from '../../functions/loans-upsert/handler';
 import { handler as pending } from '../../functions/pending-emis/handler';
 import { addDays } from '../../shared/domain/dates';
-import { call } from '../support/http';
 import { loan, today } from '../support/fixtures';
+import { call } from '../support/http';
 import { useLocalAws } from '../support/local-aws';
 
 beforeAll(async () => {
@@ -12,26 +12,26 @@ beforeAll(async () => {
 });
 
 const post = (body: unknown) => call(upsert, { method: 'POST', path: '/api/loans', body });
-const list = (query: Record<string, string>) => call(pending, { path: '/api/payment-links/pending-emis', query });
+const list = (query: Record<string, string>) =>
+  call(pending, { path: '/api/payment-links/pending-emis', query });
 
 describe('POST /api/loans and GET pending-emis', () => {
   it('lists overdue and upcoming EMIs of one lender in due-date order with India-time buckets', async () => {
     const res = await post({
-      loans: [loan('L-100', 'Acme', [-10, -1, 0, 3, 30]), loan('L-101', 'Acme', [-5, 7, 8]), loan('L-200', 'Other', [-2])],
+      loans: [
+        loan('L-100', 'Acme', [-10, -1, 0, 3, 30]),
+        loan('L-101', 'Acme', [-5, 7, 8]),
+        loan('L-200', 'Other', [-2]),
+      ],
     });
     expect(res.status).toBe(200);
     expect(res.json.emis.created).toBe(9);
 
     const all = await list({ lender: 'Acme' });
     expect(all.status).toBe(200);
-    expect(all.json.items.map((i: { loanId: string; emiNumber: number }) => `${i.loanId}/${i.emiNumber}`)).toEqual([
-      'L-100/1',
-      'L-101/1',
-      'L-100/2',
-      'L-100/3',
-      'L-100/4',
-      'L-101/2',
-    ]);
+    expect(
+      all.json.items.map((i: { loanId: string; emiNumber: number }) => `${i.loanId}/${i.emiNumber}`),
+    ).toEqual(['L-100/1', 'L-101/1', 'L-100/2', 'L-100/3', 'L-100/4', 'L-101/2']);
     const first = all.json.items[0];
     expect(first).toMatchObject({
       lender: 'Acme',
@@ -48,7 +48,11 @@ describe('POST /api/loans and GET pending-emis', () => {
     expect(all.json.nextCursor).toBeNull();
 
     const overdue = await list({ lender: 'Acme', bucket: 'overdue' });
-    expect(overdue.json.items.map((i: { bucket: string }) => i.bucket)).toEqual(['overdue', 'overdue', 'overdue']);
+    expect(overdue.json.items.map((i: { bucket: string }) => i.bucket)).toEqual([
+      'overdue',
+      'overdue',
+      'overdue',
+    ]);
     const upcoming = await list({ lender: 'Acme', bucket: 'upcoming', withinDays: '8' });
     expect(upcoming.json.items).toHaveLength(4);
     expect(upcoming.json.items[0]).toMatchObject({ dueDate: today(), daysPastDue: 0, bucket: 'upcoming' });
@@ -61,7 +65,9 @@ describe('POST /api/loans and GET pending-emis', () => {
     do {
       const res = await list({ lender: 'Acme', limit: '2', ...(cursor ? { cursor } : {}) });
       expect(res.status).toBe(200);
-      seen.push(...res.json.items.map((i: { loanId: string; emiNumber: number }) => `${i.loanId}/${i.emiNumber}`));
+      seen.push(
+        ...res.json.items.map((i: { loanId: string; emiNumber: number }) => `${i.loanId}/${i.emiNumber}`),
+      );
       cursor = res.json.nextCursor ?? undefined;
       pages++;
     } while (cursor);
@@ -87,10 +93,14 @@ describe('POST /api/loans and GET pending-emis', () => {
     expect(res.json.emis).toMatchObject({ updated: 2, unchanged: 1, removed: 2 });
 
     const after = await list({ lender: 'Acme' });
-    const keys = after.json.items.map((i: { loanId: string; emiNumber: number }) => `${i.loanId}/${i.emiNumber}`);
+    const keys = after.json.items.map(
+      (i: { loanId: string; emiNumber: number }) => `${i.loanId}/${i.emiNumber}`,
+    );
     expect(keys).not.toContain('L-100/1');
     expect(keys).not.toContain('L-100/4');
-    const partly = after.json.items.find((i: { loanId: string; emiNumber: number }) => i.loanId === 'L-100' && i.emiNumber === 2);
+    const partly = after.json.items.find(
+      (i: { loanId: string; emiNumber: number }) => i.loanId === 'L-100' && i.emiNumber === 2,
+    );
     expect(partly).toMatchObject({ amountPaid: 50_000, amountOutstanding: 200_000 });
   });
 });
@@ -104,12 +114,48 @@ describe('bad input on POST /api/loans writes nothing', () => {
   }
 
   it.each([
-    ['a negative amount', (l: ReturnType<typeof good>) => { l.emis[0]!.amount = -5; }, 'loans.0.emis.0.amount'],
-    ['fractional paise', (l: ReturnType<typeof good>) => { l.emis[0]!.amount = 100.5; }, 'loans.0.emis.0.amount'],
-    ['an impossible date', (l: ReturnType<typeof good>) => { l.emis[0]!.dueDate = '2026-02-30'; }, 'loans.0.emis.0.dueDate'],
-    ['a missing phone', (l: ReturnType<typeof good>) => { (l as { phone?: string }).phone = undefined; }, 'loans.0.phone'],
-    ['an amount as a string', (l: ReturnType<typeof good>) => { (l.emis[0] as { amount: unknown }).amount = '100'; }, 'loans.0.emis.0.amount'],
-    ['an unknown field', (l: ReturnType<typeof good>) => { (l as unknown as Record<string, unknown>).colour = 'red'; }, 'loans.0'],
+    [
+      'a negative amount',
+      (l: ReturnType<typeof good>) => {
+        l.emis[0]!.amount = -5;
+      },
+      'loans.0.emis.0.amount',
+    ],
+    [
+      'fractional paise',
+      (l: ReturnType<typeof good>) => {
+        l.emis[0]!.amount = 100.5;
+      },
+      'loans.0.emis.0.amount',
+    ],
+    [
+      'an impossible date',
+      (l: ReturnType<typeof good>) => {
+        l.emis[0]!.dueDate = '2026-02-30';
+      },
+      'loans.0.emis.0.dueDate',
+    ],
+    [
+      'a missing phone',
+      (l: ReturnType<typeof good>) => {
+        (l as { phone?: string }).phone = undefined;
+      },
+      'loans.0.phone',
+    ],
+    [
+      'an amount as a string',
+      (l: ReturnType<typeof good>) => {
+        (l.emis[0] as { amount: unknown }).amount = '100';
+      },
+      'loans.0.emis.0.amount',
+    ],
+    [
+      'an unknown field',
+      (l: ReturnType<typeof good>) => {
+        (l as unknown as Record<string, unknown>).colour = 'red';
+      },
+      'loans.0',
+    ],
   ])('rejects %s naming the field', async (_name, mutate, field) => {
     const l = good();
     mutate(l);
@@ -117,7 +163,9 @@ describe('bad input on POST /api/loans writes nothing', () => {
     const res = await post({ loans: [loan('L-OK', 'BadCo', [-1]), l] });
     expect(res.status).toBe(400);
     expect(res.json.error.code).toBe('VALIDATION_FAILED');
-    expect(res.json.error.details.map((d: { field: string }) => d.field)).toContain(field.replace('loans.0', 'loans.1'));
+    expect(res.json.error.details.map((d: { field: string }) => d.field)).toContain(
+      field.replace('loans.0', 'loans.1'),
+    );
     await expectNothingWritten();
   });
 
@@ -134,17 +182,32 @@ describe('bad input on POST /api/loans writes nothing', () => {
     const loans = Array.from({ length: 501 }, (_, i) => loan(`L-${i}`, 'BadCo', [-1]));
     const res = await post({ loans });
     expect(res.status).toBe(400);
-    expect(res.json.error.details[0]).toMatchObject({ field: 'loans', message: 'must have at most 500 items' });
+    expect(res.json.error.details[0]).toMatchObject({
+      field: 'loans',
+      message: 'must have at most 500 items',
+    });
     await expectNothingWritten();
   });
 
   it('rejects malformed JSON, a wrong content type, an empty body and a body over 1 MB', async () => {
-    const malformed = await call(upsert, { method: 'POST', rawBody: '{"loans": [', headers: { 'content-type': 'application/json' } });
+    const malformed = await call(upsert, {
+      method: 'POST',
+      rawBody: '{"loans": [',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(malformed.status).toBe(400);
     expect(malformed.json.error.code).toBe('MALFORMED_BODY');
-    const wrongType = await call(upsert, { method: 'POST', rawBody: 'loans=1', headers: { 'content-type': 'text/plain' } });
+    const wrongType = await call(upsert, {
+      method: 'POST',
+      rawBody: 'loans=1',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(wrongType.status).toBe(415);
-    const empty = await call(upsert, { method: 'POST', rawBody: '', headers: { 'content-type': 'application/json' } });
+    const empty = await call(upsert, {
+      method: 'POST',
+      rawBody: '',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(empty.status).toBe(400);
     const huge = await call(upsert, {
       method: 'POST',

@@ -5,7 +5,7 @@
  */
 import { type Sandbox, startSandbox } from '../../local/sandbox/server';
 import { resetConfigCache } from '../../shared/config';
-import { resetWiring } from '../../shared/wiring';
+import { resetWiring } from '../../shared/wiring-links';
 import { useLocalAws } from './local-aws';
 
 export interface TestApp {
@@ -54,10 +54,11 @@ export async function startTestApp(
 }
 
 /** Every link the sandbox holds (control route), e.g. to count Razorpay links per EMI. */
-export async function sandboxLinks(app: TestApp): Promise<{ id: string; reference_id: string; status: string; notes: Record<string, string> }[]> {
-  const out = await app.control<{ payment_links: { id: string; reference_id: string; status: string; notes: Record<string, string> }[] }>(
-    'GET',
-    '/_sandbox/payment_links',
-  );
+export async function sandboxLinks(
+  app: TestApp,
+): Promise<{ id: string; reference_id: string; status: string; notes: Record<string, string> }[]> {
+  const out = await app.control<{
+    payment_links: { id: string; reference_id: string; status: string; notes: Record<string, string> }[];
+  }>('GET', '/_sandbox/payment_links');
   return out.payment_links;
 }

@@ -68,7 +68,10 @@ export function lambdaContext(): Context {
   };
 }
 
-type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+type Handler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export interface Reply<T = Record<string, unknown>> {
   status: number;

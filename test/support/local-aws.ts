@@ -8,7 +8,9 @@ import { inject } from 'vitest';
 import { createResources, type LocalResourceNames, localAwsEnv, resourceNames } from '../../local/aws-local';
 import { resetConfigCache } from '../../shared/config';
 
-export async function useLocalAws(label: string): Promise<LocalResourceNames & { dynamodb: string; s3: string }> {
+export async function useLocalAws(
+  label: string,
+): Promise<LocalResourceNames & { dynamodb: string; s3: string }> {
   const endpoints = { dynamodb: inject('dynamodbEndpoint'), s3: inject('s3Endpoint') };
   const names = resourceNames(`t${randomBytes(3).toString('hex')}-${label}`.slice(0, 40));
   Object.assign(process.env, localAwsEnv(endpoints, names));

@@ -99,11 +99,13 @@ export class EmiStore {
         new PutCommand({
           TableName: this.table,
           Item: toEmiItem(emi),
-          ConditionExpression:
-            expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
+          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
           ...(expectedVersion === 0
             ? {}
-            : { ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': expectedVersion } }),
+            : {
+                ExpressionAttributeNames: { '#v': 'version' },
+                ExpressionAttributeValues: { ':v': expectedVersion },
+              }),
         }),
       );
       return true;
@@ -119,7 +121,9 @@ export class EmiStore {
   }
 
   async putLender(lender: string): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...keys.lender(lender), type: 'LENDER', lender } }));
+    await this.db.send(
+      new PutCommand({ TableName: this.table, Item: { ...keys.lender(lender), type: 'LENDER', lender } }),
+    );
   }
 
   async listLenders(): Promise<string[]> {

@@ -59,7 +59,18 @@ function toItem(link: StoredLink): Record<string, unknown> {
   return item;
 }
 
-const INDEX_ATTRS = ['pk', 'sk', 'type', 'emiKey', 'listAll', 'createdKey', 'lenderStatus', 'attentionPk', 'openPk', 'syncKey'];
+const INDEX_ATTRS = [
+  'pk',
+  'sk',
+  'type',
+  'emiKey',
+  'listAll',
+  'createdKey',
+  'lenderStatus',
+  'attentionPk',
+  'openPk',
+  'syncKey',
+];
 
 export function fromItem(item: Record<string, unknown>): StoredLink {
   const copy: Record<string, unknown> = { ...item };
@@ -96,7 +107,9 @@ export class LinkStore {
   ) {}
 
   async getLink(id: string): Promise<StoredLink | null> {
-    const out = await this.db.send(new GetCommand({ TableName: this.linksTable, Key: keys.link(id), ConsistentRead: true }));
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.linksTable, Key: keys.link(id), ConsistentRead: true }),
+    );
     return out.Item ? fromItem(out.Item) : null;
   }
 
@@ -285,7 +298,10 @@ export class LinkStore {
           ConditionExpression: expectedRev === 0 ? 'attribute_not_exists(pk)' : '#rev = :rev',
           ...(expectedRev === 0
             ? {}
-            : { ExpressionAttributeNames: { '#rev': 'rev' }, ExpressionAttributeValues: { ':rev': expectedRev } }),
+            : {
+                ExpressionAttributeNames: { '#rev': 'rev' },
+                ExpressionAttributeValues: { ':rev': expectedRev },
+              }),
         },
       });
     }
@@ -308,7 +324,8 @@ export class LinkStore {
       const reasons = transactionReasons(err);
       if (!reasons) throw err;
       if (args.credit && reasons[0] === 'ConditionalCheckFailed') return 'already-credited';
-      if (reasons.some((r) => r === 'ConditionalCheckFailed' || r === 'TransactionConflict')) return 'conflict';
+      if (reasons.some((r) => r === 'ConditionalCheckFailed' || r === 'TransactionConflict'))
+        return 'conflict';
       throw err;
     }
   }

@@ -54,7 +54,11 @@ export class OpsStore {
           ConditionExpression:
             'attribute_not_exists(pk) OR (#state = :inprogress AND lockedUntil < :now AND requestHash = :hash)',
           ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':inprogress': 'in_progress', ':now': nowSeconds, ':hash': requestHash },
+          ExpressionAttributeValues: {
+            ':inprogress': 'in_progress',
+            ':now': nowSeconds,
+            ':hash': requestHash,
+          },
         }),
       );
       return { state: 'new' };
@@ -96,12 +100,22 @@ export class OpsStore {
   }
 
   /** Records a webhook event id once: 'new' the first time, 'duplicate' after. */
-  async recordWebhookEvent(eventId: string, fields: Record<string, unknown>, nowSeconds: number): Promise<'new' | 'duplicate'> {
+  async recordWebhookEvent(
+    eventId: string,
+    fields: Record<string, unknown>,
+    nowSeconds: number,
+  ): Promise<'new' | 'duplicate'> {
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...keys.webhookEvent(eventId), type: 'WEBHOOK_EVENT', eventId, ...fields, expiresAt: nowSeconds + 30 * DAY_SECONDS },
+          Item: {
+            ...keys.webhookEvent(eventId),
+            type: 'WEBHOOK_EVENT',
+            eventId,
+            ...fields,
+            expiresAt: nowSeconds + 30 * DAY_SECONDS,
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );

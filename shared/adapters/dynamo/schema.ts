@@ -89,7 +89,10 @@ export const keys = {
   webhookEvent: (eventId: string) => ({ pk: `EVENT#${eventId}`, sk: '#EVENT' }),
   idempotency: (scope: string, key: string) => ({ pk: `IDEMP#${scope}#${key}`, sk: '#IDEMP' }),
   job: (jobId: string) => ({ pk: `JOB#${jobId}`, sk: '#JOB' }),
-  jobItem: (jobId: string, seq: number) => ({ pk: `JOB#${jobId}`, sk: `ITEM#${seq.toString().padStart(6, '0')}` }),
+  jobItem: (jobId: string, seq: number) => ({
+    pk: `JOB#${jobId}`,
+    sk: `ITEM#${seq.toString().padStart(6, '0')}`,
+  }),
   jobItemPrefix: 'ITEM#',
 };
 

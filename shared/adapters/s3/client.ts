@@ -10,7 +10,13 @@ let shared: S3Client | undefined;
 export function s3Client(): S3Client {
   const local = Boolean(process.env.AWS_ENDPOINT_URL_S3);
   shared ??= new S3Client(
-    local ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {},
+    local
+      ? {
+          forcePathStyle: true,
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+          responseChecksumValidation: 'WHEN_REQUIRED',
+        }
+      : {},
   );
   return shared;
 }
