@@ -29,7 +29,7 @@ const webhookUrl = z.union([
   z.url({ protocol: /^https?$/, error: 'webhookUrl must be an http(s) URL or "" (no delivery)' }),
 ]);
 
-export const configPatchSchema = z
+const configPatchSchema = z
   .strictObject({
     webhookUrl,
     webhookSecret: z.string().min(1),
@@ -42,8 +42,6 @@ export const configPatchSchema = z
     shuffleWebhooks: z.boolean(),
   })
   .partial();
-
-export type ConfigPatch = z.infer<typeof configPatchSchema>;
 
 /** A readable one-line reason per bad field, e.g. `errorRate: Too big: expected number to be <=1`. */
 export function describeIssues(error: z.ZodError): string[] {

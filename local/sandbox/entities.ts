@@ -85,7 +85,7 @@ function webhookLinkEntity(link: Link, shortUrl: string): Json {
   return out;
 }
 
-export function orderEntity(order: Order, notes: Notes | null): Json {
+function orderEntity(order: Order, notes: Notes | null): Json {
   return {
     id: order.id,
     entity: 'order',
@@ -202,12 +202,12 @@ function linkEventPaymentEntity(p: Payment, link: Link): Json {
 }
 
 /** A link payment's description: `#` + the link id without `plink_`. */
-export function paymentDescription(link: Link): string {
+function paymentDescription(link: Link): string {
   return `#${link.id.slice('plink_'.length)}`;
 }
 
 /** Every object's keys sorted, recursively (arrays keep their order). */
-export function sortKeysDeep(value: unknown): unknown {
+function sortKeysDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeysDeep);
   if (typeof value !== 'object' || value === null) return value;
   const source = value as Json;

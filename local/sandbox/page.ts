@@ -26,7 +26,7 @@ const STATUS_LABELS: Record<string, string> = {
   expired: 'Expired',
 };
 
-export function money(paise: number): string {
+function money(paise: number): string {
   return rupees.format(paise / 100);
 }
 
@@ -35,7 +35,7 @@ function escapeHtml(text: string): string {
 }
 
 /** "250", "250.5" or "250.50" rupees → paise; undefined when not a plain amount. */
-export function rupeesToPaise(text: string): number | undefined {
+function rupeesToPaise(text: string): number | undefined {
   const match = /^\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$/.exec(text);
   if (match === null) return undefined;
   return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));

@@ -5,7 +5,7 @@
  * payments. Every change that Razorpay would announce is handed to `publish` as webhook events.
  */
 import { linkStateEvent, paymentEvents, type WebhookEvent } from './entities';
-import { linkError, MSG } from './errors';
+import { invalidId, invalidStrippedId, linkError, MSG } from './errors';
 import type { Link, Order, Payment, PaymentMethod } from './model';
 import { base62, digits, newId } from './random';
 import { type Body, type RuleContext, validateCreate, validateUpdate } from './validation';
@@ -101,7 +101,7 @@ export class Store {
    */
   get(id: string): Link {
     const stripped = id.startsWith('plink_') ? id.slice('plink_'.length) : id;
-    if (!ID_BODY.test(stripped)) throw linkError(`invalid input [strippedId] = [${stripped}]`);
+    if (!ID_BODY.test(stripped)) throw linkError(invalidStrippedId(stripped));
     const link = this.links.get(`plink_${stripped}`);
     if (link === undefined) throw linkError(MSG.idNotFound);
     return link;
@@ -109,7 +109,7 @@ export class Store {
 
   /** notify_by validates ids with its own texts (reference §1.10). */
   getForNotify(id: string): Link {
-    if (!id.startsWith('plink_')) throw linkError(`invalid input [id] = [${id}]`);
+    if (!id.startsWith('plink_')) throw linkError(invalidId(id));
     const stripped = id.slice('plink_'.length);
     if (stripped.length !== 14) throw linkError(MSG.notifyIdLength);
     const link = ID_BODY.test(stripped) ? this.links.get(id) : undefined;

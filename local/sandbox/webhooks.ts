@@ -33,6 +33,9 @@ export interface DeliveryRecord {
   last_error: string | null;
 }
 
+/** upper bound of the random gap between shuffled deliveries */
+const SHUFFLE_GAP_MS = 50;
+
 interface Job {
   record: DeliveryRecord;
   body: string;
@@ -45,8 +48,6 @@ export interface DispatcherOptions {
   random: Random;
   retryDelaysMs: readonly number[];
   timeoutMs: number;
-  /** upper bound of the random gap between shuffled deliveries */
-  shuffleGapMs?: number;
 }
 
 export class WebhookDispatcher {
@@ -104,7 +105,7 @@ export class WebhookDispatcher {
     await this.sleep(0);
     for (const job of jobs) {
       if (job.generation !== this.generation) return;
-      if (gaps) await this.sleep(Math.floor(this.options.random() * (this.options.shuffleGapMs ?? 50)));
+      if (gaps) await this.sleep(Math.floor(this.options.random() * SHUFFLE_GAP_MS));
       if (job.generation !== this.generation) return;
       await this.attempt(job);
     }
