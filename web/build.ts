@@ -1,0 +1,71 @@
+/**
+ * Builds the operator page into web/dist: esbuild bundles web/src/main.ts into app.js (one ES
+ * module, minified, no dependencies), and index.html and styles.css are copied beside it.
+ * The local gateway serves web/dist at `/` (local/system.ts).
+ *
+ *   npm run build:web            # build once and print the sizes
+ *   import { buildWeb } …        # what the browser tests call before starting the system
+ */
+import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const WEB = dirname(fileURLToPath(import.meta.url));
+export const DIST = join(WEB, 'dist');
+
+/** The page must stay light: the build fails above this. */
+export const MAX_JS_BYTES = 50 * 1024;
+
+export interface WebBuild {
+  outdir: string;
+  files: Record<string, number>;
+  jsBytes: number;
+}
+
+export async function buildWeb(opts: { outdir?: string; minify?: boolean } = {}): Promise<WebBuild> {
+  const outdir = opts.outdir ?? DIST;
+  await rm(outdir, { recursive: true, force: true });
+  await mkdir(outdir, { recursive: true });
+  await build({
+    entryPoints: [join(WEB, 'src', 'main.ts')],
+    outfile: join(outdir, 'app.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['es2022', 'chrome110', 'firefox115', 'safari16'],
+    minify: opts.minify ?? true,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    tsconfigRaw: { compilerOptions: { strict: true } },
+  });
+  await Promise.all([
+    copyFile(join(WEB, 'index.html'), join(outdir, 'index.html')),
+    copyFile(join(WEB, 'styles.css'), join(outdir, 'styles.css')),
+  ]);
+  const files: Record<string, number> = {};
+  for (const name of ['index.html', 'styles.css', 'app.js'])
+    files[name] = (await stat(join(outdir, name))).size;
+  const jsBytes = files['app.js'] ?? 0;
+  if (jsBytes > MAX_JS_BYTES) {
+    throw new Error(`web/dist/app.js is ${jsBytes} bytes, over the ${MAX_JS_BYTES}-byte budget`);
+  }
+  return { outdir, files, jsBytes };
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (invokedDirectly) {
+  buildWeb()
+    .then((r) => {
+      for (const [name, bytes] of Object.entries(r.files)) {
+        process.stdout.write(`${name.padEnd(12)} ${(bytes / 1024).toFixed(1).padStart(6)} KB\n`);
+      }
+      process.stdout.write(`built ${r.outdir}\n`);
+    })
+    .catch((err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    });
+}

@@ -1,0 +1,229 @@
+/**
+ * The API client: one fetch wrapper that turns every failure into an ApiError whose message a
+ * person can read (the API's own message and field details, or "Cannot reach the server").
+ * Types mirror the HTTP contract (architecture.md §4); amounts are integer paise.
+ */
+import { fieldLabel } from './format';
+
+export interface ActiveLink {
+  id: string;
+  shortUrl: string;
+  status: string;
+  amount: number;
+}
+
+export interface PendingEmi {
+  loanId: string;
+  lender: string;
+  clientName: string;
+  phone: string;
+  email: string | null;
+  emiNumber: number;
+  dueDate: string;
+  amountDue: number;
+  amountPaid: number;
+  amountOutstanding: number;
+  currency: string;
+  daysPastDue: number;
+  bucket: 'overdue' | 'upcoming';
+  activeLink: ActiveLink | null;
+}
+
+export interface PendingPage {
+  items: PendingEmi[];
+  nextCursor: string | null;
+  today: string;
+}
+
+export interface Link {
+  id: string;
+  razorpayLinkId: string | null;
+  loanId: string;
+  emiNumber: number;
+  lender: string;
+  clientName: string;
+  amount: number;
+  amountPaid: number;
+  currency: string;
+  shortUrl: string | null;
+  status: string;
+  expireBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+  cancelReason: string | null;
+  attention: string | null;
+  error: { code: string; message: string } | null;
+  reused?: boolean;
+}
+
+export interface LinkPage {
+  items: Link[];
+  nextCursor: string | null;
+}
+
+export interface BulkJob {
+  jobId: string;
+  status: 'queued' | 'running' | 'completed' | 'failed';
+  total: number;
+  processed: number;
+  created: number;
+  reused: number;
+  failed: number;
+  csvUrl: string | null;
+  csvExpiresAt: string | null;
+  error?: { code?: string; message?: string } | string | null;
+}
+
+export interface ErrorDetail {
+  field?: string;
+  message?: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** The message plus each bad field, e.g. "amount must be at least 100 paise (amount: …)". */
+  describe(): string {
+    const parts = this.details
+      .filter((d) => d.message)
+      .map((d) => (d.field ? `${fieldLabel(d.field)}: ${d.message}` : String(d.message)))
+      .filter((d) => !this.message.includes(d));
+    return parts.length > 0 ? `${this.message} (${parts.join('; ')})` : this.message;
+  }
+}
+
+const STATUS_WORDS: Record<number, string> = {
+  400: 'The server could not understand the request',
+  401: 'You are not signed in',
+  403: 'You are not allowed to do this',
+  404: 'Not found',
+  409: 'This conflicts with the current state; reload and try again',
+  413: 'The request is too large',
+  429: 'Too many requests; wait a moment and try again',
+  500: 'Something went wrong on the server',
+  502: 'The payment provider is unavailable; try again shortly',
+  503: 'The service is busy or unavailable; try again shortly',
+  504: 'The server took too long to answer; try again',
+};
+
+export const NETWORK_MESSAGE =
+  'Cannot reach the server. Check your connection and that the service is running, then try again.';
+
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError) return err.describe();
+  if (err instanceof Error && err.name === 'AbortError') return 'The request was cancelled';
+  return NETWORK_MESSAGE;
+}
+
+interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined | null>;
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface ApiResponse<T> {
+  status: number;
+  data: T;
+}
+
+export async function request<T>(
+  method: 'GET' | 'POST',
+  path: string,
+  opts: RequestOptions = {},
+): Promise<ApiResponse<T>> {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(opts.query ?? {})) {
+    if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
+  }
+  const url = qs.size > 0 ? `${path}?${qs}` : path;
+  const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      signal: opts.signal,
+    });
+  } catch (err) {
+    if (err instanceof Error && err.name === 'AbortError') throw err;
+    throw new ApiError(NETWORK_MESSAGE, 0, 'NETWORK');
+  }
+  const text = await res.text().catch(() => '');
+  let data: unknown;
+  try {
+    data = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    data = undefined;
+  }
+  if (!res.ok) {
+    const e = (data as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)
+      ?.error;
+    const message =
+      typeof e?.message === 'string' && e.message !== ''
+        ? e.message
+        : (STATUS_WORDS[res.status] ?? `The server answered with an error (HTTP ${res.status})`);
+    const details = Array.isArray(e?.details) ? (e.details as ErrorDetail[]) : [];
+    throw new ApiError(
+      message,
+      res.status,
+      typeof e?.code === 'string' ? e.code : `HTTP_${res.status}`,
+      details,
+    );
+  }
+  if (data === undefined) {
+    throw new ApiError('The server sent an answer this page cannot read', res.status, 'BAD_RESPONSE');
+  }
+  return { status: res.status, data: data as T };
+}
+
+export const api = {
+  lenders: () => request<{ lenders: string[] }>('GET', '/api/lenders'),
+  pending: (q: {
+    lender?: string;
+    bucket: string;
+    withinDays?: number;
+    cursor?: string | null;
+    limit?: number;
+  }) => request<PendingPage>('GET', '/api/payment-links/pending-emis', { query: q }),
+  generate: (body: { loanId: string; emiNumber: number; forceNew?: boolean }, idempotencyKey: string) =>
+    request<Link>('POST', '/api/payment-links/generate', {
+      body,
+      headers: { 'idempotency-key': idempotencyKey },
+    }),
+  links: (q: {
+    status?: string;
+    lender?: string;
+    loanId?: string;
+    emiNumber?: number;
+    attention?: boolean;
+    cursor?: string | null;
+    limit?: number;
+  }) =>
+    request<LinkPage>('GET', '/api/payment-links/list', {
+      query: { ...q, attention: q.attention ? 'true' : undefined },
+    }),
+  refresh: (id: string) =>
+    request<Link>('POST', `/api/payment-links/${encodeURIComponent(id)}/refresh-status`),
+  cancel: (id: string) => request<Link>('POST', `/api/payment-links/${encodeURIComponent(id)}/cancel`),
+  bulkStart: (body: { lender?: string; bucket: string; withinDays?: number }) =>
+    request<BulkJob>('POST', '/api/payment-links/bulk-generate-export', { body }),
+  bulkJob: (jobId: string) =>
+    request<BulkJob>('GET', `/api/payment-links/bulk-jobs/${encodeURIComponent(jobId)}`),
+};
+
+/** A fresh Idempotency-Key (works outside secure contexts too, unlike crypto.randomUUID). */
+export function newIdempotencyKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `web-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}

@@ -1,0 +1,453 @@
+/**
+ * Tab 1, Pending EMIs: filter by lender and overdue/upcoming, page through with "Load more",
+ * generate one link per row (shown at once, copyable), and "Generate all & export" for what the
+ * filters show, with a progress bar while the bulk job runs and the CSV link when it is done.
+ */
+import { ApiError, api, type BulkJob, errorText, type Link, newIdempotencyKey, type PendingEmi } from './api';
+import { byId, confirmDialog, h, notify, whileBusy } from './dom';
+import { formatDateTime, formatDueDate, formatPaise, plural, statusLabel } from './format';
+import { amountCell, cell, linkWithCopy, messageRow, statusBadge } from './shared-ui';
+
+const COLUMNS = 8;
+const PAGE_SIZE = 50;
+const POLL_MS = 1000;
+const JOB_KEY = 'emi-links.bulk-job';
+
+interface Filters {
+  lender: string;
+  bucket: 'overdue' | 'upcoming' | 'all';
+  withinDays: number;
+}
+
+interface Row {
+  emi: PendingEmi;
+  /** kept across a retry after a network error or 5xx, so the server resumes the same link */
+  idempotencyKey?: string;
+  generated?: { link: Link; reused: boolean };
+}
+
+let filters: Filters = { lender: '', bucket: 'all', withinDays: 7 };
+let today = '';
+let cursor: string | null = null;
+let generation = 0;
+let shown = 0;
+
+function readFilters(): Filters {
+  const bucket = (byId<HTMLSelectElement>('pending-bucket').value || 'all') as Filters['bucket'];
+  const raw = byId<HTMLInputElement>('pending-within').value.trim();
+  const n = /^\d{1,3}$/.test(raw) ? Number(raw) : 7;
+  return { lender: byId<HTMLSelectElement>('pending-lender').value, bucket, withinDays: Math.min(n, 365) };
+}
+
+function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
+function dueCell(emi: PendingEmi): HTMLTableCellElement {
+  let tag: HTMLElement;
+  if (emi.bucket === 'overdue') {
+    tag = h(
+      'span',
+      { className: 'tag tag-overdue', 'data-testid': 'overdue' },
+      `Overdue · ${plural(emi.daysPastDue, 'day')}`,
+    );
+  } else {
+    const d = today ? daysBetween(today, emi.dueDate) : Number.NaN;
+    const text =
+      d === 0 ? 'Due today' : d === 1 ? 'Due tomorrow' : Number.isNaN(d) ? 'Upcoming' : `Due in ${d} days`;
+    tag = h('span', { className: 'tag tag-upcoming' }, text);
+  }
+  return cell('Due date', h('span', { className: 'nowrap' }, formatDueDate(emi.dueDate)), ' ', tag);
+}
+
+function linkCell(row: Row): HTMLTableCellElement {
+  const g = row.generated;
+  if (g) {
+    const fresh = g.link.shortUrl
+      ? linkWithCopy(g.link.shortUrl)
+      : h('span', { className: 'muted' }, g.link.error?.message ?? 'No URL yet');
+    return cell(
+      'Payment link',
+      h(
+        'div',
+        { className: 'generated', 'data-testid': 'generated-link' },
+        h(
+          'span',
+          { className: `tag ${g.reused ? 'tag-reused' : 'tag-new'}` },
+          g.reused ? 'Reused open link' : 'New link',
+        ),
+        ' ',
+        statusBadge(g.link.status),
+        fresh,
+      ),
+    );
+  }
+  const a = row.emi.activeLink;
+  if (!a) return cell('Payment link', h('span', { className: 'muted' }, 'No open link'));
+  return cell(
+    'Payment link',
+    h(
+      'div',
+      { className: 'active-link' },
+      statusBadge(a.status),
+      ' ',
+      formatPaise(a.amount),
+      linkWithCopy(a.shortUrl),
+    ),
+  );
+}
+
+function renderRow(row: Row): HTMLTableRowElement {
+  const { emi } = row;
+  const tr = h('tr', {
+    'data-testid': 'pending-row',
+    'data-loan-id': emi.loanId,
+    'data-emi-number': emi.emiNumber,
+    className: emi.bucket === 'overdue' ? 'row-overdue' : '',
+  });
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      className: 'btn btn-primary',
+      'data-testid': 'generate',
+      'aria-label': `Generate a payment link for EMI ${emi.emiNumber} of loan ${emi.loanId}`,
+    },
+    'Generate',
+  );
+  button.addEventListener('click', () => {
+    void generate(row, tr, button);
+  });
+  tr.append(
+    cell('Loan', h('strong', {}, emi.loanId), h('div', { className: 'muted small' }, emi.lender)),
+    cell('Client', emi.clientName),
+    cell('EMI', h('span', { className: 'num' }, String(emi.emiNumber))),
+    dueCell(emi),
+    amountCell('Amount due', h('span', { className: 'num' }, formatPaise(emi.amountDue))),
+    amountCell(
+      'Outstanding',
+      h('span', { className: 'num strong' }, formatPaise(emi.amountOutstanding)),
+      emi.amountPaid > 0
+        ? h('div', { className: 'muted small' }, `${formatPaise(emi.amountPaid)} paid`)
+        : null,
+    ),
+    linkCell(row),
+    cell('Action', button),
+  );
+  return tr;
+}
+
+async function generate(row: Row, tr: HTMLTableRowElement, button: HTMLButtonElement): Promise<void> {
+  const { emi } = row;
+  row.idempotencyKey ??= newIdempotencyKey();
+  await whileBusy(button, 'Generating…', async () => {
+    try {
+      const res = await api.generate({ loanId: emi.loanId, emiNumber: emi.emiNumber }, row.idempotencyKey!);
+      row.idempotencyKey = undefined;
+      const reused = res.data.reused === true || res.status === 200;
+      row.generated = { link: res.data, reused };
+      if (res.data.shortUrl && (res.data.status === 'created' || res.data.status === 'partially_paid')) {
+        emi.activeLink = {
+          id: res.data.id,
+          shortUrl: res.data.shortUrl,
+          status: res.data.status,
+          amount: res.data.amount,
+        };
+      }
+      tr.children[6]?.replaceWith(linkCell(row));
+      notify(
+        reused
+          ? `EMI ${emi.emiNumber} of ${emi.loanId} already had an open link for ${formatPaise(res.data.amount)}; it is shown.`
+          : `New link for EMI ${emi.emiNumber} of ${emi.loanId}: ${formatPaise(res.data.amount)}, ${statusLabel(res.data.status).toLowerCase()}.`,
+        'success',
+      );
+    } catch (err) {
+      // a definite refusal ends this attempt; a network error, 5xx, 409 or 429 keeps the key for a retry
+      if (
+        err instanceof ApiError &&
+        err.status >= 400 &&
+        err.status < 500 &&
+        err.status !== 409 &&
+        err.status !== 429
+      ) {
+        row.idempotencyKey = undefined;
+      }
+      notify(
+        `Could not generate a link for EMI ${emi.emiNumber} of ${emi.loanId}: ${errorText(err)}`,
+        'error',
+      );
+    }
+  });
+}
+
+function describeFilters(f: Filters): string {
+  const who = f.lender || 'all lenders';
+  if (f.bucket === 'overdue') return `${who}, overdue`;
+  if (f.bucket === 'upcoming') return `${who}, due within ${plural(f.withinDays, 'day')}`;
+  return `${who}, overdue or due within ${plural(f.withinDays, 'day')}`;
+}
+
+function updateSummary(hasMore: boolean): void {
+  const summary = byId('pending-summary');
+  summary.textContent =
+    shown === 0
+      ? ''
+      : `${plural(shown, 'EMI')} shown${hasMore ? ' — more below' : ''} · ${describeFilters(filters)}${today ? ` · today is ${formatDueDate(today)}` : ''}`;
+}
+
+async function loadPage(reset: boolean): Promise<void> {
+  const tbody = byId<HTMLTableSectionElement>('pending-body');
+  const more = byId<HTMLButtonElement>('pending-more');
+  const mine = reset ? ++generation : generation;
+  if (reset) {
+    filters = readFilters();
+    cursor = null;
+    shown = 0;
+    tbody.replaceChildren(messageRow(COLUMNS, 'Loading pending EMIs…', 'loading'));
+    more.hidden = true;
+    updateSummary(false);
+  }
+  byId('pending-table').setAttribute('aria-busy', 'true');
+  try {
+    const res = await api.pending({
+      lender: filters.lender || undefined,
+      bucket: filters.bucket,
+      withinDays: filters.bucket === 'overdue' ? undefined : filters.withinDays,
+      cursor,
+      limit: PAGE_SIZE,
+    });
+    if (mine !== generation) return; // the filters changed meanwhile
+    today = res.data.today;
+    cursor = res.data.nextCursor;
+    if (reset) tbody.replaceChildren();
+    for (const emi of res.data.items) tbody.append(renderRow({ emi }));
+    shown += res.data.items.length;
+    if (shown === 0) {
+      tbody.replaceChildren(messageRow(COLUMNS, `No pending EMIs for ${describeFilters(filters)}.`, 'empty'));
+    }
+    more.hidden = cursor === null;
+    updateSummary(cursor !== null);
+  } catch (err) {
+    if (mine !== generation) return;
+    const text = `Could not load pending EMIs: ${errorText(err)}`;
+    if (reset) tbody.replaceChildren(messageRow(COLUMNS, text, 'error'));
+    notify(text, 'error');
+  } finally {
+    if (mine === generation) byId('pending-table').removeAttribute('aria-busy');
+  }
+}
+
+// ---- Generate all & export ----
+
+let polling = false;
+
+function renderJob(job: BulkJob): void {
+  const box = byId('bulk-progress');
+  box.hidden = false;
+  const done = job.status === 'completed' || job.status === 'failed';
+  const bar = byId<HTMLProgressElement>('bulk-bar');
+  bar.max = Math.max(job.total, 1);
+  bar.value = job.total === 0 && done ? 1 : job.processed;
+  const pct = job.total > 0 ? Math.floor((job.processed / job.total) * 100) : done ? 100 : 0;
+  bar.textContent = `${pct}%`;
+  const state =
+    job.status === 'queued'
+      ? 'Waiting to start…'
+      : job.status === 'running'
+        ? 'Generating links…'
+        : job.status === 'completed'
+          ? 'Done.'
+          : 'The job failed.';
+  byId('bulk-state').textContent = state;
+  byId('bulk-counts').textContent =
+    `${job.processed} of ${job.total} processed · ${job.created} new · ${job.reused} reused · ${job.failed} failed`;
+  const result = byId('bulk-result');
+  result.replaceChildren();
+  if (job.status === 'completed') {
+    if (job.csvUrl) {
+      const a = h(
+        'a',
+        {
+          href: job.csvUrl,
+          className: 'btn btn-primary',
+          download: `payment-links-${job.jobId}.csv`,
+          'data-testid': 'bulk-csv',
+        },
+        'Download CSV',
+      );
+      a.addEventListener('click', (ev) => {
+        void freshCsvLink(ev, a, job);
+      });
+      result.append(a);
+      if (job.csvExpiresAt) {
+        result.append(
+          h(
+            'span',
+            { className: 'muted small' },
+            `Download link valid until ${formatDateTime(job.csvExpiresAt)}`,
+          ),
+        );
+      }
+    }
+    if (job.failed > 0) {
+      result.append(
+        h(
+          'p',
+          { className: 'warn', 'data-testid': 'bulk-failed' },
+          `${plural(job.failed, 'row')} failed: ${job.failed === 1 ? 'its' : 'their'} reason is in the CSV's error column, and ${job.failed === 1 ? 'it has' : 'they have'} no link.`,
+        ),
+      );
+    }
+    if (job.total === 0) result.append(h('p', {}, 'There was nothing to generate for these filters.'));
+  } else if (job.status === 'failed') {
+    const reason = typeof job.error === 'string' ? job.error : job.error?.message;
+    result.append(
+      h('p', { className: 'warn' }, reason ? `The job failed: ${reason}` : 'The job failed. Try again.'),
+    );
+  }
+}
+
+/** A presigned URL is short-lived: when it has (nearly) expired, fetch the job for a fresh one. */
+async function freshCsvLink(ev: MouseEvent, a: HTMLAnchorElement, job: BulkJob): Promise<void> {
+  if (!job.csvExpiresAt || Date.parse(job.csvExpiresAt) - Date.now() > 30_000) return;
+  ev.preventDefault();
+  try {
+    const res = await api.bulkJob(job.jobId);
+    if (res.data.csvUrl) {
+      a.href = res.data.csvUrl;
+      job.csvUrl = res.data.csvUrl;
+      job.csvExpiresAt = res.data.csvExpiresAt;
+      window.location.assign(res.data.csvUrl);
+    }
+  } catch (err) {
+    notify(`Could not get a fresh download link: ${errorText(err)}`, 'error');
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function finishJob(job: BulkJob): void {
+  sessionStorage.removeItem(JOB_KEY);
+  if (job.status === 'completed') {
+    notify(
+      `Export ready: ${plural(job.total, 'EMI')} — ${job.created} new, ${job.reused} reused, ${job.failed} failed.`,
+      job.failed > 0 ? 'info' : 'success',
+    );
+    void loadPage(true); // the rows now show their links
+  } else {
+    notify('The export job failed.', 'error');
+  }
+}
+
+async function pollJob(job: BulkJob): Promise<void> {
+  if (polling) return;
+  polling = true;
+  const button = byId<HTMLButtonElement>('bulk-start');
+  button.disabled = true;
+  let failures = 0;
+  try {
+    let current = job;
+    while (current.status === 'queued' || current.status === 'running') {
+      await sleep(failures > 0 ? Math.min(POLL_MS * 2 ** failures, 10_000) : POLL_MS);
+      try {
+        current = (await api.bulkJob(current.jobId)).data;
+        failures = 0;
+        renderJob(current);
+      } catch (err) {
+        failures++;
+        if (err instanceof ApiError && err.status === 404) {
+          sessionStorage.removeItem(JOB_KEY);
+          notify(`The export job ${current.jobId} no longer exists.`, 'error');
+          return;
+        }
+        byId('bulk-state').textContent =
+          `Lost contact while checking progress (${errorText(err)}); retrying…`;
+        if (failures >= 8) {
+          notify(
+            `Stopped checking the export's progress: ${errorText(err)} Reload the page to check again.`,
+            'error',
+          );
+          return;
+        }
+      }
+    }
+    finishJob(current);
+  } finally {
+    polling = false;
+    button.disabled = false;
+  }
+}
+
+async function startBulk(button: HTMLButtonElement): Promise<void> {
+  const f = readFilters();
+  const ok = await confirmDialog(
+    'Generate links for every EMI shown?',
+    `This creates (or reuses) a payment link for every pending EMI matching: ${describeFilters(f)} — not only the rows loaded on screen — and prepares a CSV to download.`,
+    'Generate all & export',
+  );
+  if (!ok) return;
+  const job = await whileBusy(button, 'Starting…', async () => {
+    try {
+      const res = await api.bulkStart({
+        lender: f.lender || undefined,
+        bucket: f.bucket,
+        withinDays: f.bucket === 'overdue' ? undefined : f.withinDays,
+      });
+      return res.data;
+    } catch (err) {
+      notify(`Could not start the export: ${errorText(err)}`, 'error');
+      return null;
+    }
+  });
+  if (!job) return;
+  renderJob(job);
+  if (job.status === 'completed' || job.status === 'failed') {
+    finishJob(job);
+    return;
+  }
+  sessionStorage.setItem(JOB_KEY, job.jobId);
+  notify(`Export started for ${describeFilters(f)}.`, 'info');
+  await pollJob(job);
+}
+
+async function resumeJob(jobId: string): Promise<void> {
+  try {
+    const job = (await api.bulkJob(jobId)).data;
+    renderJob(job);
+    await pollJob(job);
+  } catch {
+    sessionStorage.removeItem(JOB_KEY);
+  }
+}
+
+export function initPending(): void {
+  const form = byId<HTMLFormElement>('pending-filters');
+  const bucket = byId<HTMLSelectElement>('pending-bucket');
+  const within = byId<HTMLInputElement>('pending-within');
+  const syncWithin = () => {
+    within.disabled = bucket.value === 'overdue';
+  };
+  syncWithin();
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void loadPage(true);
+  });
+  form.addEventListener('change', (ev) => {
+    syncWithin();
+    if (ev.target === within && !within.checkValidity()) return;
+    void loadPage(true);
+  });
+  byId<HTMLButtonElement>('pending-more').addEventListener('click', (ev) => {
+    void whileBusy(ev.currentTarget as HTMLButtonElement, 'Loading…', () => loadPage(false));
+  });
+  byId<HTMLButtonElement>('bulk-start').addEventListener('click', (ev) => {
+    void startBulk(ev.currentTarget as HTMLButtonElement);
+  });
+  const saved = sessionStorage.getItem(JOB_KEY);
+  if (saved) void resumeJob(saved);
+  void loadPage(true);
+}
+
+export function reloadPending(): void {
+  void loadPage(true);
+}
