@@ -29,10 +29,15 @@ async function mustGet(deps: LinkDeps, id: string) {
 
 export async function refreshLink(deps: LinkDeps, id: string): Promise<LinkView> {
   const link = await mustGet(deps, id);
-  const g = link.razorpayLinkId
-    ? await deps.gateway.fetchLink(link.razorpayLinkId)
-    : await deps.gateway.findLinkByReferenceId(link.referenceId);
-  if (!g) return toLinkView(link); // Razorpay never created it: it stays failed
+  let razorpayId = link.razorpayLinkId;
+  if (!razorpayId) {
+    // a create that never got an answer: Razorpay's list finds it by reference id (but lists
+    // no payments), so fetch it by its id afterwards for the payments
+    const found = await deps.gateway.findLinkByReferenceId(link.referenceId);
+    if (!found) return toLinkView(link); // Razorpay never created it: it stays failed
+    razorpayId = found.id;
+  }
+  const g = await deps.gateway.fetchLink(razorpayId);
   return toLinkView(await syncLink(deps, id, observationFromGatewayLink(g)));
 }
 
