@@ -94,6 +94,8 @@ export const keys = {
     sk: `ITEM#${seq.toString().padStart(6, '0')}`,
   }),
   jobItemPrefix: 'ITEM#',
+  /** one entry per bulk job not yet finished: the stuck-job check Queries this, never Scans */
+  activeJob: (jobId: string) => ({ pk: 'JOBS#ACTIVE', sk: jobId }),
 };
 
 /** EMI numbers sort as text in keys: zero-pad them. */

@@ -1,0 +1,24 @@
+import { JobStore } from '../../shared/adapters/dynamo/job-store';
+import { S3ExportStore } from '../../shared/adapters/s3/exports';
+import { env } from '../../shared/config';
+import { systemClock } from '../../shared/domain/dates';
+import { httpRoute } from '../../shared/http/route';
+import { type BulkJobDeps, bulkJobPathSchema, getBulkJob } from '../../shared/usecases/bulk-job';
+
+let deps: BulkJobDeps | undefined;
+
+function jobDeps(): BulkJobDeps {
+  deps ??= {
+    jobs: new JobStore(env('OPS_TABLE')),
+    exports: new S3ExportStore(env('EXPORTS_BUCKET')),
+    clock: systemClock,
+  };
+  return deps;
+}
+
+/** GET /api/payment-links/bulk-jobs/{jobId} — progress, counts, and a fresh CSV URL once done. */
+export async function main(jobId: string) {
+  return { statusCode: 200, body: await getBulkJob(jobDeps(), jobId) };
+}
+
+export const handler = httpRoute('bulk-job', { path: bulkJobPathSchema }, (req) => main(req.path.jobId));

@@ -1,0 +1,42 @@
+import { JobStore } from '../../shared/adapters/dynamo/job-store';
+import { queueSender } from '../../shared/adapters/queue/sender';
+import { S3ExportStore } from '../../shared/adapters/s3/exports';
+import { env } from '../../shared/config';
+import { systemClock } from '../../shared/domain/dates';
+import { httpRoute } from '../../shared/http/route';
+import {
+  type BulkStartDeps,
+  type BulkStartInput,
+  bulkStartSchema,
+  startBulkJob,
+} from '../../shared/usecases/bulk-start';
+import { emis } from '../../shared/wiring';
+
+let deps: BulkStartDeps | undefined;
+
+function startDeps(): BulkStartDeps {
+  deps ??= {
+    emis: emis(),
+    jobs: new JobStore(env('OPS_TABLE')),
+    queue: queueSender(env('BULK_QUEUE_URL')),
+    exports: new S3ExportStore(env('EXPORTS_BUCKET')),
+    clock: systemClock,
+  };
+  return deps;
+}
+
+/**
+ * POST /api/payment-links/bulk-generate-export — 202 with the queued job, or 200 with the
+ * completed job and its CSV URL when a small job finished within a few seconds.
+ */
+export async function main(body: BulkStartInput) {
+  const job = await startBulkJob(startDeps(), body);
+  return { statusCode: job.status === 'completed' ? 200 : 202, body: job };
+}
+
+export const handler = httpRoute(
+  'bulk-start',
+  // 10,000 entries of {loanId ≤ 40 chars, emiNumber} fit well inside 2 MB
+  { body: bulkStartSchema, maxBodyBytes: 2 * 1024 * 1024 },
+  (req) => main(req.body),
+);

@@ -1,0 +1,105 @@
+/**
+ * The bulk queue's consumer (SQS event source with reportBatchItemFailures; under `npm start`
+ * the in-process LocalQueue). A message that must come back later (an item still failing in a
+ * retryable way) is listed in batchItemFailures; a malformed one is dropped with a log line.
+ */
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { JobStore } from '../../shared/adapters/dynamo/job-store';
+import { createGatewayFromEnv } from '../../shared/adapters/razorpay/gateway';
+import { S3ExportStore } from '../../shared/adapters/s3/exports';
+import { env, envBool, envInt } from '../../shared/config';
+import { systemClock } from '../../shared/domain/dates';
+import { rateLimitedGateway, Semaphore, TokenBucket } from '../../shared/domain/rate-limit';
+import { log } from '../../shared/log';
+import { parseBulkMessage } from '../../shared/usecases/bulk-messages';
+import {
+  type BulkWorkerDeps,
+  DEFAULT_BULK_WORKER_SETTINGS,
+  handleBulkMessage,
+} from '../../shared/usecases/bulk-worker';
+import { emis, links, ops } from '../../shared/wiring';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+let deps: BulkWorkerDeps | undefined;
+
+/**
+ * Wired once per container. The bucket and the concurrency pool are module-scoped on purpose:
+ * every invocation this container runs shares them, so the container never exceeds
+ * BULK_RATE_PER_SECOND toward Razorpay. The adapter's own retries pace through the same bucket
+ * (its backoff `sleep` also takes a token).
+ */
+export function workerDeps(): BulkWorkerDeps {
+  if (deps) return deps;
+  const pacer = new TokenBucket(envInt('BULK_RATE_PER_SECOND', 20));
+  const gateway = createGatewayFromEnv({
+    sleep: async (ms) => {
+      await sleep(ms);
+      await pacer.take();
+    },
+  });
+  deps = {
+    link: {
+      emis: emis(),
+      links: links(),
+      ops: ops(),
+      gateway: rateLimitedGateway(gateway, pacer),
+      clock: systemClock,
+      settings: {
+        defaultExpiryDays: envInt('LINK_DEFAULT_EXPIRY_DAYS', 14),
+        notifySms: envBool('LINK_NOTIFY_SMS', false),
+        notifyEmail: envBool('LINK_NOTIFY_EMAIL', false),
+        reminders: envBool('LINK_REMINDERS', true),
+      },
+    },
+    jobs: new JobStore(env('OPS_TABLE')),
+    exports: new S3ExportStore(env('EXPORTS_BUCKET')),
+    pacer,
+    pool: new Semaphore(envInt('BULK_CONCURRENCY', 4)),
+    clock: systemClock,
+    settings: {
+      ...DEFAULT_BULK_WORKER_SETTINGS,
+      maxItemAttempts: envInt('BULK_MAX_ITEM_ATTEMPTS', DEFAULT_BULK_WORKER_SETTINGS.maxItemAttempts),
+    },
+  };
+  return deps;
+}
+
+/** For tests that change the environment between cases. */
+export function resetWorkerDeps(): void {
+  deps = undefined;
+}
+
+export async function main(
+  event: SQSEvent,
+  context?: Partial<Pick<Context, 'getRemainingTimeInMillis'>>,
+  workerDepsOverride?: BulkWorkerDeps,
+): Promise<SQSBatchResponse> {
+  const d = workerDepsOverride ?? workerDeps();
+  const timeLeft = () => context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
+  const failures: SQSBatchResponse['batchItemFailures'] = [];
+  await Promise.all(
+    event.Records.map(async (record) => {
+      const message = parseBulkMessage(record.body);
+      if (!message) {
+        log.error('malformed bulk message dropped', { messageId: record.messageId });
+        return;
+      }
+      try {
+        if ((await handleBulkMessage(d, message, timeLeft)) === 'retry') {
+          failures.push({ itemIdentifier: record.messageId });
+        }
+      } catch (err) {
+        log.error('bulk message failed; it will be retried', {
+          messageId: record.messageId,
+          jobId: message.jobId,
+          err,
+        });
+        failures.push({ itemIdentifier: record.messageId });
+      }
+    }),
+  );
+  return { batchItemFailures: failures };
+}
+
+export const handler = (event: SQSEvent, context?: Context) => main(event, context);

@@ -1,0 +1,84 @@
+/**
+ * A bulk job as the contract shows it, and the read of one job.
+ *
+ * Steps of getBulkJob: read the job (consistent); unknown → 404; once completed, sign a fresh
+ * short-lived GET URL for its CSV (a URL is never stored: each call signs a new one).
+ */
+import { randomBytes } from 'node:crypto';
+import * as z from 'zod/mini';
+import type { JobRecord, JobStore } from '../adapters/dynamo/job-store';
+import { CSV_URL_TTL_SECONDS, type ExportStore } from '../adapters/s3/exports';
+import type { Clock } from '../domain/dates';
+import { NotFoundError } from '../domain/errors';
+
+export const jobIdSchema = z
+  .string()
+  .check(z.regex(/^job_[a-z0-9]{20}$/, 'must be a bulk job id such as job_0123456789abcdefghij'));
+
+export const bulkJobPathSchema = z.strictObject({ jobId: jobIdSchema });
+
+export function newJobId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = randomBytes(20);
+  let id = 'job_';
+  for (const b of bytes) id += alphabet[b % alphabet.length];
+  return id;
+}
+
+export interface BulkJobView {
+  jobId: string;
+  status: JobRecord['status'];
+  total: number;
+  processed: number;
+  created: number;
+  reused: number;
+  failed: number;
+  /** EMIs found settled when their turn came (a row with an error; not counted as failed) */
+  skipped: number;
+  csvUrl: string | null;
+  csvExpiresAt: string | null;
+  createdAt: string;
+  completedAt: string | null;
+  error: string | null;
+}
+
+export interface BulkJobDeps {
+  jobs: JobStore;
+  exports: ExportStore;
+  clock: Clock;
+}
+
+export function csvFilename(jobId: string): string {
+  return `bulk-${jobId}.csv`;
+}
+
+export async function toJobView(deps: BulkJobDeps, job: JobRecord): Promise<BulkJobView> {
+  let csvUrl: string | null = null;
+  let csvExpiresAt: string | null = null;
+  if (job.status === 'completed' && job.csvKey) {
+    const signedAt = deps.clock.now().getTime();
+    csvUrl = await deps.exports.presignGet(job.csvKey, csvFilename(job.jobId), CSV_URL_TTL_SECONDS);
+    csvExpiresAt = new Date(signedAt + CSV_URL_TTL_SECONDS * 1000).toISOString();
+  }
+  return {
+    jobId: job.jobId,
+    status: job.status,
+    total: job.total,
+    processed: job.processed,
+    created: job.created,
+    reused: job.reused,
+    failed: job.failed,
+    skipped: job.skipped,
+    csvUrl,
+    csvExpiresAt,
+    createdAt: job.createdAt,
+    completedAt: job.completedAt ?? null,
+    error: job.error ?? null,
+  };
+}
+
+export async function getBulkJob(deps: BulkJobDeps, jobId: string): Promise<BulkJobView> {
+  const job = await deps.jobs.getJob(jobId);
+  if (!job) throw new NotFoundError(`Bulk job ${jobId} not found`);
+  return toJobView(deps, job);
+}

@@ -1,0 +1,210 @@
+/**
+ * Start a bulk job: links for many EMIs, then a CSV.
+ *
+ * Steps:
+ *   1. check the request as a whole (one way of selecting, ≤ MAX_BULK_ITEMS, option rules that
+ *      do not depend on the EMI) — 422 naming the problem;
+ *   2. select, in order: by lender + bucket + withinDays with exactly the pending list's rules
+ *      (IST today, the same sort-key range on the sparse pending index, due date then loan then
+ *      EMI number), or the explicit `emis` list in request order (a repeated entry becomes a row
+ *      error "duplicate in request" at once);
+ *   3. record the work items (BatchWrite chunks), then the job (queued, total, counts);
+ *   4. enqueue one message per chunk of CHUNK_SIZE items (or one `finalize` message when no
+ *      item needs work, e.g. an unknown lender: the worker writes the header-only CSV);
+ *   5. for a small job, wait up to `waitMs` for it to finish so the caller gets the CSV at once.
+ */
+import * as z from 'zod/mini';
+import type { EmiStore } from '../adapters/dynamo/emi-store';
+import type { JobRecord, NewJobItem } from '../adapters/dynamo/job-store';
+import type { QueueSender } from '../adapters/queue/sender';
+import { type Clock, istDate } from '../domain/dates';
+import { type FieldIssue, ValidationError } from '../domain/errors';
+import { emiOutstanding } from '../domain/model';
+import { emiNumberSchema, lenderSchema, loanIdSchema } from '../schemas/common';
+import { type BulkJobDeps, type BulkJobView, newJobId, toJobView } from './bulk-job';
+import { type BulkMessage, chunkMessages } from './bulk-messages';
+import { linkOptionsSchema, MAX_EXPIRY_SECONDS, MIN_EXPIRY_SECONDS } from './generate-link';
+import { bucketRange } from './list-pending-emis';
+
+export const MAX_BULK_ITEMS = 10_000;
+/** A job this small usually finishes within the wait (at 20 creates/s) */
+export const QUICK_JOB_MAX_ITEMS = 50;
+export const QUICK_JOB_WAIT_MS = 3000;
+
+// bulk links are for each EMI's outstanding amount: `amount` is not accepted
+const { amount: _amount, ...bulkLinkOptions } = linkOptionsSchema;
+
+export const bulkStartSchema = z.strictObject({
+  lender: z.optional(lenderSchema),
+  bucket: z.optional(z.enum(['overdue', 'upcoming', 'all'])),
+  withinDays: z.optional(z.int().check(z.minimum(0), z.maximum(365))),
+  emis: z.optional(z.array(z.strictObject({ loanId: loanIdSchema, emiNumber: emiNumberSchema }))),
+  ...bulkLinkOptions,
+});
+
+export type BulkStartInput = z.infer<typeof bulkStartSchema>;
+
+export interface BulkStartDeps extends BulkJobDeps {
+  emis: EmiStore;
+  queue: QueueSender;
+  clock: Clock;
+}
+
+function invalid(issues: FieldIssue[]): ValidationError {
+  const first = issues[0]!;
+  const message =
+    issues.length === 1 ? `${first.field} ${first.message}` : `${issues.length} fields are invalid`;
+  return new ValidationError(message, issues, true);
+}
+
+/** Rules about the request as a whole (422), all reported together. */
+export function checkBulkRequest(input: BulkStartInput, nowSeconds: number): void {
+  const issues: FieldIssue[] = [];
+  const byFilter = input.lender !== undefined || input.bucket !== undefined || input.withinDays !== undefined;
+  if (byFilter && input.emis !== undefined) {
+    issues.push({
+      field: 'emis',
+      message: 'cannot be combined with lender/bucket/withinDays: choose one selection',
+    });
+  } else if (!byFilter && input.emis === undefined) {
+    issues.push({
+      field: 'body',
+      message: 'must select EMIs by lender (with bucket and withinDays) or list them in emis',
+    });
+  } else if (byFilter && input.lender === undefined) {
+    issues.push({ field: 'lender', message: 'is required to select by bucket or withinDays' });
+  }
+  if (input.emis !== undefined) {
+    if (input.emis.length === 0) issues.push({ field: 'emis', message: 'must list at least one EMI' });
+    if (input.emis.length > MAX_BULK_ITEMS) {
+      issues.push({
+        field: 'emis',
+        message: `must list at most ${MAX_BULK_ITEMS} EMIs (got ${input.emis.length}); split the request`,
+      });
+    }
+  }
+  if (input.minPartialAmount !== undefined && input.acceptPartial !== true) {
+    issues.push({ field: 'minPartialAmount', message: 'is allowed only with acceptPartial: true' });
+  }
+  if (input.expireBy !== undefined) {
+    const expireBy = Math.floor(Date.parse(input.expireBy) / 1000);
+    if (expireBy < nowSeconds + MIN_EXPIRY_SECONDS) {
+      issues.push({ field: 'expireBy', message: 'must be at least 16 minutes in the future' });
+    } else if (expireBy > nowSeconds + MAX_EXPIRY_SECONDS) {
+      issues.push({ field: 'expireBy', message: 'must be at most 180 days in the future' });
+    }
+  }
+  if (issues.length > 0) throw invalid(issues);
+}
+
+/** Pending EMIs of a lender in the pending list's order, exactly as GET pending-emis selects them. */
+async function selectByFilter(
+  deps: BulkStartDeps,
+  lender: string,
+  bucket: 'overdue' | 'upcoming' | 'all',
+  withinDays: number,
+  today: string,
+): Promise<NewJobItem[]> {
+  const range = bucketRange(bucket, today, withinDays);
+  const items: NewJobItem[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.emis.queryPending({ lender, ...range, limit: 1000, startKey });
+    for (const emi of page.items) {
+      items.push({
+        seq: items.length,
+        loanId: emi.loanId,
+        emiNumber: emi.emiNumber,
+        state: 'pending',
+        clientName: emi.clientName,
+        phone: emi.phone,
+        email: emi.email,
+        lender: emi.lender,
+        dueDate: emi.dueDate,
+        amount: emiOutstanding(emi),
+      });
+      if (items.length > MAX_BULK_ITEMS) {
+        throw invalid([
+          {
+            field: 'lender',
+            message: `selects more than ${MAX_BULK_ITEMS} EMIs; narrow it with bucket or withinDays`,
+          },
+        ]);
+      }
+    }
+    startKey = page.lastKey;
+  } while (startKey);
+  return items;
+}
+
+function selectByList(emis: { loanId: string; emiNumber: number }[]): NewJobItem[] {
+  const seen = new Set<string>();
+  return emis.map(({ loanId, emiNumber }, seq) => {
+    const key = `${loanId}#${emiNumber}`;
+    if (seen.has(key)) {
+      return { seq, loanId, emiNumber, state: 'done', outcome: 'failed', error: 'duplicate in request' };
+    }
+    seen.add(key);
+    return { seq, loanId, emiNumber, state: 'pending' };
+  });
+}
+
+export async function startBulkJob(
+  deps: BulkStartDeps,
+  input: BulkStartInput,
+  opts: { waitMs?: number; pollMs?: number } = {},
+): Promise<BulkJobView> {
+  const now = deps.clock.now();
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  checkBulkRequest(input, nowSeconds);
+  const { lender, bucket, withinDays, emis, ...options } = input;
+  const today = istDate(now);
+  const items =
+    emis !== undefined
+      ? selectByList(emis)
+      : await selectByFilter(deps, lender!, bucket ?? 'all', withinDays ?? 7, today);
+  const preDone = items.filter((i) => i.state === 'done').length;
+  const job: JobRecord = {
+    jobId: newJobId(),
+    status: 'queued',
+    total: items.length,
+    processed: preDone,
+    created: 0,
+    reused: 0,
+    failed: preDone,
+    skipped: 0,
+    selection:
+      emis !== undefined
+        ? { emis: emis.length }
+        : { lender, bucket: bucket ?? 'all', withinDays: withinDays ?? 7, today },
+    options,
+    createdAt: now.toISOString(),
+    lastProgressAt: now.toISOString(),
+    stalls: 0,
+  };
+  await deps.jobs.createJob(job, items, nowSeconds);
+  const pending = items.filter((i) => i.state === 'pending').map((i) => i.seq);
+  const messages: BulkMessage[] =
+    pending.length > 0 ? chunkMessages(job.jobId, pending) : [{ kind: 'finalize', jobId: job.jobId }];
+  await deps.queue.sendMany(messages.map((m) => JSON.stringify(m)));
+
+  const waitMs = opts.waitMs ?? (job.total <= QUICK_JOB_MAX_ITEMS ? QUICK_JOB_WAIT_MS : 0);
+  return toJobView(deps, await awaitJob(deps, job, waitMs, opts.pollMs ?? 150));
+}
+
+/** Polls the job until it is finished or `waitMs` has passed; returns what it last read. */
+async function awaitJob(
+  deps: BulkStartDeps,
+  job: JobRecord,
+  waitMs: number,
+  pollMs: number,
+): Promise<JobRecord> {
+  const until = Date.now() + waitMs;
+  let current = job;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, pollMs));
+    current = (await deps.jobs.getJob(job.jobId)) ?? current;
+    if (current.status === 'completed' || current.status === 'failed') break;
+  }
+  return current;
+}

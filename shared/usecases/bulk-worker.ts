@@ -1,0 +1,255 @@
+/**
+ * The bulk worker: turns queue messages into links, then the CSV.
+ *
+ * A message names a chunk of one job's work items (`items`, seq from..to, ≤ CHUNK_SIZE) or asks
+ * for the export (`finalize`). For a chunk:
+ *   1. read the job (unknown or finished → nothing to do) and mark it running;
+ *   2. read the chunk's items; skip those already done (a redelivery resumes, never repeats);
+ *   3. per item, at most BULK_CONCURRENCY at once in this process, each Razorpay call paced by
+ *      the token bucket: count the attempt, then run THE generate use case with a
+ *      deterministic link id (`bulk:<job>:<loan>:<emi>`), so a redelivered item resumes the
+ *      same link — the same Razorpay reference_id — and never makes a second one;
+ *   4. record the outcome (created / reused / failed with reason / skipped because settled) on
+ *      the item and the job's counters in one conditional transaction: an item counts once;
+ *   5. a retryable failure (429, 5xx, timeout) is retried here with backoff and full jitter; if
+ *      it persists the chunk goes back to the queue (batchItemFailures) and the item is tried
+ *      again later, until it has had `maxItemAttempts`, when it becomes a row with the error;
+ *   6. whoever finds every item counted claims the export (a conditional lease: exactly one
+ *      writer), streams the CSV to S3 page by page and marks the job completed.
+ */
+import type { ItemResult, JobItem, JobRecord, JobStore } from '../adapters/dynamo/job-store';
+import { type ExportStore, exportKey } from '../adapters/s3/exports';
+import type { Clock } from '../domain/dates';
+import {
+  ConflictError,
+  GatewayError,
+  GatewayNotFoundError,
+  GatewayRateLimitedError,
+  GatewayRejectedError,
+  NotFoundError,
+  ValidationError,
+} from '../domain/errors';
+import { emiOutstanding, OPEN_STATUSES } from '../domain/model';
+import type { Semaphore, TokenBucket } from '../domain/rate-limit';
+import { log } from '../log';
+import { csvStream } from './bulk-csv';
+import { csvFilename } from './bulk-job';
+import type { BulkMessage } from './bulk-messages';
+import { generateLink, type LinkOptions, newLinkId } from './generate-link';
+import type { LinkDeps } from './link-deps';
+
+export interface BulkWorkerSettings {
+  /** deliveries of one item before a still-retryable failure becomes a row error */
+  maxItemAttempts: number;
+  /** tries of one item within one delivery (each already retried by the gateway adapter) */
+  triesPerDelivery: number;
+  /** backoff between those tries: full jitter under min(maxMs, baseMs × 2^n) */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** an item is not started with less time than this left in the invocation */
+  itemBudgetMs: number;
+  /** how long a CSV writer holds the export before another may take over */
+  exportLeaseMs: number;
+  /** pause of the bucket after Razorpay still answered 429 through the adapter's retries */
+  rateLimitPauseMs: number;
+}
+
+export const DEFAULT_BULK_WORKER_SETTINGS: BulkWorkerSettings = {
+  maxItemAttempts: 3,
+  triesPerDelivery: 3,
+  retryBaseMs: 500,
+  retryMaxMs: 5000,
+  itemBudgetMs: 45_000,
+  exportLeaseMs: 5 * 60_000,
+  rateLimitPauseMs: 1000,
+};
+
+export interface BulkWorkerDeps {
+  /** the generate use case's ports; its gateway is paced by `pacer` */
+  link: LinkDeps;
+  jobs: JobStore;
+  exports: ExportStore;
+  pacer: TokenBucket;
+  pool: Semaphore;
+  clock: Clock;
+  settings: BulkWorkerSettings;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+/** Milliseconds left in this invocation (Infinity outside Lambda). */
+export type TimeLeft = () => number;
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** 'retry' when the message must come back later (some item is not finished). */
+export async function handleBulkMessage(
+  deps: BulkWorkerDeps,
+  message: BulkMessage,
+  timeLeft: TimeLeft = () => Number.POSITIVE_INFINITY,
+): Promise<'done' | 'retry'> {
+  if (message.kind === 'finalize') {
+    await finalizeIfComplete(deps, message.jobId);
+    return 'done';
+  }
+  const job = await deps.jobs.getJob(message.jobId);
+  if (!job) {
+    log.warn('bulk work for an unknown job dropped', { jobId: message.jobId });
+    return 'done';
+  }
+  if (job.status === 'completed' || job.status === 'failed') return 'done';
+  if (job.status === 'queued') await deps.jobs.markRunning(job.jobId);
+  const items = await deps.jobs.getItems(job.jobId, message.from, message.to);
+  const options = job.options as LinkOptions;
+  const outcomes = await Promise.all(
+    items
+      .filter((item) => item.state !== 'done')
+      .map((item) => deps.pool.run(() => processItem(deps, job, item, options, timeLeft))),
+  );
+  await finalizeIfComplete(deps, job.jobId);
+  return outcomes.includes('retry') ? 'retry' : 'done';
+}
+
+type Verdict = { final: true; result: ItemResult } | { final: false; error: string };
+
+/** What an error means for a row: final (a row error) or worth another try. */
+function judge(err: unknown): Verdict {
+  const fail = (error: string, outcome: ItemResult['outcome'] = 'failed'): Verdict => ({
+    final: true,
+    result: { outcome, error },
+  });
+  if (err instanceof NotFoundError) return fail('EMI not found');
+  if (err instanceof ConflictError && err.code === 'EMI_ALREADY_PAID')
+    return fail('EMI already paid', 'skipped');
+  if (err instanceof ValidationError) return fail(err.message);
+  if (err instanceof GatewayRejectedError || err instanceof GatewayNotFoundError) return fail(err.message);
+  // 429, 5xx, timeouts, refused credentials (a rotation may fix them), concurrent updates
+  if (err instanceof GatewayError || err instanceof ConflictError)
+    return { final: false, error: err.message };
+  log.error('bulk item failed unexpectedly', { err });
+  return { final: false, error: 'unexpected error while generating the link' };
+}
+
+async function processItem(
+  deps: BulkWorkerDeps,
+  job: JobRecord,
+  item: JobItem,
+  options: LinkOptions,
+  timeLeft: TimeLeft,
+): Promise<'done' | 'retry'> {
+  const { settings } = deps;
+  const sleep = deps.sleep ?? defaultSleep;
+  const random = deps.random ?? Math.random;
+  if (timeLeft() < settings.itemBudgetMs) return 'retry';
+  const attempts = await deps.jobs.beginAttempt(job.jobId, item.seq);
+  if (attempts === null) return 'done';
+  const linkId = newLinkId(`bulk:${job.jobId}:${item.loanId}:${item.emiNumber}`);
+  let lastError = '';
+  for (let tryNo = 0; tryNo < settings.triesPerDelivery; tryNo++) {
+    if (tryNo > 0) {
+      const ceiling = Math.min(settings.retryMaxMs, settings.retryBaseMs * 2 ** (tryNo - 1));
+      await sleep(Math.floor(random() * ceiling));
+    }
+    let verdict: Verdict;
+    try {
+      const { link, reused } = await generateLink(
+        deps.link,
+        { ...options, loanId: item.loanId, emiNumber: item.emiNumber },
+        { linkId, jobId: job.jobId },
+      );
+      const open = OPEN_STATUSES.includes(link.status);
+      const result: ItemResult = {
+        outcome: open ? (reused ? 'reused' : 'created') : 'failed',
+        linkId: link.id,
+        linkStatus: link.status,
+        shortUrl: link.shortUrl ?? undefined,
+        expireBy: link.expireBy ? Math.floor(Date.parse(link.expireBy) / 1000) : 0,
+        amount: link.amount,
+      };
+      if (!open) {
+        result.error =
+          link.status === 'cancelled'
+            ? 'EMI settled while its link was being created'
+            : (link.error?.message ?? `link is ${link.status}`);
+      }
+      verdict = { final: true, result };
+    } catch (err) {
+      verdict = judge(err);
+      if (err instanceof GatewayRateLimitedError) deps.pacer.pause(settings.rateLimitPauseMs);
+    }
+    if (verdict.final) return record(deps, job, item, verdict.result);
+    lastError = verdict.error;
+    if (timeLeft() < settings.itemBudgetMs) break;
+  }
+  if (attempts >= settings.maxItemAttempts) {
+    return record(deps, job, item, {
+      outcome: 'failed',
+      error: `${lastError} (gave up after ${attempts} attempts)`,
+    });
+  }
+  log.warn('bulk item will be retried', { jobId: job.jobId, seq: item.seq, attempts });
+  return 'retry';
+}
+
+/** Fills the row's borrower columns from the EMI (unless the selection already captured them). */
+async function withRowFields(deps: BulkWorkerDeps, item: JobItem, result: ItemResult): Promise<ItemResult> {
+  const known = item.phone !== undefined;
+  const emi = known ? null : await deps.link.emis.getEmi(item.loanId, item.emiNumber, false);
+  const out: ItemResult = { ...result };
+  if (emi) {
+    out.clientName = emi.clientName;
+    out.phone = emi.phone;
+    out.email = emi.email;
+    out.lender = emi.lender;
+    out.dueDate = emi.dueDate;
+    out.amount ??= emiOutstanding(emi);
+  } else if (known) {
+    out.amount ??= item.amount;
+  }
+  return out;
+}
+
+async function record(
+  deps: BulkWorkerDeps,
+  job: JobRecord,
+  item: JobItem,
+  result: ItemResult,
+): Promise<'done'> {
+  const full = await withRowFields(deps, item, result);
+  const outcome = await deps.jobs.completeItem(job.jobId, item.seq, full, deps.clock.now().toISOString());
+  if (outcome === 'already-done') log.info('bulk item already done', { jobId: job.jobId, seq: item.seq });
+  return 'done';
+}
+
+/**
+ * Writes the CSV and completes the job once every item is counted — exactly once: the export
+ * is claimed with a conditional lease, so concurrent finishers and redeliveries do nothing.
+ * A writer that dies leaves the lease to lapse; the stuck-job check then asks again.
+ */
+export async function finalizeIfComplete(
+  deps: BulkWorkerDeps | FinalizeDeps,
+  jobId: string,
+): Promise<boolean> {
+  const job = await deps.jobs.getJob(jobId);
+  if (!job || job.status === 'completed' || job.status === 'failed' || job.processed < job.total)
+    return false;
+  const nowMs = deps.clock.now().getTime();
+  if (!(await deps.jobs.claimExport(jobId, nowMs, deps.settings.exportLeaseMs))) return false;
+  const key = exportKey(jobId);
+  try {
+    await deps.exports.upload(key, csvStream(deps.jobs.itemPages(jobId)), csvFilename(jobId));
+    await deps.jobs.completeJob(jobId, key, deps.clock.now().toISOString());
+  } catch (err) {
+    await deps.jobs.releaseExport(jobId).catch(() => {});
+    throw err;
+  }
+  log.info('bulk job completed', { jobId, total: job.total, created: job.created, failed: job.failed });
+  return true;
+}
+
+export interface FinalizeDeps {
+  jobs: JobStore;
+  exports: ExportStore;
+  clock: Clock;
+  settings: Pick<BulkWorkerSettings, 'exportLeaseMs'>;
+}
