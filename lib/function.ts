@@ -144,11 +144,20 @@ export class AppFunction extends NodejsFunction {
     }
   }
 
-  /** Read, write or both on a table and its indexes. A cross-table transaction needs each table's grant. */
+  /**
+   * Read, write or both on a table and its indexes. A cross-table transaction needs each
+   * table's grant. Narrower than `grantReadData`: no Scan (lists are always Query) and no
+   * stream reads (the tables have no stream).
+   */
   grantTable(table: ITableV2, envVar: string, access: Access): void {
-    if (access === 'read') table.grantReadData(this);
-    else if (access === 'write') table.grantWriteData(this);
-    else table.grantReadWriteData(this);
+    const actions = new Set<string>(['dynamodb:DescribeTable', 'dynamodb:ConditionCheckItem']);
+    if (access === 'read' || access === 'readWrite') {
+      for (const a of ['GetItem', 'BatchGetItem', 'Query']) actions.add(`dynamodb:${a}`);
+    }
+    if (access === 'write' || access === 'readWrite') {
+      for (const a of ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']) actions.add(`dynamodb:${a}`);
+    }
+    table.grant(this, ...actions);
     this.addEnvironment(envVar, table.tableName);
   }
 
