@@ -80,6 +80,9 @@ export function csvStream(pages: AsyncIterable<JobItem[]>): Readable {
     header: true,
     columns: [...CSV_COLUMNS],
     record_delimiter: 'windows',
+    // csv-stringify quotes a field holding the record delimiter (CRLF) but not a lone LF or CR;
+    // RFC 4180 readers need those quoted too
+    quoted_match: /[\r\n]/,
   });
   // pipeline destroys every stream on an error, so the upload fails instead of hanging
   return pipeline(Readable.from(rows(pages)), stringifier, () => {});
