@@ -90,13 +90,17 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
-  /** The message plus each bad field, e.g. "amount must be at least 100 paise (amount: …)". */
+  /**
+   * The message plus each bad field it does not already name, e.g.
+   * "2 fields are invalid: loanId must not be empty; limit must be between 1 and 200".
+   */
   describe(): string {
+    const message = this.message.replace(/\b(body|query|path|header)\.(?=\w)/g, '');
     const parts = this.details
       .filter((d) => d.message)
-      .map((d) => (d.field ? `${fieldLabel(d.field)}: ${d.message}` : String(d.message)))
-      .filter((d) => !this.message.includes(d));
-    return parts.length > 0 ? `${this.message} (${parts.join('; ')})` : this.message;
+      .map((d) => (d.field ? `${fieldLabel(d.field)} ${d.message}` : String(d.message)))
+      .filter((d) => !message.includes(d) && !message.includes(d.replace(/^\S+ /, '')));
+    return parts.length > 0 ? `${message.replace(/[.:]?$/, ':')} ${parts.join('; ')}` : message;
   }
 }
 

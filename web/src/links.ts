@@ -98,8 +98,8 @@ function renderRow(link: Link): HTMLTableRowElement {
   tr.append(
     cell(
       'Loan / EMI',
-      h('strong', {}, link.loanId),
-      h('span', { className: 'muted' }, ` · EMI ${link.emiNumber}`),
+      h('strong', { className: 'nowrap' }, link.loanId),
+      h('span', { className: 'muted nowrap' }, ` · EMI ${link.emiNumber}`),
       h('div', { className: 'muted small' }, `${link.clientName} · ${link.lender}`),
     ),
     amountOf(link),

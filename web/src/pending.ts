@@ -103,6 +103,7 @@ function renderRow(row: Row): HTMLTableRowElement {
     'data-testid': 'pending-row',
     'data-loan-id': emi.loanId,
     'data-emi-number': emi.emiNumber,
+    'data-lender': emi.lender,
     className: emi.bucket === 'overdue' ? 'row-overdue' : '',
   });
   const button = h(
@@ -119,7 +120,11 @@ function renderRow(row: Row): HTMLTableRowElement {
     void generate(row, tr, button);
   });
   tr.append(
-    cell('Loan', h('strong', {}, emi.loanId), h('div', { className: 'muted small' }, emi.lender)),
+    cell(
+      'Loan',
+      h('strong', { className: 'nowrap' }, emi.loanId),
+      h('div', { className: 'muted small' }, emi.lender),
+    ),
     cell('Client', emi.clientName),
     cell('EMI', h('span', { className: 'num' }, String(emi.emiNumber))),
     dueCell(emi),

@@ -1,0 +1,429 @@
+/**
+ * The operator page in a real browser (Debian's Chromium through playwright-core) against the
+ * whole local system: DynamoDB Local, s3rver, the Razorpay sandbox and its pay pages, the
+ * queues and the gateway serving web/dist, with the demo loan book.
+ *
+ * The tests run in order and share one page: each leaves the page in a state the next uses.
+ */
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatPaise } from '../../web/src/format';
+import { ARTIFACTS, type Harness, startHarness } from './harness';
+
+const CSV_HEADER =
+  'loan_id,client_name,phone,email,lender,emi_number,due_date,amount_inr,payment_link,link_id,link_status,expires_at,error';
+
+interface PendingItem {
+  loanId: string;
+  lender: string;
+  emiNumber: number;
+  amountOutstanding: number;
+  activeLink: { id: string; shortUrl: string } | null;
+}
+
+interface LinkView {
+  id: string;
+  razorpayLinkId: string | null;
+  loanId: string;
+  emiNumber: number;
+  shortUrl: string | null;
+  status: string;
+  amount: number;
+  reused?: boolean;
+}
+
+let h: Harness;
+let context: BrowserContext;
+let page: Page;
+/** EMIs a test has used, so later tests pick fresh ones */
+const used = new Set<string>();
+
+async function pending(query: Record<string, string>): Promise<PendingItem[]> {
+  const qs = new URLSearchParams({ limit: '200', ...query });
+  return (await h.api<{ items: PendingItem[] }>('GET', `/api/payment-links/pending-emis?${qs}`)).body.items;
+}
+
+/** A pending EMI of `lender` with no open link that no other test has touched. */
+async function freshEmi(lender: string): Promise<PendingItem> {
+  const items = await pending({ lender, bucket: 'upcoming', withinDays: '60' });
+  const emi = items.find((e) => e.activeLink === null && !used.has(`${e.loanId}#${e.emiNumber}`));
+  if (!emi) throw new Error(`no fresh upcoming EMI for ${lender}`);
+  used.add(`${emi.loanId}#${emi.emiNumber}`);
+  return emi;
+}
+
+function rowOf(testid: 'pending-row' | 'link-row', attrs: Record<string, string | number>) {
+  const sel = Object.entries(attrs)
+    .map(([k, v]) => `[data-${k}="${v}"]`)
+    .join('');
+  return page.locator(`[data-testid="${testid}"]${sel}`);
+}
+
+function panel(name: 'pending' | 'links') {
+  return page.locator(`#panel-${name}`);
+}
+
+async function openTab(name: 'pending' | 'links') {
+  await page.getByRole('tab', { name: name === 'pending' ? 'Pending EMIs' : 'Generated Links' }).click();
+  await expect.poll(() => panel(name).isVisible()).toBe(true);
+}
+
+async function showLinksForLoan(loanId: string) {
+  await openTab('links');
+  const loan = panel('links').getByLabel('Loan ID');
+  await loan.fill(loanId);
+  await loan.press('Enter');
+  await page.locator('#links-table:not([aria-busy])').waitFor();
+  await rowOf('link-row', { 'loan-id': loanId }).first().waitFor();
+}
+
+/** Sets the Pending EMIs filters and waits for the list they describe. */
+async function filterPending(lender: string, bucket: 'all' | 'overdue' | 'upcoming', withinDays = 7) {
+  await openTab('pending');
+  const p = panel('pending');
+  await p.getByLabel('Lender').selectOption(lender);
+  await p.getByLabel('Show', { exact: true }).selectOption(bucket);
+  if (bucket !== 'overdue') {
+    await p.getByLabel('Due within (days)').fill(String(withinDays));
+    await p.getByLabel('Due within (days)').press('Enter');
+  }
+  const who = lender || 'all lenders';
+  const days = `${withinDays} day${withinDays === 1 ? '' : 's'}`;
+  const desc =
+    bucket === 'overdue'
+      ? `${who}, overdue`
+      : bucket === 'upcoming'
+        ? `${who}, due within ${days}`
+        : `${who}, overdue or due within ${days}`;
+  await expect
+    .poll(async () => {
+      if (await page.locator('#pending-table[aria-busy]').count()) return 'loading';
+      if (await page.getByTestId('state-empty').count()) return 'empty';
+      return (await page.getByTestId('pending-summary').textContent()) ?? '';
+    })
+    .toMatch(new RegExp(`^empty$|· ${desc.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} ·`));
+}
+
+/** The row of one EMI on the Pending EMIs tab, loading more pages until it shows. */
+async function pendingRow(emi: { loanId: string; emiNumber: number }) {
+  const row = rowOf('pending-row', { 'loan-id': emi.loanId, 'emi-number': emi.emiNumber });
+  for (let i = 0; i < 10 && (await row.count()) === 0; i++) {
+    const more = page.getByTestId('pending-more');
+    if (!(await more.isVisible())) break;
+    await more.click();
+    await page.locator('#pending-table:not([aria-busy])').waitFor();
+  }
+  await row.waitFor();
+  return row;
+}
+
+/** The live regions' text (status and alert). */
+async function notices(): Promise<string> {
+  return `${await page.getByTestId('live-status').textContent()} ${await page.getByTestId('live-alert').textContent()}`;
+}
+
+async function screenshot(name: string) {
+  await page.screenshot({ path: join(ARTIFACTS, `operator-${name}.png`), fullPage: false });
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  context = await h.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: h.system.url });
+  page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+}, 180_000);
+
+afterAll(async () => {
+  await context?.close().catch(() => {});
+  await h?.close();
+}, 60_000);
+
+describe('operator page', () => {
+  it('is light: one small script, no framework', () => {
+    expect(h.web.jsBytes).toBeLessThan(50 * 1024);
+  });
+
+  it('opens on Pending EMIs with the lenders from the API and filters by lender', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(h.system.url);
+    await page.locator('body[data-ready]').waitFor();
+    await rowOf('pending-row', {}).first().waitFor();
+
+    const { lenders } = (await h.api<{ lenders: string[] }>('GET', '/api/lenders')).body;
+    expect(lenders.length).toBeGreaterThanOrEqual(3);
+    const options = await panel('pending').getByLabel('Lender').locator('option').allTextContents();
+    expect(options).toEqual(['All lenders', ...lenders]);
+
+    const lender = lenders[1]!;
+    await filterPending(lender, 'overdue');
+    const rows = rowOf('pending-row', {});
+    expect(await rows.count()).toBeGreaterThan(0);
+    const rowLenders = await rows.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.lender));
+    expect(new Set(rowLenders)).toEqual(new Set([lender]));
+    // overdue rows say so, with the days past due
+    await expect
+      .poll(() => rows.first().getByTestId('overdue').textContent())
+      .toMatch(/^Overdue · \d+ days?$/);
+
+    // what the page shows is the API's integer paise, formatted exactly
+    const api = await pending({ lender, bucket: 'overdue', limit: '50' });
+    expect(await rows.count()).toBe(api.length);
+    const first = api[0]!;
+    const outstanding = await rowOf('pending-row', { 'loan-id': first.loanId, 'emi-number': first.emiNumber })
+      .locator('td[data-label="Outstanding"]')
+      .textContent();
+    expect(outstanding).toContain(formatPaise(first.amountOutstanding));
+    expect(errors).toEqual([]);
+  });
+
+  it('tabs work from the keyboard (arrow keys move between them)', async () => {
+    const pendingTab = page.getByRole('tab', { name: 'Pending EMIs' });
+    await pendingTab.focus();
+    await page.keyboard.press('ArrowRight');
+    await expect
+      .poll(() => page.getByRole('tab', { name: 'Generated Links' }).getAttribute('aria-selected'))
+      .toBe('true');
+    expect(await panel('links').isVisible()).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('tab-links');
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(() => pendingTab.getAttribute('aria-selected')).toBe('true');
+    expect(await panel('links').isVisible()).toBe(false);
+  });
+
+  it('generates a link for one EMI, shows it at once and copies it; a double click sends one request', async () => {
+    const lender = 'Kaveri Finance';
+    const emi = await freshEmi(lender);
+    await filterPending(lender, 'upcoming', 60);
+    const row = await pendingRow(emi);
+
+    const posts: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().includes('/api/payment-links/generate')) {
+        posts.push(r.headers()['idempotency-key'] ?? '');
+      }
+    });
+    await row.getByTestId('generate').dblclick();
+    const shown = row.getByTestId('generated-link');
+    await shown.waitFor();
+    expect(await shown.textContent()).toContain('New link');
+    const url = await shown.getByTestId('link-url').getAttribute('href');
+    expect(url).toMatch(/^http:\/\/localhost:\d+\/rzp\//);
+    expect(await shown.getByTestId('link-url').getAttribute('target')).toBe('_blank');
+    expect(await shown.getByTestId('link-url').getAttribute('rel')).toContain('noopener');
+    expect(posts).toHaveLength(1);
+    expect(posts[0]).toMatch(/^web-[0-9a-f]{32}$/);
+
+    // the API agrees: one link for this EMI, the one shown
+    const links = await h.api<{ items: LinkView[] }>(
+      'GET',
+      `/api/payment-links/list?loanId=${emi.loanId}&emiNumber=${emi.emiNumber}`,
+    );
+    expect(links.body.items.map((l) => l.shortUrl)).toEqual([url]);
+
+    await shown.getByTestId('copy').click();
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(url);
+    expect(await notices()).toContain(`Copied ${url}`);
+
+    // a second Generate reuses the open link (200, reused) and says so
+    await row.getByTestId('generate').click();
+    await expect.poll(() => row.getByTestId('generated-link').textContent()).toContain('Reused open link');
+    expect(posts).toHaveLength(2);
+    expect(posts[1]).not.toBe(posts[0]); // one key per click intent
+  });
+
+  it('Generate All & Export runs a bulk job for what the filters show, with progress, and offers the CSV', async () => {
+    const lender = 'Deccan Credit';
+    // a handful of EMIs: the smallest upcoming window that has any
+    let withinDays = 1;
+    let expected: PendingItem[] = [];
+    for (const d of [1, 2, 3, 5, 7]) {
+      withinDays = d;
+      expected = await pending({ lender, bucket: 'upcoming', withinDays: String(d) });
+      if (expected.length > 0) break;
+    }
+    expect(expected.length).toBeGreaterThan(0);
+    expect(expected.length).toBeLessThan(40);
+    for (const e of expected) used.add(`${e.loanId}#${e.emiNumber}`);
+
+    await filterPending(lender, 'upcoming', withinDays);
+    expect(await rowOf('pending-row', {}).count()).toBe(expected.length);
+    await page.getByTestId('bulk-start').click();
+    const dialog = page.getByTestId('confirm');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain(`${lender}, due within ${withinDays} day`);
+    await dialog.getByTestId('confirm-ok').click();
+
+    // started (or, if not, the error the page shows says why)
+    const progress = page.getByTestId('bulk-progress');
+    const alert = page.getByTestId('live-alert');
+    await expect
+      .poll(async () => ((await progress.isVisible()) ? 'started' : (await alert.textContent()) || 'waiting'))
+      .toBe('started');
+    const csvLink = page.getByTestId('bulk-csv');
+    await expect
+      .poll(
+        async () =>
+          (await csvLink.isVisible())
+            ? 'csv'
+            : `${await page.getByTestId('bulk-state').textContent()} ${await alert.textContent()}`,
+        { timeout: 60_000, interval: 250 },
+      )
+      .toBe('csv');
+    const counts = await page.getByTestId('bulk-counts').textContent();
+    expect(counts).toContain(`${expected.length} of ${expected.length} processed`);
+    expect(counts).toMatch(/\d+ new · \d+ reused · 0 failed/);
+    expect(await progress.locator('progress').evaluate((p) => (p as HTMLProgressElement).value)).toBe(
+      expected.length,
+    );
+    await screenshot('bulk-desktop');
+
+    const csvUrl = await csvLink.getAttribute('href');
+    expect(csvUrl).toBeTruthy();
+    const res = await fetch(csvUrl!);
+    expect(res.status).toBe(200);
+    const lines = (await res.text())
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/)
+      .filter((l) => l !== '');
+    expect(lines[0]).toBe(CSV_HEADER);
+    expect(lines).toHaveLength(expected.length + 1);
+    for (const e of expected) expect(lines.some((l) => l.startsWith(`${e.loanId},`))).toBe(true);
+
+    // the list reloads: every row of the selection now shows its open link
+    await expect
+      .poll(async () => rowOf('pending-row', {}).locator('[data-testid="link-url"]').count(), {
+        timeout: 15_000,
+      })
+      .toBe(expected.length);
+  }, 120_000);
+
+  it('paying on the sandbox page: refresh shows the link paid and its sibling cancelled', async () => {
+    const lender = 'Sahyadri Microfin';
+    const emi = await freshEmi(lender);
+    await filterPending(lender, 'upcoming', 60);
+    const row = await pendingRow(emi);
+    await row.getByTestId('generate').click();
+    const payUrl = await row.getByTestId('generated-link').getByTestId('link-url').getAttribute('href');
+    const first = (
+      await h.api<{ items: LinkView[] }>(
+        'GET',
+        `/api/payment-links/list?loanId=${emi.loanId}&emiNumber=${emi.emiNumber}`,
+      )
+    ).body.items[0]!;
+    expect(first.shortUrl).toBe(payUrl);
+    // a second, open link for the same EMI: the sibling
+    const sibling = await h.api<LinkView>('POST', '/api/payment-links/generate', {
+      loanId: emi.loanId,
+      emiNumber: emi.emiNumber,
+      forceNew: true,
+    });
+    expect(sibling.status).toBe(201);
+    expect(sibling.body.id).not.toBe(first.id);
+
+    // the borrower pays in full on the sandbox's hosted page
+    const payPage = await context.newPage();
+    await payPage.goto(payUrl!);
+    await payPage.locator('button[value="full"]').click();
+    await payPage.getByText('Payment successful').waitFor();
+    await payPage.close();
+
+    await showLinksForLoan(emi.loanId);
+    const paidRow = rowOf('link-row', { 'link-id': first.id });
+    const siblingRow = rowOf('link-row', { 'link-id': sibling.body.id });
+    await siblingRow.waitFor();
+    expect(await paidRow.getByTestId('status').textContent()).toBe('Created');
+
+    const deadline = Date.now() + 20_000;
+    while ((await paidRow.getAttribute('data-status')) !== 'paid' && Date.now() < deadline) {
+      await paidRow.getByTestId('refresh').click();
+      await page.waitForTimeout(300);
+    }
+    expect(await paidRow.getByTestId('status').textContent()).toBe('Paid');
+    // the sibling was cancelled (by the refresh, or already by the webhook worker)
+    while ((await siblingRow.getAttribute('data-status')) !== 'cancelled' && Date.now() < deadline) {
+      await siblingRow.getByTestId('refresh').click();
+      await page.waitForTimeout(300);
+    }
+    expect(await siblingRow.getByTestId('status').textContent()).toBe('Cancelled');
+    expect(await siblingRow.getByTestId('cancel-reason').textContent()).toBe(
+      'another link for this EMI was paid',
+    );
+    expect(await paidRow.getByTestId('cancel').count()).toBe(0);
+    expect(await siblingRow.getByTestId('cancel').count()).toBe(0);
+    await screenshot('links-paid-sibling-desktop');
+  }, 60_000);
+
+  it('shows API errors in words: a 409 from cancelling a link paid meanwhile, a 400, and no network', async () => {
+    const emi = await freshEmi('Kaveri Finance');
+    const link = await h.api<LinkView>('POST', '/api/payment-links/generate', {
+      loanId: emi.loanId,
+      emiNumber: emi.emiNumber,
+    });
+    await showLinksForLoan(emi.loanId);
+    const row = rowOf('link-row', { 'link-id': link.body.id });
+    expect(await row.getAttribute('data-status')).toBe('created');
+
+    // the borrower pays while the operator looks at the stale row
+    await h.sandbox('POST', `/_sandbox/payment_links/${link.body.razorpayLinkId}/pay`, {});
+    await row.getByTestId('cancel').click();
+    const dialog = page.getByTestId('confirm');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain(link.body.shortUrl!);
+    await dialog.getByTestId('confirm-ok').click();
+    const alert = page.getByTestId('live-alert');
+    await expect
+      .poll(() => alert.textContent())
+      .toContain(
+        `Could not cancel link ${link.body.id}: Payment link ${link.body.id} cannot be cancelled: it has already been paid`,
+      );
+    // nothing stayed disabled
+    expect(await row.getByTestId('cancel').isEnabled()).toBe(true);
+
+    // a 400 with field details
+    const loan = panel('links').getByLabel('Loan ID');
+    await loan.fill('no such/loan!');
+    await loan.press('Enter');
+    await expect
+      .poll(() => alert.textContent())
+      .toMatch(/Could not load payment links: loanId must use letters, digits/);
+    expect(await page.getByTestId('state-error').textContent()).toContain('loanId');
+
+    // the server cannot be reached
+    await page.route('**/api/payment-links/list**', (route) => route.abort('connectionrefused'));
+    await loan.fill(emi.loanId);
+    await loan.press('Enter');
+    await expect.poll(() => alert.textContent()).toContain('Cannot reach the server');
+    await page.unroute('**/api/payment-links/list**');
+    await page.getByTestId('links-show').click();
+    await row.waitFor();
+  }, 60_000);
+
+  it('reads at 1280 px and on a phone (390 px) without sideways scrolling; screenshots both tabs', async () => {
+    for (const [name, width, height] of [
+      ['desktop', 1280, 900],
+      ['phone', 390, 844],
+    ] as const) {
+      await page.setViewportSize({ width, height });
+      await page
+        .getByTestId('live-alert')
+        .locator('.notice-close')
+        .click({ timeout: 1000 })
+        .catch(() => {});
+      await filterPending('', 'all', 7);
+      await rowOf('pending-row', {}).first().waitFor();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+      await screenshot(`pending-${name}`);
+
+      await openTab('links');
+      await panel('links').getByLabel('Loan ID').fill('');
+      await page.getByTestId('links-show').click();
+      await page.locator('#links-table:not([aria-busy])').waitFor();
+      await rowOf('link-row', {}).first().waitFor();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+      await screenshot(`links-${name}`);
+    }
+  }, 60_000);
+});
