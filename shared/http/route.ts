@@ -27,6 +27,8 @@ export interface RouteRequest<B, Q, P> {
   /** lower-cased header names */
   headers: Record<string, string | undefined>;
   requestId: string;
+  /** the body bytes exactly as delivered, for routes that verify a signature over them */
+  rawBody: () => Buffer;
 }
 
 export interface RouteResponse {
@@ -136,7 +138,14 @@ export function httpRoute<B = undefined, Q = Record<string, never>, P = Record<s
         ? parseWith(schemas.query, event.queryStringParameters ?? {}, 'query')
         : ({} as Q);
       const path = schemas.path ? parseWith(schemas.path, event.pathParameters ?? {}, 'path') : ({} as P);
-      const result = await fn({ body, query, path, headers, requestId: context.awsRequestId });
+      const result = await fn({
+        body,
+        query,
+        path,
+        headers,
+        requestId: context.awsRequestId,
+        rawBody: () => rawBodyOf(event),
+      });
       return jsonResponse(result.statusCode, result.body ?? {}, result.headers);
     });
 }

@@ -180,7 +180,8 @@ async function resolveUnresolved(deps: LinkDeps, emi: Emi, nowMs: number): Promi
   return changed;
 }
 
-async function finishFailed(
+/** Records a link as failed: for good, or `unresolved` when Razorpay never answered. */
+export async function finishFailed(
   deps: LinkDeps,
   linkId: string,
   code: string,

@@ -208,7 +208,11 @@ export async function applyObservation(
   throw new ConflictError('CONCURRENT_UPDATE', `Payment link ${linkId} is changing too fast; try again`);
 }
 
-/** Marks a link cancelled locally (after Razorpay agreed), dropping it from the EMI anchor. */
+/**
+ * Marks a link cancelled locally (after Razorpay agreed), dropping it from the EMI anchor. When
+ * Razorpay's own `payment_link.cancelled` webhook got here first, the link is already cancelled
+ * for a reason we did not know (`razorpay`); we know it now, so it is recorded.
+ */
 export async function markCancelled(
   deps: LinkDeps,
   linkId: string,
@@ -217,7 +221,9 @@ export async function markCancelled(
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const link = await deps.links.getLink(linkId);
     if (!link) throw new NotFoundError(`Payment link ${linkId} not found`);
-    if (!canMoveStatus(link.status, 'cancelled')) return link;
+    const reasonLearnt =
+      link.status === 'cancelled' && link.cancelReason === 'razorpay' && reason !== 'razorpay';
+    if (!canMoveStatus(link.status, 'cancelled') && !reasonLearnt) return link;
     const now = deps.clock.now().toISOString();
     const next: StoredLink = {
       ...bump(link, now),
@@ -270,6 +276,9 @@ export async function cancelAtRazorpay(
       (CANNOT_CANCEL_PAID.test(err.reason) || CANNOT_CANCEL_EXPIRED.test(err.reason))
     ) {
       const g = await deps.gateway.fetchLink(link.razorpayLinkId);
+      // already cancelled (Razorpay answers the "expired link" text for that too) by a concurrent
+      // cancel for the same reason, e.g. two deliveries of one payment settling the siblings
+      if (g.status === 'cancelled' && g.payments.length === 0) return markCancelled(deps, link.id, reason);
       return applyObservation(deps, link.id, observationFromGatewayLink(g));
     }
     throw err;

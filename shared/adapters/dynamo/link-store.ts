@@ -6,7 +6,9 @@
  * - listForEmi(loanId, emiNumber)              Query byLoanEmi GSI (the loan+EMI index)
  * - listLinks(filters, page)                   Query on all / byStatus / byLender / byLenderStatus /
  *                                              attention / byLoanEmi, never Scan
- * - listOpen(olderThan)                        Query the sparse open GSI (reconciliation)
+ * - listWatched(syncedBefore, limit)           Query the sparse open GSI, least recently synced first
+ * - listWatchedPastExpiry(now, syncedSince, n) Query the open GSI's recently synced part for links past expire_by
+ * - markSynced(id, at)                         UpdateItem: Razorpay was asked and nothing changed (reconciliation)
  * - commit({link, emi, credit})                TransactWriteItems: link + EMI (+ ledger entry),
  *                                              each guarded by its optimistic version
  */
@@ -16,10 +18,11 @@ import {
   type QueryCommandInput,
   TransactWriteCommand,
   type TransactWriteCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Emi, Link, LinkStatus } from '../../domain/model';
 import { OPEN_STATUSES } from '../../domain/model';
-import { documentClient, transactionReasons } from './client';
+import { documentClient, isConditionFailed, transactionReasons } from './client';
 import { toEmiItem } from './emi-store';
 import { emiPart, keys, LINKS_INDEX } from './schema';
 
@@ -253,7 +256,10 @@ export class LinkStore {
     return { items: raw.map(fromItem), lastKey: next };
   }
 
-  /** Links reconciliation should look at, least recently synced first. */
+  /**
+   * Links reconciliation should look at, least recently synced first. A link that reconciliation
+   * found unchanged must be `markSynced`, or it keeps its old sort key and heads every page.
+   */
   async listWatched(syncedBefore: string, limit: number): Promise<StoredLink[]> {
     const idx = LINKS_INDEX.open;
     const out = await this.db.send(
@@ -267,6 +273,65 @@ export class LinkStore {
       }),
     );
     return (out.Items ?? []).map(fromItem);
+  }
+
+  /**
+   * Open links synced at or after `syncedSince` (so not in `listWatched(syncedSince)`) whose
+   * `expire_by` has passed: Razorpay has expired them, or is about to. Reads the recently synced
+   * part of the open index with a filter, a bounded number of pages.
+   */
+  async listWatchedPastExpiry(nowSeconds: number, syncedSince: string, limit: number): Promise<StoredLink[]> {
+    const idx = LINKS_INDEX.open;
+    const found: StoredLink[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    for (let page = 0; page < 10 && found.length < limit; page++) {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.linksTable,
+          IndexName: idx.name,
+          KeyConditionExpression: '#pk = :pk AND #sk >= :since',
+          FilterExpression: 'expireBy > :zero AND expireBy <= :now AND #status IN (:created, :partial)',
+          ExpressionAttributeNames: { '#pk': idx.pk, '#sk': idx.sk, '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':pk': 'OPEN',
+            ':since': syncedSince,
+            ':zero': 0,
+            ':now': nowSeconds,
+            ':created': 'created',
+            ':partial': 'partially_paid',
+          },
+          ExclusiveStartKey: startKey,
+          Limit: 200,
+        }),
+      );
+      for (const item of out.Items ?? []) found.push(fromItem(item));
+      startKey = out.LastEvaluatedKey;
+      if (!startKey) break;
+    }
+    return found.slice(0, limit);
+  }
+
+  /**
+   * Records that Razorpay was asked about a watched link and reported nothing new: moves it to
+   * the back of the open index. Not a state change, so the revision stays; a concurrent writer
+   * may put back an older sync time, which only means the link is looked at again sooner.
+   */
+  async markSynced(linkId: string, syncedAt: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.linksTable,
+          Key: keys.link(linkId),
+          UpdateExpression: 'SET lastSyncedAt = :at, syncKey = :sk',
+          // only while it is watched, and never backwards
+          ConditionExpression:
+            'attribute_exists(openPk) AND (attribute_not_exists(lastSyncedAt) OR lastSyncedAt < :at)',
+          ExpressionAttributeValues: { ':at': syncedAt, ':sk': `${syncedAt}#${linkId}` },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
   }
 
   /**
