@@ -1,0 +1,191 @@
+/**
+ * Apply one queued Razorpay webhook event (the worker's use case). Every money event goes
+ * through the one crediting path (sync-link.ts), which credits each payment id once whatever the
+ * number or order of events, moves status forward only, flags money on dead links or beyond what
+ * is owed, and cancels the siblings.
+ *
+ * Steps:
+ *   1. decode the queue message and parse the body (tolerant schema);
+ *   2. find our link: `notes.link_id` (payment, order, link notes) → Razorpay link id (the
+ *      payment_link entity, or the payment's `#<suffix>` description) → reference id (link
+ *      `reference_id` / order `receipt` = our link id);
+ *   3. by event:
+ *      - payment.captured, order.paid, payment_link.paid/partially_paid: syncLink with the
+ *        captured payment (and the link's status); a payment that maps to no link of ours throws
+ *        UnmappedPaymentError — retried, then dead-lettered where an operator sees it;
+ *      - payment.failed: the failed attempt is recorded; the link stays open;
+ *      - payment_link.expired/cancelled: status forward (never over a paid link);
+ *      - anything else: acknowledged.
+ * Any other failure (Razorpay down while cancelling siblings, …) throws for this event alone.
+ */
+import type { LinkStore, StoredLink } from '../adapters/dynamo/link-store';
+import {
+  parseWebhookEvent,
+  type WebhookEvent,
+  type WebhookPayment,
+  type WebhookPaymentLink,
+} from '../adapters/razorpay/webhook-types';
+import { AppError } from '../domain/errors';
+import type { GatewayPayment } from '../domain/gateway';
+import { log } from '../log';
+import type { LinkDeps } from './link-deps';
+import { applyObservation, type Observation, syncLink } from './sync-link';
+import { decodeWebhookMessage } from './webhook-message';
+
+/** Events that carry a captured payment. */
+export const MONEY_EVENTS = [
+  'payment.captured',
+  'order.paid',
+  'payment_link.paid',
+  'payment_link.partially_paid',
+];
+const LINK_STATE_EVENTS = ['payment_link.expired', 'payment_link.cancelled'];
+export const HANDLED_EVENTS = [...MONEY_EVENTS, 'payment.failed', ...LINK_STATE_EVENTS];
+
+const OUR_LINK_ID = /^lnk_[a-z0-9]{20}$/;
+const PLINK_ID = /^plink_[A-Za-z0-9]{14}$/;
+/** a link payment's description: `#` + the link id without `plink_` (reference.md §4) */
+const PLINK_DESCRIPTION = /^#([A-Za-z0-9]{14})$/;
+
+/** Money that maps to no link of ours: never dropped, never guessed — an operator must look. */
+export class UnmappedPaymentError extends AppError {
+  readonly code = 'WEBHOOK_PAYMENT_UNMAPPED';
+}
+
+export type ApplyOutcome =
+  | { applied: true; linkId: string; status: string }
+  | { applied: false; reason: 'ignored-event' | 'unmapped' };
+
+type LinkFinder = Pick<LinkStore, 'getLink' | 'findByRazorpayId'>;
+
+/** Our link for an event, by the most robust evidence first; null when none is ours. */
+export async function findOurLink(links: LinkFinder, event: WebhookEvent): Promise<StoredLink | null> {
+  const payment = event.payload.payment?.entity;
+  const order = event.payload.order?.entity;
+  const plink = event.payload.payment_link?.entity;
+  const tried = new Set<string>();
+  const byId = async (id: string | null | undefined) => {
+    if (!id || !OUR_LINK_ID.test(id) || tried.has(id)) return null;
+    tried.add(id);
+    return links.getLink(id);
+  };
+  const byRazorpayId = async (id: string | null | undefined) => {
+    if (!id || !PLINK_ID.test(id) || tried.has(id)) return null;
+    tried.add(id);
+    return links.findByRazorpayId(id);
+  };
+  for (const notes of [payment?.notes, order?.notes, plink?.notes]) {
+    const found = await byId(notes?.link_id);
+    if (found) return found;
+  }
+  const suffix = PLINK_DESCRIPTION.exec(payment?.description ?? '')?.[1];
+  for (const id of [plink?.id, suffix === undefined ? undefined : `plink_${suffix}`]) {
+    const found = await byRazorpayId(id);
+    if (found) return found;
+  }
+  for (const ref of [plink?.reference_id, order?.receipt]) {
+    const found = await byId(ref);
+    if (found) return found;
+  }
+  return null;
+}
+
+function capturedPayment(p: WebhookPayment): GatewayPayment {
+  return {
+    paymentId: p.id,
+    amount: p.amount,
+    method: p.method ?? 'unknown',
+    status: 'captured',
+    createdAt: p.created_at,
+  };
+}
+
+/** Razorpay's identity of the link, so a link whose create timed out adopts it. */
+function razorpayIdentity(l: WebhookPaymentLink): Observation['razorpay'] {
+  const shortUrl = (l as { short_url?: unknown }).short_url;
+  const expireBy = (l as { expire_by?: unknown }).expire_by;
+  if (typeof shortUrl !== 'string' || !PLINK_ID.test(l.id)) return undefined;
+  return { id: l.id, shortUrl, expireBy: typeof expireBy === 'number' ? expireBy : 0 };
+}
+
+/** What a webhook event reports about our link, for the crediting path. */
+export function observationOf(event: WebhookEvent): Observation {
+  const payment = event.payload.payment?.entity;
+  const plink = event.payload.payment_link?.entity;
+  const obs: Observation = { captured: [] };
+  if (plink) {
+    obs.status = plink.status;
+    obs.amountPaid = plink.amount_paid;
+    obs.razorpay = razorpayIdentity(plink);
+  }
+  if (payment && MONEY_EVENTS.includes(event.event)) obs.captured = [capturedPayment(payment)];
+  if (payment && event.event === 'payment.failed') {
+    obs.failed = [
+      {
+        paymentId: payment.id,
+        amount: payment.amount,
+        method: payment.method ?? 'unknown',
+        createdAt: payment.created_at,
+      },
+    ];
+  }
+  return obs;
+}
+
+export async function applyWebhookEvent(
+  deps: LinkDeps,
+  event: WebhookEvent,
+  eventId: string,
+): Promise<ApplyOutcome> {
+  if (!HANDLED_EVENTS.includes(event.event)) return { applied: false, reason: 'ignored-event' };
+  const payment = event.payload.payment?.entity;
+  const plink = event.payload.payment_link?.entity;
+  const ids = {
+    eventId,
+    event: event.event,
+    paymentId: payment?.id,
+    razorpayLinkId: plink?.id,
+    orderId: event.payload.order?.entity.id ?? payment?.order_id ?? undefined,
+  };
+  const money = MONEY_EVENTS.includes(event.event);
+  if (money && !payment) throw new UnmappedPaymentError(`${event.event} event ${eventId} carries no payment`);
+
+  const link = await findOurLink(deps.links, event);
+  if (!link) {
+    if (money) {
+      log.error('captured payment maps to no link of ours', { ...ids, amount: payment?.amount });
+      throw new UnmappedPaymentError(
+        `Payment ${payment?.id} (event ${eventId}) maps to no payment link of ours`,
+      );
+    }
+    // a failed attempt or a link state change carries no money: nothing to keep
+    log.warn('webhook event maps to no link of ours: acknowledged', ids);
+    return { applied: false, reason: 'unmapped' };
+  }
+
+  const obs = observationOf(event);
+  const after = money ? await syncLink(deps, link.id, obs) : await applyObservation(deps, link.id, obs);
+  log.info('webhook applied', { ...ids, linkId: link.id, loanId: link.loanId, status: after.status });
+  return { applied: true, linkId: link.id, status: after.status };
+}
+
+/** Decodes a queue message written by the receiver and applies it. Throws to have it retried. */
+export async function applyWebhookMessage(deps: LinkDeps, messageBody: string): Promise<ApplyOutcome> {
+  const { meta, body } = decodeWebhookMessage(messageBody);
+  if (!HANDLED_EVENTS.includes(meta.event)) {
+    log.info('webhook event acknowledged', { eventId: meta.eventId, event: meta.event });
+    return { applied: false, reason: 'ignored-event' };
+  }
+  const parsed = parseWebhookEvent(body);
+  if (!parsed.ok) {
+    // the receiver archived it; a body we cannot read is dead-lettered for a person, not dropped
+    log.error('webhook body does not match the expected shape', {
+      eventId: meta.eventId,
+      event: meta.event,
+      archiveKey: meta.archiveKey,
+      err: parsed.error,
+    });
+    throw parsed.error;
+  }
+  return applyWebhookEvent(deps, parsed.event, meta.eventId);
+}

@@ -1,0 +1,153 @@
+/**
+ * Receive one Razorpay webhook delivery (architecture §6). Never calls Razorpay, so it answers
+ * well inside Razorpay's 5-second budget whatever Razorpay's API is doing.
+ *
+ * Steps:
+ *   1. a body over MAX_WEBHOOK_BODY_BYTES → 413, before anything else;
+ *   2. the signature (`x-razorpay-signature`, hex HMAC-SHA256 of the raw bytes) must match the
+ *      current or, during a rotation, the previous secret → else 401; nothing stored or applied;
+ *   3. the event id (`x-razorpay-event-id`) is required → else 400;
+ *   4. record the event id with a conditional write: a duplicate is acknowledged and ends here;
+ *   5. archive the raw delivery to the landing zone;
+ *   6. enqueue it for the worker (not when the body is not JSON: nothing to apply, warn);
+ *   7. mark the event queued, acknowledge.
+ * If 5 or 6 fails the event id is forgotten, so Razorpay's retry is accepted, and the error
+ * propagates (5xx): an event is acknowledged only once it is safely queued.
+ */
+
+import type { OpsStore } from '../adapters/dynamo/ops-store';
+import type { QueueSender } from '../adapters/queue/sender';
+import { verifyWebhookSignature } from '../adapters/razorpay/signature';
+import type { RawWebhookArchive } from '../adapters/s3/raw-archive';
+import type { Clock } from '../domain/dates';
+import { PayloadTooLargeError, UnauthorizedError, ValidationError } from '../domain/errors';
+import { log } from '../log';
+import { encodeWebhookMessage } from './webhook-message';
+
+/** Razorpay bodies are a few KB; anything near this is not Razorpay. */
+export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
+
+/** Razorpay's event ids are 14 base62 characters; this also keeps S3 keys and table keys sane. */
+const EVENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** How long a receipt may take between recording the event and queueing it (Lambda timeout 10 s). */
+const RECEIPT_LEASE_SECONDS = 60;
+
+export interface ReceiveDeps {
+  events: Pick<OpsStore, 'recordWebhookEvent' | 'markWebhookEventQueued' | 'forgetWebhookEvent'>;
+  archive: RawWebhookArchive;
+  queue: Pick<QueueSender, 'send'>;
+  /** the secrets to accept, current first; `refresh` re-reads them (after a rotation) */
+  secrets: (options?: { refresh?: boolean }) => Promise<string[]>;
+  clock: Clock;
+}
+
+export interface WebhookDelivery {
+  body: Buffer;
+  /** lower-cased header names */
+  headers: Record<string, string | undefined>;
+}
+
+export type ReceiveOutcome = 'queued' | 'duplicate' | 'archived';
+
+export interface ReceiveResult {
+  outcome: ReceiveOutcome;
+  eventId: string;
+  event: string | null;
+}
+
+/** The envelope's `event`, or null when the body is not a JSON object with one. */
+function eventTypeOf(body: Buffer): { json: boolean; event: string | null } {
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    const event =
+      typeof value === 'object' && value !== null && typeof (value as { event?: unknown }).event === 'string'
+        ? (value as { event: string }).event
+        : null;
+    return { json: true, event };
+  } catch {
+    return { json: false, event: null };
+  }
+}
+
+async function verify(deps: ReceiveDeps, delivery: WebhookDelivery): Promise<boolean> {
+  const signature = delivery.headers['x-razorpay-signature'];
+  if (signature === undefined) return false;
+  if (verifyWebhookSignature(delivery.body, signature, await deps.secrets())) return true;
+  // the secret may have been rotated since it was cached; the loader rate-limits re-reads
+  return verifyWebhookSignature(delivery.body, signature, await deps.secrets({ refresh: true }));
+}
+
+export async function receiveWebhook(deps: ReceiveDeps, delivery: WebhookDelivery): Promise<ReceiveResult> {
+  if (delivery.body.length > MAX_WEBHOOK_BODY_BYTES) {
+    throw new PayloadTooLargeError(`Webhook body is larger than ${MAX_WEBHOOK_BODY_BYTES} bytes`);
+  }
+  if (!(await verify(deps, delivery))) {
+    log.warn('webhook signature rejected', {
+      hasSignature: delivery.headers['x-razorpay-signature'] !== undefined,
+      bytes: delivery.body.length,
+    });
+    throw new UnauthorizedError('Webhook signature is missing or does not match');
+  }
+  const eventId = delivery.headers['x-razorpay-event-id']?.trim();
+  if (!eventId || !EVENT_ID.test(eventId)) {
+    throw new ValidationError('x-razorpay-event-id header is missing or malformed', [
+      { field: 'header.x-razorpay-event-id', message: eventId ? 'must be an event id' : 'is required' },
+    ]);
+  }
+
+  const receivedAt = deps.clock.now();
+  const nowSeconds = Math.floor(receivedAt.getTime() / 1000);
+  const { json, event } = eventTypeOf(delivery.body);
+  const recorded = await deps.events.recordWebhookEvent(
+    eventId,
+    { event: event ?? (json ? 'unknown' : 'unparseable'), receivedAt: receivedAt.toISOString() },
+    nowSeconds,
+    RECEIPT_LEASE_SECONDS,
+  );
+  if (recorded === 'duplicate') {
+    log.info('webhook duplicate', { eventId, event });
+    return { outcome: 'duplicate', eventId, event };
+  }
+
+  let outcome: ReceiveOutcome;
+  try {
+    const archiveKey = await deps.archive.put({
+      eventId,
+      event,
+      receivedAt,
+      headers: delivery.headers,
+      body: delivery.body,
+    });
+    if (json && event !== null) {
+      await deps.queue.send(
+        encodeWebhookMessage(
+          { eventId, event, archiveKey, receivedAt: receivedAt.toISOString() },
+          delivery.body,
+        ),
+      );
+      outcome = 'queued';
+    } else {
+      log.warn('webhook body is not a JSON event: archived, nothing to apply', { eventId, archiveKey, json });
+      outcome = 'archived';
+    }
+  } catch (err) {
+    log.error('webhook not safely queued: asking Razorpay to retry', { eventId, event, err });
+    try {
+      await deps.events.forgetWebhookEvent(eventId);
+    } catch (forgetErr) {
+      // its lease runs out instead, and then a retry is accepted
+      log.error('could not forget webhook event id', { eventId, err: forgetErr });
+    }
+    throw err;
+  }
+
+  try {
+    await deps.events.markWebhookEventQueued(eventId);
+  } catch (err) {
+    // it is queued: a redelivery after the lease would only queue it again (the worker is idempotent)
+    log.warn('could not mark webhook event queued', { eventId, err });
+  }
+  log.info('webhook received', { eventId, event, outcome });
+  return { outcome, eventId, event };
+}
