@@ -17,6 +17,7 @@
  *   4. a link that fails is counted and left for the next run; the others go on.
  */
 import type { StoredLink } from '../adapters/dynamo/link-store';
+import type { GatewayLink } from '../domain/gateway';
 import { emiOutstanding } from '../domain/model';
 import { log } from '../log';
 import { finishFailed } from './generate-link';
@@ -131,7 +132,7 @@ async function refreshOrResolve(
     if (link.status === 'creating' && now.getTime() - Date.parse(link.createdAt) < CREATING_STALE_MS)
       return null;
     if (link.status === 'failed' && !link.error?.unresolved) return null;
-    const found = await deps.gateway.findLinkByReferenceId(link.referenceId);
+    const found = await findByReference(deps, link.referenceId);
     if (!found) {
       await finishFailed(deps, link.id, 'RAZORPAY_NO_LINK', 'Razorpay has no link for this request', false);
       counts.failedForGood++;
@@ -144,10 +145,20 @@ async function refreshOrResolve(
   }
   const g = link.razorpayLinkId
     ? await deps.gateway.fetchLink(link.razorpayLinkId)
-    : await deps.gateway.findLinkByReferenceId(link.referenceId);
+    : await findByReference(deps, link.referenceId);
   if (!g) return null;
   counts.refreshed++;
   return syncLink(deps, link.id, observationFromGatewayLink(g));
+}
+
+/**
+ * The link Razorpay holds for our reference id, with its payments: Razorpay's list (which the
+ * reference-id lookup uses) leaves `payments` empty, so a link that took money is fetched by id.
+ */
+async function findByReference(deps: LinkDeps, referenceId: string): Promise<GatewayLink | null> {
+  const found = await deps.gateway.findLinkByReferenceId(referenceId);
+  if (!found || found.amountPaid === 0) return found;
+  return deps.gateway.fetchLink(found.id);
 }
 
 /** Cancels an open link whose EMI has nothing left to pay (e.g. paid through another channel). */
