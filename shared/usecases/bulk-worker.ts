@@ -104,7 +104,20 @@ export async function handleBulkMessage(
   const outcomes = await Promise.all(
     items
       .filter((item) => item.state !== 'done')
-      .map((item) => deps.pool.run(() => processItem(deps, job, item, options, timeLeft))),
+      .map((item) =>
+        deps.pool
+          .run(() => processItem(deps, job, item, options, timeLeft))
+          // one item's trouble must not abandon the others mid-flight: every item settles
+          // before the invocation answers, and the chunk comes back for the ones that failed
+          .catch((err: unknown): 'retry' => {
+            log.error('bulk item could not be recorded; it will be retried', {
+              jobId: job.jobId,
+              seq: item.seq,
+              err,
+            });
+            return 'retry';
+          }),
+      ),
   );
   await finalizeIfComplete(deps, job.jobId);
   return outcomes.includes('retry') ? 'retry' : 'done';

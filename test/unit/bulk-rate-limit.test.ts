@@ -77,6 +77,9 @@ describe('bulk messages', () => {
   it('drops bodies that can never be processed', () => {
     expect(parseBulkMessage('not json')).toBeNull();
     expect(parseBulkMessage(JSON.stringify({ kind: 'items', jobId: 'x', from: 0, to: 1 }))).toBeNull();
-    expect(parseBulkMessage(JSON.stringify({ kind: 'finalize', jobId }))).toEqual({ kind: 'finalize', jobId });
+    expect(parseBulkMessage(JSON.stringify({ kind: 'finalize', jobId }))).toEqual({
+      kind: 'finalize',
+      jobId,
+    });
   });
 });

@@ -65,7 +65,15 @@ describe('CSV cells', () => {
   });
 
   it('leaves payment_link empty on a failed row and puts the reason in error', () => {
-    const row = csvRow(item({ outcome: 'failed', shortUrl: undefined, linkId: undefined, linkStatus: undefined, error: 'EMI not found' }));
+    const row = csvRow(
+      item({
+        outcome: 'failed',
+        shortUrl: undefined,
+        linkId: undefined,
+        linkStatus: undefined,
+        error: 'EMI not found',
+      }),
+    );
     expect(row[CSV_COLUMNS.indexOf('payment_link')]).toBe('');
     expect(row[CSV_COLUMNS.indexOf('error')]).toBe('EMI not found');
   });

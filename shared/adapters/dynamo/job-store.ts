@@ -309,9 +309,10 @@ export class JobStore {
           Update: {
             TableName: this.table,
             Key: keys.job(jobId),
-            UpdateExpression: 'ADD processed :one, #counter :one SET lastProgressAt = :now',
+            UpdateExpression: 'ADD #processed :one, #counter :one SET lastProgressAt = :now',
             ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: { '#counter': result.outcome },
+            // `processed` and `total` are DynamoDB reserved words: always through names
+            ExpressionAttributeNames: { '#processed': 'processed', '#counter': result.outcome },
             ExpressionAttributeValues: { ':one': 1, ':now': now },
           },
         },
@@ -345,9 +346,9 @@ export class JobStore {
           Key: keys.job(jobId),
           UpdateExpression: 'SET exportLeaseUntil = :until',
           ConditionExpression:
-            'processed >= total AND #status IN (:queued, :running) AND ' +
+            '#processed >= #total AND #status IN (:queued, :running) AND ' +
             '(attribute_not_exists(exportLeaseUntil) OR exportLeaseUntil < :now)',
-          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeNames: { '#status': 'status', '#processed': 'processed', '#total': 'total' },
           ExpressionAttributeValues: {
             ':until': nowMs + leaseMs,
             ':now': nowMs,
