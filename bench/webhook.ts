@@ -1,0 +1,263 @@
+/**
+ * The webhook path's two numbers that matter:
+ *
+ * 1. Acknowledgement latency: what Razorpay waits for (its budget is 5 s). Rounds of 50
+ *    concurrent deliveries of distinct signed `payment.captured` bodies (Razorpay's real capture,
+ *    1.1 KB), each an in-process call of the webhook handler with an API Gateway event: verify,
+ *    conditional write to DynamoDB Local, put to the S3 emulator, enqueue. The sandbox answers
+ *    every API call 2 s late meanwhile, to show the receiver never waits for Razorpay.
+ *    The same deliveries one at a time give the uncontended cost of a receipt.
+ * 2. Payment → last sibling cancelled: three links on one EMI, the sandbox takes a payment on
+ *    one, and its webhooks travel sandbox → local gateway → receiver → in-process queue → worker
+ *    → Razorpay cancels → both siblings cancelled in DynamoDB (polled every 2 ms). Median of 5.
+ *
+ * Everything runs in this one process (DynamoDB Local is a child JVM), so the numbers include
+ * the sandbox's and the emulators' share of the machine. Run alone: npx tsx bench/webhook.ts
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import { handler as webhook } from '../functions/webhook/handler';
+import { main as worker } from '../functions/webhook-worker/handler';
+import {
+  createResources,
+  freePort,
+  type LocalService,
+  localAwsEnv,
+  ROOT,
+  resourceNames,
+  startDynamoDb,
+  startS3,
+} from '../local/aws-local';
+import { startGateway } from '../local/gateway';
+import { LocalQueue } from '../local/queue';
+import { startSandbox } from '../local/sandbox/server';
+import { signWebhookBody } from '../shared/adapters/razorpay/signature';
+import { resetConfigCache } from '../shared/config';
+import { links } from '../shared/wiring';
+
+const SECRET = 'bench-webhook-secret';
+const CONCURRENT = 50;
+const ROUNDS = 10;
+const PAYMENT_RUNS = 5;
+
+function percentile(sorted: number[], p: number): number {
+  return (
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN
+  );
+}
+
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+function apiEvent(body: string, headers: Record<string, string>): APIGatewayProxyEventV2 {
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: 'POST /webhooks/razorpay',
+    rawPath: '/webhooks/razorpay',
+    rawQueryString: '',
+    headers,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'bench',
+      domainName: 'bench.local',
+      domainPrefix: 'bench',
+      http: {
+        method: 'POST',
+        path: '/webhooks/razorpay',
+        protocol: 'HTTP/1.1',
+        sourceIp: '52.66.75.174',
+        userAgent: 'Razorpay-Webhook/v1',
+      },
+      requestId: randomUUID(),
+      routeKey: 'POST /webhooks/razorpay',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    body,
+    isBase64Encoded: false,
+  };
+}
+
+const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+
+function signedDelivery(template: string) {
+  const eventId = randomBytes(10)
+    .toString('base64url')
+    .replace(/[^A-Za-z0-9]/g, 'x')
+    .slice(0, 14);
+  // distinct payments, same shape and size
+  const body = template.replace('pay_Rp71WNLQjxbMsB', `pay_${eventId}`);
+  return apiEvent(body, {
+    'content-type': 'application/json',
+    'user-agent': 'Razorpay-Webhook/v1',
+    'request-id': eventId,
+    'x-razorpay-event-id': eventId,
+    'x-razorpay-signature': signWebhookBody(body, SECRET),
+  });
+}
+
+async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`POST ${url} → ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+export async function benchWebhook(): Promise<void> {
+  const services: LocalService[] = [];
+  const s3Dir = mkdtempSync(join(tmpdir(), 'bench-webhook-s3-'));
+  const closers: (() => Promise<void> | void)[] = [];
+  const logLevel = process.env.LOG_LEVEL;
+  // the SDK warns on Node 20 (toolchain.md gotcha 2); keep the output about the numbers
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  try {
+    const [ddbPort, s3Port] = [await freePort(), await freePort()];
+    services.push(
+      ...(await Promise.all([startDynamoDb({ port: ddbPort }), startS3({ port: s3Port, directory: s3Dir })])),
+    );
+    const endpoints = { dynamodb: services[0]!.endpoint, s3: services[1]!.endpoint };
+    const names = resourceNames(`bench-webhook-${randomBytes(2).toString('hex')}`);
+    await createResources(names, endpoints);
+
+    const gateway = await startGateway({ port: 0, host: '127.0.0.1' });
+    closers.push(gateway.close);
+    const apiUrl = gateway.url.replace('localhost', '127.0.0.1');
+    const sandbox = await startSandbox({
+      port: 0,
+      webhookUrl: `${apiUrl}/webhooks/razorpay`,
+      webhookSecret: SECRET,
+    });
+    closers.push(() => sandbox.close());
+
+    // 1. acknowledgement: a queue that only takes the messages, so the worker does not compete
+    const sink = new LocalQueue({ name: 'bench-sink', handler: async () => ({ batchItemFailures: [] }) });
+    closers.push(() => sink.close());
+    Object.assign(process.env, {
+      ...localAwsEnv(endpoints, names),
+      RAZORPAY_API_BASE_URL: sandbox.url,
+      RAZORPAY_KEY_ID: sandbox.keyId,
+      RAZORPAY_KEY_SECRET: sandbox.keySecret,
+      RAZORPAY_WEBHOOK_SECRET: SECRET,
+      WEBHOOK_QUEUE_URL: sink.url,
+      LOG_LEVEL: 'silent',
+    });
+    resetConfigCache();
+    sandbox.config = { latencyMs: 2000 };
+
+    const samples = JSON.parse(
+      readFileSync(join(ROOT, 'test/unit/razorpay/fixtures/razorpay-samples.json'), 'utf8'),
+    ) as Record<string, { payload: unknown }>;
+    const template = JSON.stringify(
+      samples['webhook:payment.captured:payment_link_payment:real_capture']!.payload,
+    );
+    const ack: number[] = [];
+    for (let round = 0; round <= ROUNDS; round++) {
+      const times = await Promise.all(
+        Array.from({ length: CONCURRENT }, async () => {
+          const event = signedDelivery(template);
+          const start = performance.now();
+          const res = await webhook(event, context);
+          if (res.statusCode !== 200) throw new Error(`webhook answered ${res.statusCode}: ${res.body}`);
+          return performance.now() - start;
+        }),
+      );
+      if (round > 0) ack.push(...times); // round 0 warms up clients, connections and the JIT
+    }
+    ack.sort((a, b) => a - b);
+    // the same deliveries one at a time: the cost of one receipt without contention
+    const alone: number[] = [];
+    for (let i = 0; i < CONCURRENT; i++) {
+      const event = signedDelivery(template);
+      const start = performance.now();
+      await webhook(event, context);
+      alone.push(performance.now() - start);
+    }
+    alone.sort((a, b) => a - b);
+    await sink.idle();
+    sandbox.config = { latencyMs: 0 };
+
+    // 2. payment → last sibling cancelled, through the real worker
+    const queue = new LocalQueue({
+      name: 'bench-webhooks',
+      handler: (e: SQSEvent) => worker(e),
+      batchSize: 10,
+      concurrency: 2,
+      maxReceiveCount: 5,
+      visibilityTimeoutMs: 2000,
+    });
+    closers.push(() => queue.close());
+    process.env.WEBHOOK_QUEUE_URL = queue.url;
+    resetConfigCache();
+    const settle: number[] = [];
+    for (let run = 0; run <= PAYMENT_RUNS; run++) {
+      const loanId = `BENCH-${run}`;
+      await post(`${apiUrl}/api/loans`, {
+        loans: [
+          {
+            loanId,
+            lender: 'Bench',
+            clientName: 'Bench Client',
+            phone: '+919876543210',
+            emis: [{ emiNumber: 1, dueDate: new Date().toISOString().slice(0, 10), amount: 250_000 }],
+          },
+        ],
+      });
+      const made = [];
+      for (let i = 0; i < 3; i++) {
+        made.push(
+          await post(`${apiUrl}/api/payment-links/generate`, { loanId, emiNumber: 1, forceNew: i > 0 }),
+        );
+      }
+      const [paid, ...siblings] = made as { id: string; razorpayLinkId: string }[];
+      const start = performance.now();
+      await post(`${sandbox.url}/_sandbox/payment_links/${paid!.razorpayLinkId}/pay`, {});
+      for (;;) {
+        const states = await Promise.all(siblings.map(async (s) => (await links().getLink(s.id))?.status));
+        if (states.every((s) => s === 'cancelled')) break;
+        if (performance.now() - start > 30_000)
+          throw new Error(`siblings not cancelled: ${states.join(', ')}`);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      if (run > 0) settle.push(performance.now() - start);
+      await sandbox.webhooksIdle();
+      await queue.idle();
+    }
+    settle.sort((a, b) => a - b);
+
+    console.log('\nwebhook path (in-process; DynamoDB Local + s3rver + sandbox)');
+    console.log(
+      `  acknowledgement, ${CONCURRENT} concurrent × ${ROUNDS} rounds (Razorpay API 2 s slow meanwhile)`,
+    );
+    console.log(
+      `    median ${ms(percentile(ack, 50))}   p99 ${ms(percentile(ack, 99))}   max ${ms(ack.at(-1)!)}`,
+    );
+    console.log(`  acknowledgement, one at a time (${CONCURRENT} deliveries)`);
+    console.log(`    median ${ms(percentile(alone, 50))}   p99 ${ms(percentile(alone, 99))}`);
+    console.log(`  payment → last of 2 siblings cancelled, median of ${PAYMENT_RUNS}`);
+    console.log(
+      `    median ${ms(percentile(settle, 50))}   min ${ms(settle[0]!)}   max ${ms(settle.at(-1)!)}`,
+    );
+  } finally {
+    for (const close of closers.reverse()) await close();
+    await Promise.all(services.map((s) => s.stop()));
+    rmSync(s3Dir, { recursive: true, force: true });
+    if (logLevel === undefined) delete process.env.LOG_LEVEL;
+    else process.env.LOG_LEVEL = logLevel;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  benchWebhook().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}
