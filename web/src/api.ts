@@ -69,6 +69,8 @@ export interface BulkJob {
   created: number;
   reused: number;
   failed: number;
+  /** EMIs found settled when their turn came: a CSV row with a reason, not a failure */
+  skipped?: number;
   csvUrl: string | null;
   csvExpiresAt: string | null;
   error?: { code?: string; message?: string } | string | null;

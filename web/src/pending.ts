@@ -264,8 +264,10 @@ function renderJob(job: BulkJob): void {
           ? 'Done.'
           : 'The job failed.';
   byId('bulk-state').textContent = state;
+  const skipped = job.skipped ?? 0;
   byId('bulk-counts').textContent =
-    `${job.processed} of ${job.total} processed · ${job.created} new · ${job.reused} reused · ${job.failed} failed`;
+    `${job.processed} of ${job.total} processed · ${job.created} new · ${job.reused} reused · ${job.failed} failed` +
+    (skipped > 0 ? ` · ${skipped} skipped (already paid)` : '');
   const result = byId('bulk-result');
   result.replaceChildren();
   if (job.status === 'completed') {
@@ -294,12 +296,13 @@ function renderJob(job: BulkJob): void {
         );
       }
     }
-    if (job.failed > 0) {
+    const noLink = job.failed + (job.skipped ?? 0);
+    if (noLink > 0) {
       result.append(
         h(
           'p',
           { className: 'warn', 'data-testid': 'bulk-failed' },
-          `${plural(job.failed, 'row')} failed: ${job.failed === 1 ? 'its' : 'their'} reason is in the CSV's error column, and ${job.failed === 1 ? 'it has' : 'they have'} no link.`,
+          `${plural(job.failed, 'row')} failed${job.skipped ? ` and ${job.skipped} skipped` : ''}: ${noLink === 1 ? 'that row has' : 'those rows have'} no link, and the reason is in the CSV's error column.`,
         ),
       );
     }
