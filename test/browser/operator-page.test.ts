@@ -297,6 +297,101 @@ describe('operator page', () => {
     }).toBe(expected.length);
   }, 120_000);
 
+  it('while a bulk job runs, the bar and counts follow each poll, and failed rows are called out', async () => {
+    // the job's answers are scripted in the browser, so every stage is seen whatever the machine's speed
+    const job = {
+      jobId: 'job_scriptedprogress000001',
+      status: 'queued',
+      total: 40,
+      processed: 0,
+      created: 0,
+      reused: 0,
+      failed: 0,
+      skipped: 0,
+      csvUrl: null as string | null,
+      csvExpiresAt: null as string | null,
+      error: null,
+    };
+    const stages = [
+      { status: 'running', processed: 10, created: 9, reused: 1 },
+      { status: 'running', processed: 25, created: 22, reused: 2, failed: 1 },
+      {
+        status: 'completed',
+        processed: 40,
+        created: 35,
+        reused: 3,
+        failed: 2,
+        csvUrl: `${h.system.url}/scripted.csv`,
+        csvExpiresAt: new Date(Date.now() + 15 * 60_000).toISOString(),
+      },
+    ];
+    let polls = 0;
+    await page.route('**/api/payment-links/bulk-generate-export', (route) =>
+      route.fulfill({ status: 202, contentType: 'application/json', body: JSON.stringify(job) }),
+    );
+    await page.route(`**/api/payment-links/bulk-jobs/${job.jobId}`, (route) => {
+      const stage = stages[Math.min(polls++, stages.length - 1)]!;
+      return route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ ...job, ...stage }),
+      });
+    });
+    try {
+      await filterPending('Kaveri Finance', 'overdue');
+      await page.getByTestId('bulk-start').click();
+      await page.getByTestId('confirm-ok').click();
+      const counts = page.getByTestId('bulk-counts');
+      const bar = page.locator('#bulk-bar');
+      await poll(() => counts.textContent()).toBe('10 of 40 processed · 9 new · 1 reused · 0 failed');
+      expect(
+        await bar.evaluate((b) => [(b as HTMLProgressElement).value, (b as HTMLProgressElement).max]),
+      ).toEqual([10, 40]);
+      expect(await page.getByTestId('bulk-start').isDisabled()).toBe(true); // one job at a time
+      await poll(() => counts.textContent()).toBe('25 of 40 processed · 22 new · 2 reused · 1 failed');
+      await screenshot('bulk-running-desktop');
+      await page.getByTestId('bulk-csv').waitFor();
+      expect(await counts.textContent()).toBe('40 of 40 processed · 35 new · 3 reused · 2 failed');
+      expect(await page.getByTestId('bulk-failed').textContent()).toContain(
+        "2 rows failed: those rows have no link, and the reason is in the CSV's error column",
+      );
+      expect(await page.getByTestId('bulk-csv').getAttribute('href')).toBe(`${h.system.url}/scripted.csv`);
+      expect(await page.getByTestId('bulk-start').isEnabled()).toBe(true);
+    } finally {
+      await page.unroute('**/api/payment-links/bulk-generate-export');
+      await page.unroute(`**/api/payment-links/bulk-jobs/${job.jobId}`);
+    }
+  });
+
+  it('a generate lost to the network says so, and the retry reuses its Idempotency-Key', async () => {
+    const lender = 'Kaveri Finance';
+    const emi = await freshEmi(lender);
+    await filterPending(lender, 'upcoming', 60);
+    const row = await pendingRow(emi);
+    const keys: string[] = [];
+    let fail = true;
+    await page.route('**/api/payment-links/generate', (route) => {
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (fail) return route.abort('connectionreset');
+      return route.continue();
+    });
+    try {
+      await row.getByTestId('generate').click();
+      await poll(() => page.getByTestId('live-alert').textContent()).toContain(
+        `Could not generate a link for EMI ${emi.emiNumber} of ${emi.loanId}: Cannot reach the server`,
+      );
+      expect(await row.getByTestId('generate').isEnabled()).toBe(true);
+      fail = false;
+      await row.getByTestId('generate').click();
+      await row.getByTestId('generated-link').waitFor();
+      expect(await row.getByTestId('generated-link').textContent()).toContain('New link');
+      expect(keys).toHaveLength(2);
+      expect(keys[1]).toBe(keys[0]);
+    } finally {
+      await page.unroute('**/api/payment-links/generate');
+    }
+  });
+
   it('paying on the sandbox page: refresh shows the link paid and its sibling cancelled', async () => {
     const lender = 'Sahyadri Microfin';
     const emi = await freshEmi(lender);

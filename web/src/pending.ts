@@ -259,7 +259,7 @@ function renderJob(job: BulkJob): void {
     job.status === 'queued'
       ? 'Waiting to start…'
       : job.status === 'running'
-        ? 'Generating links…'
+        ? `Generating links… ${pct}%`
         : job.status === 'completed'
           ? 'Done.'
           : 'The job failed.';
