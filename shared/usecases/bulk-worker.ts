@@ -6,14 +6,15 @@
  *   1. read the job (unknown or finished → nothing to do) and mark it running;
  *   2. read the chunk's items; skip those already done (a redelivery resumes, never repeats);
  *   3. per item, at most BULK_CONCURRENCY at once in this process, each Razorpay call paced by
- *      the token bucket: count the attempt, then run THE generate use case with a
+ *      the token bucket: run THE generate use case with a
  *      deterministic link id (`bulk:<job>:<loan>:<emi>`), so a redelivered item resumes the
  *      same link — the same Razorpay reference_id — and never makes a second one;
  *   4. record the outcome (created / reused / failed with reason / skipped because settled) on
  *      the item and the job's counters in one conditional transaction: an item counts once;
  *   5. a retryable failure (429, 5xx, timeout) is retried here with backoff and full jitter; if
- *      it persists the chunk goes back to the queue (batchItemFailures) and the item is tried
- *      again later, until it has had `maxItemAttempts`, when it becomes a row with the error;
+ *      it persists, the failed delivery is counted on the item and the chunk goes back to the
+ *      queue (batchItemFailures); after `maxItemAttempts` such deliveries the item becomes a
+ *      row with the error;
  *   6. whoever finds every item counted claims the export (a conditional lease: exactly one
  *      writer), streams the CSV to S3 page by page and marks the job completed.
  */
@@ -154,8 +155,6 @@ async function processItem(
   const sleep = deps.sleep ?? defaultSleep;
   const random = deps.random ?? Math.random;
   if (timeLeft() < settings.itemBudgetMs) return 'retry';
-  const attempts = await deps.jobs.beginAttempt(job.jobId, item.seq);
-  if (attempts === null) return 'done';
   const linkId = newLinkId(`bulk:${job.jobId}:${item.loanId}:${item.emiNumber}`);
   let lastError = '';
   for (let tryNo = 0; tryNo < settings.triesPerDelivery; tryNo++) {
@@ -194,10 +193,13 @@ async function processItem(
     lastError = verdict.error;
     if (timeLeft() < settings.itemBudgetMs) break;
   }
+  // counted only when a delivery ends unfinished: the common path costs no write for it
+  const attempts = await deps.jobs.countFailedAttempt(job.jobId, item.seq);
+  if (attempts === null) return 'done';
   if (attempts >= settings.maxItemAttempts) {
     return record(deps, job, item, {
       outcome: 'failed',
-      error: `${lastError} (gave up after ${attempts} attempts)`,
+      error: `${lastError} (gave up after ${attempts} rounds of retries)`,
     });
   }
   log.warn('bulk item will be retried', { jobId: job.jobId, seq: item.seq, attempts });

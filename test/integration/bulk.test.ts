@@ -149,6 +149,7 @@ beforeAll(async () => {
     ...formula,
     paid,
     loan('R-1', 'Reuse', [-4, -3]),
+    loan('G-2', 'Give', [-1]),
     ...loansOf('Q', 'Faulty', 40),
     ...loansOf('K', 'Kill', 6),
     ...loansOf('C', 'Crash', 4),
@@ -267,30 +268,57 @@ describe('bulk generate and export', () => {
   });
 });
 
-describe('a worker that dies mid-item', () => {
-  /** starts a job whose messages are captured instead of delivered */
-  async function capturedJob(body: BulkStartInput): Promise<{ jobId: string; events: SQSEvent[] }> {
-    const bodies: string[] = [];
-    const capture: QueueSender = {
-      send: async (b) => {
-        bodies.push(b);
-      },
-      sendMany: async (bs) => {
-        bodies.push(...bs);
-      },
-    };
-    const deps = workerDeps();
-    const job = await startBulkJob(
-      { emis: emiStore(), jobs: deps.jobs, exports: deps.exports, queue: capture, clock: systemClock },
-      body,
-      { waitMs: 0 },
-    );
-    const events = bodies.map((b, i) => ({
-      Records: [{ messageId: `m${i}`, body: b, attributes: { ApproximateReceiveCount: '1' } }],
-    })) as unknown as SQSEvent[];
-    return { jobId: job.jobId, events };
-  }
+/** starts a job whose messages are captured instead of delivered */
+async function capturedJob(body: BulkStartInput): Promise<{ jobId: string; events: SQSEvent[] }> {
+  const bodies: string[] = [];
+  const capture: QueueSender = {
+    send: async (b) => {
+      bodies.push(b);
+    },
+    sendMany: async (bs) => {
+      bodies.push(...bs);
+    },
+  };
+  const deps = workerDeps();
+  const job = await startBulkJob(
+    { emis: emiStore(), jobs: deps.jobs, exports: deps.exports, queue: capture, clock: systemClock },
+    body,
+    { waitMs: 0 },
+  );
+  const events = bodies.map((b, i) => ({
+    Records: [{ messageId: `m${i}`, body: b, attributes: { ApproximateReceiveCount: '1' } }],
+  })) as unknown as SQSEvent[];
+  return { jobId: job.jobId, events };
+}
 
+describe('retries toward Razorpay', () => {
+  it('turns a failure that stays retryable into a row error after the bounded attempts, and the job still completes', async () => {
+    const { jobId, events } = await capturedJob({
+      emis: [
+        { loanId: 'G-2', emiNumber: 1 },
+        { loanId: 'G-1', emiNumber: 1 },
+      ],
+    });
+    app.sandbox.config = { errorRate: 1 };
+    const base = workerDeps();
+    const impatient: BulkWorkerDeps = {
+      ...base,
+      settings: { ...base.settings, triesPerDelivery: 1, maxItemAttempts: 2, retryBaseMs: 1 },
+    };
+    const event = events[0]!;
+    expect((await worker(event, undefined, impatient)).batchItemFailures).toHaveLength(1);
+    expect((await getJob(jobId)).json).toMatchObject({ status: 'running', processed: 1 });
+    expect((await worker(event, undefined, impatient)).batchItemFailures).toHaveLength(0);
+    const job = (await getJob(jobId)).json;
+    expect(job).toMatchObject({ status: 'completed', total: 2, processed: 2, failed: 2 });
+    const { rows } = await download(job);
+    expect(rows[0]!.error).toMatch(/Razorpay.*\(gave up after 2 rounds of retries\)/);
+    expect(rows[0]!.payment_link).toBe('');
+    expect(rows[1]!.error).toBe('EMI not found');
+  });
+});
+
+describe('a worker that dies mid-item', () => {
   it('counts each item once and makes one link per EMI when the same message is delivered twice at once', async () => {
     const { jobId, events } = await capturedJob({ lender: 'Kill', bucket: 'overdue' });
     const replies = await Promise.all(events.flatMap((e) => [worker(e), worker(e)]));

@@ -6,7 +6,7 @@
  * - markRunning(jobId)               conditional UpdateItem: queued → running
  * - getItems(jobId, from, to)        Query JOB#id, sk BETWEEN ITEM#from AND ITEM#to (consistent)
  * - itemPages(jobId, pageSize)       Query JOB#id, sk begins_with ITEM#, page by page (the CSV)
- * - beginAttempt(jobId, seq)         UpdateItem ADD attempts, only while the item is not done
+ * - countFailedAttempt(jobId, seq)   UpdateItem ADD attempts, only while the item is not done
  * - completeItem(jobId, seq, result) TransactWriteItems: the item (only if not done yet) and
  *                                    the job's counters (ADD), so an item counts exactly once
  * - claimExport / releaseExport      conditional UpdateItem: one writer of the CSV at a time
@@ -251,8 +251,8 @@ export class JobStore {
     } while (startKey);
   }
 
-  /** Counts one more attempt at an item; null when it is already done. */
-  async beginAttempt(jobId: string, seq: number): Promise<number | null> {
+  /** Counts one more delivery that left the item unfinished; null when it is done after all. */
+  async countFailedAttempt(jobId: string, seq: number): Promise<number | null> {
     try {
       const out = await this.db.send(
         new UpdateCommand({
