@@ -357,6 +357,9 @@ describe('operator page', () => {
       );
       expect(await page.getByTestId('bulk-csv').getAttribute('href')).toBe(`${h.system.url}/scripted.csv`);
       expect(await page.getByTestId('bulk-start').isEnabled()).toBe(true);
+      expect(await page.getByTestId('bulk-scope').textContent()).toBe(' · Kaveri Finance, overdue');
+      await page.getByRole('button', { name: 'Close the export panel' }).click();
+      expect(await page.getByTestId('bulk-progress').isVisible()).toBe(false);
     } finally {
       await page.unroute('**/api/payment-links/bulk-generate-export');
       await page.unroute(`**/api/payment-links/bulk-jobs/${job.jobId}`);
@@ -443,6 +446,8 @@ describe('operator page', () => {
     expect(await siblingRow.getByTestId('cancel-reason').textContent()).toBe(
       'another link for this EMI was paid',
     );
+    expect(await rowOf('link-row', { 'loan-id': emi.loanId }).count()).toBe(2);
+    expect(await page.getByTestId('links-more').isVisible()).toBe(false); // the last page
     expect(await paidRow.getByTestId('cancel').count()).toBe(0);
     expect(await siblingRow.getByTestId('cancel').count()).toBe(0);
     await screenshot('links-paid-sibling-desktop');

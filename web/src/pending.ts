@@ -246,10 +246,12 @@ async function loadPage(reset: boolean): Promise<void> {
 
 let polling = false;
 
-function renderJob(job: BulkJob): void {
+function renderJob(job: BulkJob, scope?: string): void {
   const box = byId('bulk-progress');
   box.hidden = false;
+  if (scope !== undefined) byId('bulk-scope').textContent = scope ? ` · ${scope}` : '';
   const done = job.status === 'completed' || job.status === 'failed';
+  byId('bulk-close').hidden = !done;
   const bar = byId<HTMLProgressElement>('bulk-bar');
   bar.max = Math.max(job.total, 1);
   bar.value = job.total === 0 && done ? 1 : job.processed;
@@ -408,20 +410,29 @@ async function startBulk(button: HTMLButtonElement): Promise<void> {
     }
   });
   if (!job) return;
-  renderJob(job);
+  renderJob(job, describeFilters(f));
   if (job.status === 'completed' || job.status === 'failed') {
     finishJob(job);
     return;
   }
-  sessionStorage.setItem(JOB_KEY, job.jobId);
+  sessionStorage.setItem(JOB_KEY, JSON.stringify({ jobId: job.jobId, scope: describeFilters(f) }));
   notify(`Export started for ${describeFilters(f)}.`, 'info');
   await pollJob(job);
 }
 
-async function resumeJob(jobId: string): Promise<void> {
+/** After a reload: carry on showing a job this tab started. */
+async function resumeJob(saved: string): Promise<void> {
+  let jobId: string;
+  let scope = '';
+  try {
+    ({ jobId, scope } = JSON.parse(saved) as { jobId: string; scope: string });
+  } catch {
+    sessionStorage.removeItem(JOB_KEY);
+    return;
+  }
   try {
     const job = (await api.bulkJob(jobId)).data;
-    renderJob(job);
+    renderJob(job, scope);
     await pollJob(job);
   } catch {
     sessionStorage.removeItem(JOB_KEY);
@@ -447,6 +458,10 @@ export function initPending(): void {
   });
   byId<HTMLButtonElement>('pending-more').addEventListener('click', (ev) => {
     void whileBusy(ev.currentTarget as HTMLButtonElement, 'Loading…', () => loadPage(false));
+  });
+  byId<HTMLButtonElement>('bulk-close').addEventListener('click', () => {
+    byId('bulk-progress').hidden = true;
+    byId<HTMLButtonElement>('bulk-start').focus();
   });
   byId<HTMLButtonElement>('bulk-start').addEventListener('click', (ev) => {
     void startBulk(ev.currentTarget as HTMLButtonElement);
