@@ -128,6 +128,14 @@ async function notices(): Promise<string> {
   return `${await page.getByTestId('live-status').textContent()} ${await page.getByTestId('live-alert').textContent()}`;
 }
 
+/** At 1280 px the visible table fits without its own sideways scroll. */
+async function expectNoTableScroll() {
+  for (const wrap of await page.locator('.table-wrap').all()) {
+    if (!(await wrap.isVisible())) continue;
+    expect(await wrap.evaluate((w) => w.scrollWidth - w.clientWidth)).toBeLessThanOrEqual(0);
+  }
+}
+
 async function screenshot(name: string) {
   await page.screenshot({ path: join(ARTIFACTS, `operator-${name}.png`), fullPage: false });
 }
@@ -451,6 +459,7 @@ describe('operator page', () => {
     expect(await paidRow.getByTestId('cancel').count()).toBe(0);
     expect(await siblingRow.getByTestId('cancel').count()).toBe(0);
     await screenshot('links-paid-sibling-desktop');
+    await expectNoTableScroll();
   }, 60_000);
 
   it('shows API errors in words: a 409 from cancelling a link paid meanwhile, a 400, and no network', async () => {
@@ -511,6 +520,7 @@ describe('operator page', () => {
       await rowOf('pending-row', {}).first().waitFor();
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
       await screenshot(`pending-${name}`);
+      if (name === 'desktop') await expectNoTableScroll();
 
       await openTab('links');
       await panel('links').getByLabel('Loan ID').fill('');
@@ -519,6 +529,7 @@ describe('operator page', () => {
       await rowOf('link-row', {}).first().waitFor();
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
       await screenshot(`links-${name}`);
+      if (name === 'desktop') await expectNoTableScroll();
     }
     expect(pageErrors).toEqual([]);
   }, 60_000);

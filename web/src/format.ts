@@ -41,6 +41,17 @@ export function formatDateTime(iso: string | null | undefined): string {
   return Number.isNaN(t) ? iso : DATE_TIME.format(new Date(t));
 }
 
+const DATE_ONLY = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+const TIME_ONLY = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+
+/** The same instant as [date, time], for cells that may break between the two. */
+export function dateTimeParts(iso: string | null | undefined): [string, string] | null {
+  if (!iso) return null;
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return [iso, ''];
+  return [DATE_ONLY.format(new Date(t)), TIME_ONLY.format(new Date(t))];
+}
+
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }

@@ -6,7 +6,15 @@
  */
 import { api, errorText, type Link } from './api';
 import { byId, confirmDialog, h, notify, whileBusy } from './dom';
-import { attentionText, cancelReasonText, formatDateTime, formatPaise, plural, statusLabel } from './format';
+import {
+  attentionText,
+  cancelReasonText,
+  dateTimeParts,
+  formatDateTime,
+  formatPaise,
+  plural,
+  statusLabel,
+} from './format';
 import { amountCell, cell, linkWithCopy, messageRow, statusBadge } from './shared-ui';
 
 const COLUMNS = 8;
@@ -52,6 +60,22 @@ function amountOf(link: Link): HTMLTableCellElement {
     link.amountPaid > 0
       ? h('div', { className: 'muted small' }, `${formatPaise(link.amountPaid)} paid`)
       : null,
+  );
+}
+
+/** Date and time, allowed to break between the two (never inside either). */
+function timeCell(label: string, iso: string | null): HTMLTableCellElement {
+  const parts = dateTimeParts(iso);
+  if (!parts) return cell(label, h('span', { className: 'muted' }, '—'));
+  return cell(
+    label,
+    h(
+      'time',
+      { datetime: iso ?? '', title: formatDateTime(iso) },
+      h('span', { className: 'nowrap' }, parts[0]),
+      ' ',
+      h('span', { className: 'nowrap' }, parts[1]),
+    ),
   );
 }
 
@@ -120,8 +144,8 @@ function renderRow(link: Link): HTMLTableRowElement {
           )
         : h('span', { className: 'muted' }, '—'),
     ),
-    cell('Created', h('span', { className: 'nowrap' }, formatDateTime(link.createdAt))),
-    cell('Expires', h('span', { className: 'nowrap' }, formatDateTime(link.expireBy))),
+    timeCell('Created', link.createdAt),
+    timeCell('Expires', link.expireBy),
     cell('Actions', actions),
   );
   return tr;
