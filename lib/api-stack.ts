@@ -31,7 +31,7 @@ export interface ApiStackProps extends StackProps {
   logLevel: string;
   /** most bulk-worker instances at once: with batch size 1, the cap on parallel Razorpay calls */
   bulkMaxConcurrency: number;
-  /** the bulk worker's own pacing toward Razorpay, per instance */
+  /** the whole fleet's budget of Razorpay calls per second for bulk work (split across instances) */
   bulkRatePerSecond: number;
   /** stage-wide request limits; beyond them API Gateway answers 429 */
   throttle: { rateLimit: number; burstLimit: number };
@@ -105,7 +105,9 @@ export class ApiStack extends Stack {
           }),
         );
       } else if (worker.trigger === 'bulkQueue') {
-        createFunction(worker, { BULK_RATE_PER_SECOND: String(props.bulkRatePerSecond) }).addEventSource(
+        // each instance paces itself, so the budget is split across the instances that may run at once
+        const perInstance = Math.max(1, Math.floor(props.bulkRatePerSecond / props.bulkMaxConcurrency));
+        createFunction(worker, { BULK_RATE_PER_SECOND: String(perInstance) }).addEventSource(
           new SqsEventSource(props.resources.bulkQueue, {
             // one work item per invocation, and few invocations at once: the limiter toward Razorpay
             batchSize: 1,

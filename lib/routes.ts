@@ -141,13 +141,16 @@ export const workers: readonly WorkerDef[] = [
       exports: 'write',
       razorpayApi: true,
     },
-    timeoutSeconds: 300,
+    // a chunk of 25 items at the paced rate takes seconds; the queue's visibility timeout is
+    // 6× this, and a chunk handed back for a retry waits that long before it comes again
+    timeoutSeconds: 120,
   },
   {
     id: 'reconcile',
     trigger: 'schedule',
     everyMinutes: 15,
-    access: { emis: 'readWrite', links: 'readWrite', ops: 'readWrite', razorpayApi: true },
+    // bulkQueue: stuck bulk jobs get their unfinished items re-enqueued (or their CSV requested)
+    access: { emis: 'readWrite', links: 'readWrite', ops: 'readWrite', bulkQueue: 'send', razorpayApi: true },
     timeoutSeconds: 300,
   },
 ] as const;

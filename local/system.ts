@@ -141,7 +141,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
         name: 'bulk',
         handler: bulkWorker,
         batchSize: 1,
-        concurrency: envInt('BULK_CONCURRENCY', 2),
+        // like CDK's maxConcurrency; BULK_CONCURRENCY is the worker's own in-process item pool
+        concurrency: 2,
         maxReceiveCount: 5,
         visibilityTimeoutMs: 5000,
         onError,

@@ -7,7 +7,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { JobStore } from '../../shared/adapters/dynamo/job-store';
 import { createGatewayFromEnv } from '../../shared/adapters/razorpay/gateway';
 import { S3ExportStore } from '../../shared/adapters/s3/exports';
-import { env, envBool, envInt } from '../../shared/config';
+import { env, envInt } from '../../shared/config';
 import { systemClock } from '../../shared/domain/dates';
 import { rateLimitedGateway, Semaphore, TokenBucket } from '../../shared/domain/rate-limit';
 import { log } from '../../shared/log';
@@ -18,6 +18,7 @@ import {
   handleBulkMessage,
 } from '../../shared/usecases/bulk-worker';
 import { emis, links, ops } from '../../shared/wiring';
+import { linkSettings } from '../../shared/wiring-links';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -45,12 +46,7 @@ export function workerDeps(): BulkWorkerDeps {
       ops: ops(),
       gateway: rateLimitedGateway(gateway, pacer),
       clock: systemClock,
-      settings: {
-        defaultExpiryDays: envInt('LINK_DEFAULT_EXPIRY_DAYS', 14),
-        notifySms: envBool('LINK_NOTIFY_SMS', false),
-        notifyEmail: envBool('LINK_NOTIFY_EMAIL', false),
-        reminders: envBool('LINK_REMINDERS', true),
-      },
+      settings: linkSettings(),
     },
     jobs: new JobStore(env('OPS_TABLE')),
     exports: new S3ExportStore(env('EXPORTS_BUCKET')),

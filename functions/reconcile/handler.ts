@@ -1,13 +1,43 @@
+import { JobStore } from '../../shared/adapters/dynamo/job-store';
+import { queueSender } from '../../shared/adapters/queue/sender';
+import { env } from '../../shared/config';
+import { systemClock } from '../../shared/domain/dates';
+import { log } from '../../shared/log';
+import { checkStuckJobs } from '../../shared/usecases/bulk-stuck';
 import { type ReconcileCounts, type ReconcileOptions, reconcile } from '../../shared/usecases/reconcile';
 import { linkDeps } from '../../shared/wiring-links';
 
+let jobs: JobStore | undefined;
+
 /**
- * Scheduled reconciliation (EventBridge, every 15 minutes; a timer under the local runtime).
- * Per-link failures are counted, not thrown: a throw would make EventBridge re-run the whole
- * batch, and the next scheduled run picks the same links up anyway.
+ * Scheduled reconciliation (EventBridge, every 15 minutes; a timer under the local runtime):
+ * links a missed webhook left behind (`main`), then bulk jobs that stopped making progress
+ * (`stuckJobs`). Per-link failures are counted, not thrown: a throw would make EventBridge
+ * re-run the whole batch, and the next scheduled run picks the same links up anyway.
  */
 export async function main(options: ReconcileOptions = {}): Promise<ReconcileCounts> {
   return reconcile(linkDeps(), options);
 }
 
-export const handler = async (): Promise<ReconcileCounts> => main();
+export async function stuckJobs() {
+  jobs ??= new JobStore(env('OPS_TABLE'));
+  const report = await checkStuckJobs({
+    jobs,
+    queue: queueSender(env('BULK_QUEUE_URL')),
+    clock: systemClock,
+  });
+  return {
+    checked: report.checked,
+    requeued: report.requeued.length,
+    gaveUp: report.gaveUp.length,
+    finalizing: report.finalizing.length,
+    failed: report.failed.length,
+  };
+}
+
+export const handler = async () => {
+  const links = await main();
+  const bulkJobs = await stuckJobs();
+  log.info('reconciled', { ...links, bulkJobs });
+  return { links, bulkJobs };
+};

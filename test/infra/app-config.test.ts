@@ -10,7 +10,7 @@ describe('context', () => {
   const app = synthesize({
     stage: 'prod',
     bulkMaxConcurrency: '7',
-    bulkRatePerSecond: 5,
+    bulkRatePerSecond: 35,
     apiRateLimit: 50,
     apiBurstLimit: 80,
     logLevel: 'warn',
@@ -28,7 +28,7 @@ describe('context', () => {
       BatchSize: 1,
       ScalingConfig: { MaximumConcurrency: 7 },
     });
-    expect(app.envOf('bulk-worker')['BULK_RATE_PER_SECOND']).toBe('5');
+    expect(app.envOf('bulk-worker')['BULK_RATE_PER_SECOND']).toBe('5'); // 35 calls/s across 7 instances
   });
 
   it('takes stage throttling and the log level from context', () => {

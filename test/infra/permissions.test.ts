@@ -154,7 +154,7 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       OPS_TABLE: 'Ops',
       EXPORTS_BUCKET: 'ExportsBucket',
       RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
-      BULK_RATE_PER_SECOND: '20',
+      BULK_RATE_PER_SECOND: '10',
     },
   },
   reconcile: {
@@ -162,12 +162,14 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       ...table('Emis', DDB_READ_WRITE),
       ...table('Links', DDB_READ_WRITE),
       ...table('Ops', DDB_READ_WRITE),
+      'BulkQueue.Arn': SQS_SEND,
       RazorpayApiSecret: SECRET_READ,
     },
     env: {
       EMIS_TABLE: 'Emis',
       LINKS_TABLE: 'Links',
       OPS_TABLE: 'Ops',
+      BULK_QUEUE_URL: 'BulkQueue',
       RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
     },
   },
