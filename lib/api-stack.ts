@@ -11,7 +11,7 @@ import {
   Stack,
   type StackProps,
 } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, HttpRoute, HttpRouteKey, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -87,11 +87,17 @@ export class ApiStack extends Stack {
     });
     for (const route of routes) {
       const fn = createFunction(route);
-      this.httpApi.addRoutes({
-        path: route.path,
-        methods: [HttpMethod[route.method]],
-        integration: new HttpLambdaIntegration(`${route.id}Integration`, fn),
-      });
+      const integration = new HttpLambdaIntegration(`${route.id}Integration`, fn);
+      if (route.path === '$default') {
+        // everything no other route matches: the web page (its handler answers 404 for the rest)
+        new HttpRoute(this, `${route.id}Route`, {
+          httpApi: this.httpApi,
+          routeKey: HttpRouteKey.DEFAULT,
+          integration,
+        });
+      } else {
+        this.httpApi.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration });
+      }
     }
 
     for (const worker of workers) {

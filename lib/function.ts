@@ -44,6 +44,8 @@ export interface FunctionDef {
   access: FunctionAccess;
   timeoutSeconds?: number;
   memoryMb?: number;
+  /** files bundled beside the handler (`web`: the built operator page, under ./web) */
+  assets?: 'web';
 }
 
 export interface AppFunctionProps {
@@ -75,6 +77,16 @@ export function assertHandlersExist(scope: Construct, defs: readonly FunctionDef
       'Every route and worker in lib/routes.ts needs functions/<id>/handler.ts exporting `handler`.',
   );
 }
+
+/** Builds the operator page and puts it beside the web function's bundle (read from ./web). */
+const webAssetHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (_inputDir: string, outputDir: string) => [
+    `cd "${PROJECT_ROOT}" && node_modules/.bin/tsx web/build.ts > /dev/null`,
+    `cp -r "${path.join(PROJECT_ROOT, 'web', 'dist')}" "${outputDir}/web"`,
+  ],
+};
 
 export class AppFunction extends NodejsFunction {
   readonly def: FunctionDef;
@@ -123,6 +135,7 @@ export class AppFunction extends NodejsFunction {
         sourcesContent: false,
         // the runtime ships SDK v3; bundling it would only add cold-start weight
         externalModules: ['@aws-sdk/*'],
+        commandHooks: def.assets === 'web' ? webAssetHooks : undefined,
       },
     });
     this.def = def;

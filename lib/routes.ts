@@ -34,9 +34,12 @@ export interface FunctionAccess {
 export interface RouteDef {
   /** stable id: also the folder under functions/ and the construct id */
   id: string;
-  method: 'GET' | 'POST';
-  /** API Gateway path syntax: `{param}` for path parameters */
+  /** `ANY` only with the `$default` route */
+  method: 'GET' | 'POST' | 'ANY';
+  /** API Gateway path syntax: `{param}` for path parameters; `$default` catches every other request */
   path: string;
+  /** files bundled beside the handler: `web` = the built operator page (web/dist) */
+  assets?: 'web';
   access: FunctionAccess;
   /** Lambda timeout in seconds (API Gateway caps the request at 30 s) */
   timeoutSeconds?: number;
@@ -111,7 +114,21 @@ export const routes: readonly RouteDef[] = [
     access: { ops: 'readWrite', rawWebhooks: 'write', webhookQueue: 'send', razorpayWebhook: true },
     timeoutSeconds: 10,
   },
+  {
+    // the operator page, served by the API itself: same origin as /api (no CORS), one deploy
+    id: 'web',
+    method: 'ANY',
+    path: '$default',
+    access: {},
+    assets: 'web',
+    memoryMb: 256,
+  },
 ] as const;
+
+/** API Gateway's route key: `METHOD /path`, or `$default`. */
+export function routeKeyOf(route: Pick<RouteDef, 'method' | 'path'>): string {
+  return route.path === '$default' ? '$default' : `${route.method} ${route.path}`;
+}
 
 /** Functions not behind a route: queue consumers and schedules. */
 export interface WorkerDef {

@@ -5,11 +5,10 @@
  * page's static files. Handlers load lazily on first use, as a Lambda cold start would.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { type RouteDef, routes } from '../lib/routes';
+import { type RouteDef, routeKeyOf, routes } from '../lib/routes';
 import { ROOT } from './aws-local';
 
 type Handler = (
@@ -39,7 +38,9 @@ function compile(def: RouteDef): CompiledRoute {
   return { def, regex: new RegExp(`^${pattern}$`), params };
 }
 
-const compiled = routes.map(compile);
+const compiled = routes.filter((r) => r.path !== '$default').map(compile);
+/** API Gateway's `$default` route: whatever no other route matches */
+const fallback = routes.find((r) => r.path === '$default');
 const handlerCache = new Map<string, Promise<Handler>>();
 
 function loadHandler(id: string): Promise<Handler> {
@@ -103,7 +104,7 @@ export function toEvent(
   const now = new Date();
   return {
     version: '2.0',
-    routeKey: `${route.def.method} ${route.def.path}`,
+    routeKey: routeKeyOf(route.def),
     rawPath: url.pathname,
     rawQueryString: url.search.replace(/^\?/, ''),
     cookies: headers.cookie ? headers.cookie.split(/;\s*/) : undefined,
@@ -123,7 +124,7 @@ export function toEvent(
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: randomUUID(),
-      routeKey: `${route.def.method} ${route.def.path}`,
+      routeKey: routeKeyOf(route.def),
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
@@ -147,39 +148,9 @@ function sendJsonError(res: ServerResponse, status: number, code: string, messag
   send(res, status, JSON.stringify({ error: { code, message } }), { 'content-type': 'application/json' });
 }
 
-const STATIC_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.map': 'application/json',
-};
-
-async function serveStatic(res: ServerResponse, pathname: string, webRoot: string): Promise<boolean> {
-  const rel = pathname === '/' ? 'index.html' : pathname.replace(/^\/+/, '');
-  const file = normalize(join(webRoot, rel));
-  if (!file.startsWith(webRoot)) return false;
-  try {
-    const info = await stat(file);
-    if (!info.isFile()) return false;
-    const body = await readFile(file);
-    send(res, 200, body, {
-      'content-type': STATIC_TYPES[extname(file)] ?? 'application/octet-stream',
-      'cache-control': 'no-cache',
-    });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export interface GatewayOptions {
   port: number;
   host?: string;
-  /** folder with the built web page (index.html …); omitted = API only */
-  webRoot?: string;
   /** local-only operator routes (e.g. /_local/…); return true when handled */
   extra?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
   onError?: (err: unknown) => void;
@@ -190,36 +161,43 @@ export async function handle(req: IncomingMessage, res: ServerResponse, opts: Ga
   const method = (req.method ?? 'GET').toUpperCase();
   if (opts.extra && url.pathname.startsWith('/_local/') && (await opts.extra(req, res, url))) return;
   let pathMatched = false;
+  let target: { route: CompiledRoute; params: Record<string, string> } | undefined;
   for (const route of compiled) {
     const m = route.regex.exec(url.pathname);
     if (!m) continue;
     pathMatched = true;
     if (route.def.method !== method) continue;
-    const pathParams: Record<string, string> = {};
+    const params: Record<string, string> = {};
     route.params.forEach((name, i) => {
-      pathParams[name] = decodeURIComponent(m[i + 1] ?? '');
+      params[name] = decodeURIComponent(m[i + 1] ?? '');
     });
-    const body = await readBody(req);
-    if (body === 'too-large')
-      return sendJsonError(res, 413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
-    const handler = await loadHandler(route.def.id);
-    const result = await handler(toEvent(req, url, body, route, pathParams), lambdaContext(route.def.id));
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
-    const out =
-      result.body === undefined
-        ? ''
-        : result.isBase64Encoded
-          ? Buffer.from(result.body, 'base64')
-          : result.body;
-    return send(res, result.statusCode ?? 200, out, headers);
+    target = { route, params };
+    break;
   }
-  if (pathMatched)
-    return sendJsonError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${url.pathname}`);
-  if (method === 'GET' && opts.webRoot && !url.pathname.startsWith('/api/')) {
-    if (await serveStatic(res, url.pathname, opts.webRoot)) return;
+  // like API Gateway: a path with routes for other methods only is still a miss, which the
+  // `$default` route (when there is one) answers
+  if (!target && fallback) target = { route: { def: fallback, regex: /$^/, params: [] }, params: {} };
+  if (!target) {
+    if (pathMatched)
+      return sendJsonError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${url.pathname}`);
+    return sendJsonError(res, 404, 'NOT_FOUND', `No route for ${method} ${url.pathname}`);
   }
-  sendJsonError(res, 404, 'NOT_FOUND', `No route for ${method} ${url.pathname}`);
+  const body = await readBody(req);
+  if (body === 'too-large') return sendJsonError(res, 413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
+  const handler = await loadHandler(target.route.def.id);
+  const result = await handler(
+    toEvent(req, url, body, target.route, target.params),
+    lambdaContext(target.route.def.id),
+  );
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+  const out =
+    result.body === undefined
+      ? ''
+      : result.isBase64Encoded
+        ? Buffer.from(result.body, 'base64')
+        : result.body;
+  return send(res, result.statusCode ?? 200, out, headers);
 }
 
 function makeServer(opts: GatewayOptions): Server {

@@ -3,7 +3,7 @@
  * defaults, queue consumers, the reconcile schedule and the dead-letter alarms.
  */
 import { describe, expect, it } from 'vitest';
-import { routes, workers } from '../../lib/routes';
+import { routeKeyOf, routes, workers } from '../../lib/routes';
 import { synthesize } from './support';
 
 const app = synthesize();
@@ -19,10 +19,10 @@ const allDefs = [...routes, ...workers];
 describe('routes', () => {
   it('creates one route per routes entry and no other', () => {
     const keys = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties['RouteKey']);
-    expect(keys.sort()).toEqual(routes.map((route) => `${route.method} ${route.path}`).sort());
+    expect(keys.sort()).toEqual(routes.map(routeKeyOf).sort());
   });
 
-  it.each(routes.map((route) => [`${route.method} ${route.path}`, route.id]))(
+  it.each(routes.map((route) => [routeKeyOf(route), route.id]))(
     'sends %s to the %s function',
     (routeKey, id) => {
       const [, route] = ofType('AWS::ApiGatewayV2::Route').find(

@@ -157,6 +157,11 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       BULK_RATE_PER_SECOND: '10',
     },
   },
+  // the web page's function reads only its own bundled files
+  web: {
+    permissions: {},
+    env: {},
+  },
   reconcile: {
     permissions: {
       ...table('Emis', DDB_READ_WRITE),
