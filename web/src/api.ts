@@ -3,78 +3,27 @@
  * person can read (the API's own message and field details, or "Cannot reach the server").
  * Types mirror the HTTP contract (architecture.md §4); amounts are integer paise.
  */
+
+// The response shapes are the server's own types (type-only imports: erased from the bundle),
+// so the page and the API cannot drift apart.
+import type { BulkJobView } from '../../shared/usecases/bulk-job';
+import type { LinkView } from '../../shared/usecases/link-view';
+import type { ActiveLink, PendingEmi, PendingEmisPage } from '../../shared/usecases/list-pending-emis';
 import { fieldLabel } from './format';
 
-export interface ActiveLink {
-  id: string;
-  shortUrl: string;
-  status: string;
-  amount: number;
-}
-
-export interface PendingEmi {
-  loanId: string;
-  lender: string;
-  clientName: string;
-  phone: string;
-  email: string | null;
-  emiNumber: number;
-  dueDate: string;
-  amountDue: number;
-  amountPaid: number;
-  amountOutstanding: number;
-  currency: string;
-  daysPastDue: number;
-  bucket: 'overdue' | 'upcoming';
-  activeLink: ActiveLink | null;
-}
-
-export interface PendingPage {
-  items: PendingEmi[];
-  nextCursor: string | null;
-  today: string;
-}
-
-export interface Link {
-  id: string;
-  razorpayLinkId: string | null;
-  loanId: string;
-  emiNumber: number;
-  lender: string;
-  clientName: string;
-  amount: number;
-  amountPaid: number;
-  currency: string;
-  shortUrl: string | null;
-  status: string;
-  expireBy: string | null;
-  createdAt: string;
-  updatedAt: string;
-  cancelReason: string | null;
-  attention: string | null;
-  error: { code: string; message: string } | null;
-  reused?: boolean;
-}
+export type { ActiveLink, PendingEmi };
+export type PendingPage = PendingEmisPage;
+/** a link as the list and generate routes answer it (generate adds `reused`) */
+export type Link = LinkView & { reused?: boolean };
 
 export interface LinkPage {
   items: Link[];
   nextCursor: string | null;
 }
 
-export interface BulkJob {
-  jobId: string;
-  status: 'queued' | 'running' | 'completed' | 'failed';
-  total: number;
-  processed: number;
-  created: number;
-  reused: number;
-  failed: number;
-  /** EMIs found settled when their turn came: a CSV row with a reason, not a failure */
-  skipped?: number;
-  csvUrl: string | null;
-  csvExpiresAt: string | null;
-  error?: { code?: string; message?: string } | string | null;
-}
+/** `skipped`/`error` optional: scripted answers in tests may leave them out */
+export type BulkJob = Omit<BulkJobView, 'skipped' | 'error' | 'createdAt' | 'completedAt'> &
+  Partial<Pick<BulkJobView, 'skipped' | 'error' | 'createdAt' | 'completedAt'>>;
 
 export interface ErrorDetail {
   field?: string;

@@ -310,7 +310,7 @@ function renderJob(job: BulkJob, scope?: string): void {
     }
     if (job.total === 0) result.append(h('p', {}, 'There was nothing to generate for these filters.'));
   } else if (job.status === 'failed') {
-    const reason = typeof job.error === 'string' ? job.error : job.error?.message;
+    const reason = job.error;
     result.append(
       h('p', { className: 'warn' }, reason ? `The job failed: ${reason}` : 'The job failed. Try again.'),
     );
