@@ -1,27 +1,29 @@
 /**
- * `npm run bench`: every benchmark, one after another, each printing its own table. Numbers
- * are medians of interleaved runs measured in this one process on this machine; compare
- * ratios, not absolute values, across machines.
- * Run one alone: `npm run bench -- pending` (names: see BENCHES).
+ * `npm run bench`: every benchmark, one after another, each in a fresh process (module-scope
+ * SDK clients and emulators never leak from one into the next), each printing its own table.
+ * Numbers are medians of interleaved runs on this machine; compare ratios, not absolute
+ * values, across machines. Run some: `npm run bench -- pending links` (names: see BENCHES).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../local/aws-local';
 
 process.env.LOG_LEVEL ??= 'silent';
 
-const BENCHES: [name: string, file: string, fn: string, what: string][] = [
-  ['pending', 'pending.ts', 'benchPending', 'Pending EMIs: one page at 1,000 vs 100,000 EMIs (issue 2)'],
-  ['bundles', 'bundles.ts', 'benchBundles', 'Function bundles: size and cold import time (issue 2)'],
-  ['sandbox', 'sandbox.ts', 'benchSandbox', 'Razorpay sandbox: creates per second (issue 3)'],
-  ['adapter', 'adapter.ts', 'benchAdapter', 'Gateway adapter: overhead per call (issue 3)'],
-  ['links', 'links.ts', 'benchLinks', 'Generate and list latency at 10,000 links (issue 4)'],
-  ['webhook', 'webhook.ts', 'benchWebhook', 'Webhook acknowledgement and sibling cancellation (issue 5)'],
-  ['bulk', 'bulk.ts', 'benchBulk', 'Bulk generate & export under Razorpay limits (issue 6)'],
+const BENCHES: [name: string, file: string, what: string][] = [
+  ['pending', 'pending.ts', 'Pending EMIs: one page at 1,000 vs 100,000 EMIs (issue 2)'],
+  ['bundles', 'bundles.ts', 'Function bundles: size and cold import time (issue 2)'],
+  ['sandbox', 'sandbox.ts', 'Razorpay sandbox: creates per second (issue 3)'],
+  ['adapter', 'adapter.ts', 'Gateway adapter: overhead per call (issue 3)'],
+  ['links', 'links.ts', 'Generate and list latency at 10,000 links (issue 4)'],
+  ['webhook', 'webhook.ts', 'Webhook acknowledgement and sibling cancellation (issue 5)'],
+  ['bulk', 'bulk.ts', 'Bulk generate & export under Razorpay limits (issue 6)'],
 ];
 
 const only = process.argv.slice(2);
-for (const [name, file, fn, what] of BENCHES) {
+const failures: string[] = [];
+for (const [name, file, what] of BENCHES) {
   if (only.length > 0 && !only.includes(name)) continue;
   const path = join(ROOT, 'bench', file);
   console.log(`\n== ${what}`);
@@ -30,7 +32,16 @@ for (const [name, file, fn, what] of BENCHES) {
     continue;
   }
   const started = performance.now();
-  const mod = (await import(path)) as Record<string, () => Promise<void>>;
-  await mod[fn]!();
-  console.log(`  (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  const run = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [path], {
+    stdio: 'inherit',
+    env: process.env,
+  });
+  console.log(
+    `  (${((performance.now() - started) / 1000).toFixed(1)} s${run.status === 0 ? '' : `, FAILED: exit ${run.status}`})`,
+  );
+  if (run.status !== 0) failures.push(name);
+}
+if (failures.length > 0) {
+  console.error(`\nbenchmarks failed: ${failures.join(', ')}`);
+  process.exit(1);
 }
