@@ -25,7 +25,9 @@ describe('the web function ($default route)', () => {
     expect(res.headers?.['content-type']).toBe('text/html; charset=utf-8');
     expect(res.headers?.['content-security-policy']).toContain("script-src 'self'");
     expect(res.headers?.['content-security-policy']).not.toContain('unsafe-inline');
-    expect(Buffer.from(res.body ?? '', 'base64').toString('utf8')).toContain('<script type="module" src="app.js">');
+    expect(Buffer.from(res.body ?? '', 'base64').toString('utf8')).toContain(
+      '<script type="module" src="app.js">',
+    );
   });
 
   it('serves the script and the stylesheet with their types', async () => {
