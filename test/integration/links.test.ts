@@ -32,6 +32,7 @@ beforeAll(async () => {
     loan('L-CONC', 'Acme', [-1, 4]),
     loan('L-BIG', 'Acme', [-1], 600_000_000), // ₹60 lakh: above the sandbox merchant's maximum
     loan('L-FAULT', 'Acme', [-1, 1, 2, 3]),
+    loan('L-TWICE', 'Gamma', [-4]),
   ];
   const res = await call(upsert, { method: 'POST', body: { loans } });
   expect(res.status).toBe(200);
@@ -172,6 +173,23 @@ describe('refresh and the crediting path', () => {
     expect(sib).toMatchObject({ status: 'cancelled', cancelReason: 'sibling_paid' });
     const atRazorpay = (await sandboxLinks(app)).find((l) => l.id === sibling.razorpayLinkId);
     expect(atRazorpay?.status).toBe('cancelled');
+  });
+
+  it('credits both payments when a borrower pays two sibling links before either is reported, flagging the second as overpaid', async () => {
+    const first = (await gen({ loanId: 'L-TWICE', emiNumber: 1 })).json;
+    const second = (await gen({ loanId: 'L-TWICE', emiNumber: 1, forceNew: true })).json;
+    // both paid at Razorpay before we hear of either (no webhooks in this file)
+    await pay(first.razorpayLinkId);
+    await pay(second.razorpayLinkId);
+    const a = await doRefresh(first.id);
+    const b = await doRefresh(second.id);
+    expect(a.json).toMatchObject({ status: 'paid', amountPaid: 250_000, attention: null });
+    expect(b.json).toMatchObject({ status: 'paid', amountPaid: 250_000, attention: 'overpaid' });
+    // the second cancel attempt met a paid link: it was credited instead, never dropped
+    const emi = await emiStore().getEmi('L-TWICE', 1, true);
+    expect(emi!.amountCredited).toBe(500_000);
+    const flagged = await call(list, { query: { attention: 'true', loanId: 'L-TWICE' } });
+    expect(flagged.json.items.map((i: { id: string }) => i.id)).toEqual([second.id]);
   });
 
   it('answers 409 EMI already paid for a settled EMI', async () => {
