@@ -168,9 +168,13 @@ export async function handle(req: IncomingMessage, res: ServerResponse, opts: Ga
     pathMatched = true;
     if (route.def.method !== method) continue;
     const params: Record<string, string> = {};
-    route.params.forEach((name, i) => {
-      params[name] = decodeURIComponent(m[i + 1] ?? '');
-    });
+    try {
+      route.params.forEach((name, i) => {
+        params[name] = decodeURIComponent(m[i + 1] ?? '');
+      });
+    } catch {
+      return sendJsonError(res, 400, 'MALFORMED_PATH', 'The path is not valid percent-encoding');
+    }
     target = { route, params };
     break;
   }

@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import { httpRoute } from '../../shared/http/route';
 import { emis } from '../../shared/wiring';
 
@@ -7,4 +8,4 @@ export async function main() {
   return { statusCode: 200, body: { lenders } };
 }
 
-export const handler = httpRoute('lenders', {}, () => main());
+export const handler = httpRoute('lenders', { query: z.strictObject({}) }, () => main());

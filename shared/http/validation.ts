@@ -8,6 +8,9 @@ import { type FieldIssue, ValidationError } from '../domain/errors';
 type Issue = z.core.$ZodIssue;
 
 function describe(issue: Issue): string {
+  if (issue.code === 'unrecognized_keys') {
+    return `has unknown field${issue.keys.length === 1 ? '' : 's'}: ${issue.keys.join(', ')}`;
+  }
   // a message given in the schema wins
   if (issue.message && issue.message !== 'Invalid input') return issue.message;
   switch (issue.code) {
@@ -33,8 +36,6 @@ function describe(issue: Issue): string {
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_format':
       return `has an invalid format (${issue.format})`;
-    case 'unrecognized_keys':
-      return `unknown field${issue.keys.length === 1 ? '' : 's'}: ${issue.keys.join(', ')}`;
     case 'not_multiple_of':
       return `must be a multiple of ${issue.divisor}`;
     default:
