@@ -33,7 +33,12 @@ import { log } from '../log';
 import { emiNumberSchema, loanIdSchema } from '../schemas/common';
 import { bump, type LinkDeps, withRef } from './link-deps';
 import { type LinkView, toLinkView } from './link-view';
-import { applyObservation, cancelAtRazorpay, observationFromGatewayLink } from './sync-link';
+import {
+  applyObservation,
+  cancelAtRazorpay,
+  observationFromGatewayLink,
+  updateWithAnchor,
+} from './sync-link';
 
 /** Razorpay wants expire_by ≥ 15 minutes ahead; we keep a minute of margin for clock skew. */
 export const MIN_EXPIRY_SECONDS = 16 * 60;
@@ -187,20 +192,12 @@ export async function finishFailed(
   code: string,
   message: string,
   unresolved: boolean,
-) {
-  for (let attempt = 0; attempt < 12; attempt++) {
-    const link = await deps.links.getLink(linkId);
-    if (!link || (link.status !== 'creating' && link.status !== 'failed')) return;
-    const emi = await deps.emis.getEmi(link.loanId, link.emiNumber, true);
-    if (!emi) return;
-    const now = deps.clock.now().toISOString();
-    const next: StoredLink = { ...bump(link, now), status: 'failed', error: { code, message, unresolved } };
-    const outcome = await deps.links.commit({
-      link: { link: next, expectedRev: link.rev },
-      emi: { emi: withRef(emi, next, now), expectedVersion: emi.version },
-    });
-    if (outcome === 'ok') return;
-  }
+): Promise<void> {
+  await updateWithAnchor(deps, linkId, (link, now) =>
+    link.status === 'creating' || link.status === 'failed'
+      ? { ...bump(link, now), status: 'failed', error: { code, message, unresolved } }
+      : null,
+  );
 }
 
 function createRequest(link: Link, emi: Emi, opts: LinkOptions, deps: LinkDeps): CreateLinkRequest {

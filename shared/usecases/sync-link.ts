@@ -186,26 +186,20 @@ export async function applyObservation(
   linkId: string,
   obs: Observation,
 ): Promise<StoredLink> {
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+  // money first, one payment per transaction; a conflict just means "read again"
+  for (let attempt = 0; ; attempt++) {
     const link = await deps.links.getLink(linkId);
     if (!link) throw new NotFoundError(`Payment link ${linkId} not found`);
     const credited = new Set(link.payments.filter((p) => p.status === 'captured').map((p) => p.paymentId));
     const pending = obs.captured.find((p) => !credited.has(p.paymentId));
-    if (pending) {
-      await creditPayment(deps, link, pending);
-      continue; // re-read: next payment, or retry after a conflict
+    if (!pending) break;
+    if (attempt >= MAX_ATTEMPTS * Math.max(1, obs.captured.length)) {
+      throw new ConflictError('CONCURRENT_UPDATE', `Payment link ${linkId} is changing too fast; try again`);
     }
-    const now = deps.clock.now().toISOString();
-    const next = applyNonMoney(link, obs, now);
-    if (!next) return link;
-    const emi = await loadEmi(deps, link);
-    const outcome = await deps.links.commit({
-      link: { link: next, expectedRev: link.rev },
-      emi: { emi: withRef(emi, next, now), expectedVersion: emi.version },
-    });
-    if (outcome === 'ok') return next;
+    await creditPayment(deps, link, pending);
   }
-  throw new ConflictError('CONCURRENT_UPDATE', `Payment link ${linkId} is changing too fast; try again`);
+  // then status, failed attempts and Razorpay's identity of the link
+  return updateWithAnchor(deps, linkId, (link, now) => applyNonMoney(link, obs, now));
 }
 
 /**
@@ -218,19 +212,30 @@ export async function markCancelled(
   linkId: string,
   reason: CancelReason,
 ): Promise<StoredLink> {
+  return updateWithAnchor(deps, linkId, (link, now) => {
+    const reasonLearnt =
+      link.status === 'cancelled' && link.cancelReason === 'razorpay' && reason !== 'razorpay';
+    if (!canMoveStatus(link.status, 'cancelled') && !reasonLearnt) return null;
+    return { ...bump(link, now), status: 'cancelled', cancelReason: reason, lastSyncedAt: now };
+  });
+}
+
+/**
+ * Changes one link and its entry on the EMI anchor together (one transaction, each guarded by
+ * its version), re-reading and retrying when another writer got there first. `change` returns
+ * the new link, or null when there is nothing to do; the link as stored after is returned.
+ */
+export async function updateWithAnchor(
+  deps: LinkDeps,
+  linkId: string,
+  change: (link: StoredLink, now: string) => StoredLink | null,
+): Promise<StoredLink> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const link = await deps.links.getLink(linkId);
     if (!link) throw new NotFoundError(`Payment link ${linkId} not found`);
-    const reasonLearnt =
-      link.status === 'cancelled' && link.cancelReason === 'razorpay' && reason !== 'razorpay';
-    if (!canMoveStatus(link.status, 'cancelled') && !reasonLearnt) return link;
     const now = deps.clock.now().toISOString();
-    const next: StoredLink = {
-      ...bump(link, now),
-      status: 'cancelled',
-      cancelReason: reason,
-      lastSyncedAt: now,
-    };
+    const next = change(link, now);
+    if (!next) return link;
     const emi = await loadEmi(deps, link);
     const outcome = await deps.links.commit({
       link: { link: next, expectedRev: link.rev },

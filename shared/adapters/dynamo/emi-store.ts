@@ -9,7 +9,7 @@
 import { GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Emi, EmiLinkRef, Loan } from '../../domain/model';
 import { emiIsPending } from '../../domain/model';
-import { documentClient, isConditionFailed } from './client';
+import { documentClient, isConditionFailed, queryAll } from './client';
 import { EMIS_INDEX, keys, pendingSortKey } from './schema';
 
 export interface EmiItem extends Emi {
@@ -69,26 +69,14 @@ export class EmiStore {
 
   /** The loan item and all its EMIs, strongly consistent. */
   async getLoanItems(loanId: string): Promise<{ loan: LoanItem | null; emis: Emi[] }> {
-    const { pk } = keys.loan(loanId);
-    let loan: LoanItem | null = null;
-    const emis: Emi[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        if (item.type === 'LOAN') loan = item as LoanItem;
-        else if (item.type === 'EMI') emis.push(fromEmiItem(item));
-      }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.loan(loanId).pk },
+      ConsistentRead: true,
+    });
+    const loan = (items.find((item) => item.type === 'LOAN') as LoanItem | undefined) ?? null;
+    const emis = items.filter((item) => item.type === 'EMI').map(fromEmiItem);
     return { loan, emis };
   }
 
@@ -127,21 +115,12 @@ export class EmiStore {
   }
 
   async listLenders(): Promise<string[]> {
-    const lenders: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': 'LENDERS' },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) lenders.push(String(item.lender));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return lenders;
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'LENDERS' },
+    });
+    return items.map((item) => String(item.lender));
   }
 
   /**

@@ -23,7 +23,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { documentClient, isConditionFailed, transactionReasons } from './client';
+import { documentClient, isConditionFailed, queryAll, transactionReasons } from './client';
 import { keys } from './schema';
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed';
@@ -411,21 +411,12 @@ export class JobStore {
 
   /** Ids of jobs not yet completed or failed. */
   async listActiveJobs(): Promise<string[]> {
-    const ids: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.activeJob('').pk },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const it of out.Items ?? []) ids.push(String(it.jobId));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return ids;
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.activeJob('').pk },
+    });
+    return items.map((it) => String(it.jobId));
   }
 
   /**

@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Emi, Link, LinkStatus } from '../../domain/model';
 import { OPEN_STATUSES } from '../../domain/model';
-import { documentClient, isConditionFailed, transactionReasons } from './client';
+import { documentClient, isConditionFailed, queryAll, transactionReasons } from './client';
 import { toEmiItem } from './emi-store';
 import { emiPart, keys, LINKS_INDEX } from './schema';
 
@@ -136,23 +136,14 @@ export class LinkStore {
   /** Every link of one EMI, from the loan+EMI index (eventually consistent; see the EMI anchor). */
   async listForEmi(loanId: string, emiNumber: number): Promise<StoredLink[]> {
     const idx = LINKS_INDEX.byLoanEmi;
-    const links: StoredLink[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.linksTable,
-          IndexName: idx.name,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :emi)',
-          ExpressionAttributeNames: { '#pk': idx.pk, '#sk': idx.sk },
-          ExpressionAttributeValues: { ':pk': loanId, ':emi': `${emiPart(emiNumber)}#` },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) links.push(fromItem(item));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return links;
+    const items = await queryAll(this.db, {
+      TableName: this.linksTable,
+      IndexName: idx.name,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :emi)',
+      ExpressionAttributeNames: { '#pk': idx.pk, '#sk': idx.sk },
+      ExpressionAttributeValues: { ':pk': loanId, ':emi': `${emiPart(emiNumber)}#` },
+    });
+    return items.map(fromItem);
   }
 
   /** Chooses the index that serves the filters; remaining filters become a FilterExpression. */
