@@ -54,7 +54,7 @@ export class UnmappedPaymentError extends AppError {
 
 export type ApplyOutcome =
   | { applied: true; linkId: string; status: string }
-  | { applied: false; reason: 'ignored-event' | 'unmapped' };
+  | { applied: false; reason: 'ignored-event' | 'unmapped' | 'not-a-link-payment' };
 
 type LinkFinder = Pick<LinkStore, 'getLink' | 'findByRazorpayId'>;
 
@@ -88,6 +88,17 @@ export async function findOurLink(links: LinkFinder, event: WebhookEvent): Promi
     if (found) return found;
   }
   return null;
+}
+
+/** Any trace that a payment was made on a payment link (ours or not). */
+export function looksLikeLinkPayment(event: WebhookEvent): boolean {
+  const payment = event.payload.payment?.entity;
+  const order = event.payload.order?.entity;
+  return (
+    event.payload.payment_link !== undefined ||
+    PLINK_DESCRIPTION.test(payment?.description ?? '') ||
+    [payment?.notes?.link_id, order?.notes?.link_id, order?.receipt].some((v) => OUR_LINK_ID.test(v ?? ''))
+  );
 }
 
 function capturedPayment(p: WebhookPayment): GatewayPayment {
@@ -151,6 +162,13 @@ export async function applyWebhookEvent(
   if (money && !payment) throw new UnmappedPaymentError(`${event.event} event ${eventId} carries no payment`);
 
   const link = await findOurLink(deps.links, event);
+  if (!link && money && !looksLikeLinkPayment(event)) {
+    // payment.captured / order.paid fire for every payment on the Razorpay account; one with
+    // no trace of a payment link (no plink id, no `#<plink>` description, no notes or receipt
+    // of ours) was not taken through this tool: not ours to credit or to dead-letter
+    log.warn('captured payment is not a payment-link payment: acknowledged', ids);
+    return { applied: false, reason: 'not-a-link-payment' };
+  }
   if (!link) {
     if (money) {
       log.error('captured payment maps to no link of ours', { ...ids, amount: payment?.amount });

@@ -133,10 +133,18 @@ describe('observationOf', () => {
 describe('applyWebhookEvent', () => {
   const deps = (f = finder([])) => ({ links: f }) as unknown as LinkDeps;
 
-  it('throws for captured money that maps to no link of ours, so it is retried and dead-lettered', async () => {
+  it('throws for captured money on a payment link we do not know, so it is retried and dead-lettered', async () => {
+    const body = sample('webhook:payment.captured:upi:docs') as { payload: { payment: { entity: Json } } };
+    body.payload.payment.entity.description = '#AbCdEfGhIjKlMn';
+    await expect(applyWebhookEvent(deps(), parsed(body as Json), 'E1')).rejects.toBeInstanceOf(
+      UnmappedPaymentError,
+    );
+  });
+
+  it('acknowledges a captured payment with no trace of a payment link: not taken through this tool', async () => {
     await expect(
       applyWebhookEvent(deps(), parsed(sample('webhook:payment.captured:upi:docs')), 'E1'),
-    ).rejects.toBeInstanceOf(UnmappedPaymentError);
+    ).resolves.toEqual({ applied: false, reason: 'not-a-link-payment' });
   });
 
   it.each(['webhook:payment.failed:upi:docs', 'webhook:payment_link.cancelled:standard:docs'])(
