@@ -100,7 +100,7 @@ export function canMoveStatus(from: LinkStatus, to: LinkStatus): boolean {
   return RANK[to] > RANK[from];
 }
 
-export type CancelReason = 'sibling_paid' | 'emi_settled' | 'manual' | 'razorpay';
+export type CancelReason = 'sibling_paid' | 'emi_settled' | 'emi_removed' | 'manual' | 'razorpay';
 export type AttentionReason =
   | 'paid_after_cancel'
   | 'paid_after_expiry'

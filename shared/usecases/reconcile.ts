@@ -161,13 +161,16 @@ async function findByReference(deps: LinkDeps, referenceId: string): Promise<Gat
   return deps.gateway.fetchLink(found.id);
 }
 
-/** Cancels an open link whose EMI has nothing left to pay (e.g. paid through another channel). */
+/**
+ * Cancels an open link whose EMI has nothing left to pay (e.g. paid through another channel),
+ * or that a later schedule from the lender no longer contains.
+ */
 async function cancelIfSettled(deps: LinkDeps, link: StoredLink): Promise<boolean> {
   const emi = await deps.emis.getEmi(link.loanId, link.emiNumber, true);
-  if (!emi || emiOutstanding(emi) > 0) return false;
+  if (!emi || (emiOutstanding(emi) > 0 && !emi.removed)) return false;
   const current = await deps.links.getLink(link.id);
   if (current?.status !== 'created') return false;
-  const after = await cancelAtRazorpay(deps, current, 'emi_settled');
+  const after = await cancelAtRazorpay(deps, current, emi.removed ? 'emi_removed' : 'emi_settled');
   if (after.status !== 'cancelled') return false;
   log.info('reconcile: link of a settled EMI cancelled', { linkId: link.id, loanId: link.loanId });
   return true;

@@ -100,6 +100,7 @@ beforeAll(async () => {
     loan('R-EXP', 'Acme', [-1]),
     loan('R-SOON', 'Acme', [-1]),
     loan('R-SET', 'Acme', [-1]),
+    loan('R-DROP', 'Acme', [-1, 5]),
     loan('R-ADOPT', 'Acme', [-1]),
     loan('R-GONE', 'Acme', [-1]),
     loan('R-UNRES', 'Acme', [-1]),
@@ -182,6 +183,18 @@ describe('reconcile', () => {
     const counts = await reconcileMain({ staleAfterMs: 0 });
     expect(counts.cancelledSettled).toBe(1);
     expect(await stored(link.id)).toMatchObject({ status: 'cancelled', cancelReason: 'emi_settled' });
+    expect(await atRazorpay(link.razorpayLinkId)).toBe('cancelled');
+  });
+
+  it('cancels an open link whose EMI a later schedule dropped', async () => {
+    const link = await gen({ loanId: 'R-DROP', emiNumber: 2 });
+    // the lender re-sends the loan with only its first EMI
+    expect(
+      (await call(upsert, { method: 'POST', body: { loans: [loan('R-DROP', 'Acme', [-1])] } })).status,
+    ).toBe(200);
+    const counts = await reconcileMain({ staleAfterMs: 0 });
+    expect(counts.cancelledSettled).toBe(1);
+    expect(await stored(link.id)).toMatchObject({ status: 'cancelled', cancelReason: 'emi_removed' });
     expect(await atRazorpay(link.razorpayLinkId)).toBe('cancelled');
   });
 

@@ -73,6 +73,7 @@ export function statusLabel(status: string): string {
 const CANCEL_REASONS: Record<string, string> = {
   sibling_paid: 'another link for this EMI was paid',
   emi_settled: 'the EMI was settled',
+  emi_removed: 'the EMI left the loan schedule',
   manual: 'cancelled by an operator',
   razorpay: 'cancelled at Razorpay',
 };
