@@ -13,7 +13,7 @@ import {
 } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, HttpRoute, HttpRouteKey, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, type Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -84,6 +84,8 @@ export class ApiStack extends Stack {
       stageName: '$default',
       autoDeploy: true,
       throttle: props.throttle,
+      // per-route metrics: the webhook route's 4xx are an alarm of their own
+      detailedMetricsEnabled: true,
     });
     for (const route of routes) {
       const fn = createFunction(route);
@@ -152,6 +154,42 @@ export class ApiStack extends Stack {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
       alarm.addAlarmAction(new SnsAction(this.alarmTopic));
+    }
+
+    // Money arrives through the webhook: its receiver failing (a wrong secret answers 401, a
+    // broken queue 500) must page someone before Razorpay gives up retrying after 24 hours.
+    const webhookFn = functions.get('webhook')!;
+    const paging: [string, string, Metric, number][] = [
+      [
+        'WebhookErrorsAlarm',
+        'The webhook receiver is throwing: Razorpay will retry for 24 h, then disable the webhook',
+        webhookFn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        1,
+      ],
+      [
+        'Api5xxAlarm',
+        'The API answers 5xx (including webhook deliveries not safely queued)',
+        this.httpApi.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+        5,
+      ],
+      [
+        'WebhookRejectedAlarm',
+        'Webhook deliveries are refused (401/4xx): check the webhook secret in Razorpay and Secrets Manager',
+        this.httpApi.metricClientError({ period: Duration.minutes(5), statistic: 'Sum' }).with({
+          dimensionsMap: { ApiId: this.httpApi.apiId, Stage: '$default', Route: 'POST /webhooks/razorpay' },
+        }),
+        5,
+      ],
+    ];
+    for (const [id, description, metric, threshold] of paging) {
+      new Alarm(this, id, {
+        alarmDescription: description,
+        metric,
+        threshold,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new SnsAction(this.alarmTopic));
     }
 
     new CfnOutput(this, 'ApiUrl', { value: this.stage.url });

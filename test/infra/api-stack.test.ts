@@ -171,3 +171,28 @@ describe('alarms', () => {
     });
   });
 });
+
+describe('paging alarms for the money path', () => {
+  const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+
+  it('alarms when the webhook receiver throws', () => {
+    const alarm = alarms.find((a) => a['MetricName'] === 'Errors' && a['Namespace'] === 'AWS/Lambda');
+    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(app.render(alarm!['Dimensions'][0].Value)).toBe(`local:${functionId('webhook')}`);
+  });
+
+  it('alarms on API 5xx and on refused webhook deliveries (a wrong secret answers 401)', () => {
+    expect(alarms.some((a) => a['MetricName'] === '5xx' && a['Namespace'] === 'AWS/ApiGateway')).toBe(true);
+    const rejected = alarms.find((a) => a['MetricName'] === '4xx');
+    expect(rejected!['Dimensions']).toEqual(
+      expect.arrayContaining([
+        { Name: 'Route', Value: 'POST /webhooks/razorpay' },
+        { Name: 'Stage', Value: '$default' },
+      ]),
+    );
+  });
+
+  it('sends every alarm to the alarm topic', () => {
+    for (const a of alarms) expect(a['AlarmActions']).toHaveLength(1);
+  });
+});
