@@ -120,6 +120,12 @@ export async function startDynamoDb(opts: { port: number; dbPath?: string }): Pr
     args.push('-inMemory');
   }
   const child: ChildProcess = spawn('java', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  // never leave a JVM behind, however this process ends (a crash, process.exit, a second signal)
+  const reap = () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', reap);
+  child.once('exit', () => process.removeListener('exit', reap));
   let stderr = '';
   child.stderr?.on('data', (d) => {
     stderr += String(d);

@@ -178,7 +178,8 @@ describe('paging alarms for the money path', () => {
   it('alarms when the webhook receiver throws', () => {
     const alarm = alarms.find((a) => a['MetricName'] === 'Errors' && a['Namespace'] === 'AWS/Lambda');
     expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
-    expect(app.render(alarm!['Dimensions'][0].Value)).toBe(`local:${functionId('webhook')}`);
+    const [dimension] = alarm!['Dimensions'] as { Value: unknown }[];
+    expect(app.render(dimension!.Value)).toBe(`local:${functionId('webhook')}`);
   });
 
   it('alarms on API 5xx and on refused webhook deliveries (a wrong secret answers 401)', () => {
