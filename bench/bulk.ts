@@ -20,7 +20,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { resetWorkerDeps, main as workerMain } from '../functions/bulk-worker/handler';
 import {
   createResources,
@@ -47,6 +47,7 @@ import { newJobId } from '../shared/usecases/bulk-job';
 import { startBulkJob } from '../shared/usecases/bulk-start';
 import { DEFAULT_BULK_WORKER_SETTINGS, finalizeIfComplete } from '../shared/usecases/bulk-worker';
 import { emis } from '../shared/wiring';
+import { batchPut } from './dynamo';
 import { table } from './stats';
 
 const LIMIT = 50;
@@ -71,23 +72,6 @@ function emi(i: number, lender: string, today: string): Emi {
     version: 1,
     updatedAt: new Date().toISOString(),
   };
-}
-
-async function batchPut(doc: DynamoDBDocumentClient, tableName: string, items: Record<string, unknown>[]) {
-  let next = 0;
-  const chunks: Record<string, unknown>[][] = [];
-  for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
-  await Promise.all(
-    Array.from({ length: 6 }, async () => {
-      for (let c = next++; c < chunks.length; c = next++) {
-        let req: Record<string, unknown>[] | undefined = chunks[c]!.map((Item) => ({ PutRequest: { Item } }));
-        while (req && req.length > 0) {
-          const out = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: req } }));
-          req = out.UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined;
-        }
-      }
-    }),
-  );
 }
 
 /** Answers `share` of link creates with Razorpay's 429 (after the sandbox's latency), forwards the rest. */

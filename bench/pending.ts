@@ -3,7 +3,7 @@
  * 100,000 EMIs in the table, measured side by side (interleaved) against DynamoDB Local.
  * A sparse-index Query should cost the same whatever the table size: goal ratio ≤ 1.5.
  */
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   createResources,
   dynamoClient,
@@ -17,6 +17,7 @@ import { EmiStore, toEmiItem } from '../shared/adapters/dynamo/emi-store';
 import { addDays, istDate, systemClock } from '../shared/domain/dates';
 import type { Emi } from '../shared/domain/model';
 import { listPendingEmis } from '../shared/usecases/list-pending-emis';
+import { batchPut } from './dynamo';
 import { median, percentile, table } from './stats';
 
 const LENDERS = ['Alpha', 'Bravo', 'Charlie', 'Delta', 'Echo'];
@@ -41,24 +42,11 @@ function emi(i: number, lender: string, today: string): Emi {
   };
 }
 
-async function fill(doc: DynamoDBDocumentClient, table: string, count: number, today: string) {
+function fill(doc: DynamoDBDocumentClient, table: string, count: number, today: string) {
   const items = Array.from({ length: count }, (_, i) =>
     toEmiItem(emi(i, LENDERS[i % LENDERS.length]!, today)),
   );
-  const chunks: (typeof items)[] = [];
-  for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 6 }, async () => {
-      for (let c = next++; c < chunks.length; c = next++) {
-        let req: Record<string, unknown>[] | undefined = chunks[c]!.map((Item) => ({ PutRequest: { Item } }));
-        while (req && req.length > 0) {
-          const out = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: req } }));
-          req = out.UnprocessedItems?.[table] as Record<string, unknown>[] | undefined;
-        }
-      }
-    }),
-  );
+  return batchPut(doc, table, items as unknown as Record<string, unknown>[]);
 }
 
 export async function benchPending(): Promise<void> {

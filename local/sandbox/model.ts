@@ -15,10 +15,9 @@ export interface Customer {
   contact?: string;
 }
 
-export interface Link {
-  id: string;
+/** What a valid create request asks for; the store adds ids, timestamps and status. */
+export interface LinkDraft {
   amount: number;
-  amountPaid: number;
   currency: string;
   acceptPartial: boolean;
   firstMinPartialAmount: number;
@@ -28,16 +27,22 @@ export interface Link {
   customer: Customer;
   /** unix seconds; 0 when none (as Razorpay shows it) */
   expireBy: number;
-  expiredAt: number;
-  cancelledAt: number;
-  createdAt: number;
-  updatedAt: number;
   notes: Notes | null;
   notify: { email: boolean; sms: boolean; whatsapp: boolean };
   reminderEnable: boolean;
   callbackUrl: string;
   callbackMethod: string;
   upiLink: boolean;
+}
+
+/** A link as the sandbox keeps it: what was asked for, plus what Razorpay adds. */
+export interface Link extends LinkDraft {
+  id: string;
+  amountPaid: number;
+  expiredAt: number;
+  cancelledAt: number;
+  createdAt: number;
+  updatedAt: number;
   /** the `<code>` of `short_url` = `${publicBaseUrl}/rzp/<code>` */
   shortCode: string;
   status: LinkStatus;

@@ -4,7 +4,7 @@
  * reports one error at a time. Texts marked [inferred] in errors.ts are not documented.
  */
 import { extraFieldsInState, linkError, MSG } from './errors';
-import type { Customer, Link, Notes } from './model';
+import type { Customer, Link, LinkDraft, Notes } from './model';
 
 export interface RuleContext {
   /** unix seconds */
@@ -14,24 +14,6 @@ export interface RuleContext {
   maxAmount: number;
   /** true when another link already used (or uses) this reference id */
   referenceTaken: (referenceId: string) => boolean;
-}
-
-/** What a valid create request asks for; the store adds ids, timestamps and status. */
-export interface LinkDraft {
-  amount: number;
-  currency: string;
-  acceptPartial: boolean;
-  firstMinPartialAmount: number;
-  description: string;
-  referenceId: string;
-  customer: Customer;
-  expireBy: number;
-  notes: Notes | null;
-  notify: { email: boolean; sms: boolean; whatsapp: boolean };
-  reminderEnable: boolean;
-  callbackUrl: string;
-  callbackMethod: string;
-  upiLink: boolean;
 }
 
 export type LinkPatch = Partial<

@@ -35,8 +35,7 @@ describe('createGatewayFromEnv', () => {
     resetConfigCache();
     for (const name of VARIABLES) delete process.env[name];
     process.env.RAZORPAY_API_BASE_URL = stub.url;
-    stub.requests.length = 0;
-    for (const list of Object.values(stub.faults)) list.length = 0;
+    stub.reset();
   });
   afterEach(() => {
     process.env = { ...saved };

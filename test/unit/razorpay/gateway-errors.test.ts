@@ -67,9 +67,7 @@ describe('RazorpayGateway error mapping', () => {
     await stub.close();
   });
   beforeEach(() => {
-    stub.requests.length = 0;
-    stub.links.clear();
-    for (const list of Object.values(stub.faults)) list.length = 0;
+    stub.reset();
     sleeps.length = 0;
     gateway = new RazorpayGateway({
       keyId: KEY_ID,

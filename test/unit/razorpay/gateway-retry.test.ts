@@ -64,9 +64,7 @@ describe('RazorpayGateway retries', () => {
     await stub.close();
   });
   beforeEach(() => {
-    stub.requests.length = 0;
-    stub.links.clear();
-    for (const list of Object.values(stub.faults)) list.length = 0;
+    stub.reset();
     sleeps = [];
   });
 
@@ -229,9 +227,7 @@ describe('RazorpayGateway.cancelLink', () => {
     await stub.close();
   });
   beforeEach(() => {
-    stub.requests.length = 0;
-    stub.links.clear();
-    for (const list of Object.values(stub.faults)) list.length = 0;
+    stub.reset();
   });
 
   it('cancels a created link', async () => {

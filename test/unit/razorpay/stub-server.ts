@@ -44,6 +44,8 @@ export interface StubRazorpay {
   /** faults consumed in order by the next calls of that route */
   faults: Record<Route, Fault[]>;
   count(route: Route): number;
+  /** forgets requests, links and queued faults (between tests) */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -202,6 +204,11 @@ export async function startStubRazorpay(): Promise<StubRazorpay> {
     links,
     faults,
     count: (route) => requests.filter((r) => routeOf(r.method, r.path) === route).length,
+    reset: () => {
+      requests.length = 0;
+      links.clear();
+      for (const list of Object.values(faults)) list.length = 0;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
