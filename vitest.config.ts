@@ -1,8 +1,5 @@
 import { defineConfig } from 'vitest/config';
 
-// the SDK warns on Node 20 (see toolchain.md gotcha 2); keep test output about tests
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
@@ -17,7 +14,6 @@ export default defineConfig({
       AWS_REGION: 'ap-south-1',
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       LOG_LEVEL: 'silent',
     },
   },

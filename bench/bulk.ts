@@ -277,7 +277,6 @@ async function csvWriterChild(jobId: string): Promise<void> {
 
 export async function benchBulk(): Promise<void> {
   process.env.LOG_LEVEL ??= 'silent';
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const [ddbPort, s3Port] = [await freePort(), await freePort()];
   const ddb = await startDynamoDb({ port: ddbPort });
   const s3 = await startS3({ port: s3Port, directory: `/tmp/bench-bulk-s3-${process.pid}` });

@@ -1,5 +1,5 @@
 /**
- * Issue 2 benchmark: each function's bundle as CDK builds it (esbuild, ESM, minified, node22,
+ * Issue 2 benchmark: each function's bundle as CDK builds it (esbuild, ESM, minified, node24,
  * @aws-sdk external — the Lambda runtime provides it), and the time to import that bundle in
  * a fresh Node process next to an empty module's. Goal: ≤ 300 KB per read-only function.
  */
@@ -26,7 +26,6 @@ function importMs(file: string): number {
     cwd: ROOT,
     env: {
       ...process.env,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       AWS_REGION: 'ap-south-1',
     },
     encoding: 'utf8',
@@ -56,7 +55,7 @@ export async function benchBundles(): Promise<void> {
       bundle: true,
       format: 'esm',
       platform: 'node',
-      target: 'node22',
+      target: 'node24',
       minify: true,
       mainFields: ['module', 'main'],
       external: ['@aws-sdk/*'],

@@ -117,8 +117,6 @@ export async function benchWebhook(): Promise<void> {
   const s3Dir = mkdtempSync(join(tmpdir(), 'bench-webhook-s3-'));
   const closers: (() => Promise<void> | void)[] = [];
   const logLevel = process.env.LOG_LEVEL;
-  // the SDK warns on Node 20 (toolchain.md gotcha 2); keep the output about the numbers
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   try {
     const [ddbPort, s3Port] = [await freePort(), await freePort()];
     services.push(

@@ -113,7 +113,7 @@ export class AppFunction extends NodejsFunction {
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       timeout: Duration.seconds(def.timeoutSeconds ?? 10),
       memorySize: def.memoryMb ?? 512,

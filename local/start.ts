@@ -8,6 +8,7 @@ const started = Date.now();
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main() {
+  say(`Starting EMI Payment Links on Node ${process.version}…`);
   const system = await startSystem({ persist: process.env.LOCAL_PERSIST === '1', log: say });
   say('');
   say(`EMI Payment Links is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`);

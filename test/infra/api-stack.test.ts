@@ -64,10 +64,10 @@ describe('functions', () => {
   });
 
   it.each(allDefs.map((def) => [def.id, def] as const))(
-    'runs %s on Node.js 22 arm64 with its timeout and memory, ESM bundle, source maps',
+    'runs %s on Node.js 24 arm64 with its timeout and memory, ESM bundle, source maps',
     (id, def) => {
       expect(app.functionProps(id)).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         Timeout: def.timeoutSeconds ?? 10,

@@ -60,6 +60,6 @@ describe('missing handlers', () => {
     const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Unbundled');
     expect(missingHandlers([def])).toEqual(['no-such-function']);
     expect(() => assertHandlersExist(stack, [def])).not.toThrow();
-    expect(new AppFunction(stack, 'Fn', { def }).runtime.name).toBe('nodejs22.x');
+    expect(new AppFunction(stack, 'Fn', { def }).runtime.name).toBe('nodejs24.x');
   });
 });
