@@ -31,6 +31,14 @@ export interface FunctionAccess {
   razorpayWebhook?: true;
 }
 
+/**
+ * Who may call a route (architecture §4a): `public` routes take no token (the webhook checks its
+ * signature, the page and health hold no data); every other route needs an access token whose
+ * role or machine scope grants this permission. Required on every route, so a new route cannot
+ * be added without deciding.
+ */
+export type Permission = 'read' | 'write' | 'loans' | 'admin' | 'public';
+
 export interface RouteDef {
   /** stable id: also the folder under functions/ and the construct id */
   id: string;
@@ -38,6 +46,7 @@ export interface RouteDef {
   method: 'GET' | 'POST' | 'ANY';
   /** API Gateway path syntax: `{param}` for path parameters; `$default` catches every other request */
   path: string;
+  permission: Permission;
   /** files bundled beside the handler: `web` = the built operator page (web/dist) */
   assets?: 'web';
   access: FunctionAccess;
@@ -51,6 +60,7 @@ export const routes: readonly RouteDef[] = [
     id: 'loans-upsert',
     method: 'POST',
     path: '/api/loans',
+    permission: 'loans',
     access: { emis: 'readWrite' },
     timeoutSeconds: 29,
     memoryMb: 1024,
@@ -59,18 +69,21 @@ export const routes: readonly RouteDef[] = [
     id: 'pending-emis',
     method: 'GET',
     path: '/api/payment-links/pending-emis',
+    permission: 'read',
     access: { emis: 'read' },
   },
   {
     id: 'lenders',
     method: 'GET',
     path: '/api/lenders',
+    permission: 'read',
     access: { emis: 'read' },
   },
   {
     id: 'generate-link',
     method: 'POST',
     path: '/api/payment-links/generate',
+    permission: 'write',
     access: { emis: 'readWrite', links: 'readWrite', ops: 'readWrite', razorpayApi: true },
     timeoutSeconds: 29,
   },
@@ -78,12 +91,14 @@ export const routes: readonly RouteDef[] = [
     id: 'list-links',
     method: 'GET',
     path: '/api/payment-links/list',
+    permission: 'read',
     access: { links: 'read' },
   },
   {
     id: 'refresh-link',
     method: 'POST',
     path: '/api/payment-links/{id}/refresh-status',
+    permission: 'write',
     access: { emis: 'readWrite', links: 'readWrite', razorpayApi: true },
     timeoutSeconds: 29,
   },
@@ -91,6 +106,7 @@ export const routes: readonly RouteDef[] = [
     id: 'cancel-link',
     method: 'POST',
     path: '/api/payment-links/{id}/cancel',
+    permission: 'write',
     access: { emis: 'readWrite', links: 'readWrite', razorpayApi: true },
     timeoutSeconds: 29,
   },
@@ -98,6 +114,7 @@ export const routes: readonly RouteDef[] = [
     id: 'bulk-start',
     method: 'POST',
     path: '/api/payment-links/bulk-generate-export',
+    permission: 'write',
     access: { emis: 'read', ops: 'readWrite', bulkQueue: 'send', exports: 'read' },
     timeoutSeconds: 29,
   },
@@ -105,12 +122,14 @@ export const routes: readonly RouteDef[] = [
     id: 'bulk-job',
     method: 'GET',
     path: '/api/payment-links/bulk-jobs/{jobId}',
+    permission: 'read',
     access: { ops: 'read', exports: 'read' },
   },
   {
     id: 'webhook',
     method: 'POST',
     path: '/webhooks/razorpay',
+    permission: 'public',
     access: { ops: 'readWrite', rawWebhooks: 'write', webhookQueue: 'send', razorpayWebhook: true },
     timeoutSeconds: 10,
   },
@@ -119,6 +138,7 @@ export const routes: readonly RouteDef[] = [
     id: 'web',
     method: 'ANY',
     path: '$default',
+    permission: 'public',
     access: {},
     assets: 'web',
     memoryMb: 256,
