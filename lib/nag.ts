@@ -4,8 +4,9 @@
  * acknowledgement is as narrow as cdk-nag allows (one finding on one resource, or one
  * resource pattern) and says why the finding is accepted rather than fixed.
  */
-import { type App, Validations } from 'aws-cdk-lib';
+import { type App, Aspects, type IAspect, Stack, Validations } from 'aws-cdk-lib';
 import { CfnRoute } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnPolicy } from 'aws-cdk-lib/aws-iam';
 import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -16,6 +17,44 @@ import { routeKeyOf, routes } from './routes';
 export function addNagChecks(app: App, stacks: AppStacks, mfa: 'optional' | 'required'): void {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   acknowledgeFindings(stacks, mfa);
+  Aspects.of(app).add(new AcknowledgeActionsWithoutResources());
+}
+
+/**
+ * Actions IAM cannot scope to a resource (the service authorizes them on `*` only): X-Ray's
+ * trace upload and sampling calls, which Lambda's active tracing grants every function.
+ */
+const NO_RESOURCE_LEVEL = new Set([
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'xray:GetSamplingStatisticSummaries',
+]);
+
+/**
+ * IAM5 `Resource::*` is acknowledged on a policy only when every statement granting `*` holds
+ * nothing but such actions, so a real wildcard grant beside them still fails. An aspect, so it
+ * sees policies completed after buildApp (it runs at synth, before validation).
+ */
+class AcknowledgeActionsWithoutResources implements IAspect {
+  visit(node: IConstruct): void {
+    if (!(node instanceof CfnPolicy)) return;
+    const document = Stack.of(node).resolve(node.policyDocument) as {
+      Statement?: { Action?: string | string[]; Resource?: unknown }[];
+    };
+    const onEverything = (document.Statement ?? []).filter((statement) =>
+      [statement.Resource].flat().includes('*'),
+    );
+    if (onEverything.length === 0) return;
+    if (!onEverything.every((s) => [s.Action ?? []].flat().every((a) => NO_RESOURCE_LEVEL.has(a)))) return;
+    Validations.of(node).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray trace upload and sampling actions support no resource-level permission: IAM accepts ' +
+        'them only on "*" (every other statement of this policy names its resource)',
+    });
+  }
 }
 
 function acknowledgeFindings({ stateful, api }: AppStacks, mfa: 'optional' | 'required'): void {

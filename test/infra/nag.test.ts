@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
@@ -44,7 +45,9 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('acknowledges only these findings, each where it applies', () => {
-    const rules = acknowledgements(root).map(({ where, rule }) =>
+    // (X-Ray's resource-less actions are acknowledged per policy by an aspect: tested below)
+    const pinned = acknowledgements(root).filter(({ rule }) => rule !== 'AwsSolutions-IAM5[Resource::*]');
+    const rules = pinned.map(({ where, rule }) =>
       `${where}: ${rule}`
         .replace(/<(\w+?)[0-9A-F]{8}\.Arn>/, '<$1.Arn>')
         .replace(/ExportsOutputFnGetAtt(\w+?)[0-9A-F]{8}Arn[0-9A-F]{8}/, 'export:$1.Arn'),
@@ -85,23 +88,42 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('cdk synth with the nag plugin', () => {
-  it('fails on a new finding (a bucket without access logs), naming the rule and the resource', () => {
-    const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
-      context: Record<string, unknown>;
-    };
-    // CDK_VALIDATION=false (vitest.config.ts) skips only CDK's own CloudFormation checks; plugins run
+  const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+    context: Record<string, unknown>;
+  };
+  // CDK_VALIDATION=false (vitest.config.ts) skips only CDK's own CloudFormation checks; plugins run
+  const freshApp = () => {
     const fresh = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
-    const stacks = buildApp(fresh, { region: 'ap-south-1' });
+    return { fresh, stacks: buildApp(fresh, { region: 'ap-south-1' }) };
+  };
+  const xray = new PolicyStatement({
+    actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+    resources: ['*'],
+  });
+
+  it('passes the app as it is', () => {
+    expect(() => freshApp().fresh.synth()).not.toThrow();
+  });
+
+  it('fails on a new finding (a bucket without access logs), naming the rule and the resource', () => {
+    const { fresh, stacks } = freshApp();
     new Bucket(stacks.stateful, 'UnloggedBucket', { enforceSSL: true });
     expect(() => fresh.synth()).toThrow(/server access logs disabled[\s\S]*Stateful\/UnloggedBucket/);
   });
 
-  it('passes the app as it is', () => {
-    const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
-      context: Record<string, unknown>;
-    };
-    const fresh = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
-    buildApp(fresh, { region: 'ap-south-1' });
+  it('accepts X-Ray tracing grants on "*" (IAM has no resource for them)', () => {
+    const { fresh, stacks } = freshApp();
+    stacks.api.functions.get('lenders')!.addToRolePolicy(xray);
     expect(() => fresh.synth()).not.toThrow();
+    const acks = acknowledgements(fresh).filter((a) => a.rule === 'AwsSolutions-IAM5[Resource::*]');
+    expect(acks.map((a) => a.where)).toEqual(['Api/lendersRole/DefaultPolicy/Resource']);
+  });
+
+  it('still fails a policy that grants anything else on "*" beside X-Ray', () => {
+    const { fresh, stacks } = freshApp();
+    const fn = stacks.api.functions.get('lenders')!;
+    fn.addToRolePolicy(xray);
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: ['*'] }));
+    expect(() => fresh.synth()).toThrow(/wildcard permissions[\s\S]*Api\/lendersRole\/DefaultPolicy/);
   });
 });
