@@ -187,8 +187,19 @@ describe('lenders in access tokens', () => {
     expect(resources[role]!.Properties['ManagedPolicyArns']).toBeUndefined();
     const statements = ofType('AWS::IAM::Policy')
       .filter((p) => JSON.stringify(p.Properties['Roles']) === JSON.stringify([{ Ref: role }]))
-      .flatMap((p) => (p.Properties['PolicyDocument'] as { Statement: { Action: unknown }[] }).Statement);
-    expect(statements.map((s) => s.Action)).toEqual([['logs:CreateLogStream', 'logs:PutLogEvents']]);
+      .flatMap(
+        (p) =>
+          (p.Properties['PolicyDocument'] as { Statement: { Action: unknown; Resource: unknown }[] })
+            .Statement,
+      );
+    const logGroup = app.render((fn['LoggingConfig'] as { LogGroup: unknown }).LogGroup);
+    // its own log group, and (with Lambda tracing on) X-Ray's resource-less trace upload: no data
+    const dataStatements = statements.filter(
+      (s) => ![s.Action].flat().every((a) => String(a).startsWith('xray:')),
+    );
+    expect(dataStatements.map((s) => [s.Action, app.render(s.Resource)])).toEqual([
+      [['logs:CreateLogStream', 'logs:PutLogEvents'], `${logGroup}.Arn`],
+    ]);
   });
 });
 
