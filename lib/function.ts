@@ -35,6 +35,7 @@ export interface AppResources {
   readonly bulkQueue: IQueue;
   readonly razorpayApiSecret: ISecret;
   readonly razorpayWebhookSecret: ISecret;
+  readonly cursorSecret: ISecret;
 }
 
 /** What a function needs to know about itself: the common part of `RouteDef` and `WorkerDef`. */
@@ -168,6 +169,7 @@ export class AppFunction extends NodejsFunction {
     if (access.razorpayWebhook) {
       this.grantSecretRead(resources.razorpayWebhookSecret, 'RAZORPAY_WEBHOOK_SECRET_ARN');
     }
+    if (access.cursorKey) this.grantSecretRead(resources.cursorSecret, 'CURSOR_SECRET_ARN');
   }
 
   /**
@@ -226,7 +228,10 @@ export class AppFunction extends NodejsFunction {
   }
 
   /** The secret's value is fetched (and cached) at runtime, never baked into the environment. */
-  grantSecretRead(secret: ISecret, envVar: 'RAZORPAY_API_SECRET_ARN' | 'RAZORPAY_WEBHOOK_SECRET_ARN'): void {
+  grantSecretRead(
+    secret: ISecret,
+    envVar: 'RAZORPAY_API_SECRET_ARN' | 'RAZORPAY_WEBHOOK_SECRET_ARN' | 'CURSOR_SECRET_ARN',
+  ): void {
     secret.grantRead(this);
     this.addEnvironment(envVar, secret.secretArn);
   }

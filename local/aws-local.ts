@@ -6,7 +6,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
@@ -22,6 +22,9 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LOCAL_DIR = join(ROOT, '.local');
 const SIMULATOR = 'amplify-dynamodb-simulator@2.9.30';
 const JAR_DIR = join(LOCAL_DIR, 'dynamodb');
+const DYNAMODB_LAUNCHER = join(ROOT, 'local', 'LoopbackDynamoDb.java');
+/** every local service listens here only (README: Security) */
+export const LOOPBACK = '127.0.0.1';
 
 /** Local credentials: s3rver accepts only these; DynamoDB Local (-sharedDb) accepts any. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -105,11 +108,18 @@ export async function startDynamoDb(opts: { port: number; dbPath?: string }): Pr
     '-XX:TieredStopAtLevel=1',
     '-XX:+UseSerialGC',
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
-    '-jar',
-    'DynamoDBLocal.jar',
+    `-Ddynamodb.host=${LOOPBACK}`,
+    // DynamoDB Local has no bind option and listens on every interface; this launcher (Java's
+    // source launcher, no compile step) binds its server to loopback before it starts
+    '-cp',
+    `DynamoDBLocal.jar${delimiter}${join('DynamoDBLocal_lib', '*')}`,
+    DYNAMODB_LAUNCHER,
     // one database for every access key and region (otherwise each key gets its own)
     '-sharedDb',
     '-disableTelemetry',
+    // its CORS default is `*`: any web page could call it from the browser; allow no real origin
+    '-cors',
+    `http://${LOOPBACK}:${opts.port}`,
     '-port',
     String(opts.port),
   ];
@@ -130,7 +140,7 @@ export async function startDynamoDb(opts: { port: number; dbPath?: string }): Pr
   child.stderr?.on('data', (d) => {
     stderr += String(d);
   });
-  const endpoint = `http://127.0.0.1:${opts.port}`;
+  const endpoint = `http://${LOOPBACK}:${opts.port}`;
   const client = dynamoClient(endpoint);
   const deadline = Date.now() + 30_000;
   for (;;) {

@@ -42,6 +42,8 @@ export interface RouteSchemas<B, Q, P> {
   query?: z.ZodMiniType<Q>;
   path?: z.ZodMiniType<P>;
   maxBodyBytes?: number;
+  /** the webhook: any content type (it verifies a signature over the raw bytes instead) */
+  anyContentType?: boolean;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
@@ -66,6 +68,22 @@ export function rawBodyOf(event: HttpEvent): Buffer {
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
 
+function contentTypeOf(headers: Record<string, string | undefined>): string {
+  return (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/**
+ * A write without a body schema (cancel, refresh) takes no body and no content type, or JSON:
+ * a cross-site HTML form (urlencoded, multipart, text/plain) is a 415, never a write.
+ */
+function refuseFormWrite(event: HttpEvent): void {
+  if (event.requestContext?.http?.method === 'GET') return;
+  const contentType = contentTypeOf(lowerCaseHeaders(event));
+  if (contentType === '' ? rawBodyOf(event).length > 0 : contentType !== 'application/json') {
+    throw new UnsupportedMediaTypeError('Content-Type must be application/json, or send no body');
+  }
+}
+
 /** Reads and parses a JSON body: 415 for another content type, 413 when too large, 400 when malformed. */
 export function readJsonBody(event: HttpEvent, maxBytes = MAX_JSON_BODY_BYTES): unknown {
   const headers = lowerCaseHeaders(event);
@@ -73,11 +91,11 @@ export function readJsonBody(event: HttpEvent, maxBytes = MAX_JSON_BODY_BYTES): 
   if (raw.length > maxBytes) {
     throw new PayloadTooLargeError(`Request body is larger than ${maxBytes} bytes`);
   }
+  const contentType = contentTypeOf(headers);
+  const unsupported = () => new UnsupportedMediaTypeError('Content-Type must be application/json');
+  if (contentType !== '' && contentType !== 'application/json') throw unsupported();
   if (raw.length === 0) throw new MalformedBodyError('Request body is empty; send a JSON object');
-  const contentType = (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (contentType !== 'application/json') {
-    throw new UnsupportedMediaTypeError('Content-Type must be application/json');
-  }
+  if (contentType !== 'application/json') throw unsupported();
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch {
@@ -131,6 +149,7 @@ export function httpRoute<B = undefined, Q = Record<string, never>, P = Record<s
     .use(accessLog(routeId))
     .handler(async (event, context) => {
       const headers = lowerCaseHeaders(event);
+      if (!schemas.body && !schemas.anyContentType) refuseFormWrite(event);
       const body = schemas.body
         ? parseWith(schemas.body, readJsonBody(event, schemas.maxBodyBytes), 'body')
         : (undefined as B);

@@ -9,7 +9,7 @@ import * as z from 'zod/mini';
 import type { EmiStore } from '../adapters/dynamo/emi-store';
 import { addDays, type Clock, daysBetween, istDate } from '../domain/dates';
 import { type Emi, type EmiLinkRef, emiAmountPaid, emiOutstanding, OPEN_STATUSES } from '../domain/model';
-import { decodeCursor, encodeCursor } from '../http/cursor';
+import { decodeCursor, encodeCursor, UNSCOPED } from '../http/cursor';
 import { lenderSchema, queryInt } from '../schemas/common';
 
 export const pendingEmisQuerySchema = z.strictObject({
@@ -101,6 +101,8 @@ export function bucketRange(
 export async function listPendingEmis(
   deps: { emis: EmiStore; clock: Clock },
   query: PendingEmisQuery,
+  /** the caller's scope, which the cursor is bound to */
+  scope: string = UNSCOPED,
 ): Promise<PendingEmisPage> {
   const now = deps.clock.now();
   const today = istDate(now);
@@ -109,13 +111,14 @@ export async function listPendingEmis(
   const limit = query.limit ?? 50;
   // the cursor is bound to the query it came from (and to today's date: ranges move at midnight)
   const fingerprint = JSON.stringify(['pending', query.lender ?? '', bucket, withinDays, today]);
-  const startKey = decodeCursor(query.cursor, fingerprint, deps.emis.pendingIndexKeyNames(query.lender));
+  const cursor = { scope, query: fingerprint, keyNames: deps.emis.pendingIndexKeyNames(query.lender) };
+  const startKey = await decodeCursor(query.cursor, cursor);
   const range = bucketRange(bucket, today, withinDays);
   const page = await deps.emis.queryPending({ lender: query.lender, ...range, limit, startKey });
   const nowSeconds = Math.floor(now.getTime() / 1000);
   return {
     items: page.items.map((emi) => toPendingEmi(emi, today, nowSeconds)),
-    nextCursor: encodeCursor(fingerprint, page.lastKey),
+    nextCursor: await encodeCursor(cursor, page.lastKey),
     today,
   };
 }

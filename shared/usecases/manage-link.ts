@@ -11,7 +11,7 @@
 import * as z from 'zod/mini';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 import { LINK_STATUSES } from '../domain/model';
-import { decodeCursor, encodeCursor } from '../http/cursor';
+import { decodeCursor, encodeCursor, UNSCOPED } from '../http/cursor';
 import { emiNumberSchema, lenderSchema, loanIdSchema, queryInt } from '../schemas/common';
 import type { LinkDeps } from './link-deps';
 import { type LinkView, toLinkView } from './link-view';
@@ -91,6 +91,8 @@ export type ListLinksQuery = z.infer<typeof listLinksQuerySchema>;
 export async function listLinks(
   deps: Pick<LinkDeps, 'links'>,
   query: ListLinksQuery,
+  /** the caller's scope, which the cursor is bound to */
+  scope: string = UNSCOPED,
 ): Promise<{ items: LinkView[]; nextCursor: string | null }> {
   if (query.emiNumber !== undefined && query.loanId === undefined) {
     throw new ValidationError('emiNumber needs loanId', [
@@ -105,7 +107,8 @@ export async function listLinks(
     attention: query.attention === 'true',
   };
   const fingerprint = JSON.stringify(['links', filters]);
-  const startKey = decodeCursor(query.cursor, fingerprint, deps.links.keyNamesFor(filters));
+  const cursor = { scope, query: fingerprint, keyNames: deps.links.keyNamesFor(filters) };
+  const startKey = await decodeCursor(query.cursor, cursor);
   const page = await deps.links.listLinks(filters, query.limit ?? 50, startKey);
-  return { items: page.items.map(toLinkView), nextCursor: encodeCursor(fingerprint, page.lastKey) };
+  return { items: page.items.map(toLinkView), nextCursor: await encodeCursor(cursor, page.lastKey) };
 }

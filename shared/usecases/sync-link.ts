@@ -23,6 +23,7 @@ import {
   type LinkPayment,
   type LinkStatus,
 } from '../domain/model';
+import { capturedPaymentProblem, failedAttemptProblem, safeMethod } from '../domain/payment-checks';
 import { log } from '../log';
 import { bump, type LinkDeps, withRef } from './link-deps';
 
@@ -85,7 +86,7 @@ async function creditPayment(deps: LinkDeps, link: StoredLink, payment: GatewayP
   const entry: LinkPayment = {
     paymentId: payment.paymentId,
     amount: payment.amount,
-    method: payment.method,
+    method: safeMethod(payment.method),
     status: 'captured',
     capturedAt: iso(payment.createdAt),
   };
@@ -167,7 +168,7 @@ function applyNonMoney(link: StoredLink, obs: Observation, now: string): StoredL
         {
           paymentId: f.paymentId,
           amount: f.amount,
-          method: f.method,
+          method: safeMethod(f.method),
           status: 'failed',
           capturedAt: iso(f.createdAt),
         },
@@ -184,8 +185,29 @@ function applyNonMoney(link: StoredLink, obs: Observation, now: string): StoredL
 export async function applyObservation(
   deps: LinkDeps,
   linkId: string,
-  obs: Observation,
+  reported: Observation,
 ): Promise<StoredLink> {
+  let obs = reported;
+  // a payment that makes no sense (domain/payment-checks.ts) is never credited: flagged instead
+  const first = await deps.links.getLink(linkId);
+  if (!first) throw new NotFoundError(`Payment link ${linkId} not found`);
+  const invalid = obs.captured.filter((p) => capturedPaymentProblem(p, first.amount) !== null);
+  const invalidFailed = (obs.failed ?? []).filter((f) => failedAttemptProblem(f) !== null);
+  if (invalid.length > 0 || invalidFailed.length > 0) {
+    log.error('Razorpay reported an invalid payment: flagged, not credited', {
+      linkId,
+      problems: [
+        ...invalid.map((p) => capturedPaymentProblem(p, first.amount)),
+        ...invalidFailed.map(failedAttemptProblem),
+      ],
+    });
+    await flagAttention(deps, linkId, 'invalid_event');
+    obs = {
+      ...obs,
+      captured: obs.captured.filter((p) => !invalid.includes(p)),
+      failed: obs.failed?.filter((f) => !invalidFailed.includes(f)),
+    };
+  }
   // money first, one payment per transaction; a conflict just means "read again"
   for (let attempt = 0; ; attempt++) {
     const link = await deps.links.getLink(linkId);
@@ -246,7 +268,12 @@ export async function updateWithAnchor(
   throw new ConflictError('CONCURRENT_UPDATE', `Payment link ${linkId} is changing too fast; try again`);
 }
 
-async function flag(deps: LinkDeps, linkId: string, attention: AttentionReason): Promise<void> {
+/** Sets the link's `attention` unless it already needs a person for another reason. */
+export async function flagAttention(
+  deps: LinkDeps,
+  linkId: string,
+  attention: AttentionReason,
+): Promise<void> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const link = await deps.links.getLink(linkId);
     if (!link || link.attention) return;
@@ -309,7 +336,7 @@ export async function settleSiblings(deps: LinkDeps, paidLink: StoredLink): Prom
       await cancelAtRazorpay(deps, sibling, 'sibling_paid');
       log.info('sibling cancelled', { linkId: sibling.id, paidLinkId: paidLink.id, loanId: paidLink.loanId });
     } else if (sibling.status === 'partially_paid') {
-      await flag(deps, sibling.id, 'sibling_partially_paid');
+      await flagAttention(deps, sibling.id, 'sibling_partially_paid');
     }
     // `creating` siblings: their creator re-checks the EMI right after Razorpay answers and
     // cancels its own link if money landed meanwhile; reconciliation sweeps any leftover.
