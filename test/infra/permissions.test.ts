@@ -71,8 +71,8 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
     env: { EMIS_TABLE: 'Emis' },
   },
   'pending-emis': {
-    permissions: table('Emis', DDB_READ),
-    env: { EMIS_TABLE: 'Emis' },
+    permissions: { ...table('Emis', DDB_READ), CursorSecret: SECRET_READ },
+    env: { EMIS_TABLE: 'Emis', CURSOR_SECRET_ARN: 'CursorSecret' },
   },
   lenders: {
     permissions: table('Emis', DDB_READ),
@@ -93,8 +93,8 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
     },
   },
   'list-links': {
-    permissions: table('Links', DDB_READ),
-    env: { LINKS_TABLE: 'Links' },
+    permissions: { ...table('Links', DDB_READ), CursorSecret: SECRET_READ },
+    env: { LINKS_TABLE: 'Links', CURSOR_SECRET_ARN: 'CursorSecret' },
   },
   'refresh-link': {
     permissions: {
@@ -224,9 +224,9 @@ describe('function permissions', () => {
   const dataResources = (id: string) =>
     Object.keys(app.permissionsOf(id)).filter((resource) => resource !== ownLogGroup(id));
 
-  it('lets pending-emis only read, and only the emis table', () => {
-    expect(dataActions('pending-emis')).toEqual(DDB_READ);
-    expect(dataResources('pending-emis')).toEqual(Object.keys(table('Emis', DDB_READ)).sort());
+  it('lets pending-emis only read, and only the emis table (and the cursor key)', () => {
+    expect(dataActions('pending-emis')).toEqual([...DDB_READ, ...SECRET_READ]);
+    expect(dataResources('pending-emis')).toEqual([...Object.keys(table('Emis', DDB_READ)), 'CursorSecret'].sort());
     for (const write of DDB_WRITES) expect(app.actionsOf('pending-emis')).not.toContain(write);
   });
 
@@ -234,9 +234,9 @@ describe('function permissions', () => {
     expect(app.actionsOf(id)).not.toContain('dynamodb:Scan');
   });
 
-  it('lets list-links only read, and only the links table', () => {
-    expect(dataActions('list-links')).toEqual(DDB_READ);
-    expect(dataResources('list-links')).toEqual(Object.keys(table('Links', DDB_READ)).sort());
+  it('lets list-links only read, and only the links table (and the cursor key)', () => {
+    expect(dataActions('list-links')).toEqual([...DDB_READ, ...SECRET_READ]);
+    expect(dataResources('list-links')).toEqual([...Object.keys(table('Links', DDB_READ)), 'CursorSecret'].sort());
   });
 
   it('lets the webhook put only under raw/razorpay/webhooks/, send to its queue, and never touch links', () => {
