@@ -17,6 +17,7 @@ import {
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { TABLES, type TableDef } from '../shared/adapters/dynamo/schema';
+import { startS3Front } from './s3-verify';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LOCAL_DIR = join(ROOT, '.local');
@@ -169,16 +170,38 @@ export async function startDynamoDb(opts: { port: number; dbPath?: string }): Pr
   };
 }
 
+/**
+ * s3rver on an internal loopback port behind a front that verifies every request's SigV4
+ * (local/s3-verify.ts): s3rver itself checks no signature and no presigned URL's expiry.
+ */
 export async function startS3(opts: { port: number; directory: string }): Promise<LocalService> {
   mkdirSync(opts.directory, { recursive: true });
+  const upstreamPort = await freePort();
   const server = new S3rver({
-    port: opts.port,
-    address: '127.0.0.1',
+    port: upstreamPort,
+    address: LOOPBACK,
     directory: opts.directory,
     silent: true,
   });
   await server.run();
-  return { endpoint: `http://127.0.0.1:${opts.port}`, stop: () => server.close() };
+  try {
+    const front = await startS3Front({
+      host: LOOPBACK,
+      port: opts.port,
+      upstreamPort,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    return {
+      endpoint: `http://${LOOPBACK}:${front.port}`,
+      stop: async () => {
+        await front.close();
+        await server.close();
+      },
+    };
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
 }
 
 export function createTableInput(def: TableDef, name: string): CreateTableCommandInput {

@@ -6,15 +6,16 @@
  *
  *   1. money from a signed but wrong payload (webhook and status refresh)
  *   2. forged page cursors
+ *   3. the S3 emulator's missing signature and expiry checks (the listeners: listeners.test.ts)
  *   4. cross-site form writes
  *   5. inputs that should never be stored; oversized bodies; `//host/…` paths
- * (3, the listeners, is test/integration/listeners.test.ts.)
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main as worker } from '../../functions/webhook-worker/handler';
@@ -314,10 +315,49 @@ describe('finding 2: forged cursors are a 400', () => {
     );
     expect(ok.status).toBe(200);
     const forged = b64({ v: 1, q: 'x', k: { pk: '~~~~', sk: '~~~~', gsi1pk: 1, gsi1sk: '~~~~' } });
-    for (const c of [forged, `${cursor}AA`, cursor.replace(/.$/, (ch) => (ch === 'A' ? 'B' : 'A'))]) {
+    for (const c of [
+      forged,
+      `${cursor}AA`,
+      `${cursor.slice(0, 10)}${cursor[10] === 'A' ? 'B' : 'A'}${cursor.slice(11)}`,
+    ]) {
       const res = await api('GET', `/api/payment-links/pending-emis?lender=Curs&limit=1&cursor=${c}`);
       expect(res.status).toBe(400);
       expect(res.json.error.details).toEqual([expect.objectContaining({ field: 'query.cursor' })]);
+    }
+  });
+});
+
+describe('finding 3: the S3 emulator checks signatures and expiry', () => {
+  it('refuses anonymous reads of the raw webhook archive and of exports; honours only valid, unexpired presigned URLs', async () => {
+    const s3 = s3Client();
+    const bucket = app.names.EXPORTS_BUCKET;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'exports/attack.csv', Body: 'loan_id\n' }));
+    const endpoint = app.names.s3;
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: app.names.RAW_WEBHOOKS_BUCKET, Prefix: 'raw/razorpay/webhooks/' }),
+    );
+    const rawKey = listed.Contents?.[0]?.Key;
+    expect(rawKey).toBeDefined();
+    // anonymous: the raw webhooks (personal data), a bucket listing, an export
+    for (const path of [
+      `/${app.names.RAW_WEBHOOKS_BUCKET}/${rawKey}`,
+      `/${app.names.RAW_WEBHOOKS_BUCKET}?list-type=2`,
+      `/${bucket}/exports/attack.csv`,
+    ]) {
+      const res = await fetch(`${endpoint}${path}`);
+      expect(res.status, path).toBe(403);
+      expect(await res.text()).toContain('AccessDenied');
+    }
+    const get = new GetObjectCommand({ Bucket: bucket, Key: 'exports/attack.csv' });
+    const url = await getSignedUrl(s3, get, { expiresIn: 60 });
+    expect((await fetch(url)).status).toBe(200);
+    // an edited signature, another object under the same signature, an expired URL
+    const sig = /X-Amz-Signature=([0-9a-f]+)/.exec(url)![1]!;
+    const edited = url.replace(sig, `${sig.slice(0, -1)}${sig.endsWith('0') ? '1' : '0'}`);
+    const otherKey = url.replace('exports/attack.csv', 'exports/other.csv');
+    const expired = await getSignedUrl(s3, get, { expiresIn: 1, signingDate: new Date(Date.now() - 60_000) });
+    for (const [what, u] of Object.entries({ edited, otherKey, expired })) {
+      expect((await fetch(u)).status, what).toBe(403);
     }
   });
 });
