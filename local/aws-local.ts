@@ -4,7 +4,8 @@
  * Used by `npm start`, the test setup and the benchmarks.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +79,44 @@ export function ensureDynamoJar(log: (m: string) => void = () => {}): string {
   return JAR_DIR;
 }
 
+/**
+ * local/LoopbackDynamoDb.java, compiled once (per version of its source) under the jar's folder
+ * by the compiler module every Java runtime ships (`java -m jdk.compiler/…`, no JDK needed):
+ * compiling on each start costs seconds on a busy machine. Returns the classes folder.
+ */
+export function ensureDynamoLauncher(dir: string): string {
+  const source = readFileSync(DYNAMODB_LAUNCHER);
+  const out = join(dir, `launcher-${createHash('sha256').update(source).digest('hex').slice(0, 12)}`);
+  if (existsSync(join(out, 'LoopbackDynamoDb.class'))) return out;
+  const tmp = `${out}.tmp-${process.pid}-${Date.now()}`;
+  const classpath = [join(dir, 'DynamoDBLocal.jar'), join(dir, 'DynamoDBLocal_lib', '*')].join(delimiter);
+  try {
+    execFileSync(
+      'java',
+      [
+        '-m',
+        'jdk.compiler/com.sun.tools.javac.Main',
+        '-nowarn',
+        '-d',
+        tmp,
+        '-cp',
+        classpath,
+        DYNAMODB_LAUNCHER,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    try {
+      renameSync(tmp, out);
+    } catch (err) {
+      // another process compiled it meanwhile: either copy is the same
+      if (!existsSync(join(out, 'LoopbackDynamoDb.class'))) throw err;
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return out;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
@@ -110,11 +149,11 @@ export async function startDynamoDb(opts: { port: number; dbPath?: string }): Pr
     '-XX:+UseSerialGC',
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
     `-Ddynamodb.host=${LOOPBACK}`,
-    // DynamoDB Local has no bind option and listens on every interface; this launcher (Java's
-    // source launcher, no compile step) binds its server to loopback before it starts
+    // DynamoDB Local has no bind option and listens on every interface; this launcher binds
+    // its server to loopback before it starts
     '-cp',
-    `DynamoDBLocal.jar${delimiter}${join('DynamoDBLocal_lib', '*')}`,
-    DYNAMODB_LAUNCHER,
+    [ensureDynamoLauncher(dir), 'DynamoDBLocal.jar', join('DynamoDBLocal_lib', '*')].join(delimiter),
+    'LoopbackDynamoDb',
     // one database for every access key and region (otherwise each key gets its own)
     '-sharedDb',
     '-disableTelemetry',
