@@ -91,20 +91,15 @@ export function ensureDynamoLauncher(dir: string): string {
   const tmp = `${out}.tmp-${process.pid}-${Date.now()}`;
   const classpath = [join(dir, 'DynamoDBLocal.jar'), join(dir, 'DynamoDBLocal_lib', '*')].join(delimiter);
   try {
-    execFileSync(
-      'java',
-      [
-        '-m',
-        'jdk.compiler/com.sun.tools.javac.Main',
-        '-nowarn',
-        '-d',
-        tmp,
-        '-cp',
-        classpath,
-        DYNAMODB_LAUNCHER,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    const javac = ['-m', 'jdk.compiler/com.sun.tools.javac.Main', '-nowarn', '-d', tmp, '-cp', classpath];
+    try {
+      execFileSync('java', [...javac, DYNAMODB_LAUNCHER], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (err) {
+      const detail = String((err as { stderr?: unknown }).stderr ?? '').slice(-500);
+      throw new Error(
+        `Could not compile local/LoopbackDynamoDb.java with the Java runtime's compiler module (jdk.compiler): ${detail}`,
+      );
+    }
     try {
       renameSync(tmp, out);
     } catch (err) {
@@ -182,7 +177,8 @@ export async function startDynamoDb(opts: { port: number; dbPath?: string }): Pr
   });
   const endpoint = `http://${LOOPBACK}:${opts.port}`;
   const client = dynamoClient(endpoint);
-  const deadline = Date.now() + 30_000;
+  // a JVM on a busy two-core machine can take this long
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`DynamoDB Local exited: ${stderr.slice(-500)}`);
     try {
