@@ -226,7 +226,9 @@ describe('function permissions', () => {
 
   it('lets pending-emis only read, and only the emis table (and the cursor key)', () => {
     expect(dataActions('pending-emis')).toEqual([...DDB_READ, ...SECRET_READ]);
-    expect(dataResources('pending-emis')).toEqual([...Object.keys(table('Emis', DDB_READ)), 'CursorSecret'].sort());
+    expect(dataResources('pending-emis')).toEqual(
+      [...Object.keys(table('Emis', DDB_READ)), 'CursorSecret'].sort(),
+    );
     for (const write of DDB_WRITES) expect(app.actionsOf('pending-emis')).not.toContain(write);
   });
 
@@ -236,7 +238,9 @@ describe('function permissions', () => {
 
   it('lets list-links only read, and only the links table (and the cursor key)', () => {
     expect(dataActions('list-links')).toEqual([...DDB_READ, ...SECRET_READ]);
-    expect(dataResources('list-links')).toEqual([...Object.keys(table('Links', DDB_READ)), 'CursorSecret'].sort());
+    expect(dataResources('list-links')).toEqual(
+      [...Object.keys(table('Links', DDB_READ)), 'CursorSecret'].sort(),
+    );
   });
 
   it('lets the webhook put only under raw/razorpay/webhooks/, send to its queue, and never touch links', () => {
