@@ -14,6 +14,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { LogFormatter, Logger, LogItem } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
+import { SERVICE_NAME } from './observability/names';
 import { redactDeep, redactError, redactText } from './observability/redact';
 
 export type LogFields = Record<string, unknown>;
@@ -73,7 +74,19 @@ class AppLogger extends Logger {
       return;
     }
     item.prepareForPrint();
-    const { level, message, timestamp, service, error, ...rest } = item.getAttributes();
+    // the Lambda context fields say nothing locally (one process runs every function)
+    const {
+      level,
+      message,
+      timestamp,
+      service,
+      error,
+      cold_start,
+      function_name,
+      function_request_id,
+      xray_trace_id,
+      ...rest
+    } = item.getAttributes();
     const time = String(timestamp).slice(11, 23);
     const fields = Object.entries(rest)
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
@@ -87,7 +100,7 @@ class AppLogger extends Logger {
 }
 
 export const logger = new AppLogger({
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'emi-payment-links',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
   logFormatter: new RedactingFormatter(),
   logLevel: 'INFO',
 });

@@ -10,7 +10,7 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { log, logger } from './log';
-import { METRIC, OPERATION_DIMENSION, type RazorpayOperation } from './observability/names';
+import { METRIC, OPERATION_DIMENSION, type RazorpayOperation, SERVICE_NAME } from './observability/names';
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 type Dimensions = Record<string, string>;
@@ -38,7 +38,12 @@ class EmfSink implements MetricsSink {
     const key = JSON.stringify(dimensions ?? {});
     let metrics = this.byDimensions.get(key);
     if (!metrics) {
-      metrics = new Metrics({ namespace: this.namespace, defaultDimensions: dimensions, logger });
+      metrics = new Metrics({
+        namespace: this.namespace,
+        serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
+        defaultDimensions: dimensions,
+        logger,
+      });
       this.byDimensions.set(key, metrics);
     }
     return metrics;
