@@ -5,7 +5,7 @@
  * and what to do. The custom metrics are the EMF ones the functions emit (shared/metrics.ts),
  * by the names in shared/observability/names.ts.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -203,7 +203,11 @@ export class Observability extends Construct {
     const fns = [...props.functions.entries()];
     const graph = (title: string, left: IMetric[], right: IMetric[] = []) =>
       new GraphWidget({ title, left, right, width: 8, height: 6 });
-    const dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(6) });
+    const dashboard = new Dashboard(this, 'Dashboard', {
+      // findable in the console by the stack's name (EmiLinks-<stage>-Api)
+      dashboardName: Stack.of(this).stackName,
+      defaultInterval: Duration.hours(6),
+    });
     dashboard.addWidgets(
       new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 }),
     );

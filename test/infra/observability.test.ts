@@ -166,8 +166,9 @@ describe('dashboard', () => {
   const dashboards = ofType('AWS::CloudWatch::Dashboard');
   const body = JSON.stringify(dashboards[0]?.[1].Properties['DashboardBody']);
 
-  it('is one dashboard', () => {
+  it('is one dashboard, named after the stack', () => {
     expect(dashboards).toHaveLength(1);
+    expect(dashboards[0]![1].Properties['DashboardName']).toBe('EmiLinks-dev-Api');
   });
 
   it.each(Object.values(METRIC))('graphs %s from the app namespace', (name) => {
