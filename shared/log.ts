@@ -34,6 +34,11 @@ export function withLogContext<T>(ids: LogContext, fn: () => T): T {
   return context.run({ ...context.getStore(), ...defined(ids) }, fn);
 }
 
+/** Runs one invocation in a context of its own: nothing is inherited from the caller's. */
+export function runInvocation<T>(ids: LogContext, fn: () => T): T {
+  return context.run(defined(ids), fn);
+}
+
 /** Adds ids learnt along the way (a link id found for an event) to the current context. */
 export function addLogContext(ids: LogContext): void {
   const store = context.getStore();
@@ -117,18 +122,8 @@ function warnOnce(message: string): void {
 }
 
 function applySwitches(): void {
-  const rawLevel = process.env.LOG_LEVEL;
-  if (rawLevel !== seenLevel) {
-    seenLevel = rawLevel;
-    const wanted = (rawLevel ?? '').trim().toLowerCase();
-    const valid = (LEVELS as readonly string[]).includes(wanted);
-    logger.setLogLevel((valid ? wanted : DEFAULT_LEVEL).toUpperCase() as Uppercase<Level>);
-    if (!valid && wanted !== '') {
-      warnOnce(
-        `LOG_LEVEL ${JSON.stringify(rawLevel)} is not one of ${LEVELS.join(', ')}: using ${DEFAULT_LEVEL}`,
-      );
-    }
-  }
+  // both switches are set before either is reported, so the warning obeys both
+  const warnings: string[] = [];
   const rawFormat = process.env.LOG_FORMAT;
   if (rawFormat !== seenFormat) {
     seenFormat = rawFormat;
@@ -137,11 +132,24 @@ function applySwitches(): void {
     const valid = (FORMATS as readonly string[]).includes(wanted);
     logger.format = valid ? (wanted as Format) : fallback;
     if (!valid && wanted !== '') {
-      warnOnce(
+      warnings.push(
         `LOG_FORMAT ${JSON.stringify(rawFormat)} is not one of ${FORMATS.join(', ')}: using ${fallback}`,
       );
     }
   }
+  const rawLevel = process.env.LOG_LEVEL;
+  if (rawLevel !== seenLevel) {
+    seenLevel = rawLevel;
+    const wanted = (rawLevel ?? '').trim().toLowerCase();
+    const valid = (LEVELS as readonly string[]).includes(wanted);
+    logger.setLogLevel((valid ? wanted : DEFAULT_LEVEL).toUpperCase() as Uppercase<Level>);
+    if (!valid && wanted !== '') {
+      warnings.push(
+        `LOG_LEVEL ${JSON.stringify(rawLevel)} is not one of ${LEVELS.join(', ')}: using ${DEFAULT_LEVEL}`,
+      );
+    }
+  }
+  for (const warning of warnings) warnOnce(warning);
 }
 
 function write(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: LogFields): void {

@@ -9,11 +9,10 @@
  * wrap themselves with `observedHandler`.
  */
 import { randomUUID } from 'node:crypto';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { addLogContext, type LogContext, logger, readLogSwitches, withLogContext } from './log';
+import { addLogContext, type LogContext, logger, readLogSwitches, runInvocation } from './log';
 import { flushMetrics } from './metrics';
 import { annotate, tracer } from './tracing';
 
@@ -24,6 +23,15 @@ export function correlate(ids: LogContext): void {
   addLogContext(ids);
   annotate(ids);
 }
+
+/**
+ * The Lambda context (function name, cold start, request id) on every entry. Not Powertools'
+ * injectLambdaContext: on each warm invocation it resets the level to the one the logger was
+ * built with, which would undo LOG_LEVEL as read by shared/log.ts.
+ */
+const lambdaContext = (): MiddlewareObj<unknown, unknown, Error, Context> => ({
+  before: async (request) => logger.addContext(request.context),
+});
 
 const metricsFlush = (): MiddlewareObj => ({
   after: async () => flushMetrics(),
@@ -37,14 +45,15 @@ export function observability(): MiddlewareObj[] {
       ? // responses hold borrowers' names and phones: never copy them into the trace
         [captureLambdaHandler(tracer, { captureResponse: false }) as MiddlewareObj]
       : []),
-    injectLambdaContext(logger) as MiddlewareObj,
+    lambdaContext() as MiddlewareObj,
     metricsFlush(),
   ];
 }
 
 /**
- * Runs the handler with a fresh log context carrying the request id (the Lambda one, or a new
- * one where the caller passed no context, as the local queue does).
+ * Runs the handler in a fresh log context carrying the request id (the Lambda one, or a new
+ * one where the caller passed no context, as the local queue does) — fresh, so a local queue
+ * that runs a worker from inside the sending request does not inherit that request's ids.
  */
 export function withInvocation<E, R>(
   function_: string,
@@ -52,7 +61,7 @@ export function withInvocation<E, R>(
 ): (event: E, context?: Context) => Promise<R> {
   return (event, context) => {
     const ctx = (context ?? {}) as Context;
-    return withLogContext({ function: function_, requestId: ctx.awsRequestId ?? randomUUID() }, () =>
+    return runInvocation({ function: function_, requestId: ctx.awsRequestId ?? randomUUID() }, () =>
       handler(event, ctx),
     );
   };

@@ -9,6 +9,7 @@ import type { CreateLinkRequest } from '../../shared/domain/gateway';
 import { log, withLogContext } from '../../shared/log';
 import { flushMetrics, type MetricsSink, metrics, useMetricsSink } from '../../shared/metrics';
 import { REDACTED, redactDeep, redactText, registerSecret } from '../../shared/observability/redact';
+import { correlate, observedHandler } from '../../shared/observe';
 import { tracingSwitch } from '../../shared/tracing';
 import { razorpayError, type StubRazorpay, startStubRazorpay } from './razorpay/stub-server';
 
@@ -25,6 +26,26 @@ function captured(fn: () => void): string {
   process.stderr.write = grab as typeof process.stderr.write;
   try {
     fn();
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+  return chunks.join('');
+}
+
+/** The async form of `captured`. */
+async function capturedAsync(fn: () => Promise<unknown>): Promise<string> {
+  const chunks: string[] = [];
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  const grab = (chunk: unknown) => {
+    chunks.push(String(chunk));
+    return true;
+  };
+  process.stdout.write = grab as typeof process.stdout.write;
+  process.stderr.write = grab as typeof process.stderr.write;
+  try {
+    await fn();
   } finally {
     process.stdout.write = out;
     process.stderr.write = err;
@@ -166,6 +187,50 @@ describe('log switches', () => {
         phone: REDACTED,
       }),
     ]);
+  });
+});
+
+describe('handler context', () => {
+  const saved = { level: process.env.LOG_LEVEL, format: process.env.LOG_FORMAT };
+  beforeEach(() => {
+    process.env.LOG_FORMAT = 'json';
+    process.env.LOG_LEVEL = 'warn';
+  });
+  afterEach(() => {
+    process.env.LOG_LEVEL = saved.level;
+    if (saved.format === undefined) delete process.env.LOG_FORMAT;
+    else process.env.LOG_FORMAT = saved.format;
+  });
+
+  it('keeps LOG_LEVEL on warm invocations', async () => {
+    const handler = observedHandler('probe', async () => {
+      log.info('hidden');
+      log.warn('shown');
+    });
+    const out = await capturedAsync(async () => {
+      await handler({}, { awsRequestId: 'req-1' } as never);
+      await handler({}, { awsRequestId: 'req-2' } as never);
+    });
+    expect(jsonLines(out).map((e) => [e.message, e.requestId])).toEqual([
+      ['shown', 'req-1'],
+      ['shown', 'req-2'],
+    ]);
+  });
+
+  it('gives an invocation started from inside another its own request id and no inherited ids', async () => {
+    const inner = observedHandler('inner', async () => log.warn('inner'));
+    const outer = observedHandler('outer', async () => {
+      correlate({ eventId: 'evt_outer' });
+      await inner({});
+      log.warn('outer');
+    });
+    const [innerEntry, outerEntry] = jsonLines(
+      await capturedAsync(() => outer({}, { awsRequestId: 'req-o' } as never)),
+    );
+    expect(outerEntry).toMatchObject({ function: 'outer', requestId: 'req-o', eventId: 'evt_outer' });
+    expect(innerEntry).toMatchObject({ function: 'inner', requestId: expect.any(String) });
+    expect(innerEntry!.requestId).not.toBe('req-o');
+    expect(innerEntry!.eventId).toBeUndefined();
   });
 });
 
