@@ -20,6 +20,7 @@ import { handler as lenders } from '../../functions/lenders/handler';
 import { handler as listLinks } from '../../functions/list-links/handler';
 import { handler as upsert } from '../../functions/loans-upsert/handler';
 import { handler as pending } from '../../functions/pending-emis/handler';
+import { handler as preTokenGeneration } from '../../functions/pre-token-generation/handler';
 import { handler as reconcile, main as reconcileNow } from '../../functions/reconcile/handler';
 import { handler as refresh } from '../../functions/refresh-link/handler';
 import { handler as web } from '../../functions/web/handler';
@@ -229,6 +230,29 @@ async function everyHandler(LOAN: string): Promise<void> {
   await reconcileNow({ staleAfterMs: 0 });
   await reconcile({ source: 'aws.events', detail: PII }, lambdaContext());
 
+  // the Cognito trigger, for a person whose attributes hold the data and a malformed lender list
+  const login = {
+    version: '2',
+    region: 'ap-south-1',
+    userPoolId: 'ap-south-1_Probe',
+    triggerSource: 'TokenGeneration_HostedAuth',
+    userName: EMAIL,
+    callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: 'webclientid' },
+    request: {
+      userAttributes: {
+        sub: `sub-${run}`,
+        email: EMAIL,
+        name: NAME,
+        phone_number: PHONE,
+        'custom:lenders': `[${PII_TEXT}`,
+      },
+      groupConfiguration: { groupsToOverride: ['collector'], iamRolesToOverride: [] },
+      scopes: ['openid'],
+    },
+    response: { claimsAndScopeOverrideDetails: null },
+  };
+  expect(await preTokenGeneration(login as never, lambdaContext())).toBe(login);
+
   // the page, asked for a path and headers full of data
   const page = await web(
     httpEvent({ path: `/${EMAIL}`, headers: { cookie: `session=${KEY_SECRET}` } }),
@@ -291,6 +315,7 @@ describe.each(['json', 'pretty'])('logs in the %s format', (format) => {
       'webhook event failed; it will be retried',
       'reconcile done',
       'reconciled',
+      'custom:lenders is not a JSON array',
     ]) {
       expect(output, line).toContain(line);
     }
