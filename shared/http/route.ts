@@ -1,10 +1,12 @@
 /**
  * The one HTTP middleware stack (middy), in a fixed order:
  *   1. error mapping (registered first so its onError runs last: middy unwinds in reverse)
- *   2. request context / access log
- *   3. body reading (JSON routes only: content type, size limit, parse) — never in front of
+ *   2. observability (shared/observe.ts: Powertools logger context, tracer, metrics flush;
+ *      the request id in every log entry)
+ *   3. request context / access log
+ *   4. body reading (JSON routes only: content type, size limit, parse) — never in front of
  *      the webhook, which needs the raw bytes
- *   4. zod validation of body, query and path
+ *   5. zod validation of body, query and path
  * Handlers receive typed input and return `{ statusCode, body }`; the stack serialises it.
  */
 import middy, { type MiddlewareObj } from '@middy/core';
@@ -12,6 +14,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type * as z from 'zod/mini';
 import { MalformedBodyError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../domain/errors';
 import { log } from '../log';
+import { observability, withInvocation } from '../observe';
 import { toHttpError } from './errors';
 import { parseWith } from './validation';
 
@@ -144,8 +147,9 @@ export function httpRoute<B = undefined, Q = Record<string, never>, P = Record<s
   schemas: RouteSchemas<B, Q, P>,
   fn: (req: RouteRequest<B, Q, P>) => Promise<RouteResponse>,
 ) {
-  return middy<HttpEvent, HttpResult, Error, Context>()
+  const wrapped = middy<HttpEvent, HttpResult, Error, Context>()
     .use(errorMapper())
+    .use(observability())
     .use(accessLog(routeId))
     .handler(async (event, context) => {
       const headers = lowerCaseHeaders(event);
@@ -167,4 +171,5 @@ export function httpRoute<B = undefined, Q = Record<string, never>, P = Record<s
       });
       return jsonResponse(result.statusCode, result.body ?? {}, result.headers);
     });
+  return withInvocation(routeId, (event: HttpEvent, context) => wrapped(event, context));
 }

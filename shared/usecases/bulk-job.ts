@@ -10,6 +10,7 @@ import type { JobRecord, JobStore } from '../adapters/dynamo/job-store';
 import { CSV_URL_TTL_SECONDS, type ExportStore } from '../adapters/s3/exports';
 import type { Clock } from '../domain/dates';
 import { NotFoundError } from '../domain/errors';
+import { correlate } from '../observe';
 
 export const jobIdSchema = z
   .string()
@@ -78,6 +79,7 @@ export async function toJobView(deps: BulkJobDeps, job: JobRecord): Promise<Bulk
 }
 
 export async function getBulkJob(deps: BulkJobDeps, jobId: string): Promise<BulkJobView> {
+  correlate({ jobId });
   const job = await deps.jobs.getJob(jobId);
   if (!job) throw new NotFoundError(`Bulk job ${jobId} not found`);
   return toJobView(deps, job);

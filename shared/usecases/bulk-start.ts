@@ -20,6 +20,7 @@ import type { QueueSender } from '../adapters/queue/sender';
 import { type Clock, istDate } from '../domain/dates';
 import { type FieldIssue, ValidationError } from '../domain/errors';
 import { emiOutstanding } from '../domain/model';
+import { correlate } from '../observe';
 import { emiNumberSchema, lenderSchema, loanIdSchema } from '../schemas/common';
 import { type BulkJobDeps, type BulkJobView, newJobId, toJobView } from './bulk-job';
 import { type BulkMessage, chunkMessages } from './bulk-messages';
@@ -182,6 +183,7 @@ export async function startBulkJob(
     lastProgressAt: now.toISOString(),
     stalls: 0,
   };
+  correlate({ jobId: job.jobId });
   await deps.jobs.createJob(job, items, nowSeconds);
   const pending = items.filter((i) => i.state === 'pending').map((i) => i.seq);
   const messages: BulkMessage[] =

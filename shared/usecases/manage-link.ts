@@ -12,6 +12,7 @@ import * as z from 'zod/mini';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 import { LINK_STATUSES } from '../domain/model';
 import { decodeCursor, encodeCursor, UNSCOPED } from '../http/cursor';
+import { correlate } from '../observe';
 import { emiNumberSchema, lenderSchema, loanIdSchema, queryInt } from '../schemas/common';
 import type { LinkDeps } from './link-deps';
 import { type LinkView, toLinkView } from './link-view';
@@ -28,6 +29,7 @@ async function mustGet(deps: LinkDeps, id: string) {
 }
 
 export async function refreshLink(deps: LinkDeps, id: string): Promise<LinkView> {
+  correlate({ linkId: id });
   const link = await mustGet(deps, id);
   let razorpayId = link.razorpayLinkId;
   if (!razorpayId) {
@@ -51,6 +53,7 @@ const WHY_NOT: Record<string, string> = {
 };
 
 export async function cancelLink(deps: LinkDeps, id: string): Promise<LinkView> {
+  correlate({ linkId: id });
   const link = await mustGet(deps, id);
   if (link.status !== 'created') {
     throw new ConflictError(

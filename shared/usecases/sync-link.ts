@@ -25,6 +25,7 @@ import {
 } from '../domain/model';
 import { capturedPaymentProblem, failedAttemptProblem, safeMethod } from '../domain/payment-checks';
 import { log } from '../log';
+import { metrics } from '../metrics';
 import { bump, type LinkDeps, withRef } from './link-deps';
 
 export interface FailedAttempt {
@@ -79,9 +80,11 @@ async function creditPayment(deps: LinkDeps, link: StoredLink, payment: GatewayP
   const emi = await loadEmi(deps, link);
   const owedBefore = emiOutstanding(emi);
   let attention: AttentionReason | undefined = link.attention;
+  let surplus = true;
   if (link.status === 'cancelled') attention = 'paid_after_cancel';
   else if (link.status === 'expired') attention = 'paid_after_expiry';
   else if (payment.amount > owedBefore) attention = 'overpaid';
+  else surplus = false;
 
   const entry: LinkPayment = {
     paymentId: payment.paymentId,
@@ -126,6 +129,8 @@ async function creditPayment(deps: LinkDeps, link: StoredLink, payment: GatewayP
       amount: payment.amount,
       attention,
     });
+    metrics.paymentCredited();
+    if (surplus) metrics.surplusFlagged();
     return true;
   }
   if (outcome === 'already-credited') {

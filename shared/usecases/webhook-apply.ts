@@ -29,6 +29,8 @@ import { AppError } from '../domain/errors';
 import type { GatewayPayment } from '../domain/gateway';
 import { capturedPaymentProblem, failedAttemptProblem, PLINK_ID, safeMethod } from '../domain/payment-checks';
 import { log } from '../log';
+import { metrics } from '../metrics';
+import { correlate } from '../observe';
 import type { LinkDeps } from './link-deps';
 import { applyObservation, flagAttention, type Observation, syncLink } from './sync-link';
 import { decodeWebhookMessage } from './webhook-message';
@@ -189,6 +191,7 @@ export async function applyWebhookEvent(
   if (money && !payment) throw new UnmappedPaymentError(`${event.event} event ${eventId} carries no payment`);
 
   const link = await findOurLink(deps.links, event);
+  correlate({ eventId, linkId: link?.id });
   if (!link && money && !looksLikeLinkPayment(event)) {
     // payment.captured / order.paid fire for every payment on the Razorpay account; one with
     // no trace of a payment link (no plink id, no `#<plink>` description, no notes or receipt
@@ -224,6 +227,10 @@ export async function applyWebhookEvent(
   }
   const after = money ? await syncLink(deps, link.id, obs) : await applyObservation(deps, link.id, obs);
   log.info('webhook applied', { ...ids, linkId: link.id, loanId: link.loanId, status: after.status });
+  // payment_link.* events carry the link's creation time there, not the event's
+  if (event.created_at && !event.event.startsWith('payment_link.')) {
+    metrics.webhookLag(deps.clock.now().getTime() - event.created_at * 1000);
+  }
   return { applied: true, linkId: link.id, status: after.status };
 }
 

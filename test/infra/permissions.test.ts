@@ -58,8 +58,12 @@ const AUTH_ENV = {
   AUTH_CLIENT_IDS: 'WebClient,MachineClient',
 };
 
+// every function writes its X-Ray trace (Tracing.ACTIVE); X-Ray takes no resource but `*`
+const XRAY = { '*': ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'] };
+
 const COMMON_ENV = {
   POWERTOOLS_SERVICE_NAME: 'emi-payment-links',
+  POWERTOOLS_METRICS_NAMESPACE: 'EmiPaymentLinks',
   LOG_LEVEL: 'info',
   LINK_DEFAULT_EXPIRY_DAYS: '14',
   NODE_OPTIONS: '--enable-source-maps',
@@ -212,7 +216,7 @@ describe('function permissions', () => {
   });
 
   it.each(Object.entries(expected))('grants %s exactly its declared access, per resource', (id, want) => {
-    expect(app.permissionsOf(id)).toEqual(sorted({ ...want.permissions, [ownLogGroup(id)]: LOGS }));
+    expect(app.permissionsOf(id)).toEqual(sorted({ ...want.permissions, [ownLogGroup(id)]: LOGS, ...XRAY }));
   });
 
   it.each(Object.entries(expected))('names for %s exactly the resources it may touch', (id, want) => {
@@ -220,9 +224,10 @@ describe('function permissions', () => {
     expect(app.envOf(id)).toEqual({ ...COMMON_ENV, ...(isRoute ? AUTH_ENV : {}), ...want.env });
   });
 
-  const dataActions = (id: string) => app.actionsOf(id).filter((action) => !LOGS.includes(action));
+  const dataActions = (id: string) =>
+    app.actionsOf(id).filter((action) => !LOGS.includes(action) && !action.startsWith('xray:'));
   const dataResources = (id: string) =>
-    Object.keys(app.permissionsOf(id)).filter((resource) => resource !== ownLogGroup(id));
+    Object.keys(app.permissionsOf(id)).filter((resource) => resource !== ownLogGroup(id) && resource !== '*');
 
   it('lets pending-emis only read, and only the emis table (and the cursor key)', () => {
     expect(dataActions('pending-emis')).toEqual([...DDB_READ, ...SECRET_READ]);
