@@ -32,7 +32,8 @@ const doc = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as {
 
 describe('the OpenAPI description', () => {
   it('is what npm run openapi writes from the current schemas (run it and commit docs/openapi.json)', () => {
-    expect(readFileSync(OPENAPI_FILE, 'utf8')).toBe(renderOpenApi());
+    // compared as data: the file's formatting is not the point
+    expect(JSON.parse(readFileSync(OPENAPI_FILE, 'utf8'))).toEqual(JSON.parse(renderOpenApi()));
     expect(doc.openapi).toBe('3.1.0');
   });
 
