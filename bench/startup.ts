@@ -32,6 +32,8 @@ async function once(): Promise<Run> {
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'start.ts')], {
     cwd: ROOT,
+    // its own process group: a last-resort SIGKILL then reaches DynamoDB Local's JVM too
+    detached: true,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: {
       ...process.env,
@@ -72,7 +74,8 @@ async function once(): Promise<Run> {
       if (child.exitCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGINT');
-      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      // a loaded machine can take a while to stop a JVM; give the clean path time first
+      setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 30_000).unref();
     });
   }
 }
