@@ -128,6 +128,24 @@ export const routes: readonly RouteDef[] = [
     access: { ops: 'read', exports: 'read' },
   },
   {
+    // readiness: public, no data, touches nothing
+    id: 'health',
+    method: 'GET',
+    path: '/api/health',
+    permission: 'public',
+    access: {},
+    memoryMb: 128,
+  },
+  {
+    // the API's OpenAPI 3.1 description (docs/openapi.json, generated from the zod schemas)
+    id: 'openapi',
+    method: 'GET',
+    path: '/api/openapi.json',
+    permission: 'public',
+    access: {},
+    memoryMb: 128,
+  },
+  {
     id: 'webhook',
     method: 'POST',
     path: '/webhooks/razorpay',

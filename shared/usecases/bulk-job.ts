@@ -11,6 +11,7 @@ import { CSV_URL_TTL_SECONDS, type ExportStore } from '../adapters/s3/exports';
 import type { Clock } from '../domain/dates';
 import { NotFoundError } from '../domain/errors';
 import { correlate } from '../observe';
+import type { BulkJob } from '../schemas/responses';
 
 export const jobIdSchema = z
   .string()
@@ -26,22 +27,8 @@ export function newJobId(): string {
   return id;
 }
 
-export interface BulkJobView {
-  jobId: string;
-  status: JobRecord['status'];
-  total: number;
-  processed: number;
-  created: number;
-  reused: number;
-  failed: number;
-  /** EMIs found settled when their turn came (a row with an error; not counted as failed) */
-  skipped: number;
-  csvUrl: string | null;
-  csvExpiresAt: string | null;
-  createdAt: string;
-  completedAt: string | null;
-  error: string | null;
-}
+/** The shape is declared once, as a zod schema (shared/schemas/responses.ts). */
+export type BulkJobView = BulkJob;
 
 export interface BulkJobDeps {
   jobs: JobStore;

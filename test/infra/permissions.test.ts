@@ -188,6 +188,15 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       AUTH_LOGIN_URL: 'https://Domain.auth.ap-south-1.amazoncognito.com',
     },
   },
+  // readiness and the OpenAPI description (bundled JSON) touch nothing
+  health: {
+    permissions: {},
+    env: {},
+  },
+  openapi: {
+    permissions: {},
+    env: {},
+  },
   reconcile: {
     permissions: {
       ...table('Emis', DDB_READ_WRITE),
