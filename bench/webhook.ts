@@ -52,6 +52,9 @@ function percentile(sorted: number[], p: number): number {
 
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
+/** user + system CPU of this process, in ms, from a process.cpuUsage() difference */
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
 function apiEvent(body: string, headers: Record<string, string>): APIGatewayProxyEventV2 {
   const now = new Date();
   return {
@@ -158,7 +161,9 @@ export async function benchWebhook(): Promise<void> {
       samples['webhook:payment.captured:payment_link_payment:real_capture']!.payload,
     );
     const ack: number[] = [];
+    let ackCpu = 0;
     for (let round = 0; round <= ROUNDS; round++) {
+      const cpu = process.cpuUsage();
       const times = await Promise.all(
         Array.from({ length: CONCURRENT }, async () => {
           const event = signedDelivery(template);
@@ -168,17 +173,23 @@ export async function benchWebhook(): Promise<void> {
           return performance.now() - start;
         }),
       );
-      if (round > 0) ack.push(...times); // round 0 warms up clients, connections and the JIT
+      if (round > 0) {
+        // round 0 warms up clients, connections and the JIT
+        ack.push(...times);
+        ackCpu += cpuMs(process.cpuUsage(cpu));
+      }
     }
     ack.sort((a, b) => a - b);
     // the same deliveries one at a time: the cost of one receipt without contention
     const alone: number[] = [];
+    const aloneStart = process.cpuUsage();
     for (let i = 0; i < CONCURRENT; i++) {
       const event = signedDelivery(template);
       const start = performance.now();
       await webhook(event, context);
       alone.push(performance.now() - start);
     }
+    const aloneCpu = cpuMs(process.cpuUsage(aloneStart));
     alone.sort((a, b) => a - b);
     await sink.idle();
     sandbox.config = { latencyMs: 0 };
@@ -236,10 +247,12 @@ export async function benchWebhook(): Promise<void> {
       `  acknowledgement, ${CONCURRENT} concurrent × ${ROUNDS} rounds (Razorpay API 2 s slow meanwhile)`,
     );
     console.log(
-      `    median ${ms(percentile(ack, 50))}   p99 ${ms(percentile(ack, 99))}   max ${ms(ack.at(-1)!)}`,
+      `    median ${ms(percentile(ack, 50))}   p99 ${ms(percentile(ack, 99))}   max ${ms(ack.at(-1)!)}   CPU ${ms(ackCpu / ack.length)} per delivery`,
     );
     console.log(`  acknowledgement, one at a time (${CONCURRENT} deliveries)`);
-    console.log(`    median ${ms(percentile(alone, 50))}   p99 ${ms(percentile(alone, 99))}`);
+    console.log(
+      `    median ${ms(percentile(alone, 50))}   p99 ${ms(percentile(alone, 99))}   CPU ${ms(aloneCpu / alone.length)} per delivery`,
+    );
     console.log(`  payment → last of 2 siblings cancelled, median of ${PAYMENT_RUNS}`);
     console.log(
       `    median ${ms(percentile(settle, 50))}   min ${ms(settle[0]!)}   max ${ms(settle.at(-1)!)}`,

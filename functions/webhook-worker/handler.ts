@@ -13,6 +13,9 @@ import { linkDeps } from '../../shared/wiring-links';
 export async function main(event: SQSEvent): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
+    // the receiver answered 200 without a second write; taking the event is what makes later
+    // deliveries of it duplicates for good — beside applying it, not in front of it
+    const taken = markTaken(record.body);
     try {
       await applyWebhookMessage(linkDeps(), record.body);
     } catch (err) {
@@ -24,8 +27,21 @@ export async function main(event: SQSEvent): Promise<SQSBatchResponse> {
       });
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
+    await taken;
   }
   return { batchItemFailures };
+}
+
+/** Marks the event `queued` (ops-store.ts); never fails the record: applying is idempotent. */
+async function markTaken(messageBody: string): Promise<void> {
+  const { eventId } = eventIdsOf(messageBody);
+  if (eventId === undefined) return;
+  try {
+    await linkDeps().ops.markWebhookEventQueued(eventId);
+  } catch (err) {
+    // a redelivery from Razorpay after the receipt's lease would only be queued (and applied) again
+    log.warn('could not mark webhook event queued', { eventId, err });
+  }
 }
 
 /** Correlation ids for the log, never the body. */

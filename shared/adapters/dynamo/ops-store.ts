@@ -1,8 +1,9 @@
 /**
  * Operational records in the ops table. Named access patterns:
  * - claimIdempotency / completeIdempotency / releaseIdempotency   conditional Put/Update/Delete on IDEMP#scope#key
- * - recordWebhookEvent(eventId)                                    conditional Put on EVENT#id (dedupe, with a lease)
- * - markWebhookEventQueued(eventId)                                Update EVENT#id once the event is safely queued
+ * - claimWebhookEvent(eventId)                                     conditional Update on EVENT#id (dedupe and record, with a lease)
+ * - releaseWebhookEvent / completeWebhookEvent                     Update EVENT#id when a receipt fails / finishes a retry
+ * - markWebhookEventQueued(eventId)                                Update EVENT#id when the worker takes the event
  * Items expire through the table's TTL attribute `expiresAt` (epoch seconds).
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -21,6 +22,16 @@ export type IdempotencyClaim =
   | { state: 'mismatch' };
 
 const DAY_SECONDS = 24 * 60 * 60;
+
+/** What the receiver learns when it claims a webhook event id. */
+export interface WebhookClaim {
+  /** the first receipt's: every attempt archives to the same object */
+  receivedAt: string;
+  archiveKey: string;
+  /** what an earlier attempt finished before it failed (so this one does not do it again) */
+  archived: boolean;
+  enqueued: boolean;
+}
 
 export class OpsStore {
   constructor(
@@ -101,58 +112,134 @@ export class OpsStore {
   }
 
   /**
-   * Records a webhook event id once: 'new' the first time, 'duplicate' after. The record starts
-   * `received` with a lease of `leaseSeconds`; the receiver marks it `queued` once the event is
-   * safely queued. A receipt that died in between (a crashed or timed-out invocation) leaves a
-   * `received` record whose lease runs out, and the next delivery of that event is 'new' again —
-   * otherwise Razorpay's retries would all be acknowledged as duplicates of an event never queued.
+   * Claims a webhook event id for one receipt: one conditional write that both dedupes and
+   * records (the receiver's only write when all goes well). The first delivery of an event, and a
+   * redelivery whose earlier receipt did not finish, get the claim — with the first receipt's time
+   * and archive key, so every attempt archives to the same object, and what an earlier attempt
+   * finished before failing (so it is not done twice). Anything else is 'duplicate'.
+   *
+   * A receipt holds the claim for `leaseSeconds`. The record stays `received` until the worker
+   * takes the message from the queue and marks it `queued` (markWebhookEventQueued); a receipt that
+   * died mid-way (a crashed or timed-out invocation) thus leaves a `received` record whose lease
+   * runs out, and the next delivery of that event is claimed again — otherwise Razorpay's retries
+   * would all be acknowledged as duplicates of an event never queued. A receipt that failed
+   * part-way (releaseWebhookEvent) can be claimed again at once, whatever the worker did.
    */
-  async recordWebhookEvent(
+  async claimWebhookEvent(
     eventId: string,
-    fields: Record<string, unknown>,
+    fields: { event: string; receivedAt: string; archiveKey: string },
     nowSeconds: number,
     leaseSeconds = 60,
-  ): Promise<'new' | 'duplicate'> {
+  ): Promise<WebhookClaim | 'duplicate'> {
     try {
-      await this.db.send(
-        new PutCommand({
+      const out = await this.db.send(
+        new UpdateCommand({
           TableName: this.table,
-          Item: {
-            ...keys.webhookEvent(eventId),
-            type: 'WEBHOOK_EVENT',
-            eventId,
-            ...fields,
-            state: 'received',
-            leaseUntil: nowSeconds + leaseSeconds,
-            expiresAt: nowSeconds + 30 * DAY_SECONDS,
+          Key: keys.webhookEvent(eventId),
+          UpdateExpression:
+            'SET #type = :type, eventId = :eventId, #event = if_not_exists(#event, :event), ' +
+            'receivedAt = if_not_exists(receivedAt, :receivedAt), ' +
+            'archiveKey = if_not_exists(archiveKey, :archiveKey), ' +
+            '#state = if_not_exists(#state, :received), leaseUntil = :lease, expiresAt = :expires',
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (leaseUntil < :now AND ' +
+            '(#state = :received OR attribute_exists(archived) OR attribute_exists(enqueued)))',
+          ExpressionAttributeNames: { '#type': 'type', '#event': 'event', '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':type': 'WEBHOOK_EVENT',
+            ':eventId': eventId,
+            ':event': fields.event,
+            ':receivedAt': fields.receivedAt,
+            ':archiveKey': fields.archiveKey,
+            ':received': 'received',
+            ':lease': nowSeconds + leaseSeconds,
+            ':expires': nowSeconds + 30 * DAY_SECONDS,
+            ':now': nowSeconds,
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :received AND leaseUntil < :now)',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':received': 'received', ':now': nowSeconds },
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      return 'new';
+      const item = out.Attributes ?? {};
+      return {
+        receivedAt: String(item.receivedAt ?? fields.receivedAt),
+        archiveKey: String(item.archiveKey ?? fields.archiveKey),
+        archived: item.archived === true,
+        enqueued: item.enqueued === true,
+      };
     } catch (err) {
       if (isConditionFailed(err)) return 'duplicate';
       throw err;
     }
   }
 
-  /** The event is safely queued: later deliveries of it are duplicates for good. */
-  async markWebhookEventQueued(eventId: string): Promise<void> {
+  /**
+   * A receipt failed (the caller answers 5xx): remember what it did finish and end its claim now,
+   * so Razorpay's retry is claimed at once and does only what is left.
+   */
+  async releaseWebhookEvent(eventId: string, done: { archived: boolean; enqueued: boolean }): Promise<void> {
+    const set = ['leaseUntil = :released'];
+    const values: Record<string, unknown> = { ':released': 0 };
+    if (done.archived) {
+      set.push('archived = :true');
+      values[':true'] = true;
+    }
+    if (done.enqueued) {
+      set.push('enqueued = :true');
+      values[':true'] = true;
+    }
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
         Key: keys.webhookEvent(eventId),
-        UpdateExpression: 'SET #state = :queued REMOVE leaseUntil',
+        UpdateExpression: `SET ${set.join(', ')}`,
         ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':queued': 'queued' },
+        ExpressionAttributeValues: values,
       }),
     );
   }
 
-  async forgetWebhookEvent(eventId: string): Promise<void> {
-    await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.webhookEvent(eventId) }));
+  /**
+   * A receipt finished without the worker's help: after a retry that completed what an earlier
+   * attempt left (the part-way marks go), or for a body with nothing to queue (`archived`, final).
+   */
+  async completeWebhookEvent(eventId: string, state?: 'archived'): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.webhookEvent(eventId),
+        UpdateExpression: `${state ? 'SET #state = :state ' : ''}REMOVE archived, enqueued`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ...(state
+          ? {
+              ExpressionAttributeNames: { '#state': 'state' },
+              ExpressionAttributeValues: { ':state': state },
+            }
+          : {}),
+      }),
+    );
+  }
+
+  /**
+   * The worker took the event from the queue: later deliveries of it are duplicates for good
+   * (unless a receipt still owes its archive: then its retry is claimed all the same). Answers
+   * false when there is no record (it expired, or the message was replayed from elsewhere).
+   */
+  async markWebhookEventQueued(eventId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.webhookEvent(eventId),
+          UpdateExpression: 'SET #state = :queued',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':queued': 'queued' },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
   }
 }
