@@ -1,4 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { WebhookEventStore } from '../../shared/adapters/dynamo/webhook-events';
+import { env } from '../../shared/config';
 import { log } from '../../shared/log';
 import { applyWebhookMessage } from '../../shared/usecases/webhook-apply';
 import { linkDeps } from '../../shared/wiring-links';
@@ -32,12 +34,15 @@ export async function main(event: SQSEvent): Promise<SQSBatchResponse> {
   return { batchItemFailures };
 }
 
-/** Marks the event `queued` (ops-store.ts); never fails the record: applying is idempotent. */
+let events: WebhookEventStore | undefined;
+
+/** Marks the event `queued` (webhook-events.ts); never fails the record: applying is idempotent. */
 async function markTaken(messageBody: string): Promise<void> {
   const { eventId } = eventIdsOf(messageBody);
   if (eventId === undefined) return;
   try {
-    await linkDeps().ops.markWebhookEventQueued(eventId);
+    events ??= new WebhookEventStore(env('OPS_TABLE'));
+    await events.markWebhookEventQueued(eventId);
   } catch (err) {
     // a redelivery from Razorpay after the receipt's lease would only be queued (and applied) again
     log.warn('could not mark webhook event queued', { eventId, err });

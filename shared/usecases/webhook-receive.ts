@@ -11,14 +11,14 @@
  *      duplicate is acknowledged and ends here;
  *   5. at once, archive the raw delivery to the landing zone and enqueue it for the worker (not
  *      when the body is not JSON: nothing to apply, warn) — two independent writes;
- *   6. acknowledge. The worker marks the event `queued` when it takes it (ops-store.ts).
+ *   6. acknowledge. The worker marks the event `queued` when it takes it (webhook-events.ts).
  * That is one DynamoDB write, then S3 and SQS side by side, per acknowledged delivery.
  * If 5 fails in part, the claim is released with what did finish, and the error propagates
  * (5xx): Razorpay's retry is claimed at once, archives to the same object and does only what is
  * left, so the event ends archived and queued once. An event is acknowledged only once it is both.
  */
 
-import type { OpsStore } from '../adapters/dynamo/ops-store';
+import type { WebhookEventStore } from '../adapters/dynamo/webhook-events';
 import type { QueueSender } from '../adapters/queue/sender';
 import { verifyWebhookSignature } from '../adapters/razorpay/signature';
 import type { RawWebhookArchive } from '../adapters/s3/raw-archive';
@@ -37,7 +37,7 @@ const EVENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const RECEIPT_LEASE_SECONDS = 60;
 
 export interface ReceiveDeps {
-  events: Pick<OpsStore, 'claimWebhookEvent' | 'releaseWebhookEvent' | 'completeWebhookEvent'>;
+  events: Pick<WebhookEventStore, 'claimWebhookEvent' | 'releaseWebhookEvent' | 'completeWebhookEvent'>;
   archive: RawWebhookArchive;
   queue: Pick<QueueSender, 'send'>;
   /** the secrets to accept, current first; `refresh` re-reads them (after a rotation) */

@@ -32,8 +32,8 @@ interface FakeRecord {
 }
 
 /**
- * In-memory ports. The event store keeps the same rules as OpsStore's conditional writes (tested
- * against DynamoDB Local in test/integration/ops-store-webhooks.test.ts); `calls` lists every
+ * In-memory ports. The event store keeps the same rules as WebhookEventStore's conditional writes (tested
+ * against DynamoDB Local in test/integration/webhook-events.test.ts); `calls` lists every
  * write, `take` is what the worker does when it takes an event from the queue.
  */
 function fakes(
@@ -121,7 +121,7 @@ function fakes(
     archived,
     sent,
     secretReads,
-    /** the worker took the event from the queue (OpsStore.markWebhookEventQueued) */
+    /** the worker took the event from the queue (WebhookEventStore.markWebhookEventQueued) */
     take: (id: string) => {
       const r = events.get(id);
       if (r) events.set(id, { ...r, state: 'queued' });

@@ -6,12 +6,13 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../shared/adapters/dynamo/client';
-import { OpsStore } from '../../shared/adapters/dynamo/ops-store';
+
 import { keys } from '../../shared/adapters/dynamo/schema';
+import { WebhookEventStore } from '../../shared/adapters/dynamo/webhook-events';
 import { useLocalAws } from '../support/local-aws';
 
 let table: string;
-let store: OpsStore;
+let store: WebhookEventStore;
 const T = 1_774_000_000;
 let n = 0;
 const newId = () => `Evt${Date.now().toString(36)}${(n++).toString(36)}`;
@@ -34,7 +35,7 @@ const record = async (id: string) =>
 
 beforeAll(async () => {
   ({ OPS_TABLE: table } = await useLocalAws('ops-webhooks'));
-  store = new OpsStore(table);
+  store = new WebhookEventStore(table);
 });
 
 describe('the webhook event record', () => {
