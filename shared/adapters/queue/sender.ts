@@ -41,7 +41,11 @@ export function queueSender(url: string): QueueSender {
       },
     };
   }
-  sqs ??= new SQSClient({});
+  if (!sqs) {
+    // one middleware resolution per command class, and no redaction walk for a logger we lack
+    sqs = new SQSClient({ cacheMiddleware: true });
+    sqs.middlewareStack.remove('loggerMiddleware');
+  }
   const client = sqs;
   return {
     send: async (body) => {
