@@ -63,7 +63,6 @@ const COMMON_ENV = {
   POWERTOOLS_SERVICE_NAME: 'emi-payment-links',
   LOG_LEVEL: 'info',
   LINK_DEFAULT_EXPIRY_DAYS: '14',
-  NODE_OPTIONS: '--enable-source-maps',
 };
 
 const expected: Record<string, { permissions: Record<string, string[]>; env: Record<string, string> }> = {
