@@ -5,7 +5,7 @@
  * floor is a module built the same way that only imports the SDK clients the function's declared
  * access needs (lib/routes.ts): a table → client-dynamodb and the document client
  * (lib-dynamodb), a bucket → client-s3 (+ the presigner to hand out exports, lib-storage to
- * write them), a queue → client-sqs, a secret → client-secrets-manager, the Razorpay API →
+ * write them), a queue → client-sqs, a secret (Razorpay's, the cursor key) → client-secrets-manager, the Razorpay API →
  * Razorpay's official SDK (bundled, as in the function; alone ~100 ms CPU here: axios probes
  * fetch, which loads undici, and form-data parses mime-db). A function with none (web) is
  * compared with an empty module.
@@ -50,7 +50,9 @@ export function sdkFloor(access: FunctionAccess): string[] {
   if (access.exports === 'read' || access.exports === 'readWrite') pkgs.add('@aws-sdk/s3-request-presigner');
   if (access.exports === 'write' || access.exports === 'readWrite') pkgs.add('@aws-sdk/lib-storage');
   if (access.webhookQueue || access.bulkQueue) pkgs.add('@aws-sdk/client-sqs');
-  if (access.razorpayApi || access.razorpayWebhook) pkgs.add('@aws-sdk/client-secrets-manager');
+  if (access.razorpayApi || access.razorpayWebhook || access.cursorKey) {
+    pkgs.add('@aws-sdk/client-secrets-manager');
+  }
   if (access.razorpayApi) pkgs.add('razorpay');
   return [...pkgs].sort();
 }
