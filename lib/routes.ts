@@ -185,7 +185,8 @@ export const workers: readonly WorkerDef[] = [
   {
     id: 'webhook-worker',
     trigger: 'webhookQueue',
-    access: { emis: 'readWrite', links: 'readWrite', razorpayApi: true },
+    // ops: marks each webhook event `queued` when it takes it (the receiver's dedupe record)
+    access: { emis: 'readWrite', links: 'readWrite', ops: 'write', razorpayApi: true },
     timeoutSeconds: 60,
   },
   {

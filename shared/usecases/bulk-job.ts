@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { JobRecord, JobStore } from '../adapters/dynamo/job-store';
-import { CSV_URL_TTL_SECONDS, type ExportStore } from '../adapters/s3/exports';
+import { CSV_URL_TTL_SECONDS, type ExportReader } from '../adapters/s3/export-store';
 import type { Clock } from '../domain/dates';
 import { NotFoundError } from '../domain/errors';
 import { correlate } from '../observe';
@@ -32,7 +32,7 @@ export type BulkJobView = BulkJob;
 
 export interface BulkJobDeps {
   jobs: JobStore;
-  exports: ExportStore;
+  exports: ExportReader;
   clock: Clock;
 }
 
