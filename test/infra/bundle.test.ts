@@ -43,6 +43,8 @@ function runUnsigned(): { logs: Record<string, unknown>[]; answer: { statusCode:
       PATH: process.env.PATH,
       AWS_REGION: 'ap-south-1',
       LOG_LEVEL: 'info',
+      // as on Lambda: one JSON object per line (elsewhere the logger prints readable lines)
+      LOG_FORMAT: 'json',
       RAZORPAY_WEBHOOK_SECRET: 'test-secret',
       OPS_TABLE: 'ops',
       RAW_WEBHOOKS_BUCKET: 'raw',
