@@ -15,7 +15,9 @@ function sayIdentity(system: System) {
     say(`  identity provider ${auth.issuer}  (AUTH_ISSUER; accepted clients: ${auth.clientIds.join(', ')})`);
     return;
   }
-  say(`  identity provider ${auth.issuer}  (OpenID Connect; ${auth.issuer}/.well-known/openid-configuration)`);
+  say(
+    `  identity provider ${auth.issuer}  (OpenID Connect; ${auth.issuer}/.well-known/openid-configuration)`,
+  );
   say('');
   say('Demo identities (log in on the page as a user; clients get tokens with client credentials):');
   for (const line of identitiesTable(system.url)) say(`  ${line}`);
