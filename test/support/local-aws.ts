@@ -8,11 +8,11 @@ import { inject } from 'vitest';
 import { createResources, type LocalResourceNames, localAwsEnv, resourceNames } from '../../local/aws-local';
 import { resetConfigCache } from '../../shared/config';
 import { useDefaultToken } from './http';
-import { startTestIssuer, trustIssuer } from './token-issuer';
+import { startTestIssuer, type TestIssuer, trustIssuer } from './token-issuer';
 
 export async function useLocalAws(
   label: string,
-): Promise<LocalResourceNames & { dynamodb: string; s3: string }> {
+): Promise<LocalResourceNames & { dynamodb: string; s3: string; issuer: TestIssuer }> {
   const endpoints = { dynamodb: inject('dynamodbEndpoint'), s3: inject('s3Endpoint') };
   const names = resourceNames(`t${randomBytes(3).toString('hex')}-${label}`.slice(0, 40));
   Object.assign(process.env, localAwsEnv(endpoints, names));
@@ -22,5 +22,5 @@ export async function useLocalAws(
   const issuer = await startTestIssuer();
   trustIssuer(issuer);
   useDefaultToken(await issuer.mint());
-  return { ...names, ...endpoints };
+  return { ...names, ...endpoints, issuer };
 }

@@ -18,7 +18,7 @@ export interface TestIssuer {
   jwksUri: string;
   publicJwk: JWK;
   /** a signed access token; `claims` override the defaults (a demo-ops machine token) */
-  mint(claims?: JWTPayload, opts?: { expiresInSeconds?: number; kid?: string }): Promise<string>;
+  mint(claims?: JWTPayload, opts?: { expiresInSeconds?: number | null; kid?: string }): Promise<string>;
   person(role: string | null, lenders: string[], extra?: JWTPayload): Promise<string>;
   machine(scope: string, clientId?: string): Promise<string>;
   close(): Promise<void>;
@@ -48,7 +48,7 @@ export async function startTestIssuer(): Promise<TestIssuer> {
   const issuer = `http://127.0.0.1:${port}`;
   const mint: TestIssuer['mint'] = async (claims = {}, opts = {}) => {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({
+    const jwt = new SignJWT({
       token_use: 'access',
       client_id: 'demo-ops',
       sub: 'demo-ops',
@@ -57,9 +57,10 @@ export async function startTestIssuer(): Promise<TestIssuer> {
     })
       .setProtectedHeader({ alg: 'RS256', kid: opts.kid ?? kid, typ: 'JWT' })
       .setIssuer(typeof claims.iss === 'string' ? claims.iss : issuer)
-      .setIssuedAt(now)
-      .setExpirationTime(now + (opts.expiresInSeconds ?? 3600))
-      .sign(privateKey);
+      .setIssuedAt(now);
+    // null: a token without `exp` (which the verifier must refuse)
+    if (opts.expiresInSeconds !== null) jwt.setExpirationTime(now + (opts.expiresInSeconds ?? 3600));
+    return jwt.sign(privateKey);
   };
   return {
     issuer,
