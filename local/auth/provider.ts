@@ -198,6 +198,10 @@ function configuration(pageOrigin: string, key: JWK): Configuration {
       customizers: {
         // a person's access token lists the OIDC scopes of the sign-in, as Cognito's do
         jwt: (ctx, token, jwt) => {
+          // Cognito's access tokens carry no `aud`, so API Gateway's JWT authorizer checks
+          // `client_id` against its audience list (the app client ids); the local gateway does
+          // the same, and an `aud` of the resource would fail it
+          delete jwt.payload.aud;
           if (!('accountId' in token) || !token.accountId) return;
           const granted = ctx.oidc.entities.Grant?.getOIDCScope().split(' ') ?? ['openid'];
           jwt.payload.scope = granted.filter((s) => s !== 'offline_access').join(' ');

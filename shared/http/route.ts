@@ -2,14 +2,19 @@
  * The one HTTP middleware stack (middy), in a fixed order:
  *   1. error mapping (registered first so its onError runs last: middy unwinds in reverse)
  *   2. request context / access log
- *   3. body reading (JSON routes only: content type, size limit, parse) — never in front of
+ *   3. the gate (every route the route table does not mark `public`): a verified access token
+ *      whose actor holds the route's permission, else 401/403 — before anything is read
+ *   4. body reading (JSON routes only: content type, size limit, parse) — never in front of
  *      the webhook, which needs the raw bytes
- *   4. zod validation of body, query and path
- * Handlers receive typed input and return `{ statusCode, body }`; the stack serialises it.
+ *   5. zod validation of body, query and path
+ * Handlers receive typed input (and the actor) and return `{ statusCode, body }`; the stack serialises it.
  */
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
+import { type Permission, routes } from '../../lib/routes';
+import type { Actor, GrantedPermission } from '../auth/actor';
+import { authenticate } from '../auth/gate';
 import { MalformedBodyError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../domain/errors';
 import { log } from '../log';
 import { toHttpError } from './errors';
@@ -21,6 +26,8 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
 export interface RouteRequest<B, Q, P> {
+  /** who is calling: verified by the gate, holding the route's permission */
+  actor: Actor;
   body: B;
   query: Q;
   path: P;
@@ -92,6 +99,16 @@ const errorMapper = (): MiddlewareObj<HttpEvent, HttpResult> => ({
   },
 });
 
+/** The actor the gate let through, per event (read by the access log and the handler). */
+const actors = new WeakMap<HttpEvent, Actor>();
+
+const gate = (permission: GrantedPermission): MiddlewareObj<HttpEvent, HttpResult> => ({
+  before: async (request) => {
+    const authorization = lowerCaseHeaders(request.event).authorization;
+    actors.set(request.event, await authenticate(authorization, permission));
+  },
+});
+
 const accessLog = (routeId: string): MiddlewareObj<HttpEvent, HttpResult> => {
   let started = 0;
   return {
@@ -103,6 +120,8 @@ const accessLog = (routeId: string): MiddlewareObj<HttpEvent, HttpResult> => {
         route: routeId,
         requestId: request.context.awsRequestId,
         status: request.response?.statusCode,
+        // who, by id only: this line never carries a borrower's data, and names stay out of logs
+        actor: actors.get(request.event)?.sub,
         ms: Math.round(performance.now() - started),
       });
     },
@@ -117,35 +136,68 @@ const accessLog = (routeId: string): MiddlewareObj<HttpEvent, HttpResult> => {
   };
 };
 
+/** The route's permission from the route table (lib/routes.ts), the one place it is declared. */
+export function permissionOf(routeId: string): Permission {
+  const def = routes.find((r) => r.id === routeId);
+  if (!def) throw new Error(`Route ${routeId} is not in lib/routes.ts`);
+  return def.permission;
+}
+
 /**
- * Wraps a plain route function into the Lambda handler. `fn` receives typed, validated input;
- * tests may call `fn` directly or the returned handler with an API Gateway v2 event.
+ * Wraps a plain route function into the Lambda handler of a route that needs a token (any
+ * permission but `public` in the route table). `fn` receives typed, validated input and the
+ * actor; tests may call the returned handler with an API Gateway v2 event.
  */
 export function httpRoute<B = undefined, Q = Record<string, never>, P = Record<string, never>>(
   routeId: string,
   schemas: RouteSchemas<B, Q, P>,
   fn: (req: RouteRequest<B, Q, P>) => Promise<RouteResponse>,
 ) {
-  return middy<HttpEvent, HttpResult, Error, Context>()
-    .use(errorMapper())
-    .use(accessLog(routeId))
-    .handler(async (event, context) => {
-      const headers = lowerCaseHeaders(event);
-      const body = schemas.body
-        ? parseWith(schemas.body, readJsonBody(event, schemas.maxBodyBytes), 'body')
-        : (undefined as B);
-      const query = schemas.query
-        ? parseWith(schemas.query, event.queryStringParameters ?? {}, 'query')
-        : ({} as Q);
-      const path = schemas.path ? parseWith(schemas.path, event.pathParameters ?? {}, 'path') : ({} as P);
-      const result = await fn({
-        body,
-        query,
-        path,
-        headers,
-        requestId: context.awsRequestId,
-        rawBody: () => rawBodyOf(event),
-      });
-      return jsonResponse(result.statusCode, result.body ?? {}, result.headers);
+  const permission = permissionOf(routeId);
+  if (permission === 'public') {
+    throw new Error(`Route ${routeId} is public in lib/routes.ts: wrap it with publicRoute`);
+  }
+  return stack(routeId, schemas, fn, permission);
+}
+
+/** A route the route table marks `public` (the webhook: its signature is its check). No actor. */
+export function publicRoute<B = undefined, Q = Record<string, never>, P = Record<string, never>>(
+  routeId: string,
+  schemas: RouteSchemas<B, Q, P>,
+  fn: (req: Omit<RouteRequest<B, Q, P>, 'actor'>) => Promise<RouteResponse>,
+) {
+  if (permissionOf(routeId) !== 'public') {
+    throw new Error(`Route ${routeId} needs a token in lib/routes.ts: wrap it with httpRoute`);
+  }
+  return stack(routeId, schemas, fn, undefined);
+}
+
+function stack<B, Q, P>(
+  routeId: string,
+  schemas: RouteSchemas<B, Q, P>,
+  fn: (req: RouteRequest<B, Q, P>) => Promise<RouteResponse>,
+  permission: GrantedPermission | undefined,
+) {
+  const base = middy<HttpEvent, HttpResult, Error, Context>().use(errorMapper()).use(accessLog(routeId));
+  return (permission ? base.use(gate(permission)) : base).handler(async (event, context) => {
+    const headers = lowerCaseHeaders(event);
+    const body = schemas.body
+      ? parseWith(schemas.body, readJsonBody(event, schemas.maxBodyBytes), 'body')
+      : (undefined as B);
+    const query = schemas.query
+      ? parseWith(schemas.query, event.queryStringParameters ?? {}, 'query')
+      : ({} as Q);
+    const path = schemas.path ? parseWith(schemas.path, event.pathParameters ?? {}, 'path') : ({} as P);
+    const result = await fn({
+      // public routes have no actor; their functions' type has no `actor` to read
+      actor: actors.get(event) as Actor,
+      body,
+      query,
+      path,
+      headers,
+      requestId: context.awsRequestId,
+      rawBody: () => rawBodyOf(event),
     });
+    return jsonResponse(result.statusCode, result.body ?? {}, result.headers);
+  });
 }
