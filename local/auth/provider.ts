@@ -52,9 +52,8 @@ export interface AuthProvider {
   stop(): Promise<void>;
 }
 
-/** The API as a resource server: `aud` of every access token (the API does not check it). */
+/** The API as a resource server (the one resource indicator; every access token is for it). */
 export const RESOURCE = 'urn:emi-links';
-const AUDIENCE = 'emi-links';
 /** seconds: short-lived access tokens; the page renews them with its refresh token */
 export const ACCESS_TOKEN_TTL = 15 * 60;
 const SESSION_TTL = 12 * 60 * 60;
@@ -176,7 +175,11 @@ function configuration(pageOrigin: string, key: JWK): Configuration {
           return {
             // people's tokens carry no API scopes: their role decides (cognito:groups)
             scope: machineScope(client.clientId),
-            audience: AUDIENCE,
+            // Cognito's access tokens carry no `aud`, and API Gateway's JWT authorizer then checks
+            // `client_id` against its audience list (the app client ids). oidc-provider cannot
+            // leave `aud` out of a JWT access token, so it names the client: the same check passes
+            // the same tokens whichever claim it reads
+            audience: client.clientId,
             accessTokenFormat: 'jwt',
             accessTokenTTL: ACCESS_TOKEN_TTL,
             jwt: { sign: { alg: 'RS256' } },
@@ -198,10 +201,6 @@ function configuration(pageOrigin: string, key: JWK): Configuration {
       customizers: {
         // a person's access token lists the OIDC scopes of the sign-in, as Cognito's do
         jwt: (ctx, token, jwt) => {
-          // Cognito's access tokens carry no `aud`, so API Gateway's JWT authorizer checks
-          // `client_id` against its audience list (the app client ids); the local gateway does
-          // the same, and an `aud` of the resource would fail it
-          delete jwt.payload.aud;
           if (!('accountId' in token) || !token.accountId) return;
           const granted = ctx.oidc.entities.Grant?.getOIDCScope().split(' ') ?? ['openid'];
           jwt.payload.scope = granted.filter((s) => s !== 'offline_access').join(' ');

@@ -113,6 +113,9 @@ describe('client credentials', () => {
       client_id: 'demo-ops',
       sub: 'demo-ops',
       scope: 'emi-links/read emi-links/write emi-links/loans.write',
+      // API Gateway's JWT authorizer checks `aud`, or `client_id` when there is none (Cognito):
+      // both name the client
+      aud: 'demo-ops',
     });
     expect(Number(payload.exp) - Number(payload.iat)).toBe(ACCESS_TOKEN_TTL);
     // a machine is no person: no role, no lenders, no username
@@ -185,6 +188,7 @@ describe('people sign in through the provider login page (authorization code + P
         lenders: user.lenders,
         username: user.username,
         scope: 'openid profile',
+        aud: 'emi-links-web',
       });
       expect(Number(payload.exp) - Number(payload.iat)).toBe(ACCESS_TOKEN_TTL);
     },
