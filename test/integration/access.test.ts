@@ -1,69 +1,59 @@
 /**
- * Access control end to end (architecture §4a), through the local gateway — its JWT authorizer
- * and then each function's own check — with real signed tokens: the test's issuer signs them
- * with an RSA key it generates and serves as a JWKS over HTTP; the forged ones are made from it.
- * Real DynamoDB Local, s3rver and the Razorpay sandbox behind.
+ * Access control end to end (architecture §4a) with the real local OpenID Connect provider: the
+ * demo identities' tokens come from it as a user gets them (client credentials for machines, the
+ * authorization-code + PKCE flow through its sign-in form for people), and every call goes
+ * through the local gateway — its JWT authorizer, then each function's own check — to real
+ * DynamoDB Local, s3rver and the Razorpay sandbox. Refusals of tokens only a test-held key can
+ * forge are in access-forged.test.ts.
  */
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetWorkerDeps, main as worker } from '../../functions/bulk-worker/handler';
-import { handler as pendingHandler } from '../../functions/pending-emis/handler';
+import { type AuthProvider, startAuthProvider } from '../../local/auth/provider';
+import { clientCredentialsToken, passwordLogin, passwordLoginTokens } from '../../local/auth/tokens';
 import { startGateway } from '../../local/gateway';
 import { LocalQueue } from '../../local/queue';
 import { emis as emiStore, links as linkStore } from '../../shared/wiring';
+import {
+  api as apiAt,
+  expectForbidden,
+  expectUnauthenticated,
+  type Reply,
+  withPayload,
+} from '../support/api';
 import { sandboxLinks, startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
-import { call } from '../support/http';
-import { startTestIssuer, type TestIssuer } from '../support/token-issuer';
+import { trustIssuer } from '../support/token-issuer';
 
 const KAVERI = 'Kaveri Finance';
 const DECCAN = 'Deccan Credit';
 const SAHYADRI = 'Sahyadri Microfin';
+const PAGE = 'http://localhost:39998';
 
 let app: TestApp;
-let issuer: TestIssuer;
+let provider: AuthProvider;
 let gateway: Awaited<ReturnType<typeof startGateway>>;
 let queue: LocalQueue;
 const tokens: Record<string, string> = {};
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  // biome-ignore lint/suspicious/noExplicitAny: replies are read loosely by design
-  json: any;
-}
-
-async function api(
+let collectorIdToken: string;
+const api = (
   method: string,
   path: string,
   auth: string | null,
   body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<Reply> {
-  const h: Record<string, string> = { ...headers };
-  if (auth !== null) h.authorization = auth.includes(' ') || auth === 'Bearer' ? auth : `Bearer ${auth}`;
-  if (body !== undefined) h['content-type'] = 'application/json';
-  const res = await fetch(`${gateway.url.replace('localhost', '127.0.0.1')}${path}`, {
-    method,
-    headers: h,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
-}
-
+  headers?: Record<string, string>,
+) => apiAt(gateway.url, method, path, auth, body, headers);
 const as = (who: string) => tokens[who]!;
+
+const login = (username: string) =>
+  passwordLogin(provider.issuer, { username, password: `demo-${username}`, redirectUri: `${PAGE}/` });
 
 beforeAll(async () => {
   app = await startTestApp('access');
-  issuer = app.names.issuer;
-  Object.assign(process.env, {
-    BULK_QUEUE_URL: 'local://access-bulk',
-    BULK_RATE_PER_SECOND: '50',
-    RAZORPAY_WEBHOOK_SECRET: 'access-test-webhook-secret',
-    WEBHOOK_QUEUE_URL: 'local://access-webhooks',
-  });
+  provider = await startAuthProvider({ port: 0, pageOrigin: PAGE });
+  trustIssuer(provider, provider.clientIds);
+  Object.assign(process.env, { BULK_QUEUE_URL: 'local://access-bulk', BULK_RATE_PER_SECOND: '50' });
   resetWorkerDeps();
   queue = new LocalQueue({
     name: 'access-bulk',
@@ -74,14 +64,18 @@ beforeAll(async () => {
     visibilityTimeoutMs: 200,
   });
   gateway = await startGateway({ port: 0, host: '127.0.0.1' });
+  const collector = await passwordLoginTokens(provider.issuer, {
+    username: 'collector',
+    password: 'demo-collector',
+    redirectUri: `${PAGE}/`,
+  });
+  collectorIdToken = collector.idToken!;
   Object.assign(tokens, {
-    admin: await issuer.person('admin', ['*']),
-    collector: await issuer.person('collector', [KAVERI, DECCAN]),
-    viewer: await issuer.person('viewer', [SAHYADRI]),
-    scopedAdmin: await issuer.person('admin', [KAVERI]),
-    ops: await issuer.machine('emi-links/read emi-links/write emi-links/loans.write'),
-    warehouse: await issuer.machine('emi-links/loans.write', 'demo-warehouse'),
-    reader: await issuer.machine('emi-links/read'),
+    admin: await login('admin'),
+    collector: collector.accessToken,
+    viewer: await login('viewer'),
+    ops: await clientCredentialsToken(provider.issuer, 'demo-ops', 'demo-ops-secret'),
+    warehouse: await clientCredentialsToken(provider.issuer, 'demo-warehouse', 'demo-warehouse-secret'),
   });
   const res = await api('POST', '/api/loans', as('ops'), {
     loans: [
@@ -100,125 +94,45 @@ beforeAll(async () => {
 afterAll(async () => {
   queue.close();
   await gateway.close();
+  await provider.stop();
   await app.close();
 });
 
-function expectUnauthenticated(res: Reply) {
-  expect(res.status).toBe(401);
-  expect(res.json.error.code).toBe('UNAUTHENTICATED');
-  expect(Object.keys(res.json)).toEqual(['error']);
-  expect(res.headers.get('www-authenticate')).toMatch(/^Bearer\b/);
-}
-
-function expectForbidden(res: Reply) {
-  expect(res.status).toBe(403);
-  expect(res.json.error.code).toBe('FORBIDDEN');
-}
-
-/** Replaces the token's payload (keeping its header and signature). */
-function withPayload(token: string, change: (p: Record<string, unknown>) => Record<string, unknown>) {
-  const [h, p, s] = token.split('.');
-  const payload = JSON.parse(Buffer.from(p!, 'base64url').toString('utf8'));
-  return `${h}.${Buffer.from(JSON.stringify(change(payload))).toString('base64url')}.${s}`;
-}
-
-async function forgedTokens(): Promise<Record<string, string>> {
-  const valid = await issuer.mint();
-  const other = await startTestIssuer();
-  const payload = JSON.parse(Buffer.from(valid.split('.')[1]!, 'base64url').toString('utf8'));
-  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const publicPem = createPublicKey({ key: issuer.publicJwk, format: 'jwk' }).export({
-    type: 'spki',
-    format: 'pem',
-  });
-  const forged = {
-    expired: await issuer.mint({}, { expiresInSeconds: -60 }),
-    'another issuer': await other.mint(),
-    'another issuer named, signed by ours': await issuer.mint({ iss: other.issuer }),
-    'another client': await issuer.mint({ client_id: 'someone-else', sub: 'someone-else' }),
-    'a tampered payload': withPayload(valid, (p) => ({ ...p, sub: 'admin', lenders: ['*'] })),
-    'a tampered signature': `${valid.slice(0, -6)}${valid.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA'}`,
-    'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload)}.`,
-    'HS256 signed with the public key': await new SignJWT(payload)
-      .setProtectedHeader({ alg: 'HS256', kid: issuer.publicJwk.kid })
-      .sign(Buffer.from(String(publicPem))),
-    'an ID token': await issuer.mint({ token_use: 'id', aud: 'emi-links-web', client_id: undefined }),
-    'an unknown key id': await issuer.mint({}, { kid: 'not-in-the-jwks' }),
-    'no expiry': await issuer.mint({}, { expiresInSeconds: null }),
-  };
-  await other.close();
-  return forged;
-}
-
-describe('the gate: 401 for anything but a valid access token, nothing read or written', () => {
-  const garbled = {
-    'no Authorization header': null,
-    'an empty Bearer': 'Bearer',
-    'Basic credentials': 'Basic ZGVtby1vcHM6ZGVtby1vcHMtc2VjcmV0',
-    'not a JWT': 'Bearer not-a-jwt',
-    'three dots of nothing': 'Bearer a.b.c',
-    'two tokens': 'Bearer a.b.c d.e.f',
-  } as const;
-
-  for (const [label, header] of Object.entries(garbled)) {
-    it(`answers 401 with the contract body for ${label}`, async () => {
-      expectUnauthenticated(await api('GET', '/api/payment-links/pending-emis', header));
-      expectUnauthenticated(
-        await api('POST', '/api/loans', header, { loans: [loan('BAD-G', KAVERI, [-1])] }),
-      );
-      expect(await emiStore().getEmi('BAD-G', 1, true)).toBeNull();
+describe('real tokens from the local provider, tampered: 401', () => {
+  it("refuses a provider token with a tampered payload or signature, re-signed alg none or HS256 with the provider's public key, and the provider's ID token — writing nothing", async () => {
+    const valid = as('collector');
+    const payload = JSON.parse(Buffer.from(valid.split('.')[1]!, 'base64url').toString('utf8'));
+    const header = JSON.parse(Buffer.from(valid.split('.')[0]!, 'base64url').toString('utf8'));
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const { keys } = (await (await fetch(provider.jwksUri)).json()) as { keys: JsonWebKey[] };
+    const publicPem = createPublicKey({ key: keys[0]!, format: 'jwk' }).export({
+      type: 'spki',
+      format: 'pem',
     });
-  }
-
-  it('answers 401 for expired, foreign, tampered, alg-none, HS256-with-public-key and ID tokens — at the gateway or in the function — and writes nothing', async () => {
-    const forged = await forgedTokens();
+    const forged: Record<string, string> = {
+      'a tampered payload': withPayload(valid, (p) => ({
+        ...p,
+        'cognito:groups': ['admin'],
+        lenders: ['*'],
+      })),
+      'a tampered signature': `${valid.slice(0, -6)}${valid.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA'}`,
+      'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload)}.`,
+      'HS256 with the public key': await new SignJWT(payload)
+        .setProtectedHeader({ alg: 'HS256', kid: header.kid })
+        .sign(Buffer.from(String(publicPem))),
+      'the ID token': collectorIdToken,
+    };
     for (const [label, token] of Object.entries(forged)) {
-      const read = await api('GET', '/api/payment-links/pending-emis', token);
-      expect(read.status, label).toBe(401);
-      expectUnauthenticated(read);
-      const write = await api('POST', '/api/loans', token, { loans: [loan('BAD-F', KAVERI, [-1])] });
-      expect(write.status, label).toBe(401);
-      expectUnauthenticated(write);
-      // the function's own check, as if a request reached it past the gateway
-      const direct = await call(pendingHandler, { token });
-      expect(direct.status, label).toBe(401);
-      expect(direct.json.error.code).toBe('UNAUTHENTICATED');
-      expect(direct.headers['www-authenticate']).toMatch(/^Bearer/);
+      const res = await api('POST', '/api/loans', token, { loans: [loan('BAD-P', KAVERI, [-1])] });
+      expect(res.status, label).toBe(401);
+      expectUnauthenticated(res);
     }
-    expect(await emiStore().getEmi('BAD-F', 1, true)).toBeNull();
-  });
-
-  it('lets an ID token of a configured client past the gateway, as API Gateway would, and the function refuses it', async () => {
-    const idToken = await issuer.mint({ token_use: 'id', aud: 'emi-links-web', client_id: undefined });
-    const direct = await call(pendingHandler, { token: idToken });
-    expect(direct.status).toBe(401);
-    expectUnauthenticated(await api('GET', '/api/me', idToken));
-  });
-
-  it('leaves the webhook route to its signature: no token asked, a bad signature is its own 401', async () => {
-    const res = await api(
-      'POST',
-      '/webhooks/razorpay',
-      null,
-      { event: 'payment.captured' },
-      {
-        'x-razorpay-signature': 'bad',
-        'x-razorpay-event-id': 'evt_access_1',
-      },
-    );
-    expect(res.status).toBe(401);
-    expect(res.json.error.code).not.toBe('UNAUTHENTICATED');
-    expect(res.headers.get('www-authenticate')).toBeNull();
-  });
-
-  it('serves the page without a token', async () => {
-    const res = await fetch(`${gateway.url.replace('localhost', '127.0.0.1')}/`);
-    expect(res.status).not.toBe(401);
+    expect(await emiStore().getEmi('BAD-P', 1, true)).toBeNull();
   });
 });
 
 describe('403 for a valid token that may not do this', () => {
-  it('refuses a viewer a write, a collector the loans route, a read-only client a write, a loans-only client a read — writing nothing', async () => {
+  it('refuses a viewer a write, a collector the loans route, a loans-only client a read — writing nothing', async () => {
     expectForbidden(
       await api('POST', '/api/payment-links/generate', as('viewer'), { loanId: 'S-1', emiNumber: 1 }),
     );
@@ -227,24 +141,8 @@ describe('403 for a valid token that may not do this', () => {
       await api('POST', '/api/loans', as('collector'), { loans: [loan('BAD-C', KAVERI, [-1])] }),
     );
     expect(await emiStore().getEmi('BAD-C', 1, true)).toBeNull();
-    expectForbidden(
-      await api('POST', '/api/payment-links/generate', as('reader'), { loanId: 'K-1', emiNumber: 1 }),
-    );
     expectForbidden(await api('GET', '/api/payment-links/pending-emis', as('warehouse')));
     expect((await sandboxLinks(app)).length).toBe(0);
-  });
-
-  it('refuses a person without a known role, and one with no lenders', async () => {
-    expectForbidden(await api('GET', '/api/me', await issuer.person('auditor', [KAVERI])));
-    expectForbidden(await api('GET', '/api/me', await issuer.person(null, [KAVERI])));
-    expectForbidden(await api('GET', '/api/me', await issuer.person('collector', [])));
-  });
-
-  it('ignores scopes on a person: a viewer token carrying emi-links/write still cannot write', async () => {
-    const token = await issuer.person('viewer', [SAHYADRI], {
-      scope: 'emi-links/write emi-links/loans.write',
-    });
-    expectForbidden(await api('POST', '/api/payment-links/generate', token, { loanId: 'S-1', emiNumber: 1 }));
   });
 
   it("answers 403 for a lender filter outside the caller's lenders", async () => {
@@ -269,8 +167,8 @@ describe('403 for a valid token that may not do this', () => {
 describe('GET /api/me and the roles table as tested', () => {
   it('describes each caller', async () => {
     expect((await api('GET', '/api/me', as('collector'))).json).toEqual({
-      sub: expect.any(String),
-      name: 'collector-user',
+      sub: '6f1c2a40-0000-4000-8000-00000000c001',
+      name: 'collector',
       role: 'collector',
       permissions: ['read', 'write'],
       lenders: [DECCAN, KAVERI],
@@ -292,6 +190,8 @@ describe('GET /api/me and the roles table as tested', () => {
       permissions: ['read', 'write', 'loans'],
       lenders: '*',
     });
+    // demo-warehouse may only load loans: not even who it is
+    expectForbidden(await api('GET', '/api/me', as('warehouse')));
   });
 
   // who × permission → allowed (§4a): read = GET pending, write = refresh of an unknown link (404
@@ -301,7 +201,6 @@ describe('GET /api/me and the roles table as tested', () => {
     ['collector', { read: true, write: true, loans: false }],
     ['admin', { read: true, write: true, loans: true }],
     ['ops', { read: true, write: true, loans: true }],
-    ['reader', { read: true, write: false, loans: false }],
     ['warehouse', { read: false, write: false, loans: true }],
   ];
   for (const [who, may] of matrix) {
@@ -379,7 +278,7 @@ describe('lender scope in the use cases', () => {
       emiNumber: 1,
     });
     expect(made.status).toBe(201);
-    expect(made.json.createdBy).toEqual({ sub: expect.any(String), name: 'collector-user' });
+    expect(made.json.createdBy).toEqual({ sub: '6f1c2a40-0000-4000-8000-00000000c001', name: 'collector' });
     const d = await api('POST', '/api/payment-links/generate', as('collector'), {
       loanId: 'D-1',
       emiNumber: 1,
@@ -387,16 +286,16 @@ describe('lender scope in the use cases', () => {
     expect(d.status).toBe(201);
     const s = await api('POST', '/api/payment-links/generate', as('admin'), { loanId: 'S-1', emiNumber: 1 });
     expect(s.status).toBe(201);
-    expect(s.json.createdBy.name).toBe('admin-user');
+    expect(s.json.createdBy.name).toBe('admin');
 
     const cancelled = await api('POST', `/api/payment-links/${d.json.id}/cancel`, as('collector'));
     expect(cancelled.status).toBe(200);
     expect(cancelled.json).toMatchObject({
       status: 'cancelled',
       cancelReason: 'manual',
-      cancelledBy: { name: 'collector-user' },
+      cancelledBy: { name: 'collector' },
     });
-    expect((await linkStore().getLink(d.json.id))?.cancelledBy?.name).toBe('collector-user');
+    expect((await linkStore().getLink(d.json.id))?.cancelledBy?.name).toBe('collector');
 
     const unknown = 'lnk_zzzzzzzzzzzzzzzzzzzz';
     const same = (res: Reply, id: string) => ({
@@ -473,7 +372,7 @@ describe('lender scope in the use cases', () => {
       job = (await api('GET', `/api/payment-links/bulk-jobs/${job.jobId}`, as('collector'))).json;
     }
     expect(job).toMatchObject({ status: 'completed', total: 2, created: 1, failed: 1 });
-    expect(job.createdBy).toEqual({ sub: expect.any(String), name: 'collector-user' });
+    expect(job.createdBy).toEqual({ sub: expect.any(String), name: 'collector' });
     const csv = await (await fetch(job.csvUrl)).text();
     const sRow = csv.split('\r\n').find((r) => r.startsWith('S-1,'));
     expect(sRow).toBeDefined();
@@ -493,31 +392,8 @@ describe('lender scope in the use cases', () => {
     expect(JSON.stringify(viewerSees.json).replace(job.jobId, '<id>')).toBe(
       JSON.stringify(viewerUnknown.json).replace('job_zzzzzzzzzzzzzzzzzzzz', '<id>'),
     );
-    // a Kaveri-only admin may not see a job that could hold Deccan rows
-    expect((await api('GET', `/api/payment-links/bulk-jobs/${job.jobId}`, as('scopedAdmin'))).status).toBe(
-      404,
-    );
     const admin = await api('GET', `/api/payment-links/bulk-jobs/${job.jobId}`, as('admin'));
     expect(admin.status).toBe(200);
     expect(admin.json.csvUrl).toEqual(expect.any(String));
-  });
-
-  it('loans: an admin limited to some lenders may upsert only theirs, and the actor is recorded', async () => {
-    const outside = await api('POST', '/api/loans', as('scopedAdmin'), {
-      loans: [loan('K-NEW', KAVERI, [-1]), loan('S-NEW', SAHYADRI, [-1])],
-    });
-    expectForbidden(outside);
-    expect(outside.json.error.details).toEqual([
-      { field: 'loans.1.lender', message: 'is not one of your lenders' },
-    ]);
-    expect(await emiStore().getEmi('K-NEW', 1, true)).toBeNull();
-    // moving another lender's loan into one's own is refused too
-    const moved = await api('POST', '/api/loans', as('scopedAdmin'), { loans: [loan('S-2', KAVERI, [-6])] });
-    expectForbidden(moved);
-    expect((await emiStore().getEmi('S-2', 1, true))!.lender).toBe(SAHYADRI);
-    const ok = await api('POST', '/api/loans', as('scopedAdmin'), { loans: [loan('K-NEW', KAVERI, [-1])] });
-    expect(ok.status).toBe(200);
-    const { loan: stored } = await emiStore().getLoanItems('K-NEW');
-    expect(stored?.updatedBy).toEqual({ sub: expect.any(String), name: 'admin-user' });
   });
 });
