@@ -148,6 +148,8 @@ function configuration(pageOrigin: string, key: JWK): Configuration {
       };
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    // the page calls the token endpoint from its own origin (code exchange, renewal); nobody else
+    clientBasedCORS: (_ctx, origin, client) => client.clientAuthMethod === 'none' && origin === pageOrigin,
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },

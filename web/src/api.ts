@@ -161,7 +161,7 @@ export async function request<T>(
 export interface Me {
   sub: string;
   name: string;
-  role: string;
+  role: string | null;
   permissions: string[];
   lenders: string[] | '*';
 }

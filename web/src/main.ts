@@ -68,7 +68,7 @@ function showSignedIn(me: Me): void {
   document.body.dataset.auth = 'in';
   setPermissions(me.permissions);
   byId('who-name').textContent = me.name;
-  byId('who-role').textContent = ROLE_LABELS[me.role] ?? me.role;
+  byId('who-role').textContent = me.role ? (ROLE_LABELS[me.role] ?? me.role) : 'no role';
   const lenders = me.lenders === '*' ? 'all lenders' : me.lenders.join(', ');
   byId('who').title = `Works on ${lenders}`;
   byId('who').hidden = false;
