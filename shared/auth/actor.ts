@@ -45,11 +45,9 @@ export const SCOPE_PERMISSIONS: Record<string, GrantedPermission> = {
 
 const PERMISSION_ORDER: readonly GrantedPermission[] = ['read', 'write', 'loans', 'admin'];
 
+/** A claim that must be an array of names (§4a); anything else counts as none: fail closed. */
 function strings(value: unknown): string[] {
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
-  // Cognito may flatten a one-element list, and `custom:lenders` is a comma-separated string
-  if (typeof value === 'string') return value.split(',');
-  return [];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
 function lendersOf(claim: unknown): readonly string[] | '*' {

@@ -30,13 +30,14 @@ describe('actorFromClaims', () => {
     expect(a.lenders).toEqual(['Deccan Credit', 'Kaveri Finance']);
   });
 
-  it('reads ["*"] as all lenders and a comma-separated string as a list', () => {
-    expect(
-      actorFromClaims(claims({ username: 'a', 'cognito:groups': ['admin'], lenders: ['*'] })).lenders,
-    ).toBe('*');
-    expect(
-      actorFromClaims(claims({ username: 'a', 'cognito:groups': 'viewer', lenders: 'A, B' })).lenders,
-    ).toEqual(['A', 'B']);
+  it('reads ["*"] as all lenders, and anything but an array of names as none', () => {
+    const person = (lenders: unknown) =>
+      actorFromClaims(claims({ username: 'a', 'cognito:groups': ['admin'], lenders }));
+    expect(person(['*']).lenders).toBe('*');
+    expect(person(['B', ' A ', 'B', '']).lenders).toEqual(['A', 'B']);
+    expect(person('*').lenders).toEqual([]);
+    expect(person('A,B').lenders).toEqual([]);
+    expect(person({ 0: 'A' }).lenders).toEqual([]);
   });
 
   it('gives a person without a known group no role and no permission, and one without lenders an empty list', () => {
