@@ -3,7 +3,7 @@ import { loadWebhookSecrets } from '../../shared/adapters/razorpay/signature';
 import { S3RawWebhookArchive } from '../../shared/adapters/s3/raw-archive';
 import { env } from '../../shared/config';
 import { systemClock } from '../../shared/domain/dates';
-import { publicRoute } from '../../shared/http/route';
+import { httpRoute } from '../../shared/http/route';
 import {
   type ReceiveDeps,
   receiveWebhook,
@@ -52,6 +52,4 @@ export async function main(delivery: WebhookDelivery) {
 }
 
 // no body schema: the JSON body parser must never run in front of a signature check
-export const handler = publicRoute('webhook', {}, (req) =>
-  main({ body: req.rawBody(), headers: req.headers }),
-);
+export const handler = httpRoute('webhook', {}, (req) => main({ body: req.rawBody(), headers: req.headers }));

@@ -109,6 +109,9 @@ const gate = (permission: GrantedPermission): MiddlewareObj<HttpEvent, HttpResul
   },
 });
 
+/** A public route's place in the stack (middy wants a hook in every middleware). */
+const noGate: MiddlewareObj<HttpEvent, HttpResult> = { before: async () => {} };
+
 const accessLog = (routeId: string): MiddlewareObj<HttpEvent, HttpResult> => {
   let started = 0;
   return {
@@ -144,9 +147,10 @@ export function permissionOf(routeId: string): Permission {
 }
 
 /**
- * Wraps a plain route function into the Lambda handler of a route that needs a token (any
- * permission but `public` in the route table). `fn` receives typed, validated input and the
- * actor; tests may call the returned handler with an API Gateway v2 event.
+ * Wraps a plain route function into the Lambda handler. `fn` receives typed, validated input
+ * and the actor; tests may call the returned handler with an API Gateway v2 event. The route
+ * table decides whether the gate runs: every route but a `public` one (the webhook, whose
+ * signature is its check, and which therefore has no actor) needs a token with its permission.
  */
 export function httpRoute<B = undefined, Q = Record<string, never>, P = Record<string, never>>(
   routeId: string,
@@ -154,50 +158,29 @@ export function httpRoute<B = undefined, Q = Record<string, never>, P = Record<s
   fn: (req: RouteRequest<B, Q, P>) => Promise<RouteResponse>,
 ) {
   const permission = permissionOf(routeId);
-  if (permission === 'public') {
-    throw new Error(`Route ${routeId} is public in lib/routes.ts: wrap it with publicRoute`);
-  }
-  return stack(routeId, schemas, fn, permission);
-}
-
-/** A route the route table marks `public` (the webhook: its signature is its check). No actor. */
-export function publicRoute<B = undefined, Q = Record<string, never>, P = Record<string, never>>(
-  routeId: string,
-  schemas: RouteSchemas<B, Q, P>,
-  fn: (req: Omit<RouteRequest<B, Q, P>, 'actor'>) => Promise<RouteResponse>,
-) {
-  if (permissionOf(routeId) !== 'public') {
-    throw new Error(`Route ${routeId} needs a token in lib/routes.ts: wrap it with httpRoute`);
-  }
-  return stack(routeId, schemas, fn, undefined);
-}
-
-function stack<B, Q, P>(
-  routeId: string,
-  schemas: RouteSchemas<B, Q, P>,
-  fn: (req: RouteRequest<B, Q, P>) => Promise<RouteResponse>,
-  permission: GrantedPermission | undefined,
-) {
-  const base = middy<HttpEvent, HttpResult, Error, Context>().use(errorMapper()).use(accessLog(routeId));
-  return (permission ? base.use(gate(permission)) : base).handler(async (event, context) => {
-    const headers = lowerCaseHeaders(event);
-    const body = schemas.body
-      ? parseWith(schemas.body, readJsonBody(event, schemas.maxBodyBytes), 'body')
-      : (undefined as B);
-    const query = schemas.query
-      ? parseWith(schemas.query, event.queryStringParameters ?? {}, 'query')
-      : ({} as Q);
-    const path = schemas.path ? parseWith(schemas.path, event.pathParameters ?? {}, 'path') : ({} as P);
-    const result = await fn({
-      // public routes have no actor; their functions' type has no `actor` to read
-      actor: actors.get(event) as Actor,
-      body,
-      query,
-      path,
-      headers,
-      requestId: context.awsRequestId,
-      rawBody: () => rawBodyOf(event),
+  return middy<HttpEvent, HttpResult, Error, Context>()
+    .use(errorMapper())
+    .use(accessLog(routeId))
+    .use(permission === 'public' ? noGate : gate(permission))
+    .handler(async (event, context) => {
+      const headers = lowerCaseHeaders(event);
+      const body = schemas.body
+        ? parseWith(schemas.body, readJsonBody(event, schemas.maxBodyBytes), 'body')
+        : (undefined as B);
+      const query = schemas.query
+        ? parseWith(schemas.query, event.queryStringParameters ?? {}, 'query')
+        : ({} as Q);
+      const path = schemas.path ? parseWith(schemas.path, event.pathParameters ?? {}, 'path') : ({} as P);
+      const result = await fn({
+        // only a route the table marks public has none (and its function never reads it)
+        actor: actors.get(event) as Actor,
+        body,
+        query,
+        path,
+        headers,
+        requestId: context.awsRequestId,
+        rawBody: () => rawBodyOf(event),
+      });
+      return jsonResponse(result.statusCode, result.body ?? {}, result.headers);
     });
-    return jsonResponse(result.statusCode, result.body ?? {}, result.headers);
-  });
 }
