@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USERS } from '../../local/auth/identities';
+import { refreshTokens } from '../../local/auth/tokens';
 import { ARTIFACTS, type Harness, login, startHarness } from './harness';
 
 const TOKENS_KEY = 'emi-links.auth.tokens';
@@ -193,11 +194,15 @@ describe('logging in', () => {
     expect(apiCalls.length).toBeGreaterThan(3);
     for (const c of apiCalls) expect(c.authorization, c.path).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
 
-    // Log out: the tokens are forgotten and the provider's session ends too
+    // Log out: the tokens are forgotten, the refresh token no longer works, and the provider's
+    // session ends too
+    const before = await storedTokens(page);
+    expect(before?.refreshToken).toBeTruthy();
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.locator('body[data-ready][data-auth="out"]').waitFor();
     expect(new URL(page.url()).origin).toBe(new URL(h.system.url).origin);
     expect(await storedTokens(page)).toBeNull();
+    await expect(refreshTokens(h.system.auth.issuer, before!.refreshToken!)).rejects.toThrow(/invalid_grant/);
     expect(await page.getByRole('button', { name: 'Log in' }).isVisible()).toBe(true);
     expect(await page.locator('[data-testid="pending-row"]').count()).toBe(0);
     // logging in again asks for the password again
