@@ -7,8 +7,9 @@
  * `/auth-config.json` tells the page how to log in (architecture §4a) — public settings only,
  * from the environment: AUTH_ISSUER, AUTH_WEB_CLIENT_ID (the page's public client),
  * AUTH_WEB_REDIRECT_URI (optional: the registered redirect, so the page can move to that origin
- * first) and AUTH_LOGOUT_URL (optional: an end-session URL for issuers whose discovery has none,
- * e.g. Cognito's `https://<domain>/logout`, called with `client_id` and `logout_uri`).
+ * first) and AUTH_LOGIN_URL (optional: Cognito's hosted-login base URL, whose `/oauth2/token`
+ * the page calls, whose `/logout` ends the session and whose `/oauth2/revoke` retires the refresh
+ * token at logout: Cognito's discovery document names neither).
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -36,6 +37,7 @@ interface AuthConfig {
   clientId: string;
   redirectUri?: string;
   logoutUrl?: string;
+  revokeUrl?: string;
 }
 
 function originOf(url: string | undefined): string | undefined {
@@ -53,14 +55,19 @@ function authConfig(): AuthConfig | undefined {
   if (!originOf(issuer) || !clientId) return undefined;
   const config: AuthConfig = { issuer: issuer!, clientId };
   if (originOf(process.env.AUTH_WEB_REDIRECT_URI)) config.redirectUri = process.env.AUTH_WEB_REDIRECT_URI;
-  if (originOf(process.env.AUTH_LOGOUT_URL)) config.logoutUrl = process.env.AUTH_LOGOUT_URL;
+  const login = process.env.AUTH_LOGIN_URL;
+  if (originOf(login)) {
+    const base = login!.replace(/\/+$/, '');
+    config.logoutUrl = `${base}/logout`;
+    config.revokeUrl = `${base}/oauth2/revoke`;
+  }
   return config;
 }
 
 /**
  * The page loads only its own script and style and talks only to its own API and its identity
  * provider (discovery, token and its renewal; on Cognito the token endpoint is on the hosted-UI
- * domain, the origin of AUTH_LOGOUT_URL). Logging in and out are navigations, not fetches; so is
+ * domain, AUTH_LOGIN_URL). Logging in and out are navigations, not fetches; so is
  * the CSV download (a presigned S3 URL), and connect-src governs none of them.
  */
 function securityHeaders(): Record<string, string> {

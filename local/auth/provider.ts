@@ -153,7 +153,11 @@ function configuration(pageOrigin: string, key: JWK): Configuration {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      revocation: { enabled: true },
+      // the page retires its refresh token at logout; a client may revoke only its own tokens
+      revocation: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => render(ctx, logoutPage(form, formTargets)),

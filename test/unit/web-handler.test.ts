@@ -58,7 +58,7 @@ describe('the web function ($default route)', () => {
 });
 
 describe('the page login settings (/auth-config.json)', () => {
-  const AUTH_VARS = ['AUTH_ISSUER', 'AUTH_WEB_CLIENT_ID', 'AUTH_WEB_REDIRECT_URI', 'AUTH_LOGOUT_URL'];
+  const AUTH_VARS = ['AUTH_ISSUER', 'AUTH_WEB_CLIENT_ID', 'AUTH_WEB_REDIRECT_URI', 'AUTH_LOGIN_URL'];
   const saved = Object.fromEntries(AUTH_VARS.map((k) => [k, process.env[k]]));
   const setEnv = (vars: Record<string, string | undefined>) => {
     for (const k of AUTH_VARS) {
@@ -89,7 +89,7 @@ describe('the page login settings (/auth-config.json)', () => {
     setEnv({
       AUTH_ISSUER: 'https://cognito-idp.ap-south-1.amazonaws.com/ap-south-1_Abc',
       AUTH_WEB_CLIENT_ID: 'abc123',
-      AUTH_LOGOUT_URL: 'https://emi.auth.ap-south-1.amazoncognito.com/logout',
+      AUTH_LOGIN_URL: 'https://emi.auth.ap-south-1.amazoncognito.com',
     });
     const csp = String((await get('/')).headers?.['content-security-policy']);
     expect(csp).toContain(
@@ -100,6 +100,7 @@ describe('the page login settings (/auth-config.json)', () => {
       issuer: 'https://cognito-idp.ap-south-1.amazonaws.com/ap-south-1_Abc',
       clientId: 'abc123',
       logoutUrl: 'https://emi.auth.ap-south-1.amazoncognito.com/logout',
+      revokeUrl: 'https://emi.auth.ap-south-1.amazoncognito.com/oauth2/revoke',
     });
   });
 

@@ -13,14 +13,16 @@
  *   the tab forgets them. Nothing is kept in cookies or localStorage.
  * - An access token about to expire, or one the API answered 401 to, is renewed once with the
  *   refresh token; when that fails the page asks the person to log in again.
- * - Log out forgets the tokens and ends the session at the provider (RP-initiated logout, or
- *   Cognito's /logout when the config names one), which sends the browser back to the page.
+ * - Log out forgets the tokens, revokes the refresh token, and ends the session at the provider
+ *   (RP-initiated logout, or Cognito's /logout when the config names one), which sends the
+ *   browser back to the page.
  */
 export interface AuthConfig {
   issuer: string;
   clientId: string;
   redirectUri?: string;
   logoutUrl?: string;
+  revokeUrl?: string;
 }
 
 interface Tokens {
@@ -51,6 +53,7 @@ interface Discovery {
   authorization_endpoint: string;
   token_endpoint: string;
   end_session_endpoint?: string;
+  revocation_endpoint?: string;
 }
 
 let config: AuthConfig;
@@ -122,6 +125,7 @@ async function discover(issuer: string): Promise<Discovery> {
     authorization_endpoint: trusted(d.authorization_endpoint)!,
     token_endpoint: trusted(d.token_endpoint)!,
     end_session_endpoint: trusted(d.end_session_endpoint),
+    revocation_endpoint: trusted(d.revocation_endpoint),
   };
 }
 
@@ -229,7 +233,22 @@ export async function login(): Promise<void> {
 /** Forgets the tokens here and ends the session at the provider. */
 export function logout(): void {
   const idToken = tokens?.idToken;
+  const refreshToken = tokens?.refreshToken;
   save(null);
+  // retire the refresh token too (RFC 7009); keepalive lets it finish as the page navigates away
+  const revoke = as?.revocation_endpoint ?? config?.revokeUrl;
+  if (revoke && refreshToken) {
+    fetch(revoke, {
+      method: 'POST',
+      keepalive: true,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        token: refreshToken,
+        token_type_hint: 'refresh_token',
+        client_id: config.clientId,
+      }),
+    }).catch(() => {});
+  }
   if (as?.end_session_endpoint) {
     const url = new URL(as.end_session_endpoint);
     url.searchParams.set('client_id', config.clientId);

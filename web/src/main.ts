@@ -100,6 +100,8 @@ async function main(): Promise<void> {
     try {
       if (await initAuth()) me = (await api.me()).data;
     } catch (err) {
+      // a 401 has already ended the session and said so (onSessionEnd)
+      if (err instanceof ApiError && err.status === 401) return;
       showSignedOut(
         err instanceof LoginError
           ? err.message

@@ -271,6 +271,30 @@ describe('people sign in through the provider login page (authorization code + P
     await expect(refreshTokens(p.issuer, first.refreshToken!)).rejects.toThrow(/invalid_grant/);
   });
 
+  it('the page can revoke its refresh token (logout), and nobody else can', async () => {
+    const tokens = await passwordLoginTokens(p.issuer, {
+      username: 'collector',
+      password: 'demo-collector',
+      redirectUri: REDIRECT,
+    });
+    const revoke = (clientId: string, auth?: string) =>
+      fetch(String(discovery.revocation_endpoint), {
+        method: 'POST',
+        headers: auth ? { authorization: auth } : {},
+        body: new URLSearchParams({
+          token: tokens.refreshToken!,
+          token_type_hint: 'refresh_token',
+          ...(auth ? {} : { client_id: clientId }),
+        }),
+      });
+    // another client's attempt changes nothing (RFC 7009 lets it look the same), the token still works
+    expect((await revoke('demo-ops', basic('demo-ops', 'demo-ops-secret'))).status).toBeLessThan(500);
+    const renewed = await refreshTokens(p.issuer, tokens.refreshToken!);
+    tokens.refreshToken = renewed.refreshToken;
+    expect((await revoke('emi-links-web')).status).toBe(200);
+    await expect(refreshTokens(p.issuer, tokens.refreshToken!)).rejects.toThrow(/invalid_grant/);
+  });
+
   it('an ID token says it is one (token_use "id"), as on Cognito', async () => {
     const tokens = await passwordLoginTokens(p.issuer, {
       username: 'admin',
