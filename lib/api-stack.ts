@@ -21,11 +21,15 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { accessLogSettings, authEnvironment, needsToken, operatorAuthorizer } from './api-access';
 import { AppFunction, type AppResources, assertHandlersExist } from './function';
+import type { AuthSettings } from './identity';
 import { routes, type WorkerDef, workers } from './routes';
 
 export interface ApiStackProps extends StackProps {
   resources: AppResources;
+  /** the Cognito user pool's issuer and clients: the authorizer and every route function check tokens */
+  auth: AuthSettings;
   /** the two dead-letter queues, watched by alarms */
   deadLetterQueues: { webhook: IQueue; bulk: IQueue };
   logLevel: string;
@@ -86,9 +90,11 @@ export class ApiStack extends Stack {
       throttle: props.throttle,
       // per-route metrics: the webhook route's 4xx are an alarm of their own
       detailedMetricsEnabled: true,
+      accessLogSettings: accessLogSettings(this),
     });
+    const authorizer = operatorAuthorizer(props.auth);
     for (const route of routes) {
-      const fn = createFunction(route);
+      const fn = createFunction(route, authEnvironment(props.auth, route));
       const integration = new HttpLambdaIntegration(`${route.id}Integration`, fn);
       if (route.path === '$default') {
         // everything no other route matches: the web page (its handler answers 404 for the rest)
@@ -96,9 +102,15 @@ export class ApiStack extends Stack {
           httpApi: this.httpApi,
           routeKey: HttpRouteKey.DEFAULT,
           integration,
+          ...(needsToken(route) ? { authorizer } : {}),
         });
       } else {
-        this.httpApi.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration });
+        this.httpApi.addRoutes({
+          path: route.path,
+          methods: [HttpMethod[route.method]],
+          integration,
+          ...(needsToken(route) ? { authorizer } : {}),
+        });
       }
     }
 

@@ -4,10 +4,14 @@
  *
  * Context (`-c key=value` or cdk.json): `stage` (dev), `logLevel` (info), `bulkMaxConcurrency` (2),
  * `bulkRatePerSecond` (20), `apiRateLimit` (100), `apiBurstLimit` (200), `exportsCorsOrigins`
- * (comma-separated, `*`); `region` is read in bin/app.ts.
+ * (comma-separated, `*`); `region` is read in bin/app.ts. Identity (lib/identity.ts):
+ * `authDomainPrefix` (`emi-links-<stage>`), `authCallbackUrls` (comma-separated,
+ * `http://localhost:3000/`), `authLogoutUrls` (the callback URLs), `authMfa` (`optional`|`required`).
  */
 import { type App, type Environment, Tags } from 'aws-cdk-lib';
 import { ApiStack, SERVICE_NAME } from './api-stack';
+import type { IdentityConfig } from './identity';
+import { addNagChecks } from './nag';
 import { StatefulStack } from './stateful-stack';
 
 export interface AppStacks {
@@ -20,6 +24,8 @@ export function buildApp(app: App, env: Environment): AppStacks {
   const prefix = `EmiLinks-${stage}`;
   Tags.of(app).add('project', SERVICE_NAME);
   Tags.of(app).add('stage', stage);
+  const logLevel = contextString(app, 'logLevel', 'info');
+  const identity = identityConfig(app, stage);
 
   const stateful = new StatefulStack(app, 'Stateful', {
     stackName: `${prefix}-Stateful`,
@@ -28,14 +34,17 @@ export function buildApp(app: App, env: Environment): AppStacks {
     exportsCorsOrigins: contextString(app, 'exportsCorsOrigins', '*')
       .split(',')
       .map((o) => o.trim()),
+    identity,
+    functionEnvironment: { POWERTOOLS_SERVICE_NAME: SERVICE_NAME, LOG_LEVEL: logLevel },
   });
   const api = new ApiStack(app, 'Api', {
     stackName: `${prefix}-Api`,
     description: 'EMI payment links: HTTP API, functions, workers, schedule and alarms',
     env,
     resources: stateful,
+    auth: stateful.identity.settings,
     deadLetterQueues: { webhook: stateful.webhookDlq, bulk: stateful.bulkDlq },
-    logLevel: contextString(app, 'logLevel', 'info'),
+    logLevel,
     // Lambda's event source mapping accepts 2..1000
     bulkMaxConcurrency: contextInt(app, 'bulkMaxConcurrency', 2, 2, 1000),
     bulkRatePerSecond: contextInt(app, 'bulkRatePerSecond', 20, 1, 10_000),
@@ -44,7 +53,28 @@ export function buildApp(app: App, env: Environment): AppStacks {
       burstLimit: contextInt(app, 'apiBurstLimit', 200, 1, 5_000),
     },
   });
-  return { stateful, api };
+  const stacks = { stateful, api };
+  addNagChecks(app, stacks, identity.mfa);
+  return stacks;
+}
+
+function identityConfig(app: App, stage: string): IdentityConfig {
+  const list = (value: string) =>
+    value
+      .split(',')
+      .map((url) => url.trim())
+      .filter((url) => url !== '');
+  const callbackUrls = list(contextString(app, 'authCallbackUrls', 'http://localhost:3000/'));
+  const mfa = contextString(app, 'authMfa', 'optional');
+  if (mfa !== 'optional' && mfa !== 'required') {
+    throw new Error(`Context authMfa must be "optional" or "required", got ${JSON.stringify(mfa)}`);
+  }
+  return {
+    domainPrefix: contextString(app, 'authDomainPrefix', `emi-links-${stage}`),
+    callbackUrls,
+    logoutUrls: list(contextString(app, 'authLogoutUrls', callbackUrls.join(','))),
+    mfa,
+  };
 }
 
 function contextString(app: App, key: string, fallback: string): string {

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -16,7 +16,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { TABLES } from '../shared/adapters/dynamo/schema';
+import { TABLES, type TableDef } from '../shared/adapters/dynamo/schema';
 import type { Access, FunctionAccess } from './routes';
 
 /** Repository root: bundling resolves entries, tsconfig and the lockfile from here, whatever the cwd. */
@@ -108,7 +108,20 @@ export class AppFunction extends NodejsFunction {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Its own role, without AWSLambdaBasicExecutionRole (CreateLogGroup and PutLogEvents on every
+    // log group in the account): this function may write to its own log group and nowhere else.
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs the ${def.id} function`,
+    });
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
     super(scope, id, {
+      role,
       entry,
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
@@ -145,7 +158,7 @@ export class AppFunction extends NodejsFunction {
   grantDeclared(access: FunctionAccess, resources: AppResources): void {
     for (const name of Object.keys(TABLES) as (keyof typeof TABLES)[]) {
       const level = access[name];
-      if (level) this.grantTable(resources.tables[name], TABLES[name].envVar, level);
+      if (level) this.grantTable(resources.tables[name], TABLES[name], level);
     }
     if (access.exports) this.grantExports(resources.exportsBucket, access.exports);
     if (access.rawWebhooks) this.grantRawWebhooksWrite(resources.rawWebhooksBucket);
@@ -160,9 +173,10 @@ export class AppFunction extends NodejsFunction {
   /**
    * Read, write or both on a table and its indexes. A cross-table transaction needs each
    * table's grant. Narrower than `grantReadData`: no Scan (lists are always Query) and no
-   * stream reads (the tables have no stream).
+   * stream reads (the tables have no stream). The indexes are named one by one from
+   * schema.ts, not `index/*`: a new index is granted by declaring it.
    */
-  grantTable(table: ITableV2, envVar: string, access: Access): void {
+  grantTable(table: ITableV2, def: TableDef, access: Access): void {
     const actions = new Set<string>(['dynamodb:DescribeTable', 'dynamodb:ConditionCheckItem']);
     if (access === 'read' || access === 'readWrite') {
       for (const a of ['GetItem', 'BatchGetItem', 'Query']) actions.add(`dynamodb:${a}`);
@@ -170,8 +184,13 @@ export class AppFunction extends NodejsFunction {
     if (access === 'write' || access === 'readWrite') {
       for (const a of ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']) actions.add(`dynamodb:${a}`);
     }
-    table.grant(this, ...actions);
-    this.addEnvironment(envVar, table.tableName);
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: [...actions],
+        resources: [table.tableArn, ...def.indexes.map((index) => `${table.tableArn}/index/${index.name}`)],
+      }),
+    );
+    this.addEnvironment(def.envVar, table.tableName);
   }
 
   /**

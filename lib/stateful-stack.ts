@@ -1,8 +1,8 @@
 /**
- * Everything that holds data or identity: tables, buckets, queues and secrets. It changes
- * rarely and is retained on delete; the API stack (functions, routes, schedules, alarms) can be
- * torn down and redeployed freely on top of it. Physical names are left to CDK and reach the
- * functions through environment variables (lib/function.ts).
+ * Everything that holds data or identity: tables, buckets, queues, secrets and the Cognito user
+ * pool (lib/identity.ts). It changes rarely and is retained on delete; the API stack (functions,
+ * routes, schedules, alarms) can be torn down and redeployed freely on top of it. Physical names
+ * are left to CDK and reach the functions through environment variables (lib/function.ts).
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -19,11 +19,16 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TABLES, type TableDef } from '../shared/adapters/dynamo/schema';
 import { type AppResources, EXPORTS_PREFIX } from './function';
+import { Identity, type IdentityConfig } from './identity';
 import { type WorkerDef, workers } from './routes';
 
 export interface StatefulStackProps extends StackProps {
   /** origins allowed to fetch exports through presigned URLs from browser script */
   exportsCorsOrigins: string[];
+  /** the Cognito user pool's settings (lib/identity.ts) */
+  identity: IdentityConfig;
+  /** variables every function gets (the pre-token-generation trigger lives here) */
+  functionEnvironment: Record<string, string>;
 }
 
 /** A queued message is redelivered after receiveCount > 5 tries, then parked in the DLQ. */
@@ -41,6 +46,10 @@ export class StatefulStack extends Stack implements AppResources {
   readonly razorpayApiSecret: Secret;
   /** JSON `{ current, previous? }`: webhook HMAC secrets; `previous` is kept during a rotation */
   readonly razorpayWebhookSecret: Secret;
+  /** S3 server access logs of the data buckets: who read or wrote which object */
+  readonly accessLogsBucket: Bucket;
+  /** operators and machine clients (Cognito) */
+  readonly identity: Identity;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -51,8 +60,17 @@ export class StatefulStack extends Stack implements AppResources {
       ops: this.table(TABLES.ops),
     };
 
+    this.accessLogsBucket = new Bucket(this, 'AccessLogsBucket', {
+      ...privateBucket,
+      // S3 delivers server access logs only to SSE-S3 buckets; CDK grants the logging service
+      // through the bucket policy (@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy)
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
+    });
+
     this.exportsBucket = new Bucket(this, 'ExportsBucket', {
       ...privateBucket,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'exports/',
       versioned: false,
       lifecycleRules: [
         // a CSV is fetched within minutes through a short-lived presigned URL; a new one can be made
@@ -74,6 +92,8 @@ export class StatefulStack extends Stack implements AppResources {
 
     this.rawWebhooksBucket = new Bucket(this, 'RawWebhooksBucket', {
       ...privateBucket,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'raw-webhooks/',
       // the byte-for-byte landing zone: an overwrite must never lose what Razorpay sent
       versioned: true,
       lifecycleRules: [
@@ -109,6 +129,8 @@ export class StatefulStack extends Stack implements AppResources {
       },
       removalPolicy: RemovalPolicy.RETAIN,
     });
+
+    this.identity = new Identity(this, 'Identity', props.identity, props.functionEnvironment);
 
     for (const [name, table] of Object.entries(this.tables)) {
       new CfnOutput(this, `${TABLES[name as keyof typeof TABLES].id}TableName`, { value: table.tableName });

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { routes, workers } from '../../lib/routes';
+import { TABLES } from '../../shared/adapters/dynamo/schema';
 import { synthesize } from './support';
 
 const app = synthesize();
@@ -34,11 +35,28 @@ const SQS_CONSUME = [
   'sqs:ReceiveMessage',
 ];
 
-/** A table grant covers the table and, where it has GSIs, its indexes. */
+/** A table grant covers the table and each of its GSIs by name (no `index/*`). */
 function table(name: 'Emis' | 'Links' | 'Ops', actions: string[]): Record<string, string[]> {
-  const hasIndexes = name !== 'Ops';
-  return { [`${name}.Arn`]: actions, ...(hasIndexes ? { [`${name}.Arn/index/*`]: actions } : {}) };
+  const indexes = TABLES[name.toLowerCase() as keyof typeof TABLES].indexes;
+  return Object.fromEntries([
+    [`${name}.Arn`, actions],
+    ...indexes.map((index) => [`${name}.Arn/index/${index.name}`, actions]),
+  ]);
 }
+
+/** Every role may write to its own log group and to no other (no AWSLambdaBasicExecutionRole). */
+const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+function ownLogGroup(id: string): string {
+  const logGroup = (app.functionProps(id)['LoggingConfig'] as { LogGroup: unknown }).LogGroup;
+  return `${app.render(logGroup)}.Arn`;
+}
+
+/** The token settings of the interface file, on every route function (the verifier's input). */
+const AUTH_ENV = {
+  AUTH_ISSUER: 'UserPool.ProviderURL',
+  AUTH_JWKS_URI: 'UserPool.ProviderURL/.well-known/jwks.json',
+  AUTH_CLIENT_IDS: 'WebClient,MachineClient',
+};
 
 const COMMON_ENV = {
   POWERTOOLS_SERVICE_NAME: 'emi-payment-links',
@@ -165,7 +183,11 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
   // the web page's function reads only its own bundled files
   web: {
     permissions: {},
-    env: {},
+    // where the page's login starts: its public client and the hosted login
+    env: {
+      AUTH_WEB_CLIENT_ID: 'WebClient',
+      AUTH_LOGIN_URL: 'https://Domain.auth.ap-south-1.amazoncognito.com',
+    },
   },
   reconcile: {
     permissions: {
@@ -195,16 +217,21 @@ describe('function permissions', () => {
   });
 
   it.each(Object.entries(expected))('grants %s exactly its declared access, per resource', (id, want) => {
-    expect(app.permissionsOf(id)).toEqual(sorted(want.permissions));
+    expect(app.permissionsOf(id)).toEqual(sorted({ ...want.permissions, [ownLogGroup(id)]: LOGS }));
   });
 
   it.each(Object.entries(expected))('names for %s exactly the resources it may touch', (id, want) => {
-    expect(app.envOf(id)).toEqual({ ...COMMON_ENV, ...want.env });
+    const isRoute = routes.some((route) => route.id === id);
+    expect(app.envOf(id)).toEqual({ ...COMMON_ENV, ...(isRoute ? AUTH_ENV : {}), ...want.env });
   });
 
+  const dataActions = (id: string) => app.actionsOf(id).filter((action) => !LOGS.includes(action));
+  const dataResources = (id: string) =>
+    Object.keys(app.permissionsOf(id)).filter((resource) => resource !== ownLogGroup(id));
+
   it('lets pending-emis only read, and only the emis table', () => {
-    expect(app.actionsOf('pending-emis')).toEqual(DDB_READ);
-    expect(Object.keys(app.permissionsOf('pending-emis'))).toEqual(['Emis.Arn', 'Emis.Arn/index/*']);
+    expect(dataActions('pending-emis')).toEqual(DDB_READ);
+    expect(dataResources('pending-emis')).toEqual(Object.keys(table('Emis', DDB_READ)).sort());
     for (const write of DDB_WRITES) expect(app.actionsOf('pending-emis')).not.toContain(write);
   });
 
@@ -213,8 +240,8 @@ describe('function permissions', () => {
   });
 
   it('lets list-links only read, and only the links table', () => {
-    expect(app.actionsOf('list-links')).toEqual(DDB_READ);
-    expect(Object.keys(app.permissionsOf('list-links'))).toEqual(['Links.Arn', 'Links.Arn/index/*']);
+    expect(dataActions('list-links')).toEqual(DDB_READ);
+    expect(dataResources('list-links')).toEqual(Object.keys(table('Links', DDB_READ)).sort());
   });
 
   it('lets the webhook put only under raw/razorpay/webhooks/, send to its queue, and never touch links', () => {
@@ -238,14 +265,26 @@ describe('function permissions', () => {
     }
   });
 
-  it('attaches only the basic logging managed policy to each role', () => {
+  it('attaches no managed policy to any role: each writes logs to its own log group only', () => {
     for (const id of app.api.functions.keys()) {
       const role = (app.functionProps(id)['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
       const props = app.apiTemplate.toJSON()['Resources'][role]['Properties'];
-      expect(props['ManagedPolicyArns'].map(app.render)).toEqual([
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation pseudo parameter
-        'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
-      ]);
+      expect(props['ManagedPolicyArns']).toBeUndefined();
+      const logResources = Object.entries(app.permissionsOf(id)).filter(([, actions]) =>
+        actions.some((action) => action.startsWith('logs:')),
+      );
+      expect(logResources).toEqual([[ownLogGroup(id), LOGS]]);
+    }
+  });
+
+  it('grants no table index by wildcard: each index is named', () => {
+    for (const id of app.api.functions.keys()) {
+      const wildcards = Object.entries(app.permissionsOf(id)).filter(([resource]) => resource.includes('*'));
+      for (const [resource, actions] of wildcards) {
+        // only object keys under a bucket prefix, and (with tracing on) X-Ray, which IAM scopes to `*` only
+        if (resource === '*') expect(actions.every((a) => a.startsWith('xray:'))).toBe(true);
+        else expect(resource).toMatch(/^\w+Bucket\.Arn\/[a-z/]+\/\*$/);
+      }
     }
   });
 });

@@ -87,7 +87,11 @@ describe('tables', () => {
 });
 
 describe('buckets', () => {
-  const buckets = { exports: app.stateful.exportsBucket, rawWebhooks: app.stateful.rawWebhooksBucket };
+  const buckets = {
+    exports: app.stateful.exportsBucket,
+    rawWebhooks: app.stateful.rawWebhooksBucket,
+    accessLogs: app.stateful.accessLogsBucket,
+  };
 
   it.each(Object.keys(buckets))('keeps the %s bucket private, encrypted and retained', (name) => {
     const resource = resourceOf(buckets[name as keyof typeof buckets]);
@@ -141,6 +145,34 @@ describe('buckets', () => {
       CorsRules: { AllowedMethods: string[] }[];
     };
     expect(cors.CorsRules.flatMap((rule) => rule.AllowedMethods).sort()).toEqual(['GET', 'HEAD']);
+  });
+
+  it.each([
+    ['exports', app.stateful.exportsBucket, 'exports/'],
+    ['raw webhooks', app.stateful.rawWebhooksBucket, 'raw-webhooks/'],
+  ] as const)('logs every request to the %s bucket in the access-log bucket', (_name, bucket, prefix) => {
+    expect(resourceOf(bucket).Properties['LoggingConfiguration']).toEqual({
+      DestinationBucketName: { Ref: app.logicalIdOf(app.stateful.accessLogsBucket) },
+      LogFilePrefix: prefix,
+    });
+  });
+
+  it('lets only the S3 logging service write access logs, and keeps them a year', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: app.logicalIdOf(app.stateful.accessLogsBucket) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 's3:PutObject',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+          }),
+        ]),
+      },
+    });
+    expect(resourceOf(app.stateful.accessLogsBucket).Properties['LifecycleConfiguration']).toEqual({
+      Rules: [{ Id: 'expire-access-logs', ExpirationInDays: 365, Status: 'Enabled' }],
+    });
   });
 
   it('versions raw webhooks and moves them to Intelligent-Tiering after 30 days', () => {
@@ -227,6 +259,8 @@ describe('names and outputs', () => {
       'AWS::S3::Bucket': 'BucketName',
       'AWS::SQS::Queue': 'QueueName',
       'AWS::SecretsManager::Secret': 'Name',
+      'AWS::Cognito::UserPool': 'UserPoolName',
+      'AWS::Cognito::UserPoolClient': 'ClientName',
     };
     for (const resource of Object.values(resources)) {
       const prop = nameProps[resource.Type];
@@ -234,7 +268,7 @@ describe('names and outputs', () => {
     }
   });
 
-  it('outputs table names, bucket names, queue URLs and secret ARNs', () => {
+  it('outputs table names, bucket names, queue URLs, secret ARNs and the identity settings', () => {
     // (the ExportsOutput* outputs are CDK's cross-stack exports to the API stack)
     const outputs = Object.keys(template.toJSON()['Outputs']).filter(
       (key) => !key.startsWith('ExportsOutput'),
@@ -252,6 +286,11 @@ describe('names and outputs', () => {
         'BulkDlqUrl',
         'RazorpayApiSecretArn',
         'RazorpayWebhookSecretArn',
+        'UserPoolId',
+        'WebClientId',
+        'MachineClientId',
+        'AuthLoginUrl',
+        'AuthIssuer',
       ].sort(),
     );
   });
