@@ -16,7 +16,6 @@ import {
   api as apiAt,
   expectForbidden,
   expectUnauthenticated,
-  type Reply,
   withPayload,
 } from '../support/api';
 import { sandboxLinks, startTestApp, type TestApp } from '../support/app';
