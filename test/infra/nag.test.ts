@@ -62,6 +62,7 @@ describe('cdk-nag AwsSolutions', () => {
         'Api: AwsSolutions-IAM5[Resource::EmiLinks-dev-Stateful:export:RawWebhooksBucket.Arn/raw/razorpay/webhooks/*]',
         'Stateful/RazorpayApiSecret: AwsSolutions-SMG4',
         'Stateful/RazorpayWebhookSecret: AwsSolutions-SMG4',
+        'Stateful/CursorSecret: AwsSolutions-SMG4',
         'Stateful/Identity/UserPool: AwsSolutions-COG2',
       ].sort(),
     );
