@@ -25,6 +25,7 @@ import {
   lendersSchema,
   linkPageSchema,
   linkSchema,
+  meSchema,
   pendingEmiPageSchema,
   upsertLoansResultSchema,
   webhookAckSchema,
@@ -126,6 +127,11 @@ const DOCS: Record<string, RouteDoc> = {
     tags: ['EMIs'],
     query: pendingEmisQuerySchema,
     responses: { '200': { description: 'one page', content: json(pendingEmiPageSchema) } },
+  },
+  me: {
+    summary: 'Who is calling: role, permissions and lenders',
+    tags: ['access'],
+    responses: { '200': { description: 'the caller as the API sees them', content: json(meSchema) } },
   },
   lenders: {
     summary: 'The lenders that have loans',
@@ -323,6 +329,7 @@ export function openApiDocument(version: string): ReturnType<typeof createDocume
     },
     servers: [{ url: '/', description: 'the API that served this document' }],
     tags: [
+      { name: 'access' },
       { name: 'EMIs' },
       { name: 'links' },
       { name: 'bulk' },

@@ -75,6 +75,14 @@ export const routes: readonly RouteDef[] = [
     access: { emis: 'read', cursorKey: true },
   },
   {
+    // who the token says is calling: reads nothing but the token
+    id: 'me',
+    method: 'GET',
+    path: '/api/me',
+    permission: 'read',
+    access: {},
+  },
+  {
     id: 'lenders',
     method: 'GET',
     path: '/api/lenders',

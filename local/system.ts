@@ -4,6 +4,8 @@
  * and the local API gateway serving the route table and the web page. Used by `npm start`,
  * the browser tests and the benchmarks.
  *
+ * Identity: the local OpenID Connect provider (or another issuer named by AUTH_ISSUER).
+ *
  * Start-up order (measured by `npm run bench -- startup`): the DynamoDB Local JVM is the
  * longest step, so it is spawned first, before anything heavy is even imported; the gateway
  * opens its port right after and answers 503 + Retry-After to everything until the end. While
@@ -15,6 +17,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Actor } from '../shared/auth/actor';
+import { DEMO_CLIENT_IDS, WEB_CLIENT_ID } from './auth/identities';
 import { LOCAL_DIR, ROOT } from './paths';
 import type { LocalQueue } from './queue';
 import type { Sandbox } from './sandbox/server';
@@ -24,6 +28,8 @@ export interface SystemOptions {
   sandboxPort?: number;
   dynamodbPort?: number;
   s3Port?: number;
+  /** the local OpenID Connect provider's port (AUTH_PORT, 4020); unused when AUTH_ISSUER is set */
+  authPort?: number;
   demoData?: boolean;
   /** keep DynamoDB and S3 data under .local/data between runs */
   persist?: boolean;
@@ -46,12 +52,81 @@ export interface System {
   s3Endpoint: string;
   sandbox?: Sandbox;
   queues: Record<string, LocalQueue>;
+  auth: SystemAuth;
   /** what start-up spent its time on (steps overlap) */
   startup: StartupStep[];
   /** demo data loaded, or undefined when started without it */
   demo?: { loans: number; emis: number; lenders: number };
   stop(): Promise<void>;
 }
+
+export interface SystemAuth {
+  issuer: string;
+  jwksUri: string;
+  clientIds: string[];
+  /** the local provider runs (false: AUTH_ISSUER named another one) */
+  local: boolean;
+  tokenEndpoint: string;
+}
+
+const AUTH_ENV = [
+  'AUTH_ISSUER',
+  'AUTH_JWKS_URI',
+  'AUTH_CLIENT_IDS',
+  'AUTH_WEB_CLIENT_ID',
+  'AUTH_WEB_REDIRECT_URI',
+] as const;
+
+/**
+ * Identity: the local provider on AUTH_PORT, or, when AUTH_ISSUER is set, that issuer (its JWKS
+ * from its discovery document unless AUTH_JWKS_URI says otherwise; AUTH_CLIENT_IDS the accepted
+ * clients, by default the demo ones).
+ */
+async function startIdentity(
+  authPort: number,
+  pageOrigin: string,
+  stops: (() => Promise<void>)[],
+): Promise<SystemAuth> {
+  const external = process.env.AUTH_ISSUER;
+  if (external) {
+    const { discover } = await import('./auth/tokens');
+    const d = await discover(external).catch((err: Error) => {
+      throw new Error(`AUTH_ISSUER=${external}: cannot read its discovery document (${err.message})`);
+    });
+    return {
+      issuer: external,
+      jwksUri: process.env.AUTH_JWKS_URI ?? d.jwks_uri,
+      clientIds: (process.env.AUTH_CLIENT_IDS ?? DEMO_CLIENT_IDS.join(','))
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean),
+      local: false,
+      tokenEndpoint: d.token_endpoint,
+    };
+  }
+  const [{ startAuthProvider }, { discover }] = await Promise.all([
+    import('./auth/provider'),
+    import('./auth/tokens'),
+  ]);
+  const provider = await startAuthProvider({ port: authPort, pageOrigin });
+  stops.push(provider.stop);
+  return {
+    issuer: provider.issuer,
+    jwksUri: provider.jwksUri,
+    clientIds: provider.clientIds,
+    local: true,
+    tokenEndpoint: (await discover(provider.issuer)).token_endpoint,
+  };
+}
+
+/** Who loads the demo data into kept tables (recorded as the loans' `updatedBy`). */
+const DEMO_LOADER: Actor = {
+  sub: 'local-demo-data',
+  name: 'demo data (npm start)',
+  kind: 'machine',
+  permissions: new Set(['loans']),
+  lenders: '*',
+};
 
 type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
 
@@ -76,7 +151,17 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   const sandboxPort = opts.sandboxPort ?? envInt('RAZORPAY_SANDBOX_PORT', 4010);
   const dynamodbPort = opts.dynamodbPort ?? envInt('DYNAMODB_PORT', 8000);
   const s3Port = opts.s3Port ?? envInt('S3_PORT', 4569);
+  const authPort = opts.authPort ?? envInt('AUTH_PORT', 4020);
   const stops: (() => Promise<void>)[] = [];
+  // the AUTH_* variables this run sets are put back on stop, so a second system in the same
+  // process (tests) starts its own provider instead of trusting a stopped one
+  const savedAuthEnv = Object.fromEntries(AUTH_ENV.map((k) => [k, process.env[k]]));
+  stops.push(async () => {
+    for (const [k, v] of Object.entries(savedAuthEnv)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
   const stopAll = async () => {
     for (const s of stops.reverse()) await s().catch(() => {});
   };
@@ -228,6 +313,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
         for (const q of Object.values(queues)) q.close();
       });
     });
+    const pageUrl = `http://localhost:${port}`;
+    const authReady = step('identity provider', () => startIdentity(authPort, pageUrl, stops));
     const wantDemo = opts.demoData ?? process.env.DEMO_DATA !== '0';
     const demoPrepared = wantDemo
       ? step('demo data: generate and validate', async () => {
@@ -242,7 +329,14 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       : undefined;
 
     // 5. the tables, then the demo data
-    inflight.push(s3Ready, sandboxReady, webReady, workersReady, ...(demoPrepared ? [demoPrepared] : []));
+    inflight.push(
+      authReady,
+      s3Ready,
+      sandboxReady,
+      webReady,
+      workersReady,
+      ...(demoPrepared ? [demoPrepared] : []),
+    );
     const ddb = await ddbStarted;
     const created = await step('DynamoDB tables', () => aws.createTables(names, dynamodbEndpoint));
     let demo: System['demo'];
@@ -258,7 +352,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
         () =>
           fresh
             ? upsert.seedLoansIntoEmptyTable({ emis: store, clock }, input)
-            : upsert.upsertLoans({ emis: store, clock }, upsert.upsertLoansSchema.parse(input)),
+            : upsert.upsertLoans({ emis: store, clock }, upsert.upsertLoansSchema.parse(input), DEMO_LOADER),
       );
       const e = result.emis;
       demo = {
@@ -268,6 +362,16 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       };
     }
     const [s3, sandbox] = await Promise.all([s3Ready, sandboxReady, webReady, workersReady]);
+    const auth = await authReady;
+    Object.assign(process.env, {
+      AUTH_ISSUER: auth.issuer,
+      AUTH_JWKS_URI: auth.jwksUri,
+      AUTH_CLIENT_IDS: auth.clientIds.join(','),
+      // the page's public login settings (served as /auth-config.json by the web function)
+      AUTH_WEB_CLIENT_ID: process.env.AUTH_WEB_CLIENT_ID ?? WEB_CLIENT_ID,
+      AUTH_WEB_REDIRECT_URI: `${pageUrl}/`,
+    });
+    resetConfigCache();
 
     const reconcileEvery = opts.reconcileEveryMs ?? 60_000;
     if (reconcileEvery > 0 && existsSync(join(ROOT, 'functions', 'reconcile', 'handler.ts'))) {
@@ -297,6 +401,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       s3Endpoint: s3.endpoint,
       sandbox,
       queues,
+      auth,
       startup,
       demo,
       stop: stopAll,

@@ -54,6 +54,11 @@ void _complete;
 
 const currency = doc(z.literal('INR'), { description: 'always INR' });
 
+export const actorRefSchema = doc(z.strictObject({ sub: z.string(), name: z.string() }), {
+  id: 'ActorRef',
+  description: 'Who did something: the token subject and a display name (architecture: access).',
+});
+
 export const errorBodySchema = doc(
   z.strictObject({
     error: z.strictObject({
@@ -135,6 +140,8 @@ export const linkSchema = doc(
       description: 'why Razorpay refused (status failed)',
     }),
     jobId: doc(nullable(z.string()), { description: 'the bulk job that created it' }),
+    createdBy: doc(nullable(actorRefSchema), { description: 'who generated it' }),
+    cancelledBy: doc(nullable(actorRefSchema), { description: 'the person who cancelled it, if one did' }),
   }),
   { id: 'Link', description: 'A payment link for one EMI.' },
 );
@@ -220,6 +227,7 @@ export const bulkJobSchema = doc(
     createdAt: timestamp('created'),
     completedAt: nullable(timestamp('finished')),
     error: nullable(z.string()),
+    createdBy: doc(nullable(actorRefSchema), { description: 'who started it' }),
   }),
   { id: 'BulkJob', description: 'A bulk generate & export job.' },
 );
@@ -233,6 +241,19 @@ export const upsertLoansResultSchema = doc(
   { id: 'UpsertLoansResult', description: 'counts of EMIs by what happened to them' },
 );
 export type UpsertLoansResult = z.infer<typeof upsertLoansResultSchema>;
+
+export const meSchema = doc(
+  z.strictObject({
+    sub: z.string(),
+    name: z.string(),
+    role: doc(nullable(z.enum(['viewer', 'collector', 'admin'])), {
+      description: 'null for a machine client',
+    }),
+    permissions: z.array(z.enum(['read', 'write', 'loans', 'admin'])),
+    lenders: doc(z.union([z.literal('*'), z.array(z.string())]), { description: '"*" = all lenders' }),
+  }),
+  { id: 'Me', description: 'Who the token says is calling, as the API sees them.' },
+);
 
 export const lendersSchema = doc(z.strictObject({ lenders: z.array(z.string()) }), { id: 'Lenders' });
 

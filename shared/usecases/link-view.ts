@@ -29,5 +29,7 @@ export function toLinkView(link: StoredLink): LinkView {
     minPartialAmount: link.minPartialAmount ?? null,
     error: link.error ? { code: link.error.code, message: link.error.message } : null,
     jobId: link.jobId ?? null,
+    createdBy: link.createdBy ?? null,
+    cancelledBy: link.cancelledBy ?? null,
   };
 }

@@ -78,6 +78,11 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
     permissions: { ...table('Emis', DDB_READ), CursorSecret: SECRET_READ },
     env: { EMIS_TABLE: 'Emis', CURSOR_SECRET_ARN: 'CursorSecret' },
   },
+  // reads nothing but the caller's token
+  me: {
+    permissions: {},
+    env: {},
+  },
   lenders: {
     permissions: table('Emis', DDB_READ),
     env: { EMIS_TABLE: 'Emis' },

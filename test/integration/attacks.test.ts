@@ -28,6 +28,7 @@ import { emis as emiStore, links as linkStore } from '../../shared/wiring';
 import { resetWiring } from '../../shared/wiring-links';
 import { startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
+import { defaultAuthorization } from '../support/http';
 
 const SECRET = 'whsec-attacks-0001';
 
@@ -65,7 +66,8 @@ async function api(
 ): Promise<{ status: number; json: Json }> {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers,
+    // every /api route needs a token (issue 13): the file's demo-ops token unless the test sends one
+    headers: { ...defaultAuthorization(), ...headers },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -437,7 +439,7 @@ describe('finding 5: inputs that should never be stored', () => {
       });
       socket.on('connect', () => {
         socket.write(
-          `POST /api/loans HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${declared}\r\n\r\n`,
+          `POST /api/loans HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: ${defaultAuthorization().authorization}\r\ncontent-type: application/json\r\ncontent-length: ${declared}\r\n\r\n`,
         );
         const pump = () => {
           while (sent < declared && !socket.destroyed) {
@@ -466,7 +468,7 @@ describe('finding 5: inputs that should never be stored', () => {
     });
     const res = await fetch(`${base}/api/loans`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...defaultAuthorization(), 'content-type': 'application/json' },
       body,
       duplex: 'half',
     } as RequestInit).catch((err: Error) => err);

@@ -25,6 +25,7 @@ import { emis as emiStore } from '../../shared/wiring';
 import { sandboxLinks, startTestApp, type TestApp } from '../support/app';
 import { type LoanFixture, loan } from '../support/fixtures';
 import { call } from '../support/http';
+import { opsActor } from '../support/token-issuer';
 
 const HEADER =
   'loan_id,client_name,phone,email,lender,emi_number,due_date,amount_inr,payment_link,link_id,link_status,expires_at,error';
@@ -287,6 +288,7 @@ async function capturedJob(body: BulkStartInput): Promise<{ jobId: string; event
   const job = await startBulkJob(
     { emis: emiStore(), jobs: deps.jobs, exports: readExports(), queue: capture, clock: systemClock },
     body,
+    opsActor,
     { waitMs: 0 },
   );
   const events = bodies.map((b, i) => ({
@@ -382,6 +384,7 @@ describe('a job never stays running', () => {
     const job = await startBulkJob(
       { emis: emiStore(), jobs: deps.jobs, exports: readExports(), queue: lost, clock: systemClock },
       { lender: 'Stuck', bucket: 'overdue' },
+      opsActor,
       { waitMs: 0 },
     );
     expect(job.total).toBe(30);
@@ -406,6 +409,7 @@ describe('a job never stays running', () => {
     const job = await startBulkJob(
       { emis: emiStore(), jobs: deps.jobs, exports: readExports(), queue: lost, clock: systemClock },
       { lender: 'Stuck2', bucket: 'overdue' },
+      opsActor,
       { waitMs: 0 },
     );
     const first = await checkStuckJobs({ jobs: deps.jobs, queue: lost, clock: later(11) });

@@ -170,7 +170,8 @@ async function everyHandler(LOAN: string): Promise<void> {
   expect(
     (await call(pending, { query: { lender: LENDER }, headers: { authorization: `Basic ${KEY_SECRET}` } }))
       .status,
-  ).toBe(200);
+  ).toBe(401); // not a Bearer token: the gate refuses it (issue 13), and logs none of it
+  expect((await call(pending, { query: { lender: LENDER } })).status).toBe(200);
   expect((await call(pending, { query: { lender: NAME, search: EMAIL, phone: PHONE } })).status).toBe(400);
   expect((await call(lenders, {})).status).toBe(200);
   expect((await call(lenders, { query: { email: EMAIL } })).status).toBe(400);

@@ -27,6 +27,7 @@ import { UNSAFE_TEXT } from '../../shared/schemas/common';
 import { resetWiring } from '../../shared/wiring-links';
 import { startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
+import { defaultAuthorization } from '../support/http';
 
 const SEED = Number(process.env.FC_SEED ?? 20261202);
 const PATH = process.env.FC_PATH;
@@ -57,7 +58,8 @@ const validSent = new Map<string, Set<number>>();
 async function api(method: string, path: string, body?: string, contentType = 'application/json') {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': contentType },
+    // every /api route needs a token (issue 13): the file's demo-ops token
+    headers: { ...defaultAuthorization(), ...(body === undefined ? {} : { 'content-type': contentType }) },
     body,
   });
   const text = await res.text();

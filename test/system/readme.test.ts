@@ -48,7 +48,7 @@ interface Answer {
 describe('npm start and the README walk-through', () => {
   let child: ChildProcess;
   let output = '';
-  const ports = { PORT: '', RAZORPAY_SANDBOX_PORT: '', DYNAMODB_PORT: '', S3_PORT: '' };
+  const ports = { PORT: '', RAZORPAY_SANDBOX_PORT: '', DYNAMODB_PORT: '', S3_PORT: '', AUTH_PORT: '' };
   const answers: Answer[] = [];
   const health: Answer[] = [];
   let work: string;
@@ -167,6 +167,7 @@ describe('npm start and the README walk-through', () => {
           HOME: process.env.HOME,
           PORT: ports.PORT,
           RAZORPAY_SANDBOX_PORT: ports.RAZORPAY_SANDBOX_PORT,
+          AUTH_PORT: ports.AUTH_PORT,
         },
       });
       const where = `README walk-through block ${i + 1}:\n${block.script}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
