@@ -15,9 +15,9 @@ import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPENAPI_FILE, renderOpenApi } from '../../lib/openapi';
 import { routeKeyOf, routes } from '../../lib/routes';
-import { freePort } from '../../local/aws-local';
 import { DEMO_CLIENTS, DEMO_USERS } from '../../local/auth/identities';
 import { clientCredentialsToken, passwordLogin } from '../../local/auth/tokens';
+import { freePort } from '../../local/aws-local';
 import { SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET } from '../../local/sandbox/defaults';
 import { type System, startSystem } from '../../local/system';
 
