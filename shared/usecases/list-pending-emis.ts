@@ -8,11 +8,11 @@
  * Query per lender merged for several; shape each EMI with its active link from the EMI anchor.
  */
 import * as z from 'zod/mini';
-import type { EmiStore, PendingPage } from '../adapters/dynamo/emi-store';
 import type { Actor } from '../auth/actor';
 import { lendersToRead } from '../auth/scope';
 import { addDays, type Clock, daysBetween, istDate } from '../domain/dates';
 import { type Emi, type EmiLinkRef, emiAmountPaid, emiOutstanding, OPEN_STATUSES } from '../domain/model';
+import type { EmiStore, PendingPage } from '../domain/ports';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { lenderSchema, queryInt } from '../schemas/common';
 import type { ActiveLink, PendingEmi, PendingEmiPage } from '../schemas/responses';

@@ -11,11 +11,11 @@
  * Another lender's link answers exactly like an unknown id (404).
  */
 import * as z from 'zod/mini';
-import type { StoredLink } from '../adapters/dynamo/link-store';
 import { type Actor, actorRef } from '../auth/actor';
 import { lendersToRead, mayAccessLender } from '../auth/scope';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 import { LINK_STATUSES } from '../domain/model';
+import type { StoredLink } from '../domain/ports';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { correlate } from '../observe';
 import { emiNumberSchema, lenderSchema, loanIdSchema, queryInt } from '../schemas/common';

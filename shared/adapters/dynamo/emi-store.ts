@@ -18,8 +18,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ActorRef, Emi, EmiLinkRef, Loan } from '../../domain/model';
 import { emiIsPending } from '../../domain/model';
+import type * as port from '../../domain/ports';
+import type { PendingPage, StoredLoan } from '../../domain/ports';
 import { documentClient, isConditionFailed, queryAll } from './client';
 import { EMIS_INDEX, keys, pendingSortKey } from './schema';
+
+export type { PendingPage };
 
 export interface EmiItem extends Emi {
   pk: string;
@@ -31,13 +35,10 @@ export interface EmiItem extends Emi {
   gsi2sk?: string;
 }
 
-export interface LoanItem extends Loan {
+export interface LoanItem extends StoredLoan {
   pk: string;
   sk: string;
   type: 'LOAN';
-  updatedAt: string;
-  /** who wrote it last (a person or a machine client) */
-  updatedBy?: ActorRef;
 }
 
 /** The full stored item for an EMI, with the sparse pending-index keys set only while pending. */
@@ -63,12 +64,7 @@ export function fromEmiItem(item: Record<string, unknown>): Emi {
 /** Batch requests in flight while seeding (measured with `npm run bench -- startup`). */
 const BATCH_WRITERS = 8;
 
-export interface PendingPage {
-  items: Emi[];
-  lastKey?: Record<string, unknown>;
-}
-
-export class EmiStore {
+export class EmiStore implements port.EmiStore {
   constructor(
     private readonly table: string,
     private readonly db = documentClient(),

@@ -25,14 +25,13 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Emi, Link, LinkStatus } from '../../domain/model';
 import { OPEN_STATUSES } from '../../domain/model';
+import type * as port from '../../domain/ports';
+import type { CommitOutcome, CreditEntry, LinkFilters, StoredLink } from '../../domain/ports';
 import { documentClient, isConditionFailed, queryAll, transactionReasons } from './client';
 import { toEmiItem } from './emi-store';
 import { emiPart, keys, LINKS_INDEX } from './schema';
 
-/** A stored link carries an optimistic-lock revision. */
-export interface StoredLink extends Link {
-  rev: number;
-}
+export type { CommitOutcome, CreditEntry, LinkFilters, StoredLink };
 
 export function createdKey(link: Pick<Link, 'createdAt' | 'id'>): string {
   return `${link.createdAt}#${link.id}`;
@@ -86,28 +85,7 @@ export function fromItem(item: Record<string, unknown>): StoredLink {
   return link;
 }
 
-export type CommitOutcome = 'ok' | 'conflict' | 'already-credited';
-
-export interface CreditEntry {
-  paymentId: string;
-  linkId: string;
-  loanId: string;
-  emiNumber: number;
-  amount: number;
-  creditedAt: string;
-}
-
-export interface LinkFilters {
-  status?: LinkStatus;
-  lender?: string;
-  /** only these lenders' links (with loanId or attention: a filter on a small set) */
-  lenders?: readonly string[];
-  loanId?: string;
-  emiNumber?: number;
-  attention?: boolean;
-}
-
-export class LinkStore {
+export class LinkStore implements port.LinkStore {
   constructor(
     private readonly linksTable: string,
     private readonly emisTable: string,
