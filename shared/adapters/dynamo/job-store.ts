@@ -23,7 +23,6 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ActorRef } from '../../domain/model';
 import type * as port from '../../domain/ports';
 import type {
   ItemOutcome,

@@ -23,7 +23,7 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Emi, Link, LinkStatus } from '../../domain/model';
+import type { Emi, Link } from '../../domain/model';
 import { OPEN_STATUSES } from '../../domain/model';
 import type * as port from '../../domain/ports';
 import type { CommitOutcome, CreditEntry, LinkFilters, StoredLink } from '../../domain/ports';

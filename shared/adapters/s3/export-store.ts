@@ -1,10 +1,3 @@
-/**
- * Bulk CSV exports in the exports bucket (key `exports/<jobId>.csv`; the bucket's lifecycle
- * rule expires them): the port (declared in the domain) and its constants, without the SDK. The S3 adapters live apart
- * so each function loads only what it uses: export-writer.ts (lib-storage, the bulk worker),
- * export-reader.ts (the presigner, the job routes); exports.ts has both, for tests and benches.
- */
-import type { Readable } from 'node:stream';
 import type { ExportReader, ExportStore, ExportWriter } from '../../domain/ports';
 
 export type { ExportReader, ExportStore, ExportWriter };
