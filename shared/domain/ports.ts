@@ -2,11 +2,15 @@
  * The ports the use cases depend on: the stores, queue, archive and export interfaces, and the
  * records they hold. Declared here, in the domain; the DynamoDB, SQS and S3 adapters under
  * shared/adapters implement them, and unit tests pass in-memory fakes (test/support/fakes.ts).
- * Page keys (`startKey`/`lastKey`) are the store's own position: use cases seal them into
- * opaque cursors and never read their fields. The PaymentGateway port is in ./gateway.
+ * Page keys (`startKey`/`lastKey`) are the store's own position, opaque (`PageKey`): use cases
+ * seal them into cursors and hand them back unread; key names and index values stay in the
+ * adapter's schema. The PaymentGateway port is in ./gateway.
  */
 import type { Readable } from 'node:stream';
 import type { ActorRef, Emi, Link, LinkStatus, Loan } from './model';
+
+/** A store's page position: values only, meaningful to the store that made it. */
+export type PageKey = readonly (string | number)[];
 
 // ── links ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -42,7 +46,6 @@ export interface LinkStore {
   findByRazorpayId(razorpayLinkId: string): Promise<StoredLink | null>;
   /** Every link of one EMI, from the loan+EMI index (eventually consistent; see the EMI anchor). */
   listForEmi(loanId: string, emiNumber: number): Promise<StoredLink[]>;
-  keyNamesFor(filters: LinkFilters): string[];
   /**
    * One page, newest first. With a FilterExpression a Query may return fewer items than asked,
    * so it queries on (bounded) until the page is full; the cursor is the last returned item's key.
@@ -50,10 +53,10 @@ export interface LinkStore {
   listLinks(
     filters: LinkFilters,
     limit: number,
-    startKey?: Record<string, unknown>,
+    startKey?: PageKey,
   ): Promise<{
     items: StoredLink[];
-    lastKey?: Record<string, unknown>;
+    lastKey?: PageKey;
   }>;
   /**
    * One page of several lenders' links (a person's scope, no loan or attention filter), newest
@@ -65,13 +68,11 @@ export interface LinkStore {
     filters: Pick<LinkFilters, 'status'>,
     lenders: readonly string[],
     limit: number,
-    startKey?: Record<string, unknown>,
+    startKey?: PageKey,
   ): Promise<{
     items: StoredLink[];
-    lastKey?: Record<string, unknown>;
+    lastKey?: PageKey;
   }>;
-  /** Key names of a listLinksOfLenders page key. */
-  linksOfLendersKeyNames(): string[];
   /**
    * Links reconciliation should look at, least recently synced first. A link that reconciliation
    * found unchanged must be `markSynced`, or it keeps its old sort key and heads every page.
@@ -111,7 +112,7 @@ export interface LinkStore {
 
 export interface PendingPage {
   items: Emi[];
-  lastKey?: Record<string, unknown>;
+  lastKey?: PageKey;
 }
 
 /** A loan as stored, with who wrote it last. */
@@ -147,10 +148,11 @@ export interface EmiStore {
    */
   queryPending(args: {
     lender?: string;
-    fromSk?: string;
-    toSk: string;
+    /** due dates, inclusive (YYYY-MM-DD); no `fromDate`: from the oldest */
+    fromDate?: string;
+    toDate: string;
     limit: number;
-    startKey?: Record<string, unknown>;
+    startKey?: PageKey;
   }): Promise<PendingPage>;
   /**
    * One page of pending EMIs of several lenders (a person's scope), in the same order as
@@ -160,14 +162,12 @@ export interface EmiStore {
    */
   queryPendingOfLenders(args: {
     lenders: readonly string[];
-    fromSk?: string;
-    toSk: string;
+    /** due dates, inclusive (YYYY-MM-DD); no `fromDate`: from the oldest */
+    fromDate?: string;
+    toDate: string;
     limit: number;
-    startKey?: Record<string, unknown>;
+    startKey?: PageKey;
   }): Promise<PendingPage>;
-  /** Key names of a queryPendingOfLenders page key. */
-  pendingOfLendersKeyNames(): string[];
-  pendingIndexKeyNames(lender?: string): string[];
 }
 
 // ── bulk jobs ─────────────────────────────────────────────────────────────────────────────────

@@ -22,7 +22,7 @@ import { lendersToRead } from '../auth/scope';
 import { type Clock, istDate } from '../domain/dates';
 import { type FieldIssue, ValidationError } from '../domain/errors';
 import { emiOutstanding } from '../domain/model';
-import type { EmiStore, JobRecord, NewJobItem, QueueSender } from '../domain/ports';
+import type { EmiStore, JobRecord, NewJobItem, PageKey, QueueSender } from '../domain/ports';
 import { correlate } from '../observe';
 import { emiNumberSchema, lenderSchema, loanIdSchema } from '../schemas/common';
 import { type BulkJobDeps, type BulkJobView, newJobId, toJobView } from './bulk-job';
@@ -111,7 +111,7 @@ async function selectByFilter(
 ): Promise<NewJobItem[]> {
   const range = bucketRange(bucket, today, withinDays);
   const items: NewJobItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
+  let startKey: PageKey | undefined;
   do {
     const page = await deps.emis.queryPending({ lender, ...range, limit: 1000, startKey });
     for (const emi of page.items) {

@@ -64,17 +64,16 @@ export function toPendingEmi(emi: Emi, today: string, nowSeconds: number): Pendi
   };
 }
 
-/** Sort-key range on the pending index for a bucket (inclusive; keys are `<date>#…`). */
+/** The due dates a bucket covers (inclusive; no `fromDate`: from the oldest). */
 export function bucketRange(
   bucket: 'overdue' | 'upcoming' | 'all',
   today: string,
   withinDays: number,
-): { fromSk?: string; toSk: string } {
+): { fromDate?: string; toDate: string } {
   const lastUpcoming = addDays(today, withinDays);
-  // '#' < '~': `<date>~` sorts after every key of that date, `<date>#` before all of them
-  if (bucket === 'overdue') return { toSk: `${addDays(today, -1)}~` };
-  if (bucket === 'upcoming') return { fromSk: `${today}#`, toSk: `${lastUpcoming}~` };
-  return { toSk: `${lastUpcoming}~` };
+  if (bucket === 'overdue') return { toDate: addDays(today, -1) };
+  if (bucket === 'upcoming') return { fromDate: today, toDate: lastUpcoming };
+  return { toDate: lastUpcoming };
 }
 
 export async function listPendingEmis(
@@ -95,11 +94,7 @@ export async function listPendingEmis(
   let page: PendingPage;
   const single = scope === '*' || scope.length === 1;
   const lender = scope === '*' ? undefined : scope[0];
-  const cursor = {
-    scope: JSON.stringify(scope),
-    query: fingerprint,
-    keyNames: single ? deps.emis.pendingIndexKeyNames(lender) : deps.emis.pendingOfLendersKeyNames(),
-  };
+  const cursor = { scope: JSON.stringify(scope), query: fingerprint };
   const startKey = await decodeCursor(query.cursor, cursor);
   if (single) {
     page = await deps.emis.queryPending({ lender, ...range, limit, startKey });

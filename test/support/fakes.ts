@@ -69,10 +69,8 @@ export class FakeStores {
         this.commits++;
         return 'ok';
       },
-      keyNamesFor: unused('links.keyNamesFor'),
       listLinks: unused('links.listLinks'),
       listLinksOfLenders: unused('links.listLinksOfLenders'),
-      linksOfLendersKeyNames: unused('links.linksOfLendersKeyNames'),
       listWatched: unused('links.listWatched'),
       listWatchedPastExpiry: unused('links.listWatchedPastExpiry'),
       markSynced: async () => {},
@@ -92,8 +90,6 @@ export class FakeStores {
       listLenders: unused('emis.listLenders'),
       queryPending: unused('emis.queryPending'),
       queryPendingOfLenders: unused('emis.queryPendingOfLenders'),
-      pendingOfLendersKeyNames: unused('emis.pendingOfLendersKeyNames'),
-      pendingIndexKeyNames: unused('emis.pendingIndexKeyNames'),
     };
   }
 }

@@ -57,6 +57,23 @@ describe('the import graph', () => {
     expect(importsOf(file).filter((s) => s.startsWith('shared/usecases/'))).toEqual([]);
   });
 
+  it.each([...useCases, ...domain, ...files('shared/http'), ...files('functions')])(
+    '%s spells no table key, index key value or index attribute (only the schema does)',
+    (file) => {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      const spelled = [
+        ...text.matchAll(
+          /['"`](PENDING#?|LENDERS|ATTENTION|OPEN|ALL|LOAN#|EMI#|LINK#|PAYMENT#|EVENT#|IDEMP#|JOB#)['"`$]/g,
+        ),
+        ...text.matchAll(
+          /\b(gsi[12][ps]k|listAll|attentionPk|openPk|syncKey|lenderStatus|createdKey|emiKey)\b/g,
+        ),
+        ...text.matchAll(/\$\{[^}]+\}[#~]['"`]/g),
+      ].map((m) => m[0]);
+      expect(spelled).toEqual([]);
+    },
+  );
+
   it('catches a forbidden import (the check itself works)', () => {
     const spec = relative(ROOT, join(ROOT, 'shared/usecases/x.ts', '..', '../adapters/dynamo/link-store'));
     expect(FORBIDDEN.some((f) => f.test(spec))).toBe(true);

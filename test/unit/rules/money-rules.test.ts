@@ -4,6 +4,7 @@
  * proven against the real adapters by the DynamoDB Local and sandbox tests in test/integration.
  */
 import { describe, expect, it } from 'vitest';
+import { indexKeys, pendingSortKey } from '../../../shared/adapters/dynamo/schema';
 import { GatewayNotCancellableError, ValidationError } from '../../../shared/domain/errors';
 import type { GatewayLink, GatewayPayment } from '../../../shared/domain/gateway';
 import { canMoveStatus, LINK_STATUSES } from '../../../shared/domain/model';
@@ -115,17 +116,30 @@ describe('planning a link', () => {
   });
 });
 
-describe('pending buckets as sort-key ranges', () => {
+describe('pending buckets as due-date ranges', () => {
   it('overdue ends with yesterday, upcoming runs from today for N days, all covers both', () => {
-    expect(bucketRange('overdue', '2026-06-10', 7)).toEqual({ toSk: '2026-06-09~' });
-    expect(bucketRange('upcoming', '2026-06-10', 7)).toEqual({ fromSk: '2026-06-10#', toSk: '2026-06-17~' });
-    expect(bucketRange('all', '2026-06-10', 7)).toEqual({ toSk: '2026-06-17~' });
+    expect(bucketRange('overdue', '2026-06-10', 7)).toEqual({ toDate: '2026-06-09' });
+    expect(bucketRange('upcoming', '2026-06-10', 7)).toEqual({
+      fromDate: '2026-06-10',
+      toDate: '2026-06-17',
+    });
+    expect(bucketRange('all', '2026-06-10', 7)).toEqual({ toDate: '2026-06-17' });
   });
+  it('crosses month and year ends in IST calendar days', () => {
+    expect(bucketRange('overdue', '2027-01-01', 7)).toEqual({ toDate: '2026-12-31' });
+    expect(bucketRange('upcoming', '2026-02-25', 7).toDate).toBe('2026-03-04');
+  });
+});
+
+describe('pending sort-key ranges (the schema spells them)', () => {
   it("puts every key of a date inside its range ('#' sorts before and '~' after the key's tail)", () => {
-    const key = '2026-06-10#LN-1#001';
-    const { fromSk, toSk } = bucketRange('upcoming', '2026-06-10', 0);
+    const key = pendingSortKey('2026-06-10', 'LN-1', 1);
+    const { fromSk, toSk } = indexKeys.pendingRange('2026-06-10', '2026-06-10');
     expect(key >= fromSk! && key <= toSk).toBe(true);
-    expect(key <= bucketRange('overdue', '2026-06-10', 0).toSk).toBe(false);
+    expect(key <= indexKeys.pendingRange(undefined, '2026-06-09').toSk).toBe(false);
+    expect(
+      pendingSortKey('2026-06-09', 'ZZZZ', 9999) <= indexKeys.pendingRange(undefined, '2026-06-09').toSk,
+    ).toBe(true);
   });
 });
 
