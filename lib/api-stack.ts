@@ -20,6 +20,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { SETTINGS } from '../shared/config';
 import { SERVICE_NAME } from '../shared/observability/names';
 import { accessLogSettings, authEnvironment, needsToken, operatorAuthorizer } from './api-access';
 import { AppFunction, type AppResources, assertHandlersExist } from './function';
@@ -68,7 +69,7 @@ export class ApiStack extends Stack {
     assertHandlersExist(this, [...routes, ...workers]);
 
     const environment: Record<string, string> = {
-      LINK_DEFAULT_EXPIRY_DAYS: '14',
+      LINK_DEFAULT_EXPIRY_DAYS: String(SETTINGS.LINK_DEFAULT_EXPIRY_DAYS.default),
       // RAZORPAY_API_BASE_URL is deliberately absent: deployed functions talk to Razorpay itself
     };
     const functions = new Map<string, AppFunction>();

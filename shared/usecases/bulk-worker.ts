@@ -20,6 +20,7 @@
  */
 
 import { mayAccessLender } from '../auth/scope';
+import { SETTINGS } from '../config';
 import type { Clock } from '../domain/dates';
 import {
   ConflictError,
@@ -59,7 +60,7 @@ export interface BulkWorkerSettings {
 }
 
 export const DEFAULT_BULK_WORKER_SETTINGS: BulkWorkerSettings = {
-  maxItemAttempts: 3,
+  maxItemAttempts: SETTINGS.BULK_MAX_ITEM_ATTEMPTS.default,
   triesPerDelivery: 3,
   retryBaseMs: 500,
   retryMaxMs: 5000,

@@ -1,4 +1,5 @@
 /** What the link use cases need, passed in (ports), wired once per cold start by handlers. */
+import { SETTINGS } from '../config';
 import type { Clock } from '../domain/dates';
 import type { PaymentGateway } from '../domain/gateway';
 import type { Emi, EmiLinkRef, Link } from '../domain/model';
@@ -23,10 +24,10 @@ export interface LinkDeps {
 }
 
 export const DEFAULT_LINK_SETTINGS: LinkSettings = {
-  defaultExpiryDays: 14,
-  notifySms: false,
-  notifyEmail: false,
-  reminders: true,
+  defaultExpiryDays: SETTINGS.LINK_DEFAULT_EXPIRY_DAYS.default,
+  notifySms: SETTINGS.LINK_NOTIFY_SMS.default,
+  notifyEmail: SETTINGS.LINK_NOTIFY_EMAIL.default,
+  reminders: SETTINGS.LINK_REMINDERS.default,
 };
 
 /** Which links the EMI anchor keeps: those a borrower may still pay, or not yet resolved. */
