@@ -26,7 +26,7 @@ import { accessLogSettings, authEnvironment, needsToken, operatorAuthorizer } fr
 import { AppFunction, type AppResources, assertHandlersExist } from './function';
 import type { AuthSettings } from './identity';
 import { Observability } from './observability';
-import { routes, type WorkerDef, workers } from './routes';
+import { queueOf, routes, type WorkerDef, workers } from './routes';
 
 export interface ApiStackProps extends StackProps {
   resources: AppResources;
@@ -125,10 +125,10 @@ export class ApiStack extends Stack {
       if (worker.trigger === 'webhookQueue') {
         createFunction(worker).addEventSource(
           new SqsEventSource(props.resources.webhookQueue, {
-            batchSize: 10,
+            batchSize: queueOf(worker).batchSize,
             // a failed event is retried alone, not with the nine good ones of its batch
             reportBatchItemFailures: true,
-            maxConcurrency: 5,
+            maxConcurrency: queueOf(worker).maxConcurrency,
           }),
         );
       } else if (worker.trigger === 'bulkQueue') {
@@ -137,7 +137,7 @@ export class ApiStack extends Stack {
         createFunction(worker, { BULK_RATE_PER_SECOND: String(perInstance) }).addEventSource(
           new SqsEventSource(props.resources.bulkQueue, {
             // one work item per invocation, and few invocations at once: the limiter toward Razorpay
-            batchSize: 1,
+            batchSize: queueOf(worker).batchSize,
             reportBatchItemFailures: true,
             maxConcurrency: props.bulkMaxConcurrency,
           }),

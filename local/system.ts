@@ -17,6 +17,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { queueOf, workerOn } from '../lib/routes';
 import type { Actor } from '../shared/auth/actor';
 import { localSetting } from '../shared/config';
 import { DEMO_CLIENT_IDS, WEB_CLIENT_ID } from './auth/identities';
@@ -286,9 +287,9 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
         queues.webhooks = new LocalQueue({
           name: 'webhooks',
           handler: webhookWorker,
-          batchSize: 10,
-          concurrency: 2,
-          maxReceiveCount: 5,
+          batchSize: queueOf(workerOn('webhookQueue')).batchSize,
+          concurrency: queueOf(workerOn('webhookQueue')).maxConcurrency,
+          maxReceiveCount: queueOf(workerOn('webhookQueue')).maxReceiveCount,
           visibilityTimeoutMs: 2000,
           onError,
         });
@@ -297,10 +298,10 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
         queues.bulk = new LocalQueue({
           name: 'bulk',
           handler: bulkWorker,
-          batchSize: 1,
+          batchSize: queueOf(workerOn('bulkQueue')).batchSize,
           // like CDK's maxConcurrency; BULK_CONCURRENCY is the worker's own in-process item pool
-          concurrency: 2,
-          maxReceiveCount: 5,
+          concurrency: queueOf(workerOn('bulkQueue')).maxConcurrency,
+          maxReceiveCount: queueOf(workerOn('bulkQueue')).maxReceiveCount,
           visibilityTimeoutMs: 5000,
           onError,
         });

@@ -19,7 +19,8 @@ function readmeDefaults(): Map<string, string> {
     const [names, defaults] = row.split(' | ');
     const vars = [...names!.matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1]!);
     const parts = defaults!.split(', ');
-    vars.forEach((v, i) => out.set(v, (parts.length === vars.length ? parts[i] : defaults)!.trim()));
+    for (const [i, v] of vars.entries())
+      out.set(v, (parts.length === vars.length ? parts[i] : defaults)!.trim());
   }
   return out;
 }

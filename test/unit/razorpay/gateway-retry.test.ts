@@ -46,7 +46,8 @@ describe('RazorpayGateway retries', () => {
       keyId: 'rzp_test_RetryKey00001',
       keySecret: 'retry-secret',
       baseUrl: stub.url,
-      timeoutMs: 150,
+      // generous: a loaded machine must not turn a slow answer into a timeout (only hangs should time out)
+      timeoutMs: 1000,
       maxAttempts: 4,
       baseDelayMs: 100,
       maxDelayMs: 250,
@@ -215,7 +216,8 @@ describe('RazorpayGateway.cancelLink', () => {
       keyId: 'rzp_test_CancelKey0001',
       keySecret: 'cancel-secret',
       baseUrl: stub.url,
-      timeoutMs: 150,
+      // generous: a loaded machine must not turn a slow answer into a timeout (only hangs should time out)
+      timeoutMs: 1000,
       maxAttempts: 4,
       sleep: async () => {},
     });
