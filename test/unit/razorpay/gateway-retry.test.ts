@@ -252,8 +252,9 @@ describe('RazorpayGateway.cancelLink', () => {
   it('does not hide "cannot cancel an expired link" when nothing of ours could have cancelled it', async () => {
     const gateway = gatewayFor();
     const link = await gateway.createLink(linkRequest('ref-cancel-expired'));
-    const stored = stub.links.get(link.id);
-    if (stored) stored.status = 'expired';
+    const stored = stub.links.get(link.id)!;
+    expect(stored).toBeDefined();
+    stored.status = 'expired';
     const err = await failureOf(gateway.cancelLink(link.id));
     expect(err).toBeInstanceOf(GatewayRejectedError);
     expect((err as GatewayRejectedError).reason).toBe('cannot cancel or expire an expired link');
@@ -264,8 +265,9 @@ describe('RazorpayGateway.cancelLink', () => {
     const gateway = gatewayFor();
     const link = await gateway.createLink(linkRequest('ref-cancel-expired-2'));
     stub.faults.cancel.push('hang-before-apply');
-    const stored = stub.links.get(link.id);
-    if (stored) stored.status = 'expired';
+    const stored = stub.links.get(link.id)!;
+    expect(stored).toBeDefined();
+    stored.status = 'expired';
     const err = await failureOf(gateway.cancelLink(link.id));
     expect(err).toBeInstanceOf(GatewayRejectedError);
     expect(stub.count('fetch')).toBe(1);
@@ -274,8 +276,9 @@ describe('RazorpayGateway.cancelLink', () => {
   it('surfaces "already paid" as GatewayRejectedError without retrying', async () => {
     const gateway = gatewayFor();
     const link = await gateway.createLink(linkRequest('ref-cancel-paid'));
-    const stored = stub.links.get(link.id);
-    if (stored) stored.status = 'partially_paid';
+    const stored = stub.links.get(link.id)!;
+    expect(stored).toBeDefined();
+    stored.status = 'partially_paid';
     const err = await failureOf(gateway.cancelLink(link.id));
     expect((err as GatewayRejectedError).reason).toBe(
       'cannot cancel or expire an already paid/partially paid link',
