@@ -9,9 +9,9 @@ import { createGatewayFromEnv } from '../../shared/adapters/razorpay/gateway';
 import { S3ExportWriter } from '../../shared/adapters/s3/export-writer';
 import { env, setting } from '../../shared/config';
 import { systemClock } from '../../shared/domain/dates';
-import { rateLimitedGateway, Semaphore, TokenBucket } from '../../shared/domain/rate-limit';
 import { log, withLogContext } from '../../shared/log';
 import { correlate, observedHandler } from '../../shared/observe';
+import { rateLimitedGateway, Semaphore, TokenBucket } from '../../shared/pacing';
 import { parseBulkMessage } from '../../shared/usecases/bulk-messages';
 import {
   type BulkWorkerDeps,

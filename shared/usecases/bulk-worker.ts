@@ -34,9 +34,9 @@ import {
 import { emiOutstanding, OPEN_STATUSES } from '../domain/model';
 import { exportKey } from '../domain/objects';
 import type { ExportWriter, ItemResult, JobItem, JobRecord, JobStore } from '../domain/ports';
-import type { Semaphore, TokenBucket } from '../domain/rate-limit';
 import { log } from '../log';
 import { metrics } from '../metrics';
+import type { Semaphore, TokenBucket } from '../pacing';
 import { csvStream } from './bulk-csv';
 import { csvFilename } from './bulk-job';
 import type { BulkMessage } from './bulk-messages';
