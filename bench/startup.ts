@@ -23,7 +23,8 @@ interface Run {
 }
 
 async function once(): Promise<Run> {
-  const [port, sandboxPort, dynamodbPort, s3Port] = [
+  const [port, sandboxPort, dynamodbPort, s3Port, authPort] = [
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -41,6 +42,7 @@ async function once(): Promise<Run> {
       RAZORPAY_SANDBOX_PORT: String(sandboxPort),
       DYNAMODB_PORT: String(dynamodbPort),
       S3_PORT: String(s3Port),
+      AUTH_PORT: String(authPort),
       DEMO_DATA: '1',
       LOCAL_PERSIST: '0',
     },
@@ -72,10 +74,19 @@ async function once(): Promise<Run> {
     polling = false;
     await new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGINT');
       // a loaded machine can take a while to stop a JVM; give the clean path time first
-      setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 30_000).unref();
+      const last = setTimeout(() => {
+        try {
+          if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // the group is gone already
+        }
+      }, 30_000);
+      child.once('exit', () => {
+        clearTimeout(last);
+        resolve();
+      });
+      child.kill('SIGINT');
     });
   }
 }

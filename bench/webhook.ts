@@ -26,6 +26,9 @@ import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
 import { handler as webhook } from '../functions/webhook/handler';
 import { main as worker } from '../functions/webhook-worker/handler';
+import { DEMO_CLIENT_IDS, DEMO_CLIENTS } from '../local/auth/identities';
+import { startAuthProvider } from '../local/auth/provider';
+import { clientCredentialsToken } from '../local/auth/tokens';
 import {
   createResources,
   freePort,
@@ -192,10 +195,13 @@ function signedDelivery(template: string) {
   });
 }
 
+/** the demo-ops machine token for the API's calls (the sandbox's control calls need none) */
+let apiToken = '';
+
 async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiToken}` },
     body: JSON.stringify(body),
   });
   const json = (await res.json()) as Record<string, unknown>;
@@ -220,6 +226,16 @@ export async function benchWebhook(): Promise<void> {
     const gateway = await startGateway({ port: 0, host: '127.0.0.1' });
     closers.push(gateway.close);
     const apiUrl = gateway.url.replace('localhost', '127.0.0.1');
+    // the real local OpenID Connect provider: the API's calls carry a demo-ops token
+    const auth = await startAuthProvider({ port: await freePort(), pageOrigin: apiUrl });
+    closers.push(() => auth.stop());
+    Object.assign(process.env, {
+      AUTH_ISSUER: auth.issuer,
+      AUTH_JWKS_URI: auth.jwksUri,
+      AUTH_CLIENT_IDS: DEMO_CLIENT_IDS.join(','),
+    });
+    const ops = DEMO_CLIENTS.find((c) => c.clientId === 'demo-ops')!;
+    apiToken = await clientCredentialsToken(auth.issuer, ops.clientId, ops.secret!);
     const sandbox = await startSandbox({
       port: 0,
       webhookUrl: `${apiUrl}/webhooks/razorpay`,
