@@ -136,6 +136,29 @@ export const routes: readonly RouteDef[] = [
     access: { ops: 'read', exports: 'read' },
   },
   {
+    id: 'list-bulk-jobs',
+    method: 'GET',
+    path: '/api/payment-links/bulk-jobs',
+    permission: 'read',
+    access: { ops: 'read', exports: 'read', cursorKey: true },
+  },
+  {
+    // the book at a glance (§4d): reads the kept totals only
+    id: 'dashboard',
+    method: 'GET',
+    path: '/api/dashboard',
+    permission: 'read',
+    access: { emis: 'read' },
+  },
+  {
+    // loans by id, phone or name (search entries in the emis table), links by id
+    id: 'search',
+    method: 'GET',
+    path: '/api/search',
+    permission: 'read',
+    access: { emis: 'read', links: 'read' },
+  },
+  {
     // readiness: public, no data, touches nothing
     id: 'health',
     method: 'GET',
@@ -218,5 +241,15 @@ export const workers: readonly WorkerDef[] = [
     // bulkQueue: stuck bulk jobs get their unfinished items re-enqueued (or their CSV requested)
     access: { emis: 'readWrite', links: 'readWrite', ops: 'readWrite', bulkQueue: 'send', razorpayApi: true },
     timeoutSeconds: 300,
+  },
+  {
+    // the dashboard's kept totals checked against the records once a day (a report and a metric);
+    // invoked by hand with {"fix": true} it also repairs them — `npm run rebuild-aggregates` locally
+    id: 'rebuild-aggregates',
+    trigger: 'schedule',
+    everyMinutes: 24 * 60,
+    access: { emis: 'readWrite', links: 'read' },
+    timeoutSeconds: 900,
+    memoryMb: 1024,
   },
 ] as const;

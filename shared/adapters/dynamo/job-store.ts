@@ -12,6 +12,8 @@
  * - claimExport / releaseExport      conditional UpdateItem: one writer of the CSV at a time
  * - completeJob / failJob            UpdateItem, and DeleteItem of the active-jobs entry
  * - listActiveJobs()                 Query JOBS#ACTIVE (the stuck-job check; never a Scan)
+ * - listRecentJobs(visible, n, key)  Query JOBS#RECENT newest first (an entry written with each
+ *                                    job), keeping the jobs `visible` allows, bounded rounds
  * - noteStall(jobId, seen)           conditional UpdateItem on the last progress seen
  * Items expire through the table's TTL attribute `expiresAt` (epoch seconds).
  */
@@ -176,6 +178,18 @@ export class JobStore {
               Item: { ...keys.activeJob(job.jobId), type: 'ACTIVE_JOB', jobId: job.jobId, expiresAt },
             },
           },
+          {
+            Put: {
+              TableName: this.table,
+              Item: {
+                ...keys.recentJob(job.createdAt, job.jobId),
+                type: 'RECENT_JOB',
+                jobId: job.jobId,
+                lenders: job.lenders ?? '*',
+                expiresAt,
+              },
+            },
+          },
         ],
       }),
     );
@@ -190,6 +204,48 @@ export class JobStore {
       const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
       pending = (out.UnprocessedItems?.[this.table] ?? []) as typeof requests;
     }
+  }
+
+  /**
+   * Recent jobs, newest first, that `visible(lenders)` allows: Query the listing partition in
+   * rounds (bounded) until the page is full; the page key is the last listed entry's key.
+   */
+  async listRecentJobs(
+    visible: (lenders: string[] | '*') => boolean,
+    limit: number,
+    startKey?: Record<string, unknown>,
+  ): Promise<{ jobs: JobRecord[]; lastKey?: Record<string, unknown> }> {
+    const picked: Record<string, unknown>[] = [];
+    let next = startKey;
+    let lastKey: Record<string, unknown> | undefined;
+    for (let round = 0; round < 10 && picked.length < limit; round++) {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.recentJob('', '').pk },
+          ScanIndexForward: false,
+          Limit: Math.max(limit + 1, 25),
+          ExclusiveStartKey: next,
+        }),
+      );
+      const items = out.Items ?? [];
+      let i = 0;
+      for (; i < items.length && picked.length < limit; i++) {
+        const item = items[i]!;
+        if (visible(item.lenders as string[] | '*')) picked.push(item);
+        lastKey = { pk: item.pk, sk: item.sk };
+      }
+      // stopped inside this page, or DynamoDB has more: there is a next page from lastKey
+      next = out.LastEvaluatedKey;
+      if (i < items.length) break;
+      if (!next) {
+        lastKey = undefined;
+        break;
+      }
+    }
+    const jobs = await Promise.all(picked.map((e) => this.getJob(String(e.jobId))));
+    return { jobs: jobs.filter((j): j is JobRecord => j !== null), lastKey };
   }
 
   async getJob(jobId: string): Promise<JobRecord | null> {

@@ -13,7 +13,9 @@
  * - listWatchedPastExpiry(now, syncedSince, n) Query the open GSI's recently synced part for links past expire_by
  * - markSynced(id, at)                         UpdateItem: Razorpay was asked and nothing changed (reconciliation)
  * - commit({link, emi, credit})                TransactWriteItems: link + EMI (+ ledger entry),
- *                                              each guarded by its optimistic version
+ *                                              each guarded by its optimistic version, with the
+ *                                              dashboard's counters (and the loan's pending
+ *                                              summary) moved by the same transaction
  */
 import {
   GetCommand,
@@ -23,10 +25,21 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import {
+  creditContribution,
+  delta,
+  emiContribution,
+  linkContribution,
+  loanContribution,
+  pendingEntry,
+  sameEntry,
+  summaryWith,
+} from '../../domain/aggregates';
 import type { Emi, Link, LinkStatus } from '../../domain/model';
 import { OPEN_STATUSES } from '../../domain/model';
+import { AggregateStore } from './aggregate-store';
 import { documentClient, isConditionFailed, queryAll, transactionReasons } from './client';
-import { toEmiItem } from './emi-store';
+import { fromEmiItem, toEmiItem } from './emi-store';
 import { emiPart, keys, LINKS_INDEX } from './schema';
 
 /** A stored link carries an optimistic-lock revision. */
@@ -95,6 +108,8 @@ export interface CreditEntry {
   emiNumber: number;
   amount: number;
   creditedAt: string;
+  /** the link's lender (for the dashboard's collected totals); set by commit from the link */
+  lender?: string;
 }
 
 export interface LinkFilters {
@@ -108,11 +123,22 @@ export interface LinkFilters {
 }
 
 export class LinkStore {
+  private readonly aggregates: AggregateStore;
+
   constructor(
     private readonly linksTable: string,
     private readonly emisTable: string,
     private readonly db = documentClient(),
-  ) {}
+  ) {
+    this.aggregates = new AggregateStore(emisTable, db);
+  }
+
+  private async getEmiRecord(loanId: string, emiNumber: number): Promise<Emi | null> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.emisTable, Key: keys.emi(loanId, emiNumber), ConsistentRead: true }),
+    );
+    return out.Item ? fromEmiItem(out.Item) : null;
+  }
 
   async getLink(id: string): Promise<StoredLink | null> {
     const out = await this.db.send(
@@ -404,12 +430,29 @@ export class LinkStore {
     emi?: { emi: Emi; expectedVersion: number };
     credit?: CreditEntry;
   }): Promise<CommitOutcome> {
+    // the records as they are now: exactly what the guarded writes below replace, so the
+    // counters move by after − before (a stale read fails its guard and is retried by the caller)
+    const [linkBefore, emiBefore] = await Promise.all([
+      args.link && args.link.expectedRev > 0 ? this.getLink(args.link.link.id) : null,
+      args.emi ? this.getEmiRecord(args.emi.emi.loanId, args.emi.emi.emiNumber) : null,
+    ]);
+    if (args.link && args.link.expectedRev > 0 && linkBefore?.rev !== args.link.expectedRev)
+      return 'conflict';
+    if (args.emi && emiBefore?.version !== args.emi.expectedVersion) return 'conflict';
+    const credit = args.credit && { ...args.credit, lender: args.credit.lender ?? args.link?.link.lender };
+    const before = linkContribution(linkBefore, emiContribution(emiBefore));
+    const after = linkContribution(
+      args.link?.link ?? linkBefore,
+      emiContribution(args.emi?.emi ?? emiBefore),
+    );
+    if (credit?.lender) creditContribution({ ...credit, lender: credit.lender }, after);
+
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [];
-    if (args.credit) {
+    if (credit) {
       items.push({
         Put: {
           TableName: this.emisTable,
-          Item: { ...keys.credit(args.credit.paymentId), type: 'CREDIT', ...args.credit },
+          Item: { ...keys.credit(credit.paymentId), type: 'CREDIT', ...credit },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       });
@@ -440,7 +483,18 @@ export class LinkStore {
           ExpressionAttributeValues: { ':v': args.emi.expectedVersion },
         },
       });
+      // the loan's DPD moves only when this EMI's pending facts do (money, due date, lender)
+      const entryBefore = pendingEntry(emiBefore);
+      const entryAfter = pendingEntry(args.emi.emi);
+      if (!sameEntry(entryBefore, entryAfter)) {
+        const { summary, rev } = await this.aggregates.getSummary(args.emi.emi.loanId);
+        const next = summaryWith(summary, args.emi.emi.emiNumber, entryAfter);
+        loanContribution(summary, before);
+        loanContribution(next, after);
+        items.push(this.aggregates.summaryPut(args.emi.emi.loanId, next, rev));
+      }
     }
+    items.push(...this.aggregates.counterUpdates(delta(before, after)));
     if (items.length === 0) return 'ok';
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
