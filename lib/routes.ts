@@ -31,6 +31,11 @@ export interface FunctionAccess {
   razorpayWebhook?: true;
   /** the key that seals page cursors (list routes) */
   cursorKey?: true;
+  /**
+   * Scan these tables (never their indexes): only the off-request rebuild of the dashboard's
+   * totals, which must read every record; every list a person asks for is a Query
+   */
+  scan?: readonly ('emis' | 'links')[];
 }
 
 /**
@@ -248,7 +253,7 @@ export const workers: readonly WorkerDef[] = [
     id: 'rebuild-aggregates',
     trigger: 'schedule',
     everyMinutes: 24 * 60,
-    access: { emis: 'readWrite', links: 'read' },
+    access: { emis: 'readWrite', links: 'read', scan: ['emis', 'links'] },
     timeoutSeconds: 900,
     memoryMb: 1024,
   },
