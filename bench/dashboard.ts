@@ -21,6 +21,7 @@ import {
   startDynamoDb,
   startS3,
 } from '../local/aws-local';
+import { rebuildAggregates } from '../shared/adapters/dynamo/aggregate-rebuild';
 import { AggregateStore } from '../shared/adapters/dynamo/aggregate-store';
 import { EmiStore, searchItems, seedAggregateItems, toEmiItem } from '../shared/adapters/dynamo/emi-store';
 import { LinkStore, type StoredLink } from '../shared/adapters/dynamo/link-store';
@@ -28,7 +29,6 @@ import { SearchStore } from '../shared/adapters/dynamo/search-store';
 import { addDays, istDate, systemClock } from '../shared/domain/dates';
 import type { Emi, Loan } from '../shared/domain/model';
 import { dashboard } from '../shared/usecases/dashboard';
-import { rebuildAggregates } from '../shared/usecases/rebuild-aggregates';
 import { search } from '../shared/usecases/search';
 import { benchActor } from './actor';
 import { batchPut } from './dynamo';

@@ -4,7 +4,7 @@
  * tables named by EMIS_TABLE / LINKS_TABLE; locally, a running `npm start` (DYNAMODB_PORT).
  */
 import { localAwsEnv, resourceNames } from '../local/aws-local';
-import { rebuildAggregates } from '../shared/usecases/rebuild-aggregates';
+import { rebuildAggregates } from '../shared/adapters/dynamo/aggregate-rebuild';
 
 async function run(): Promise<void> {
   const fix = process.argv.includes('--fix');

@@ -1,7 +1,7 @@
+import { type RebuildReport, rebuildAggregates } from '../../shared/adapters/dynamo/aggregate-rebuild';
 import { env } from '../../shared/config';
 import { log } from '../../shared/log';
 import { observedHandler } from '../../shared/observe';
-import { type RebuildReport, rebuildAggregates } from '../../shared/usecases/rebuild-aggregates';
 
 /**
  * The dashboard's kept totals against the records (daily, EventBridge): logs the report (counts

@@ -3,7 +3,8 @@
  * of its phone, and each word of the client's name (prefix, any case). Terms are lower-case and
  * free of `#` (the key separator); the search use case normalizes a query the same way.
  */
-import type { SearchKind } from '../adapters/dynamo/schema';
+/** What a search entry indexes: a loan's id, its phone, or one word of its client's name. */
+export type SearchKind = 'loan' | 'phone' | 'name';
 
 export interface SearchTerm {
   kind: SearchKind;

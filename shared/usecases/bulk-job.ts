@@ -7,12 +7,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
-import type { JobRecord, JobStore } from '../adapters/dynamo/job-store';
-import { CSV_URL_TTL_SECONDS, type ExportReader } from '../adapters/s3/export-store';
 import type { Actor } from '../auth/actor';
 import { mayAccessScope } from '../auth/scope';
 import type { Clock } from '../domain/dates';
 import { NotFoundError } from '../domain/errors';
+import { CSV_URL_TTL_SECONDS } from '../domain/objects';
+import type { ExportReader, JobRecord, JobStore } from '../domain/ports';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { correlate } from '../observe';
 import { queryInt } from '../schemas/common';
@@ -99,7 +99,7 @@ export async function listBulkJobs(
   query: ListBulkJobsQuery,
   actor: Pick<Actor, 'lenders'>,
 ): Promise<BulkJobPage> {
-  const cursor = { scope: JSON.stringify(actor.lenders), query: 'bulk-jobs', keyNames: ['pk', 'sk'] };
+  const cursor = { scope: JSON.stringify(actor.lenders), query: 'bulk-jobs' };
   const startKey = await decodeCursor(query.cursor, cursor);
   const page = await deps.jobs.listRecentJobs(
     (lenders) => mayAccessScope(actor, lenders),

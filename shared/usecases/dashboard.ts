@@ -9,13 +9,12 @@
  * median time to pay.
  */
 import * as z from 'zod/mini';
-import type { AggregateStore, LenderCounters } from '../adapters/dynamo/aggregate-store';
-import type { EmiStore } from '../adapters/dynamo/emi-store';
 import type { Actor } from '../auth/actor';
 import { lendersToRead } from '../auth/scope';
 import { DPD_BUCKETS, type DpdBucket, dpdBucket, HOURS_BINS, medianHours } from '../domain/aggregates';
 import { addDays, type Clock, istDate } from '../domain/dates';
 import { CURRENCY } from '../domain/money';
+import type { AggregateReader, EmiStore, LenderCounters } from '../domain/ports';
 import { lenderSchema } from '../schemas/common';
 import type { Dashboard } from '../schemas/responses';
 
@@ -28,7 +27,7 @@ export type { Dashboard };
 
 export interface DashboardDeps {
   emis: Pick<EmiStore, 'listLenders'>;
-  aggregates: Pick<AggregateStore, 'readLender'>;
+  aggregates: AggregateReader;
   clock: Clock;
 }
 

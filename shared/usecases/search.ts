@@ -10,12 +10,10 @@
  * lender's entry. `q` is matched literally: no character has a special meaning.
  */
 import * as z from 'zod/mini';
-import type { EmiStore } from '../adapters/dynamo/emi-store';
-import type { LinkStore, StoredLink } from '../adapters/dynamo/link-store';
-import type { SearchStore } from '../adapters/dynamo/search-store';
 import type { Actor } from '../auth/actor';
 import { mayAccessLender } from '../auth/scope';
 import { ValidationError } from '../domain/errors';
+import type { EmiStore, LinkStore, SearchIndex, StoredLink } from '../domain/ports';
 import { loanKey, nameWords, phoneKey } from '../domain/search-terms';
 import { queryInt } from '../schemas/common';
 import type { SearchPage, SearchResult } from '../schemas/responses';
@@ -39,7 +37,7 @@ export type SearchQuery = z.infer<typeof searchQuerySchema>;
 export interface SearchDeps {
   emis: Pick<EmiStore, 'listLenders' | 'getLoanItems'>;
   links: Pick<LinkStore, 'getLink' | 'findByRazorpayId'>;
-  search: Pick<SearchStore, 'prefix'>;
+  search: SearchIndex;
 }
 
 const OUR_LINK_ID = /^lnk_[a-z0-9]{20}$/i;

@@ -13,7 +13,7 @@ import { handler as generate } from '../../functions/generate-link/handler';
 import { handler as upsert } from '../../functions/loans-upsert/handler';
 import { handler as refresh } from '../../functions/refresh-link/handler';
 import { handler as searchRoute } from '../../functions/search/handler';
-import { rebuildAggregates } from '../../shared/usecases/rebuild-aggregates';
+import { rebuildAggregates } from '../../shared/adapters/dynamo/aggregate-rebuild';
 import { startTestApp, type TestApp } from '../support/app';
 import { type LoanFixture, loan } from '../support/fixtures';
 import { call } from '../support/http';

@@ -18,6 +18,7 @@ import { GetCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamod
 import type { Counters, LoanSummary } from '../../domain/aggregates';
 import { splitKey } from '../../domain/aggregates';
 import { addDays } from '../../domain/dates';
+import type { AggregateReader, LenderCounters } from '../../domain/ports';
 import { documentClient, queryAll } from './client';
 import { keys } from './schema';
 
@@ -31,14 +32,13 @@ export interface StoredSummary {
   rev: number;
 }
 
-/** Raw counter values of one lender, summed over shards: group → attribute → value. */
-export type LenderCounters = Map<string, Map<string, number>>;
+export type { LenderCounters };
 
 export function groupOfSk(sk: string): string {
   return sk.slice(0, sk.lastIndexOf('#'));
 }
 
-export class AggregateStore {
+export class AggregateStore implements AggregateReader {
   constructor(
     private readonly table: string,
     private readonly db = documentClient(),

@@ -5,11 +5,12 @@
  *                                        never another lender's partition
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { SearchResult } from '../../schemas/responses';
+import type { SearchHit, SearchIndex } from '../../domain/ports';
+import type { SearchKind } from '../../domain/search-terms';
 import { documentClient } from './client';
-import { keys, type SearchKind } from './schema';
+import { keys } from './schema';
 
-export class SearchStore {
+export class SearchStore implements SearchIndex {
   constructor(
     private readonly table: string,
     private readonly db = documentClient(),
@@ -20,7 +21,7 @@ export class SearchStore {
     kind: SearchKind,
     term: string,
     limit: number,
-  ): Promise<SearchResult[]> {
+  ): Promise<SearchHit[]> {
     if (term.length === 0) return [];
     const pages = await Promise.all(
       lenders.map(async (lender) => {

@@ -17,11 +17,6 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { fromSummaryAttr, loanSummaryItem } from '../adapters/dynamo/aggregate-store';
-import { documentClient, isConditionFailed } from '../adapters/dynamo/client';
-import { fromEmiItem, searchItems } from '../adapters/dynamo/emi-store';
-import { fromItem as fromLinkItem } from '../adapters/dynamo/link-store';
-import { keys } from '../adapters/dynamo/schema';
 import {
   type Counters,
   counterKey,
@@ -33,8 +28,13 @@ import {
   pendingEntry,
   splitKey,
   summaryWith,
-} from '../domain/aggregates';
-import type { Loan } from '../domain/model';
+} from '../../domain/aggregates';
+import type { Loan } from '../../domain/model';
+import { fromSummaryAttr, loanSummaryItem } from './aggregate-store';
+import { documentClient, isConditionFailed } from './client';
+import { fromEmiItem, searchItems } from './emi-store';
+import { fromItem as fromLinkItem } from './link-store';
+import { keys } from './schema';
 
 export interface CounterDifference {
   lender: string;
