@@ -8,8 +8,9 @@
  * the two must agree exactly, whatever order writes came in.
  *
  * A counter is `<lender>`, a group (the aggregate item it lives on) and an attribute:
- * - `T` (totals): `pc`/`po` pending EMIs and their outstanding; `ln` loans with something
- *   pending; `lk_<status>` links per status; `lk_att` links needing a person.
+ * - `T` (totals): `pc`/`po` pending EMIs and their outstanding; `ln`/`lo` loans with something
+ *   pending and what they have pending; `lk_<status>` links per status; `lk_att` links needing
+ *   a person.
  * - `D#<yyyy-mm>` (DPD by the loan's oldest unpaid due date): `n<dd>` loans, `o<dd>` their
  *   outstanding. Read-time code turns due dates into RBI's SMA buckets against today, so the
  *   buckets move with the calendar without any nightly job.
@@ -124,6 +125,7 @@ export function loanContribution(summary: LoanSummary | null, c: Counters = new 
   }
   for (const [lender, { oldest, outstanding }] of byLender) {
     add(c, counterKey(lender, 'T', 'ln'), 1);
+    add(c, counterKey(lender, 'T', 'lo'), outstanding);
     const group = `D#${oldest.slice(0, 7)}`;
     const day = oldest.slice(8, 10);
     add(c, counterKey(lender, group, `n${day}`), 1);

@@ -43,6 +43,17 @@ export interface LinkFilters {
 }
 
 /** Links, their EMI anchor and the credit ledger (DynamoDB: link-store.ts). */
+/**
+ * A link, its EMI anchor and a ledger entry written together. `before` is the record as the
+ * caller read it at `expectedRev` / `expectedVersion` (the store reads it when absent): the
+ * dashboard's totals move by what changed from it.
+ */
+export interface CommitArgs {
+  link?: { link: StoredLink; expectedRev: number; before?: StoredLink };
+  emi?: { emi: Emi; expectedVersion: number; before?: Emi };
+  credit?: CreditEntry;
+}
+
 export interface LinkStore {
   getLink(id: string): Promise<StoredLink | null>;
   findByRazorpayId(razorpayLinkId: string): Promise<StoredLink | null>;
@@ -97,17 +108,7 @@ export interface LinkStore {
    * Each write is guarded: the link by its revision (`expectedRev` 0 = must be new), the EMI by
    * its version, the credit by "this payment id was never credited".
    */
-  commit(args: {
-    link?: {
-      link: StoredLink;
-      expectedRev: number;
-    };
-    emi?: {
-      emi: Emi;
-      expectedVersion: number;
-    };
-    credit?: CreditEntry;
-  }): Promise<CommitOutcome>;
+  commit(args: CommitArgs): Promise<CommitOutcome>;
 }
 
 // ── EMIs and loans ────────────────────────────────────────────────────────────────────────────

@@ -79,7 +79,7 @@ export function dashboardFrom(counters: LenderCounters, now: Date): Dashboard {
   }
   const npa = dpd.get('NPA')!;
   npa.loans = get('T', 'ln') - loansSeen;
-  npa.outstanding = get('T', 'po') - outstandingSeen;
+  npa.outstanding = get('T', 'lo') - outstandingSeen;
 
   const days = Array.from({ length: 30 }, (_, i) => addDays(today, i - 29));
   const daily = days.map((date) => ({

@@ -50,6 +50,8 @@ export type { PendingPage };
 
 /** EMIs per upsert transaction: with the summary and a few counter items, well under 100. */
 const EMIS_PER_TRANSACTION = 60;
+/** Retries of a chunk that met another transaction on a shared counter (jittered backoff). */
+const TRANSACTION_RETRIES = 5;
 
 /** The search entries of a loan (each carries what a search answer shows). */
 export function searchItems(loan: Loan): Record<string, unknown>[] {
@@ -176,7 +178,7 @@ export class EmiStore implements port.EmiStore {
    * chunks already written stay written and consistent.
    */
   async writeEmis(loanId: string, writes: { emi: Emi; before: Emi | null }[]): Promise<boolean> {
-    for (let from = 0; from < writes.length; from += EMIS_PER_TRANSACTION) {
+    for (let from = 0, attempt = 0; from < writes.length; ) {
       const chunk = writes.slice(from, from + EMIS_PER_TRANSACTION);
       const { summary, rev } = await this.aggregates.getSummary(loanId);
       let next: LoanSummary = summary;
@@ -210,9 +212,17 @@ export class EmiStore implements port.EmiStore {
       items.push(...this.aggregates.counterUpdates(delta(before, after)));
       try {
         await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+        from += EMIS_PER_TRANSACTION;
+        attempt = 0;
       } catch (err) {
         const reasons = transactionReasons(err);
-        if (reasons?.some((r) => r === 'ConditionalCheckFailed' || r === 'TransactionConflict')) return false;
+        if (reasons?.some((r) => r === 'ConditionalCheckFailed')) return false;
+        // another transaction on a shared counter: the same chunk again, other shards, shortly
+        if (reasons?.some((r) => r === 'TransactionConflict') && attempt < TRANSACTION_RETRIES) {
+          await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** attempt++));
+          continue;
+        }
+        if (reasons?.some((r) => r === 'TransactionConflict')) return false;
         throw err;
       }
     }

@@ -38,7 +38,14 @@ import {
 import type { Emi, Link } from '../../domain/model';
 import { OPEN_STATUSES } from '../../domain/model';
 import type * as port from '../../domain/ports';
-import type { CommitOutcome, CreditEntry, LinkFilters, PageKey, StoredLink } from '../../domain/ports';
+import type {
+  CommitArgs,
+  CommitOutcome,
+  CreditEntry,
+  LinkFilters,
+  PageKey,
+  StoredLink,
+} from '../../domain/ports';
 import { AggregateStore } from './aggregate-store';
 import { documentClient, isConditionFailed, queryAll, transactionReasons } from './client';
 import { fromEmiItem, toEmiItem } from './emi-store';
@@ -97,6 +104,10 @@ export function fromItem(item: Record<string, unknown>): StoredLink {
   link.payments ??= [];
   return link;
 }
+
+/** Retries of a transaction that met another one on a shared item (with jittered backoff). */
+const TRANSACTION_RETRIES = 5;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class LinkStore implements port.LinkStore {
   private readonly aggregates: AggregateStore;
@@ -394,16 +405,29 @@ export class LinkStore implements port.LinkStore {
    * Each write is guarded: the link by its revision (`expectedRev` 0 = must be new), the EMI by
    * its version, the credit by "this payment id was never credited".
    */
-  async commit(args: {
-    link?: { link: StoredLink; expectedRev: number };
-    emi?: { emi: Emi; expectedVersion: number };
-    credit?: CreditEntry;
-  }): Promise<CommitOutcome> {
+  async commit(args: CommitArgs): Promise<CommitOutcome> {
+    // another transaction on one of the same items (a shared counter, on another shard next
+    // time): wait a little and try again, rather than making the caller re-read everything
+    for (let attempt = 0; ; attempt++) {
+      // a retry reads the records again: the caller's copies may be what the other writer changed
+      const outcome = await this.commitOnce(args, attempt === 0);
+      if (outcome !== 'busy') return outcome;
+      if (attempt >= TRANSACTION_RETRIES) return 'conflict';
+      await sleep(Math.random() * 10 * 2 ** attempt);
+    }
+  }
+
+  private async commitOnce(args: CommitArgs, fresh: boolean): Promise<CommitOutcome | 'busy'> {
     // the records as they are now: exactly what the guarded writes below replace, so the
     // counters move by after − before (a stale read fails its guard and is retried by the caller)
+    // the caller's own copy, when it is the one the guard names (first attempt only)
+    const linkKnown =
+      fresh && args.link?.before?.rev === args.link?.expectedRev ? args.link?.before : undefined;
+    const emiKnown =
+      fresh && args.emi?.before?.version === args.emi?.expectedVersion ? args.emi?.before : undefined;
     const [linkBefore, emiBefore] = await Promise.all([
-      args.link && args.link.expectedRev > 0 ? this.getLink(args.link.link.id) : null,
-      args.emi ? this.getEmiRecord(args.emi.emi.loanId, args.emi.emi.emiNumber) : null,
+      args.link && args.link.expectedRev > 0 ? (linkKnown ?? this.getLink(args.link.link.id)) : null,
+      args.emi ? (emiKnown ?? this.getEmiRecord(args.emi.emi.loanId, args.emi.emi.emiNumber)) : null,
     ]);
     if (args.link && args.link.expectedRev > 0 && linkBefore?.rev !== args.link.expectedRev)
       return 'conflict';
@@ -472,8 +496,8 @@ export class LinkStore implements port.LinkStore {
       const reasons = transactionReasons(err);
       if (!reasons) throw err;
       if (args.credit && reasons[0] === 'ConditionalCheckFailed') return 'already-credited';
-      if (reasons.some((r) => r === 'ConditionalCheckFailed' || r === 'TransactionConflict'))
-        return 'conflict';
+      if (reasons.some((r) => r === 'ConditionalCheckFailed')) return 'conflict';
+      if (reasons.some((r) => r === 'TransactionConflict')) return 'busy';
       throw err;
     }
   }
