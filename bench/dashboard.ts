@@ -45,7 +45,8 @@ function book(emiCount: number, today: string): { loans: Loan[]; emis: Emi[] } {
     const loan: Loan = {
       loanId: `B-${l.toString().padStart(7, '0')}`,
       lender: LENDERS[l % LENDERS.length]!,
-      clientName: `${FIRST[l % FIRST.length]} Client${l}`,
+      // one borrower with a name nobody else has, in both books: a like-for-like name search
+      clientName: l === 7 ? 'Zorawar Quraishi' : `${FIRST[l % FIRST.length]} Client${l}`,
       phone: `+9198${(10_000_000 + l).toString().slice(-8)}`,
     };
     loans.push(loan);
@@ -184,7 +185,14 @@ export async function benchDashboard(): Promise<void> {
         },
       ],
       [
-        'search by name prefix',
+        'search by name prefix, 1 match',
+        async (s) => {
+          const r = await search(deps[s], { q: 'zoraw' }, benchActor);
+          if (r.items.length !== 1) throw new Error('name not found');
+        },
+      ],
+      [
+        'search by name prefix, 8 vs 20 matches',
         async (s) => {
           const r = await search(deps[s], { q: 'kavy' }, benchActor);
           if (r.items.length === 0) throw new Error('name not found');

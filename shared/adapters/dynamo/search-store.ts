@@ -1,7 +1,8 @@
 /**
  * Search entries in the emis table (written with the loan: EmiStore.putLoan). Named access pattern:
  * - prefix(lenders, kind, term, limit)   one Query per lender on `SEARCH#<lender>#<kind>` with
- *                                        begins_with(sk, term): indexed, bounded by `limit`,
+ *                                        sk from `term` to `term` + U+10FFFF (begins_with, as
+ *                                        a range): indexed, bounded by `limit`,
  *                                        never another lender's partition
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -28,8 +29,13 @@ export class SearchStore implements SearchIndex {
         const out = await this.db.send(
           new QueryCommand({
             TableName: this.table,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :term)',
-            ExpressionAttributeValues: { ':pk': keys.search(lender, kind, '', '').pk, ':term': term },
+            // begins_with as a range (the same rows): a seek on the sort key, also in DynamoDB Local
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :term AND :end',
+            ExpressionAttributeValues: {
+              ':pk': keys.search(lender, kind, '', '').pk,
+              ':term': term,
+              ':end': `${term}\u{10FFFF}`,
+            },
             Limit: limit,
           }),
         );
