@@ -26,6 +26,11 @@ const BENCHES: [name: string, file: string, what: string][] = [
   ],
   ['startup', 'startup.ts', 'npm start: time to ready with demo data, and where it goes (issue 11)'],
   ['auth', 'auth.ts', 'Access control: token verification per request, warm and cold (issue 13)'],
+  [
+    'dashboard',
+    'dashboard.ts',
+    'Dashboard and search at 1,000 vs 100,000 EMIs, and the write cost of the kept totals (issue 17)',
+  ],
 ];
 
 const only = process.argv.slice(2);

@@ -221,6 +221,14 @@ export class AppFunction extends NodejsFunction {
       this.grantSecretRead(resources.razorpayWebhookSecret, 'RAZORPAY_WEBHOOK_SECRET_ARN');
     }
     if (access.cursorKey) this.grantSecretRead(resources.cursorSecret, 'CURSOR_SECRET_ARN');
+    if (access.scan && access.scan.length > 0) {
+      this.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:Scan'],
+          resources: access.scan.map((name) => resources.tables[name].tableArn),
+        }),
+      );
+    }
   }
 
   /**

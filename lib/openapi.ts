@@ -18,7 +18,9 @@ import { ROOT } from '../local/paths';
 import { MAX_JSON_BODY_BYTES } from '../shared/http/route';
 import { dueDateSchema } from '../shared/schemas/common';
 import {
+  bulkJobPageSchema,
   bulkJobSchema,
+  dashboardSchema,
   errorBodySchema,
   generatedLinkSchema,
   healthSchema,
@@ -27,14 +29,17 @@ import {
   linkSchema,
   meSchema,
   pendingEmiPageSchema,
+  searchPageSchema,
   upsertLoansResultSchema,
   webhookAckSchema,
 } from '../shared/schemas/responses';
-import { bulkJobPathSchema } from '../shared/usecases/bulk-job';
+import { bulkJobPathSchema, listBulkJobsQuerySchema } from '../shared/usecases/bulk-job';
 import { bulkStartSchema, MAX_BULK_ITEMS } from '../shared/usecases/bulk-start';
+import { dashboardQuerySchema } from '../shared/usecases/dashboard';
 import { generateLinkSchema } from '../shared/usecases/generate-link';
 import { pendingEmisQuerySchema } from '../shared/usecases/list-pending-emis';
 import { linkIdPathSchema, listLinksQuerySchema } from '../shared/usecases/manage-link';
+import { searchQuerySchema } from '../shared/usecases/search';
 import { MAX_LOANS_PER_REQUEST, upsertLoansSchema } from '../shared/usecases/upsert-loans';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/usecases/webhook-receive';
 import { type Permission, type RouteDef, routes } from './routes';
@@ -76,6 +81,15 @@ describe(generateLinkSchema, {
   notify: 'have Razorpay send the link itself by SMS / e-mail',
   reminders: "Razorpay's payment reminders",
   forceNew: 'make a new link even if an open one of the same amount exists',
+});
+describe(dashboardQuerySchema, { lender: 'one lender (exact name); all of your lenders when absent' });
+describe(searchQuerySchema, {
+  q: 'a loan id (prefix, any case), a phone number (its last 10 digits; at least 4 digits), a word of the client’s name (prefix, any case), our link id (lnk_…) or Razorpay’s (plink_…); 3–64 characters, matched literally',
+  limit: 'at most this many results, 1–20 (default 20)',
+});
+describe(listBulkJobsQuerySchema, {
+  limit: 'page size, 1–50 (default 20)',
+  cursor: "the previous page's nextCursor",
 });
 describe(bulkStartSchema, {
   lender: 'select by lender (with bucket and withinDays, like pending EMIs)…',
@@ -207,6 +221,29 @@ const DOCS: Record<string, RouteDoc> = {
       '404': error('no such job'),
     },
   },
+  'list-bulk-jobs': {
+    summary: 'Recent bulk jobs, newest first',
+    description: 'Jobs whose lenders are all yours, each with its counts and, once done, a fresh `csvUrl`.',
+    tags: ['bulk'],
+    query: listBulkJobsQuerySchema,
+    responses: { '200': { description: 'one page', content: json(bulkJobPageSchema) } },
+  },
+  dashboard: {
+    summary: 'The book at a glance',
+    description:
+      "Pending EMIs, loans by RBI DPD bucket (by each loan's oldest unpaid EMI), links by status, collections for today, 7 and 30 days and per day, conversion and median time to pay — from totals kept as money and links move, never by scanning EMIs or links.",
+    tags: ['dashboard'],
+    query: dashboardQuerySchema,
+    responses: { '200': { description: 'the figures', content: json(dashboardSchema) } },
+  },
+  search: {
+    summary: 'Find a loan or a link',
+    description:
+      'By loan id prefix, phone number (last 10 digits), client name word prefix, our link id or Razorpay’s `plink_…` id; served by indexes, within your lenders.',
+    tags: ['dashboard'],
+    query: searchQuerySchema,
+    responses: { '200': { description: 'the matches', content: json(searchPageSchema) } },
+  },
   health: {
     summary: 'Is the API serving?',
     description:
@@ -333,6 +370,7 @@ export function openApiDocument(version: string): ReturnType<typeof createDocume
       { name: 'EMIs' },
       { name: 'links' },
       { name: 'bulk' },
+      { name: 'dashboard' },
       { name: 'loans' },
       { name: 'webhooks' },
       { name: 'operations' },

@@ -31,6 +31,11 @@ export interface FunctionAccess {
   razorpayWebhook?: true;
   /** the key that seals page cursors (list routes) */
   cursorKey?: true;
+  /**
+   * Scan these tables (never their indexes): only the off-request rebuild of the dashboard's
+   * totals, which must read every record; every list a person asks for is a Query
+   */
+  scan?: readonly ('emis' | 'links')[];
 }
 
 /**
@@ -136,6 +141,29 @@ export const routes: readonly RouteDef[] = [
     access: { ops: 'read', exports: 'read' },
   },
   {
+    id: 'list-bulk-jobs',
+    method: 'GET',
+    path: '/api/payment-links/bulk-jobs',
+    permission: 'read',
+    access: { ops: 'read', exports: 'read', cursorKey: true },
+  },
+  {
+    // the book at a glance (§4d): reads the kept totals only
+    id: 'dashboard',
+    method: 'GET',
+    path: '/api/dashboard',
+    permission: 'read',
+    access: { emis: 'read' },
+  },
+  {
+    // loans by id, phone or name (search entries in the emis table), links by id
+    id: 'search',
+    method: 'GET',
+    path: '/api/search',
+    permission: 'read',
+    access: { emis: 'read', links: 'read' },
+  },
+  {
     // readiness: public, no data, touches nothing
     id: 'health',
     method: 'GET',
@@ -234,6 +262,16 @@ export const workers: readonly WorkerDef[] = [
     // bulkQueue: stuck bulk jobs get their unfinished items re-enqueued (or their CSV requested)
     access: { emis: 'readWrite', links: 'readWrite', ops: 'readWrite', bulkQueue: 'send', razorpayApi: true },
     timeoutSeconds: 300,
+  },
+  {
+    // the dashboard's kept totals checked against the records once a day (a report and a metric);
+    // invoked by hand with {"fix": true} it also repairs them — `npm run rebuild-aggregates` locally
+    id: 'rebuild-aggregates',
+    trigger: 'schedule',
+    everyMinutes: 24 * 60,
+    access: { emis: 'readWrite', links: 'read', scan: ['emis', 'links'] },
+    timeoutSeconds: 900,
+    memoryMb: 1024,
   },
 ] as const;
 

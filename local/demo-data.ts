@@ -1,7 +1,8 @@
 /**
  * Demo loans for the one-machine runtime: several lenders, hundreds of loans with monthly
  * EMI schedules around today (India time) — overdue, due within a week, later, partly paid
- * and paid. Deterministic (seeded), fictional names, phone numbers in a reserved-looking range
+ * and paid. Shaped like a real book: most loans are current, with a thinning tail through
+ * SMA-0, SMA-1, SMA-2 and NPA (RBI's classes by the oldest unpaid EMI's days past due). Deterministic (seeded), fictional names, phone numbers in a reserved-looking range
  * and example.com emails: no real personal data.
  */
 import { addDays, istDate } from '../shared/domain/dates';
@@ -82,7 +83,18 @@ export function demoLoans(count = 360, now = new Date()): DemoLoan[] {
     const amount = (1500 + Math.floor(rand() * 23_500)) * 100 + (rand() < 0.2 ? 50 : 0);
     // the first EMI fell due up to ~10 months ago; every loan has its next EMI within ~5 weeks
     const firstDueOffset = -Math.floor(rand() * 300) - 5 + Math.floor(rand() * 40);
-    const habit = rand(); // how punctual the borrower is
+    // how far behind the borrower is: EMIs older than `behind` days are paid, later ones are not
+    const standing = rand();
+    const behind =
+      standing < 0.62
+        ? 0
+        : standing < 0.76
+          ? 30
+          : standing < 0.85
+            ? 60
+            : standing < 0.91
+              ? 90
+              : 120 + Math.floor(rand() * 150);
     const emis: DemoLoan['emis'] = [];
     for (let n = 1; n <= tenure; n++) {
       const dueDate = addDays(today, firstDueOffset + (n - 1) * 30);
@@ -90,9 +102,9 @@ export function demoLoans(count = 360, now = new Date()): DemoLoan[] {
         (Date.parse(`${today}T00:00:00Z`) - Date.parse(`${dueDate}T00:00:00Z`)) / 86_400_000,
       );
       let amountPaid = 0;
-      if (ageDays > 45) amountPaid = habit > 0.25 || rand() < 0.7 ? amount : 0;
-      else if (ageDays > 0)
-        amountPaid = habit > 0.8 ? amount : rand() < 0.2 ? Math.floor(amount / 200) * 100 : 0;
+      if (ageDays > behind) amountPaid = amount;
+      // some who are behind have paid part of an overdue EMI
+      else if (ageDays > 0 && rand() < 0.2) amountPaid = Math.floor(amount / 200) * 100;
       emis.push({ emiNumber: n, dueDate, amount, amountPaid });
     }
     const id = (10_000 + i).toString();

@@ -4,14 +4,18 @@
  * environment variable. Read-only routes import only this module: the Razorpay SDK (and
  * axios) stay out of their bundles — see shared/wiring-links.ts for what needs Razorpay.
  */
+import { AggregateStore } from './adapters/dynamo/aggregate-store';
 import { EmiStore } from './adapters/dynamo/emi-store';
 import { LinkStore } from './adapters/dynamo/link-store';
 import { OpsStore } from './adapters/dynamo/ops-store';
+import { SearchStore } from './adapters/dynamo/search-store';
 import { env } from './config';
 
 let emiStore: EmiStore | undefined;
 let linkStore: LinkStore | undefined;
 let opsStore: OpsStore | undefined;
+let aggregateStore: AggregateStore | undefined;
+let searchStore: SearchStore | undefined;
 
 export function emis(): EmiStore {
   emiStore ??= new EmiStore(env('EMIS_TABLE'));
@@ -28,8 +32,20 @@ export function ops(): OpsStore {
   return opsStore;
 }
 
+export function aggregates(): AggregateStore {
+  aggregateStore ??= new AggregateStore(env('EMIS_TABLE'));
+  return aggregateStore;
+}
+
+export function searchIndex(): SearchStore {
+  searchStore ??= new SearchStore(env('EMIS_TABLE'));
+  return searchStore;
+}
+
 /** For tests that rebuild the environment between files. */
 export function resetStores(): void {
+  aggregateStore = undefined;
+  searchStore = undefined;
   emiStore = undefined;
   linkStore = undefined;
   opsStore = undefined;

@@ -23,6 +23,8 @@ const FILES: Record<string, string> = {
   '/index.html': 'index.html',
   '/app.js': 'app.js',
   '/styles.css': 'styles.css',
+  '/charts.js': 'charts.js',
+  '/uplot.css': 'uplot.css',
 };
 
 const TYPES: Record<string, string> = {

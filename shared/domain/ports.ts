@@ -28,6 +28,8 @@ export interface CreditEntry {
   emiNumber: number;
   amount: number;
   creditedAt: string;
+  /** the link's lender (the dashboard's collected totals); the store fills it from the link */
+  lender?: string;
 }
 
 export interface LinkFilters {
@@ -41,6 +43,17 @@ export interface LinkFilters {
 }
 
 /** Links, their EMI anchor and the credit ledger (DynamoDB: link-store.ts). */
+/**
+ * A link, its EMI anchor and a ledger entry written together. `before` is the record as the
+ * caller read it at `expectedRev` / `expectedVersion` (the store reads it when absent): the
+ * dashboard's totals move by what changed from it.
+ */
+export interface CommitArgs {
+  link?: { link: StoredLink; expectedRev: number; before?: StoredLink };
+  emi?: { emi: Emi; expectedVersion: number; before?: Emi };
+  credit?: CreditEntry;
+}
+
 export interface LinkStore {
   getLink(id: string): Promise<StoredLink | null>;
   findByRazorpayId(razorpayLinkId: string): Promise<StoredLink | null>;
@@ -95,17 +108,7 @@ export interface LinkStore {
    * Each write is guarded: the link by its revision (`expectedRev` 0 = must be new), the EMI by
    * its version, the credit by "this payment id was never credited".
    */
-  commit(args: {
-    link?: {
-      link: StoredLink;
-      expectedRev: number;
-    };
-    emi?: {
-      emi: Emi;
-      expectedVersion: number;
-    };
-    credit?: CreditEntry;
-  }): Promise<CommitOutcome>;
+  commit(args: CommitArgs): Promise<CommitOutcome>;
 }
 
 // ── EMIs and loans ────────────────────────────────────────────────────────────────────────────
@@ -134,7 +137,13 @@ export interface EmiStore {
   putEmiIfVersion(emi: Emi, expectedVersion: number): Promise<boolean>;
   /** The lender a loan is filed under, or null for a new loan. */
   getLoanLender(loanId: string): Promise<string | null>;
-  putLoan(loan: Loan, now: string, by?: ActorRef): Promise<void>;
+  /**
+   * Writes EMIs of one loan, each only if unchanged since `before` was read (null: must not
+   * exist), with the dashboard's kept totals in the same transactions; false on a conflict.
+   */
+  writeEmis(loanId: string, writes: { emi: Emi; before: Emi | null }[]): Promise<boolean>;
+  /** The loan and its search entries (replacing `previous`'s that no longer apply). */
+  putLoan(loan: Loan, now: string, by?: ActorRef, previous?: Loan | null): Promise<void>;
   putLender(lender: string): Promise<void>;
   /**
    * Writes lenders, loans and EMIs unconditionally, 25 items a request, several requests in
@@ -279,6 +288,12 @@ export interface JobStore {
   failJob(jobId: string, error: string, now: string): Promise<void>;
   /** Ids of jobs not yet completed or failed. */
   listActiveJobs(): Promise<string[]>;
+  /** recent jobs, newest first, those `visible(lenders)` allows */
+  listRecentJobs(
+    visible: (lenders: string[] | '*') => boolean,
+    limit: number,
+    startKey?: PageKey,
+  ): Promise<{ jobs: JobRecord[]; lastKey?: PageKey }>;
   /**
    * Records that the stuck-job check acted on a stall: counts it and restarts the progress
    * clock. Conditional on the progress time it saw, so two checks never act on the same stall.
@@ -417,3 +432,31 @@ export interface ExportReader {
 }
 
 export interface ExportStore extends ExportWriter, ExportReader {}
+
+// ── the dashboard's kept totals and the search index (architecture §4d) ──────────────────────
+
+/** One lender's counters, summed over shards: group (`T`, `D#<month>`, `C#<day>`) → attribute → value. */
+export type LenderCounters = Map<string, Map<string, number>>;
+
+export interface AggregateReader {
+  /** the counters the dashboard needs for `today` (IST): totals, DPD from today−90 on, the last 30 days */
+  readLender(lender: string, today: string): Promise<{ counters: LenderCounters; itemsRead: number }>;
+}
+
+export interface SearchHit {
+  kind: 'loan';
+  loanId: string;
+  lender: string;
+  clientName: string;
+  phone: string;
+}
+
+export interface SearchIndex {
+  /** entries of these lenders whose `kind` term starts with `term`, at most `limit` per lender */
+  prefix(
+    lenders: readonly string[],
+    kind: 'loan' | 'phone' | 'name',
+    term: string,
+    limit: number,
+  ): Promise<SearchHit[]>;
+}

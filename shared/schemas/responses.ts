@@ -260,3 +260,98 @@ export const lendersSchema = doc(z.strictObject({ lenders: z.array(z.string()) }
 export const webhookAckSchema = doc(z.strictObject({ received: z.literal(true), outcome: z.string() }), {
   id: 'WebhookAck',
 });
+
+const count = (description: string) => doc(z.int().check(z.minimum(0)), { description });
+const tally = z.strictObject({ count: count('payments credited'), amount: paise('their sum, paise') });
+
+export const dashboardSchema = doc(
+  z.strictObject({
+    asOf: timestamp('when this was read'),
+    currency,
+    pending: z.strictObject({
+      count: count('EMIs with something still owed'),
+      outstanding: paise('what they owe, paise'),
+    }),
+    dpd: doc(
+      z.array(
+        z.strictObject({
+          bucket: z.enum(['current', 'SMA-0', 'SMA-1', 'SMA-2', 'NPA']),
+          loans: count('loans (accounts) in the bucket'),
+          outstanding: paise('what those loans have pending, paise'),
+        }),
+      ),
+      {
+        description:
+          "RBI's SMA classes by the days past due of each loan's oldest unpaid EMI: current (nothing overdue), SMA-0 1–30, SMA-1 31–60, SMA-2 61–90, NPA > 90 — always these five, in this order",
+      },
+    ),
+    links: doc(
+      z.strictObject({
+        created: count('open, unpaid'),
+        partially_paid: count('partly paid'),
+        paid: count('paid'),
+        expired: count('expired'),
+        cancelled: count('cancelled'),
+        failed: count('Razorpay refused or never answered'),
+        attention: count('links a person must look at (any status)'),
+      }),
+      { description: 'payment links by status' },
+    ),
+    collected: doc(z.strictObject({ today: tally, last7d: tally, last30d: tally }), {
+      description: 'payments credited, by the IST day they were credited',
+    }),
+    daily: doc(z.array(z.strictObject({ date: z.iso.date(), count: z.int(), amount: z.int() })), {
+      description: 'the last 30 IST days, oldest first, today last',
+    }),
+    conversion30d: doc(
+      z.strictObject({
+        linksCreated: count('links created (reaching Razorpay) in the last 30 IST days'),
+        linksPaid: count('how many of those are paid'),
+        rate: doc(z.number().check(z.minimum(0), z.maximum(1)), {
+          description: 'linksPaid / linksCreated (0 when none)',
+        }),
+      }),
+      { description: 'of the links created in the last 30 IST days, the share paid' },
+    ),
+    medianHoursToPay30d: doc(z.number().check(z.minimum(0)), {
+      description:
+        'median hours from a link’s creation to its payment, over links paid in the last 30 IST days, from a histogram (interpolated inside its bin); 0 when none',
+    }),
+  }),
+  {
+    id: 'Dashboard',
+    description:
+      'The book at a glance, from totals kept as money and links move (never a scan): the same cost at 1k and 1M EMIs.',
+  },
+);
+export type Dashboard = z.infer<typeof dashboardSchema>;
+
+export const searchResultSchema = doc(
+  z.strictObject({
+    kind: z.enum(['loan', 'link']),
+    loanId: z.string(),
+    lender: z.string(),
+    clientName: z.string(),
+    phone: z.string(),
+    emiNumber: doc(z.optional(z.int()), { description: 'links only' }),
+    linkId: doc(z.optional(z.string()), { description: 'links only: our id' }),
+    razorpayLinkId: doc(z.optional(z.string()), { description: 'links only: plink_…, once known' }),
+    status: doc(z.optional(z.enum(LINK_STATUSES)), { description: 'links only' }),
+  }),
+  { id: 'SearchResult' },
+);
+export const searchPageSchema = doc(z.strictObject({ items: z.array(searchResultSchema) }), {
+  id: 'SearchResults',
+  description: 'at most `limit` (≤ 20) matches, loans then links, within the caller’s lenders',
+});
+export type SearchResult = z.infer<typeof searchResultSchema>;
+export type SearchPage = z.infer<typeof searchPageSchema>;
+
+export const bulkJobPageSchema = doc(
+  z.strictObject({
+    items: z.array(bulkJobSchema),
+    nextCursor: doc(nullable(z.string()), { description: 'opaque; null on the last page' }),
+  }),
+  { id: 'BulkJobPage', description: 'recent bulk jobs, newest first' },
+);
+export type BulkJobPage = z.infer<typeof bulkJobPageSchema>;

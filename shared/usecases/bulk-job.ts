@@ -13,8 +13,10 @@ import type { Clock } from '../domain/dates';
 import { NotFoundError } from '../domain/errors';
 import { CSV_URL_TTL_SECONDS } from '../domain/objects';
 import type { ExportReader, JobRecord, JobStore } from '../domain/ports';
+import { decodeCursor, encodeCursor } from '../http/cursor';
 import { correlate } from '../observe';
-import type { BulkJob } from '../schemas/responses';
+import { queryInt } from '../schemas/common';
+import type { BulkJob, BulkJobPage } from '../schemas/responses';
 
 export const jobIdSchema = z
   .string()
@@ -79,4 +81,33 @@ export async function getBulkJob(
   if (!job || !mayAccessScope(actor, job.lenders ?? '*'))
     throw new NotFoundError(`Bulk job ${jobId} not found`);
   return toJobView(deps, job);
+}
+
+export const listBulkJobsQuerySchema = z.strictObject({
+  limit: z.optional(queryInt(1, 50)),
+  cursor: z.optional(z.string()),
+});
+export type ListBulkJobsQuery = z.infer<typeof listBulkJobsQuerySchema>;
+
+/**
+ * GET /api/payment-links/bulk-jobs: recent jobs, newest first, only those whose lenders the
+ * caller sees all of (the same rule as reading one job), each with a fresh `csvUrl` once done.
+ * The cursor is sealed with the caller's scope.
+ */
+export async function listBulkJobs(
+  deps: BulkJobDeps,
+  query: ListBulkJobsQuery,
+  actor: Pick<Actor, 'lenders'>,
+): Promise<BulkJobPage> {
+  const cursor = { scope: JSON.stringify(actor.lenders), query: 'bulk-jobs' };
+  const startKey = await decodeCursor(query.cursor, cursor);
+  const page = await deps.jobs.listRecentJobs(
+    (lenders) => mayAccessScope(actor, lenders),
+    query.limit ?? 20,
+    startKey,
+  );
+  return {
+    items: await Promise.all(page.jobs.map((j) => toJobView(deps, j))),
+    nextCursor: await encodeCursor(cursor, page.lastKey),
+  };
 }

@@ -350,7 +350,7 @@ export async function generateLink(
     };
     const outcome = await deps.links.commit({
       link: { link, expectedRev: 0 },
-      emi: { emi: withRef(emi, link, now), expectedVersion: emi.version },
+      emi: { emi: withRef(emi, link, now), expectedVersion: emi.version, before: emi },
     });
     if (outcome !== 'ok') continue; // another writer changed the EMI: look again
     const created = await createAtRazorpay(deps, link, input);

@@ -118,8 +118,8 @@ async function creditPayment(deps: LinkDeps, link: StoredLink, payment: GatewayP
       amount: payment.amount,
       creditedAt: now,
     },
-    link: { link: next, expectedRev: link.rev },
-    emi: { emi: nextEmi, expectedVersion: emi.version },
+    link: { link: next, expectedRev: link.rev, before: link },
+    emi: { emi: nextEmi, expectedVersion: emi.version, before: emi },
   });
   if (outcome === 'ok') {
     log.info('payment credited', {
@@ -273,8 +273,8 @@ export async function updateWithAnchor(
     if (!next) return link;
     const emi = await loadEmi(deps, link);
     const outcome = await deps.links.commit({
-      link: { link: next, expectedRev: link.rev },
-      emi: { emi: withRef(emi, next, now), expectedVersion: emi.version },
+      link: { link: next, expectedRev: link.rev, before: link },
+      emi: { emi: withRef(emi, next, now), expectedVersion: emi.version, before: emi },
     });
     if (outcome === 'ok') return next;
   }
@@ -292,7 +292,7 @@ export async function flagAttention(
     if (!link || link.attention) return;
     const now = deps.clock.now().toISOString();
     const outcome = await deps.links.commit({
-      link: { link: { ...bump(link, now), attention }, expectedRev: link.rev },
+      link: { link: { ...bump(link, now), attention }, expectedRev: link.rev, before: link },
     });
     if (outcome === 'ok') return;
   }

@@ -7,7 +7,9 @@
  *      removed (they leave the pending index at once, their links and credits stay), unchanged
  *      EMIs are not written at all;
  *   3. each EMI write is conditional on the version read in step 1, so a payment credited
- *      concurrently is never overwritten: on a conflict the loan is re-read and merged again.
+ *      concurrently is never overwritten: on a conflict the loan is re-read and merged again;
+ *      the EMIs are written in transactions that also move the loan's pending summary and the
+ *      dashboard's counters (§4d), and the loan with its search entries comes last.
  * The whole request is validated before the first write (the handler's schema), and so is
  * the caller's lender scope: a loan of a lender outside it, or an existing loan filed under such
  * a lender, is a 403 for the whole request before anything is written. The actor is recorded on
@@ -167,9 +169,9 @@ async function upsertOne(
 ): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const local = { created: 0, updated: 0, unchanged: 0, removed: 0 };
-    const { emis: existing } = await store.getLoanItems(loan.loanId);
+    const { loan: filed, emis: existing } = await store.getLoanItems(loan.loanId);
     const byNumber = new Map(existing.map((e) => [e.emiNumber, e]));
-    const writes: { emi: Emi; expected: number }[] = [];
+    const writes: { emi: Emi; before: Emi | null }[] = [];
 
     for (const input of loan.emis) {
       const prev = byNumber.get(input.emiNumber);
@@ -177,12 +179,12 @@ async function upsertOne(
       const next = emiFrom(loan, input, prev, now);
       if (!prev) {
         local.created++;
-        writes.push({ emi: next, expected: 0 });
+        writes.push({ emi: next, before: null });
       } else if (sameEmi(prev, next)) {
         local.unchanged++;
       } else {
         local.updated++;
-        writes.push({ emi: next, expected: prev.version });
+        writes.push({ emi: next, before: prev });
       }
     }
     // EMIs no longer in the schedule leave the pending list; their links and credits stay.
@@ -191,12 +193,12 @@ async function upsertOne(
       local.removed++;
       writes.push({
         emi: { ...gone, removed: true, version: gone.version + 1, updatedAt: now },
-        expected: gone.version,
+        before: gone,
       });
     }
 
-    const results = await Promise.all(writes.map((w) => store.putEmiIfVersion(w.emi, w.expected)));
-    if (results.every(Boolean)) {
+    // EMIs, the loan's pending summary and the dashboard's counters move together
+    if (await store.writeEmis(loan.loanId, writes)) {
       await store.putLoan(
         {
           loanId: loan.loanId,
@@ -207,6 +209,7 @@ async function upsertOne(
         },
         now,
         by,
+        filed,
       );
       counts.created += local.created;
       counts.updated += local.updated;

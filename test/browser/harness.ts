@@ -111,9 +111,15 @@ export async function startHarness(): Promise<Harness> {
 
 /**
  * Logs `username` in as a person would: the page's Log in button, the provider's own login
- * page (fields found by their labels), Sign in, and back on the page with their name shown.
+ * page (fields found by their labels), Sign in, and back on the page with their name shown —
+ * then opens `tab` (the page itself opens on the Dashboard).
  */
-export async function login(page: Page, url: string, username: string): Promise<void> {
+export async function login(
+  page: Page,
+  url: string,
+  username: string,
+  tab: 'Dashboard' | 'Pending EMIs' | 'Generated Links' = 'Pending EMIs',
+): Promise<void> {
   const user = DEMO_USERS.find((u) => u.username === username);
   if (!user) throw new Error(`no demo user ${username}`);
   await page.goto(url);
@@ -123,4 +129,5 @@ export async function login(page: Page, url: string, username: string): Promise<
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('body[data-ready][data-auth="in"]').waitFor();
+  if (tab !== 'Dashboard') await page.getByRole('tab', { name: tab }).click();
 }

@@ -165,7 +165,9 @@ describe('logging in', () => {
 
     await page.locator('body[data-ready][data-auth="in"]').waitFor();
     // back on the page, the one-time code gone from the address bar
-    expect(page.url()).toMatch(new RegExp(`^${h.system.url}/(#pending)?$`));
+    expect(page.url()).toMatch(new RegExp(`^${h.system.url}/(#dashboard)?$`));
+    // the page opens on the Dashboard; this collector works on the pending list
+    await page.getByRole('tab', { name: 'Pending EMIs' }).click();
     expect(await page.getByTestId('who-name').textContent()).toBe('collector');
     expect(await page.getByTestId('who-role').textContent()).toBe('Collector');
     expect(await page.getByRole('button', { name: 'Log out' }).isVisible()).toBe(true);

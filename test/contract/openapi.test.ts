@@ -268,6 +268,24 @@ describe('real answers from the local stack match the description', () => {
     });
   });
 
+  it('dashboard: the figures, search, recent bulk jobs, and their errors', async () => {
+    const board = await call('dashboard', 'GET', '/api/dashboard');
+    expect(board.status).toBe(200);
+    expect((board.body.dpd as unknown[]).length).toBe(5);
+    expect((await call('dashboard', 'GET', '/api/dashboard?lender=Kaveri%20Finance')).status).toBe(200);
+    expect((await call('dashboard', 'GET', '/api/dashboard?lender=%3Cx%3E')).status).toBe(400);
+    const found = await call('search', 'GET', '/api/search?q=contract-');
+    expect(found.body.items).toEqual([expect.objectContaining({ kind: 'loan', loanId: 'CONTRACT-1' })]);
+    expect((await call('search', 'GET', '/api/search?q=ab')).status).toBe(400);
+    expect((await call('search', 'GET', '/api/search?q=ravi&limit=99')).status).toBe(400);
+    const jobs = await call('list-bulk-jobs', 'GET', '/api/payment-links/bulk-jobs?limit=1');
+    expect((jobs.body.items as unknown[]).length).toBe(1);
+    expect((await call('list-bulk-jobs', 'GET', '/api/payment-links/bulk-jobs?limit=0')).status).toBe(400);
+    expect((await call('list-bulk-jobs', 'GET', '/api/payment-links/bulk-jobs?cursor=forged')).status).toBe(
+      400,
+    );
+  });
+
   it('webhooks: a signed delivery, a duplicate, a forged one', async () => {
     const raw = JSON.stringify({ event: 'payment.failed', payload: {}, created_at: 1 });
     const eventId = `evt_${randomUUID().replaceAll('-', '').slice(0, 14)}`;

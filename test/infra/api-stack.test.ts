@@ -132,9 +132,17 @@ describe('workers', () => {
     expect(app.envOf('bulk-worker')['BULK_RATE_PER_SECOND']).toBe('10');
   });
 
+  it('runs rebuild-aggregates once a day, to check the kept totals against the records', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 day)',
+      State: 'ENABLED',
+      Targets: [{ Arn: { 'Fn::GetAtt': [functionId('rebuild-aggregates'), 'Arn'] }, Id: 'Target0' }],
+    });
+  });
+
   it('runs reconcile on its schedule', () => {
     const reconcile = workers.find((w) => w.id === 'reconcile')!;
-    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.resourceCountIs('AWS::Events::Rule', 2);
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: `rate(${reconcile.everyMinutes} minutes)`,
       State: 'ENABLED',

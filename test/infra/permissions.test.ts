@@ -142,6 +142,23 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
     },
     env: { OPS_TABLE: 'Ops', EXPORTS_BUCKET: 'ExportsBucket' },
   },
+  'list-bulk-jobs': {
+    permissions: {
+      ...table('Ops', DDB_READ),
+      'ExportsBucket.Arn/exports/*': ['s3:GetObject'],
+      CursorSecret: SECRET_READ,
+    },
+    env: { OPS_TABLE: 'Ops', EXPORTS_BUCKET: 'ExportsBucket', CURSOR_SECRET_ARN: 'CursorSecret' },
+  },
+  // the kept totals only: no Scan, like every route
+  dashboard: {
+    permissions: table('Emis', DDB_READ),
+    env: { EMIS_TABLE: 'Emis' },
+  },
+  search: {
+    permissions: { ...table('Emis', DDB_READ), ...table('Links', DDB_READ) },
+    env: { EMIS_TABLE: 'Emis', LINKS_TABLE: 'Links' },
+  },
   webhook: {
     permissions: {
       ...table('Ops', DDB_READ_WRITE),
@@ -209,6 +226,16 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
     permissions: {},
     env: {},
   },
+  // the one function that may Scan (the two tables, not their indexes): it rebuilds from every record
+  'rebuild-aggregates': {
+    permissions: {
+      ...table('Emis', DDB_READ_WRITE),
+      ...table('Links', DDB_READ),
+      'Emis.Arn': [...DDB_READ_WRITE, 'dynamodb:Scan'].sort(),
+      'Links.Arn': [...DDB_READ, 'dynamodb:Scan'].sort(),
+    },
+    env: { EMIS_TABLE: 'Emis', LINKS_TABLE: 'Links' },
+  },
   reconcile: {
     permissions: {
       ...table('Emis', DDB_READ_WRITE),
@@ -258,8 +285,20 @@ describe('function permissions', () => {
     for (const write of DDB_WRITES) expect(app.actionsOf('pending-emis')).not.toContain(write);
   });
 
-  it.each([...routes, ...workers].map((f) => f.id))('never lets %s Scan a table', (id) => {
-    expect(app.actionsOf(id)).not.toContain('dynamodb:Scan');
+  // the rebuild of the dashboard's totals reads every record off the request path, and only it
+  it.each([...routes, ...workers].map((f) => f.id).filter((id) => id !== 'rebuild-aggregates'))(
+    'never lets %s Scan a table',
+    (id) => {
+      expect(app.actionsOf(id)).not.toContain('dynamodb:Scan');
+    },
+  );
+
+  it('lets rebuild-aggregates Scan the emis and links tables only, none of their indexes', () => {
+    const permissions = app.permissionsOf('rebuild-aggregates');
+    const scanning = Object.entries(permissions)
+      .filter(([, actions]) => actions.includes('dynamodb:Scan'))
+      .map(([resource]) => resource);
+    expect(scanning.sort()).toEqual(['Emis.Arn', 'Links.Arn']);
   });
 
   it('lets list-links only read, and only the links table (and the cursor key)', () => {

@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main as worker } from '../../functions/webhook-worker/handler';
 import { startGateway } from '../../local/gateway';
 import { LocalQueue } from '../../local/queue';
+import { rebuildAggregates } from '../../shared/adapters/dynamo/aggregate-rebuild';
 import { documentClient } from '../../shared/adapters/dynamo/client';
 import { signWebhookBody } from '../../shared/adapters/razorpay/signature';
 import { resetConfigCache } from '../../shared/config';
@@ -389,5 +390,20 @@ describe('property: random cursors', () => {
       }),
       params(120),
     );
+  });
+});
+
+describe("property: the dashboard's kept totals", () => {
+  it('equal the rebuild from the records after every random webhook and input above, none negative', async () => {
+    await queue.idle();
+    const report = await rebuildAggregates({
+      emisTable: app.names.EMIS_TABLE,
+      linksTable: app.names.LINKS_TABLE,
+    });
+    expect(report.counters.differences).toEqual([]);
+    expect(report.summaries.loans).toEqual([]);
+    expect(report.search).toMatchObject({ missing: 0, stale: 0 });
+    expect(report.counters.negative).toBe(0);
+    expect(report.scanned.links).toBeGreaterThan(0);
   });
 });

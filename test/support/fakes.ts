@@ -83,6 +83,7 @@ export class FakeStores {
         structuredClone(this.emis.get(FakeStores.emiKey(loanId, emiNumber)) ?? null),
       getLoanItems: unused('emis.getLoanItems'),
       putEmiIfVersion: unused('emis.putEmiIfVersion'),
+      writeEmis: unused('emis.writeEmis'),
       getLoanLender: unused('emis.getLoanLender'),
       putLoan: unused('emis.putLoan'),
       putLender: unused('emis.putLender'),

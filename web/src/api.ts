@@ -6,7 +6,9 @@
 
 // The response shapes are the server's own types (type-only imports: erased from the bundle),
 // so the page and the API cannot drift apart.
+import type { SearchPage } from '../../shared/schemas/responses';
 import type { BulkJobView } from '../../shared/usecases/bulk-job';
+import type { Dashboard } from '../../shared/usecases/dashboard';
 import type { LinkView } from '../../shared/usecases/link-view';
 import type { ActiveLink, PendingEmi, PendingEmisPage } from '../../shared/usecases/list-pending-emis';
 import { accessToken, endSession, renewAfter401 } from './auth';
@@ -200,6 +202,8 @@ export const api = {
     request<BulkJob>('POST', '/api/payment-links/bulk-generate-export', { body }),
   bulkJob: (jobId: string) =>
     request<BulkJob>('GET', `/api/payment-links/bulk-jobs/${encodeURIComponent(jobId)}`),
+  dashboard: (q: { lender?: string }) => request<Dashboard>('GET', '/api/dashboard', { query: q }),
+  search: (q: string) => request<SearchPage>('GET', '/api/search', { query: { q } }),
 };
 
 /** A fresh Idempotency-Key (works outside secure contexts too, unlike crypto.randomUUID). */

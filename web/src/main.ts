@@ -1,19 +1,21 @@
 /**
- * The operator page: two tabs (Pending EMIs, Generated Links) over the HTTP API, shown once
+ * The operator page: three tabs (Dashboard, Pending EMIs, Generated Links) over the HTTP API, shown once
  * someone has logged in (auth.ts) with their name and role; what the role may not do is hidden.
  * Tabs follow the WAI-ARIA tabs pattern: arrow keys, Home and End move between them.
  */
 import { can, setPermissions } from './access';
 import { ApiError, api, errorText, type Me } from './api';
 import { initAuth, LoginError, login, logout, onSessionEnd } from './auth';
+import { initDashboard, loadDashboard } from './dashboard';
 import { byId, notify, whileBusy } from './dom';
 import { initLinks, reloadLinks } from './links';
 import { initPending } from './pending';
+import { initSearch } from './search';
 import { loadLenders } from './shared-ui';
 
-type TabName = 'pending' | 'links';
+type TabName = 'dashboard' | 'pending' | 'links';
 
-const TABS: TabName[] = ['pending', 'links'];
+const TABS: TabName[] = ['dashboard', 'pending', 'links'];
 
 function selectTab(name: TabName, focus = false): void {
   for (const t of TABS) {
@@ -27,6 +29,7 @@ function selectTab(name: TabName, focus = false): void {
   if (window.location.hash !== `#${name}`) history.replaceState(null, '', `#${name}`);
   // links change on the other tab (generate, bulk, payments): show them fresh each time
   if (name === 'links') reloadLinks();
+  if (name === 'dashboard') void loadDashboard();
 }
 
 function initTabs(): void {
@@ -47,7 +50,7 @@ function initTabs(): void {
     });
   }
   const fromHash = window.location.hash.slice(1);
-  selectTab(fromHash === 'links' ? 'links' : 'pending');
+  selectTab(TABS.includes(fromHash as TabName) ? (fromHash as TabName) : 'dashboard');
 }
 
 const ROLE_LABELS: Record<string, string> = { viewer: 'Viewer', collector: 'Collector', admin: 'Admin' };
@@ -58,6 +61,7 @@ function showSignedOut(message?: string): void {
   byId('tabs').hidden = true;
   for (const t of TABS) byId(`panel-${t}`).hidden = true;
   byId('who').hidden = true;
+  byId('search').hidden = true;
   byId('logout').hidden = true;
   byId('login').hidden = false;
   byId('signed-out').hidden = false;
@@ -118,9 +122,18 @@ async function main(): Promise<void> {
     showSignedIn(me);
     initPending();
     initLinks();
+    initDashboard();
+    initSearch((loanId) => {
+      byId<HTMLInputElement>('links-loan').value = loanId;
+      selectTab('links', true);
+    });
     initTabs();
     void loadLenders(
-      [byId<HTMLSelectElement>('pending-lender'), byId<HTMLSelectElement>('links-lender')],
+      [
+        byId<HTMLSelectElement>('dashboard-lender'),
+        byId<HTMLSelectElement>('pending-lender'),
+        byId<HTMLSelectElement>('links-lender'),
+      ],
       (m) => notify(m, 'error'),
     );
   } finally {

@@ -7,7 +7,15 @@
  * - queryPending(lender?, range, page)          Query on the sparse pendingByLender / pendingAll GSI
  * - queryPendingOfLenders(lenders, range, page) one Query per lender on pendingByLender, merged
  * - listLenders()                               Query pk = LENDERS
- * - batchPutIntoEmptyTable(…)                   BatchWriteItem (seeding an empty table only)
+ * - writeEmis(loanId, writes)                   TransactWriteItems, up to 60 EMIs a transaction:
+ *                                               each EMI guarded by its version, with the loan's
+ *                                               pending summary (guarded by its rev) and the
+ *                                               dashboard's counters moved in the same transaction
+ * - putLoan(loan, now, by, previous)            TransactWriteItems: the loan and its search entries
+ *                                               (stale ones deleted)
+ * - batchPutIntoEmptyTable(…)                   BatchWriteItem (seeding an empty table only), with
+ *                                               the counters, summaries and search entries the
+ *                                               same records would have got one by one
  */
 import {
   BatchWriteCommand,
@@ -15,15 +23,48 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
+import {
+  type Counters,
+  delta,
+  emiContribution,
+  type LoanSummary,
+  loanContribution,
+  merge,
+  pendingEntry,
+  sameEntry,
+  splitKey,
+  summaryWith,
+} from '../../domain/aggregates';
 import type { ActorRef, Emi, EmiLinkRef, Loan } from '../../domain/model';
 import { emiIsPending } from '../../domain/model';
 import type * as port from '../../domain/ports';
 import type { PageKey, PendingPage, StoredLoan } from '../../domain/ports';
-import { documentClient, isConditionFailed, queryAll } from './client';
+import { searchTerms } from '../../domain/search-terms';
+import { AggregateStore, loanSummaryItem, type TransactItem } from './aggregate-store';
+import { documentClient, isConditionFailed, queryAll, transactionReasons } from './client';
 import { EMIS_INDEX, fromPageKey, indexKeys, keys, pendingSortKey, toPageKey } from './schema';
 
 export type { PendingPage };
+
+/** EMIs per upsert transaction: with the summary and a few counter items, well under 100. */
+const EMIS_PER_TRANSACTION = 60;
+/** Retries of a chunk that met another transaction on a shared counter (jittered backoff). */
+const TRANSACTION_RETRIES = 5;
+
+/** The search entries of a loan (each carries what a search answer shows). */
+export function searchItems(loan: Loan): Record<string, unknown>[] {
+  return searchTerms(loan).map(({ kind, term }) => ({
+    ...keys.search(loan.lender, kind, term, loan.loanId),
+    type: 'SEARCH',
+    kind,
+    loanId: loan.loanId,
+    lender: loan.lender,
+    clientName: loan.clientName,
+    phone: loan.phone,
+  }));
+}
 
 export interface EmiItem extends Emi {
   pk: string;
@@ -65,10 +106,14 @@ export function fromEmiItem(item: Record<string, unknown>): Emi {
 const BATCH_WRITERS = 8;
 
 export class EmiStore implements port.EmiStore {
+  private readonly aggregates: AggregateStore;
+
   constructor(
     private readonly table: string,
     private readonly db = documentClient(),
-  ) {}
+  ) {
+    this.aggregates = new AggregateStore(table, db);
+  }
 
   async getEmi(loanId: string, emiNumber: number, consistent = true): Promise<Emi | null> {
     const out = await this.db.send(
@@ -126,7 +171,66 @@ export class EmiStore implements port.EmiStore {
     return out.Item ? String(out.Item.lender) : null;
   }
 
-  async putLoan(loan: Loan, now: string, by?: ActorRef): Promise<void> {
+  /**
+   * Writes EMIs of one loan, each only if its version is still the one its `before` was read at
+   * (`before` null = must not exist), with the loan's pending summary and the dashboard's counters
+   * in the same transactions. False when another writer got there first (re-read and retry);
+   * chunks already written stay written and consistent.
+   */
+  async writeEmis(loanId: string, writes: { emi: Emi; before: Emi | null }[]): Promise<boolean> {
+    for (let from = 0, attempt = 0; from < writes.length; ) {
+      const chunk = writes.slice(from, from + EMIS_PER_TRANSACTION);
+      const { summary, rev } = await this.aggregates.getSummary(loanId);
+      let next: LoanSummary = summary;
+      const before: Counters = new Map();
+      const after: Counters = new Map();
+      const items: TransactItem[] = [];
+      for (const { emi, before: prev } of chunk) {
+        emiContribution(prev, before);
+        emiContribution(emi, after);
+        const entry = pendingEntry(emi);
+        if (!sameEntry(pendingEntry(prev), entry)) next = summaryWith(next, emi.emiNumber, entry);
+        items.push({
+          Put: {
+            TableName: this.table,
+            Item: toEmiItem(emi),
+            ConditionExpression: prev === null ? 'attribute_not_exists(pk)' : '#v = :v',
+            ...(prev === null
+              ? {}
+              : {
+                  ExpressionAttributeNames: { '#v': 'version' },
+                  ExpressionAttributeValues: { ':v': prev.version },
+                }),
+          },
+        });
+      }
+      if (next !== summary) {
+        loanContribution(summary, before);
+        loanContribution(next, after);
+        items.push(this.aggregates.summaryPut(loanId, next, rev));
+      }
+      items.push(...this.aggregates.counterUpdates(delta(before, after)));
+      try {
+        await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+        from += EMIS_PER_TRANSACTION;
+        attempt = 0;
+      } catch (err) {
+        const reasons = transactionReasons(err);
+        if (reasons?.some((r) => r === 'ConditionalCheckFailed')) return false;
+        // another transaction on a shared counter: the same chunk again, other shards, shortly
+        if (reasons?.some((r) => r === 'TransactionConflict') && attempt < TRANSACTION_RETRIES) {
+          await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** attempt++));
+          continue;
+        }
+        if (reasons?.some((r) => r === 'TransactionConflict')) return false;
+        throw err;
+      }
+    }
+    return true;
+  }
+
+  /** The loan and its search entries, replacing `previous`'s entries that no longer apply. */
+  async putLoan(loan: Loan, now: string, by?: ActorRef, previous?: Loan | null): Promise<void> {
     const item: LoanItem = {
       ...keys.loan(loan.loanId),
       type: 'LOAN',
@@ -134,7 +238,19 @@ export class EmiStore implements port.EmiStore {
       updatedAt: now,
       ...(by ? { updatedBy: by } : {}),
     };
-    await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
+    const fresh = searchItems(loan);
+    const keep = new Set(fresh.map((i) => `${i.pk}\u0000${i.sk}`));
+    const stale = previous ? searchItems(previous).filter((i) => !keep.has(`${i.pk}\u0000${i.sk}`)) : [];
+    const items: TransactItem[] = [
+      { Put: { TableName: this.table, Item: item } },
+      ...fresh.map((Item) => ({ Put: { TableName: this.table, Item } })),
+      ...stale.map((i) => ({ Delete: { TableName: this.table, Key: { pk: i.pk, sk: i.sk } } })),
+    ];
+    // a name of very many words: the loan and its first entries together, the rest after
+    await this.db.send(new TransactWriteCommand({ TransactItems: items.slice(0, 100) }));
+    for (let from = 100; from < items.length; from += 100) {
+      await this.db.send(new TransactWriteCommand({ TransactItems: items.slice(from, from + 100) }));
+    }
   }
 
   async putLender(lender: string): Promise<void> {
@@ -157,6 +273,8 @@ export class EmiStore implements port.EmiStore {
         updatedAt: args.now,
       })),
       ...args.emis.map(toEmiItem),
+      ...args.loans.flatMap(searchItems),
+      ...seedAggregateItems(args.emis),
     ];
     let next = 0;
     const writer = async () => {
@@ -276,4 +394,37 @@ export class EmiStore implements port.EmiStore {
     if (!more || !last) return { items: page.map(fromEmiItem) };
     return { items: page.map(fromEmiItem), lastKey: toPageKey(names, last) };
   }
+}
+
+/**
+ * The summaries and counter items a set of EMIs (of an empty table) would have got from
+ * writeEmis one by one, as whole items on shard 0: the same functions, summed.
+ */
+export function seedAggregateItems(emis: Emi[]): Record<string, unknown>[] {
+  const summaries = new Map<string, LoanSummary>();
+  const counters: Counters = new Map();
+  for (const emi of emis) {
+    emiContribution(emi, counters);
+    const entry = pendingEntry(emi);
+    if (entry) summaries.set(emi.loanId, summaryWith(summaries.get(emi.loanId) ?? {}, emi.emiNumber, entry));
+  }
+  const items: Record<string, unknown>[] = [];
+  for (const [loanId, summary] of summaries) {
+    merge(counters, loanContribution(summary));
+    items.push(loanSummaryItem(loanId, summary, 1));
+  }
+  const byItem = new Map<string, Record<string, unknown>>();
+  for (const [key, value] of counters) {
+    if (value === 0) continue;
+    const { lender, group, attr } = splitKey(key);
+    const k = keys.aggregate(lender, `${group}#0`);
+    const id = `${k.pk}\u0000${k.sk}`;
+    let item = byItem.get(id);
+    if (!item) {
+      item = { ...k, type: 'AGG' };
+      byItem.set(id, item);
+    }
+    item[attr] = value;
+  }
+  return [...items, ...byItem.values()];
 }

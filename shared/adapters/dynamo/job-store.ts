@@ -12,6 +12,8 @@
  * - claimExport / releaseExport      conditional UpdateItem: one writer of the CSV at a time
  * - completeJob / failJob            UpdateItem, and DeleteItem of the active-jobs entry
  * - listActiveJobs()                 Query JOBS#ACTIVE (the stuck-job check; never a Scan)
+ * - listRecentJobs(visible, n, key)  Query JOBS#RECENT newest first (an entry written with each
+ *                                    job), keeping the jobs `visible` allows, bounded rounds
  * - noteStall(jobId, seen)           conditional UpdateItem on the last progress seen
  * Items expire through the table's TTL attribute `expiresAt` (epoch seconds).
  */
@@ -32,9 +34,10 @@ import type {
   JobRecord,
   JobStatus,
   NewJobItem,
+  PageKey,
 } from '../../domain/ports';
 import { documentClient, isConditionFailed, queryAll, transactionReasons } from './client';
-import { keys } from './schema';
+import { fromPageKey, keys, toPageKey } from './schema';
 
 export type { ItemOutcome, ItemResult, JobCounts, JobItem, JobRecord, JobStatus, NewJobItem };
 
@@ -118,6 +121,18 @@ export class JobStore implements port.JobStore {
               Item: { ...keys.activeJob(job.jobId), type: 'ACTIVE_JOB', jobId: job.jobId, expiresAt },
             },
           },
+          {
+            Put: {
+              TableName: this.table,
+              Item: {
+                ...keys.recentJob(job.createdAt, job.jobId),
+                type: 'RECENT_JOB',
+                jobId: job.jobId,
+                lenders: job.lenders ?? '*',
+                expiresAt,
+              },
+            },
+          },
         ],
       }),
     );
@@ -132,6 +147,52 @@ export class JobStore implements port.JobStore {
       const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
       pending = (out.UnprocessedItems?.[this.table] ?? []) as typeof requests;
     }
+  }
+
+  /**
+   * Recent jobs, newest first, that `visible(lenders)` allows: Query the listing partition in
+   * rounds (bounded) until the page is full; the page key is the last listed entry's key.
+   */
+  async listRecentJobs(
+    visible: (lenders: string[] | '*') => boolean,
+    limit: number,
+    startKey?: PageKey,
+  ): Promise<{ jobs: JobRecord[]; lastKey?: PageKey }> {
+    const names = ['pk', 'sk'];
+    const picked: Record<string, unknown>[] = [];
+    let next = fromPageKey(names, startKey);
+    let lastKey: Record<string, unknown> | undefined;
+    for (let round = 0; round < 10 && picked.length < limit; round++) {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.recentJob('', '').pk },
+          ScanIndexForward: false,
+          Limit: Math.max(limit + 1, 25),
+          ExclusiveStartKey: next,
+        }),
+      );
+      const items = out.Items ?? [];
+      let i = 0;
+      for (; i < items.length && picked.length < limit; i++) {
+        const item = items[i]!;
+        if (visible(item.lenders as string[] | '*')) picked.push(item);
+        lastKey = { pk: item.pk, sk: item.sk };
+      }
+      // stopped inside this page, or DynamoDB has more: there is a next page from lastKey
+      next = out.LastEvaluatedKey;
+      if (i < items.length) break;
+      if (!next) {
+        lastKey = undefined;
+        break;
+      }
+    }
+    const jobs = await Promise.all(picked.map((e) => this.getJob(String(e.jobId))));
+    return {
+      jobs: jobs.filter((j): j is JobRecord => j !== null),
+      lastKey: lastKey ? toPageKey(names, lastKey) : undefined,
+    };
   }
 
   async getJob(jobId: string): Promise<JobRecord | null> {

@@ -13,7 +13,9 @@
  * - listWatchedPastExpiry(now, syncedSince, n) Query the open GSI's recently synced part for links past expire_by
  * - markSynced(id, at)                         UpdateItem: Razorpay was asked and nothing changed (reconciliation)
  * - commit({link, emi, credit})                TransactWriteItems: link + EMI (+ ledger entry),
- *                                              each guarded by its optimistic version
+ *                                              each guarded by its optimistic version, with the
+ *                                              dashboard's counters (and the loan's pending
+ *                                              summary) moved by the same transaction
  */
 import {
   GetCommand,
@@ -23,12 +25,30 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import {
+  creditContribution,
+  delta,
+  emiContribution,
+  linkContribution,
+  loanContribution,
+  pendingEntry,
+  sameEntry,
+  summaryWith,
+} from '../../domain/aggregates';
 import type { Emi, Link } from '../../domain/model';
 import { isUnsettled } from '../../domain/model';
 import type * as port from '../../domain/ports';
-import type { CommitOutcome, CreditEntry, LinkFilters, PageKey, StoredLink } from '../../domain/ports';
+import type {
+  CommitArgs,
+  CommitOutcome,
+  CreditEntry,
+  LinkFilters,
+  PageKey,
+  StoredLink,
+} from '../../domain/ports';
+import { AggregateStore } from './aggregate-store';
 import { documentClient, isConditionFailed, queryAll, transactionReasons } from './client';
-import { toEmiItem } from './emi-store';
+import { fromEmiItem, toEmiItem } from './emi-store';
 import { fromPageKey, indexKeys, keys, LINKS_INDEX, toPageKey } from './schema';
 
 export type { CommitOutcome, CreditEntry, LinkFilters, StoredLink };
@@ -77,12 +97,27 @@ export function fromItem(item: Record<string, unknown>): StoredLink {
   return link;
 }
 
+/** Retries of a transaction that met another one on a shared item (with jittered backoff). */
+const TRANSACTION_RETRIES = 5;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export class LinkStore implements port.LinkStore {
+  private readonly aggregates: AggregateStore;
+
   constructor(
     private readonly linksTable: string,
     private readonly emisTable: string,
     private readonly db = documentClient(),
-  ) {}
+  ) {
+    this.aggregates = new AggregateStore(emisTable, db);
+  }
+
+  private async getEmiRecord(loanId: string, emiNumber: number): Promise<Emi | null> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.emisTable, Key: keys.emi(loanId, emiNumber), ConsistentRead: true }),
+    );
+    return out.Item ? fromEmiItem(out.Item) : null;
+  }
 
   async getLink(id: string): Promise<StoredLink | null> {
     const out = await this.db.send(
@@ -362,17 +397,47 @@ export class LinkStore implements port.LinkStore {
    * Each write is guarded: the link by its revision (`expectedRev` 0 = must be new), the EMI by
    * its version, the credit by "this payment id was never credited".
    */
-  async commit(args: {
-    link?: { link: StoredLink; expectedRev: number };
-    emi?: { emi: Emi; expectedVersion: number };
-    credit?: CreditEntry;
-  }): Promise<CommitOutcome> {
+  async commit(args: CommitArgs): Promise<CommitOutcome> {
+    // another transaction on one of the same items (a shared counter, on another shard next
+    // time): wait a little and try again, rather than making the caller re-read everything
+    for (let attempt = 0; ; attempt++) {
+      // a retry reads the records again: the caller's copies may be what the other writer changed
+      const outcome = await this.commitOnce(args, attempt === 0);
+      if (outcome !== 'busy') return outcome;
+      if (attempt >= TRANSACTION_RETRIES) return 'conflict';
+      await sleep(Math.random() * 10 * 2 ** attempt);
+    }
+  }
+
+  private async commitOnce(args: CommitArgs, fresh: boolean): Promise<CommitOutcome | 'busy'> {
+    // the records as they are now: exactly what the guarded writes below replace, so the
+    // counters move by after − before (a stale read fails its guard and is retried by the caller)
+    // the caller's own copy, when it is the one the guard names (first attempt only)
+    const linkKnown =
+      fresh && args.link?.before?.rev === args.link?.expectedRev ? args.link?.before : undefined;
+    const emiKnown =
+      fresh && args.emi?.before?.version === args.emi?.expectedVersion ? args.emi?.before : undefined;
+    const [linkBefore, emiBefore] = await Promise.all([
+      args.link && args.link.expectedRev > 0 ? (linkKnown ?? this.getLink(args.link.link.id)) : null,
+      args.emi ? (emiKnown ?? this.getEmiRecord(args.emi.emi.loanId, args.emi.emi.emiNumber)) : null,
+    ]);
+    if (args.link && args.link.expectedRev > 0 && linkBefore?.rev !== args.link.expectedRev)
+      return 'conflict';
+    if (args.emi && emiBefore?.version !== args.emi.expectedVersion) return 'conflict';
+    const credit = args.credit && { ...args.credit, lender: args.credit.lender ?? args.link?.link.lender };
+    const before = linkContribution(linkBefore, emiContribution(emiBefore));
+    const after = linkContribution(
+      args.link?.link ?? linkBefore,
+      emiContribution(args.emi?.emi ?? emiBefore),
+    );
+    if (credit?.lender) creditContribution({ ...credit, lender: credit.lender }, after);
+
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [];
-    if (args.credit) {
+    if (credit) {
       items.push({
         Put: {
           TableName: this.emisTable,
-          Item: { ...keys.credit(args.credit.paymentId), type: 'CREDIT', ...args.credit },
+          Item: { ...keys.credit(credit.paymentId), type: 'CREDIT', ...credit },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       });
@@ -403,7 +468,18 @@ export class LinkStore implements port.LinkStore {
           ExpressionAttributeValues: { ':v': args.emi.expectedVersion },
         },
       });
+      // the loan's DPD moves only when this EMI's pending facts do (money, due date, lender)
+      const entryBefore = pendingEntry(emiBefore);
+      const entryAfter = pendingEntry(args.emi.emi);
+      if (!sameEntry(entryBefore, entryAfter)) {
+        const { summary, rev } = await this.aggregates.getSummary(args.emi.emi.loanId);
+        const next = summaryWith(summary, args.emi.emi.emiNumber, entryAfter);
+        loanContribution(summary, before);
+        loanContribution(next, after);
+        items.push(this.aggregates.summaryPut(args.emi.emi.loanId, next, rev));
+      }
     }
+    items.push(...this.aggregates.counterUpdates(delta(before, after)));
     if (items.length === 0) return 'ok';
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
@@ -412,8 +488,8 @@ export class LinkStore implements port.LinkStore {
       const reasons = transactionReasons(err);
       if (!reasons) throw err;
       if (args.credit && reasons[0] === 'ConditionalCheckFailed') return 'already-credited';
-      if (reasons.some((r) => r === 'ConditionalCheckFailed' || r === 'TransactionConflict'))
-        return 'conflict';
+      if (reasons.some((r) => r === 'ConditionalCheckFailed')) return 'conflict';
+      if (reasons.some((r) => r === 'TransactionConflict')) return 'busy';
       throw err;
     }
   }

@@ -4,13 +4,15 @@
  * the stores; this module only says how keys are spelled.
  *
  * Three tables, each with generic `pk`/`sk` string keys:
- * - emis:  loans, EMIs (the consistency anchor for links), the lender registry, and the
- *          payment-credit ledger (one item per Razorpay payment id: "credit once").
+ * - emis:  loans, EMIs (the consistency anchor for links), the lender registry, the
+ *          payment-credit ledger (one item per Razorpay payment id: "credit once"), the
+ *          dashboard's kept totals (`AGG#…`, `LOAN#…/#AGG`) and search entries (`SEARCH#…`).
  * - links: payment links, with the loan+EMI GSI for sibling listing and listing indexes.
  * - ops:   webhook event ids (dedupe), idempotency keys, bulk jobs and their work items.
  */
 
 import { ValidationError } from '../../domain/errors';
+import type { SearchKind } from '../../domain/search-terms';
 
 export interface IndexDef {
   name: string;
@@ -99,6 +101,17 @@ export const keys = {
   jobItemPrefix: 'ITEM#',
   /** one entry per bulk job not yet finished: the stuck-job check Queries this, never Scans */
   activeJob: (jobId: string) => ({ pk: 'JOBS#ACTIVE', sk: jobId }),
+  /** one entry per bulk job, newest first: the recent-jobs list Queries this, never Scans */
+  recentJob: (createdAt: string, jobId: string) => ({ pk: 'JOBS#RECENT', sk: `${createdAt}#${jobId}` }),
+  /** the dashboard's kept totals (aggregate-store.ts): `T#…`, `D#<month>#…`, `C#<day>#…` items */
+  aggregate: (lender: string, sk: string) => ({ pk: `AGG#${lender}`, sk }),
+  /** a loan's pending EMIs (due date, outstanding), the anchor of its DPD counters */
+  loanAggregate: (loanId: string) => ({ pk: `LOAN#${loanId}`, sk: '#AGG' }),
+  /** search entries (search-store.ts): PK `SEARCH#<lender>#<kind>`, SK `<term>#<loanId>` */
+  search: (lender: string, kind: SearchKind, term: string, loanId: string) => ({
+    pk: `SEARCH#${lender}#${kind}`,
+    sk: `${term}#${loanId}`,
+  }),
 };
 
 const LENDERS_PK = 'LENDERS';
