@@ -47,6 +47,7 @@ import { newJobId } from '../shared/usecases/bulk-job';
 import { startBulkJob } from '../shared/usecases/bulk-start';
 import { DEFAULT_BULK_WORKER_SETTINGS, finalizeIfComplete } from '../shared/usecases/bulk-worker';
 import { emis } from '../shared/wiring';
+import { benchActor } from './actor';
 import { batchPut } from './dynamo';
 import { table } from './stats';
 
@@ -140,6 +141,7 @@ async function runJob(sandbox: Sandbox, jobs: JobStore, lender: string): Promise
       clock: systemClock,
     },
     { lender, bucket: 'overdue' },
+    benchActor,
     { waitMs: 0 },
   );
   let job: JobRecord | null = null;

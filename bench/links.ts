@@ -24,6 +24,7 @@ import { generateLink } from '../shared/usecases/generate-link';
 import { DEFAULT_LINK_SETTINGS, type LinkDeps } from '../shared/usecases/link-deps';
 import { listLinks } from '../shared/usecases/manage-link';
 import { upsertLoans } from '../shared/usecases/upsert-loans';
+import { benchActor } from './actor';
 import { median, percentile, table } from './stats';
 
 /** Accumulates wall time spent inside a dependency (calls are sequential while measuring). */
@@ -97,7 +98,7 @@ export async function benchLinks(): Promise<void> {
       })),
     }));
     for (let i = 0; i < loans.length; i += 500) {
-      await upsertLoans({ emis, clock: systemClock }, { loans: loans.slice(i, i + 500) });
+      await upsertLoans({ emis, clock: systemClock }, { loans: loans.slice(i, i + 500) }, benchActor);
     }
     // 9,800 links made concurrently (not measured) …
     const t0 = performance.now();
@@ -107,7 +108,8 @@ export async function benchLinks(): Promise<void> {
     let next = 0;
     await Promise.all(
       Array.from({ length: 8 }, async () => {
-        for (let i = next++; i < work.length; i = next++) await generateLink(deps, work[i]!);
+        for (let i = next++; i < work.length; i = next++)
+          await generateLink(deps, work[i]!, { lenders: '*' });
       }),
     );
     console.log(
@@ -121,7 +123,7 @@ export async function benchLinks(): Promise<void> {
       for (const e of l.emis.slice(0, 3)) {
         if (gen.length >= 200) break;
         const t = performance.now();
-        await generateLink(deps, { loanId: l.loanId, emiNumber: e.emiNumber });
+        await generateLink(deps, { loanId: l.loanId, emiNumber: e.emiNumber }, { lenders: '*' });
         gen.push(performance.now() - t);
       }
     }
@@ -142,7 +144,7 @@ export async function benchLinks(): Promise<void> {
     ];
     for (let i = 0; i < 250; i++) {
       const t = performance.now();
-      const page = await listLinks(deps, { ...filters[i % filters.length], limit: 50 });
+      const page = await listLinks(deps, { ...filters[i % filters.length], limit: 50 }, benchActor);
       list.push(performance.now() - t);
       if (page.items.length === 0) throw new Error('empty list page');
     }

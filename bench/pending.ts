@@ -17,6 +17,7 @@ import { EmiStore, toEmiItem } from '../shared/adapters/dynamo/emi-store';
 import { addDays, istDate, systemClock } from '../shared/domain/dates';
 import type { Emi } from '../shared/domain/model';
 import { listPendingEmis } from '../shared/usecases/list-pending-emis';
+import { benchActor } from './actor';
 import { batchPut } from './dynamo';
 import { median, percentile, table } from './stats';
 
@@ -79,6 +80,7 @@ export async function benchPending(): Promise<void> {
       const page = await listPendingEmis(
         { emis: stores[key], clock: systemClock },
         { lender: 'Charlie', limit: 50 },
+        benchActor,
       );
       times[key]!.push(performance.now() - start);
       if (page.items.length !== 50) throw new Error(`expected a full page, got ${page.items.length}`);

@@ -19,6 +19,7 @@ const BENCHES: [name: string, file: string, what: string][] = [
   ['links', 'links.ts', 'Generate and list latency at 10,000 links (issue 4)'],
   ['webhook', 'webhook.ts', 'Webhook acknowledgement and sibling cancellation (issue 5)'],
   ['bulk', 'bulk.ts', 'Bulk generate & export under Razorpay limits (issue 6)'],
+  ['auth', 'auth.ts', 'Access control: token verification per request, warm and cold (issue 13)'],
 ];
 
 const only = process.argv.slice(2);

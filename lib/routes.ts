@@ -73,6 +73,14 @@ export const routes: readonly RouteDef[] = [
     access: { emis: 'read' },
   },
   {
+    // who the token says is calling: reads nothing but the token
+    id: 'me',
+    method: 'GET',
+    path: '/api/me',
+    permission: 'read',
+    access: {},
+  },
+  {
     id: 'lenders',
     method: 'GET',
     path: '/api/lenders',

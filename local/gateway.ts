@@ -3,6 +3,8 @@
  * request into an API Gateway HTTP API (payload v2.0) event for the very same handler modules
  * that run in Lambda, and maps their results back like API Gateway does. Also serves the web
  * page's static files. Handlers load lazily on first use, as a Lambda cold start would.
+ * Every route the route table does not mark `public` goes through the JWT authorizer first
+ * (local/jwt-authorizer.ts, the checks API Gateway makes): no valid token, no function call.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type RouteDef, routeKeyOf, routes } from '../lib/routes';
 import { ROOT } from './aws-local';
+import { authorizeRequest, authorizerConfigFromEnv } from './jwt-authorizer';
 
 type Handler = (
   event: APIGatewayProxyEventV2,
@@ -144,8 +147,61 @@ function send(
   res.end(body);
 }
 
-function sendJsonError(res: ServerResponse, status: number, code: string, message: string) {
-  send(res, status, JSON.stringify({ error: { code, message } }), { 'content-type': 'application/json' });
+function sendJsonError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+) {
+  send(res, status, JSON.stringify({ error: { code, message } }), {
+    'content-type': 'application/json',
+    ...headers,
+  });
+}
+
+/**
+ * The JWT authorizer's verdict for a route that needs a token: claims for the event, or the
+ * refusal already sent. Without AUTH_* configuration every such route is refused (fail closed).
+ */
+async function authorize(
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<{ claims: Record<string, string>; scopes: string[] | null } | undefined> {
+  const cfg = authorizerConfigFromEnv();
+  if (!cfg) {
+    sendJsonError(
+      res,
+      503,
+      'AUTH_NOT_CONFIGURED',
+      'Access control is not configured: set AUTH_ISSUER, AUTH_JWKS_URI and AUTH_CLIENT_IDS',
+    );
+    return undefined;
+  }
+  const verdict = await authorizeRequest(req.headers.authorization, cfg);
+  if (verdict.ok) return { claims: verdict.claims, scopes: verdict.scopes };
+  if (verdict.status === 503) {
+    sendJsonError(
+      res,
+      503,
+      'AUTH_UNAVAILABLE',
+      'The identity provider cannot be reached; try again shortly',
+      {
+        'retry-after': '5',
+      },
+    );
+  } else {
+    sendJsonError(
+      res,
+      401,
+      'UNAUTHENTICATED',
+      verdict.tokenPresented
+        ? 'The access token is invalid or has expired; log in again'
+        : 'This route needs Authorization: Bearer <access token>',
+      { 'www-authenticate': verdict.tokenPresented ? 'Bearer error="invalid_token"' : 'Bearer' },
+    );
+  }
+  return undefined;
 }
 
 export interface GatewayOptions {
@@ -186,13 +242,21 @@ export async function handle(req: IncomingMessage, res: ServerResponse, opts: Ga
       return sendJsonError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${url.pathname}`);
     return sendJsonError(res, 404, 'NOT_FOUND', `No route for ${method} ${url.pathname}`);
   }
+  let authorizer: Awaited<ReturnType<typeof authorize>>;
+  if (target.route.def.permission !== 'public') {
+    authorizer = await authorize(req, res);
+    if (!authorizer) return;
+  }
   const body = await readBody(req);
   if (body === 'too-large') return sendJsonError(res, 413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
   const handler = await loadHandler(target.route.def.id);
-  const result = await handler(
-    toEvent(req, url, body, target.route, target.params),
-    lambdaContext(target.route.def.id),
-  );
+  const event = toEvent(req, url, body, target.route, target.params);
+  if (authorizer) {
+    (event.requestContext as { authorizer?: unknown }).authorizer = {
+      jwt: { claims: authorizer.claims, scopes: authorizer.scopes },
+    };
+  }
+  const result = await handler(event, lambdaContext(target.route.def.id));
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
   const out =

@@ -1,11 +1,33 @@
 /**
  * `npm start`: the whole system on this machine, with demo data. Ctrl-C stops everything.
  */
+import { identitiesTable } from './auth/identities';
 import { JavaMissingError } from './aws-local';
-import { startSystem } from './system';
+import { type System, startSystem } from './system';
 
 const started = Date.now();
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** who can log in, and a curl line that gets a machine token (architecture §4a) */
+function sayIdentity(system: System) {
+  const { auth } = system;
+  if (!auth.local) {
+    say(`  identity provider ${auth.issuer}  (AUTH_ISSUER; accepted clients: ${auth.clientIds.join(', ')})`);
+    return;
+  }
+  say(
+    `  identity provider ${auth.issuer}  (OpenID Connect; ${auth.issuer}/.well-known/openid-configuration)`,
+  );
+  say('');
+  say('Demo identities (log in on the page as a user; clients get tokens with client credentials):');
+  for (const line of identitiesTable(system.url)) say(`  ${line}`);
+  say('');
+  say('A token for the API (client demo-ops), then a call with it:');
+  say(
+    `  TOKEN=$(curl -s -u demo-ops:demo-ops-secret -d grant_type=client_credentials ${auth.tokenEndpoint} | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
+  );
+  say(`  curl -H "Authorization: Bearer $TOKEN" ${system.url}/api/lenders`);
+}
 
 async function main() {
   say(`Starting EMI Payment Links on Node ${process.version}…`);
@@ -19,6 +41,8 @@ async function main() {
     say(`  Razorpay sandbox  ${system.sandboxUrl}  (control: ${system.sandboxUrl}/_sandbox/config)`);
   say(`  DynamoDB Local    ${system.dynamodbEndpoint}`);
   say(`  S3 emulator       ${system.s3Endpoint}  (credentials S3RVER/S3RVER)`);
+  sayIdentity(system);
+  say('');
   say('Press Ctrl-C to stop.');
   let stopping = false;
   const stop = async (signal: string) => {
@@ -38,7 +62,7 @@ main().catch((err) => {
     process.stderr.write(`\n${err.message}\n`);
   } else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     process.stderr.write(
-      `\nA port is already in use (${(err as Error).message}). Stop the other process or set PORT, RAZORPAY_SANDBOX_PORT, DYNAMODB_PORT or S3_PORT.\n`,
+      `\nA port is already in use (${(err as Error).message}). Stop the other process or set PORT, RAZORPAY_SANDBOX_PORT, DYNAMODB_PORT, S3_PORT or AUTH_PORT.\n`,
     );
   } else {
     process.stderr.write(`\nCould not start: ${(err as Error).stack ?? String(err)}\n`);

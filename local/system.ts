@@ -1,8 +1,9 @@
 /**
  * The whole system on one machine: DynamoDB Local, the S3 emulator, the Razorpay sandbox,
  * in-process queues (webhooks, bulk work) with dead-letter queues, the reconciliation timer,
- * and the local API gateway serving the route table and the web page. Used by `npm start`,
- * the browser tests and the benchmarks.
+ * the local OpenID Connect provider (or another issuer named by AUTH_ISSUER), and the local API
+ * gateway serving the route table and the web page. Used by `npm start`, the browser tests and
+ * the benchmarks.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,9 @@ import { join } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { resetConfigCache } from '../shared/config';
 import { buildWeb } from '../web/build';
+import { DEMO_CLIENT_IDS, WEB_CLIENT_ID } from './auth/identities';
+import { startAuthProvider } from './auth/provider';
+import { clientCredentialsToken, discover } from './auth/tokens';
 import {
   createResources,
   LOCAL_DIR,
@@ -31,6 +35,8 @@ export interface SystemOptions {
   sandboxPort?: number;
   dynamodbPort?: number;
   s3Port?: number;
+  /** the local OpenID Connect provider's port (AUTH_PORT, 4020); unused when AUTH_ISSUER is set */
+  authPort?: number;
   demoData?: boolean;
   /** keep DynamoDB and S3 data under .local/data between runs */
   persist?: boolean;
@@ -46,7 +52,62 @@ export interface System {
   s3Endpoint: string;
   sandbox?: Sandbox;
   queues: Record<string, LocalQueue>;
+  auth: SystemAuth;
   stop(): Promise<void>;
+}
+
+export interface SystemAuth {
+  issuer: string;
+  jwksUri: string;
+  clientIds: string[];
+  /** the local provider runs (false: AUTH_ISSUER named another one) */
+  local: boolean;
+  tokenEndpoint: string;
+}
+
+const AUTH_ENV = [
+  'AUTH_ISSUER',
+  'AUTH_JWKS_URI',
+  'AUTH_CLIENT_IDS',
+  'AUTH_WEB_CLIENT_ID',
+  'AUTH_WEB_REDIRECT_URI',
+] as const;
+
+/**
+ * Identity: the local provider on AUTH_PORT, or, when AUTH_ISSUER is set, that issuer (its JWKS
+ * from its discovery document unless AUTH_JWKS_URI says otherwise; AUTH_CLIENT_IDS the accepted
+ * clients, by default the demo ones).
+ */
+async function startIdentity(
+  authPort: number,
+  pageOrigin: string,
+  stops: (() => Promise<void>)[],
+): Promise<SystemAuth> {
+  const external = process.env.AUTH_ISSUER;
+  if (external) {
+    const d = await discover(external).catch((err: Error) => {
+      throw new Error(`AUTH_ISSUER=${external}: cannot read its discovery document (${err.message})`);
+    });
+    return {
+      issuer: external,
+      jwksUri: process.env.AUTH_JWKS_URI ?? d.jwks_uri,
+      clientIds: (process.env.AUTH_CLIENT_IDS ?? DEMO_CLIENT_IDS.join(','))
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean),
+      local: false,
+      tokenEndpoint: d.token_endpoint,
+    };
+  }
+  const provider = await startAuthProvider({ port: authPort, pageOrigin });
+  stops.push(provider.stop);
+  return {
+    issuer: provider.issuer,
+    jwksUri: provider.jwksUri,
+    clientIds: provider.clientIds,
+    local: true,
+    tokenEndpoint: (await discover(provider.issuer)).token_endpoint,
+  };
 }
 
 type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
@@ -72,7 +133,17 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   const sandboxPort = opts.sandboxPort ?? envInt('RAZORPAY_SANDBOX_PORT', 4010);
   const dynamodbPort = opts.dynamodbPort ?? envInt('DYNAMODB_PORT', 8000);
   const s3Port = opts.s3Port ?? envInt('S3_PORT', 4569);
+  const authPort = opts.authPort ?? envInt('AUTH_PORT', 4020);
   const stops: (() => Promise<void>)[] = [];
+  // the AUTH_* variables this run sets are put back on stop, so a second system in the same
+  // process (tests) starts its own provider instead of trusting a stopped one
+  const savedAuthEnv = Object.fromEntries(AUTH_ENV.map((k) => [k, process.env[k]]));
+  stops.push(async () => {
+    for (const [k, v] of Object.entries(savedAuthEnv)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
   const stopAll = async () => {
     for (const s of stops.reverse()) await s().catch(() => {});
   };
@@ -108,6 +179,9 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       stops.push(() => sandbox!.close());
     }
 
+    const pageUrl = `http://localhost:${port}`;
+    const auth = await startIdentity(authPort, pageUrl, stops);
+
     const queues: Record<string, LocalQueue> = {};
     const webhookWorker = await workerHandler('webhook-worker');
     const bulkWorker = await workerHandler('bulk-worker');
@@ -123,6 +197,12 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       BULK_RATE_PER_SECOND: process.env.BULK_RATE_PER_SECOND ?? '20',
       POWERTOOLS_SERVICE_NAME: 'emi-payment-links',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      AUTH_ISSUER: auth.issuer,
+      AUTH_JWKS_URI: auth.jwksUri,
+      AUTH_CLIENT_IDS: auth.clientIds.join(','),
+      // the page's public login settings (served as /auth-config.json by the web function)
+      AUTH_WEB_CLIENT_ID: process.env.AUTH_WEB_CLIENT_ID ?? WEB_CLIENT_ID,
+      AUTH_WEB_REDIRECT_URI: `${pageUrl}/`,
     });
     resetConfigCache();
     // the page, built fresh (≈0.1 s) and served by the web function like on AWS
@@ -204,12 +284,16 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       stops.push(async () => clearInterval(timer));
     }
 
-    if (opts.demoData ?? process.env.DEMO_DATA !== '0') {
+    if ((opts.demoData ?? process.env.DEMO_DATA !== '0') && !auth.local) {
+      log('demo data: skipped, it is loaded with a token of the local provider (AUTH_ISSUER is set)');
+    } else if (opts.demoData ?? process.env.DEMO_DATA !== '0') {
       const loans = demoLoans();
+      // loaded like any machine caller would: the warehouse client, loans.write only
+      const token = await clientCredentialsToken(auth.issuer, 'demo-warehouse', 'demo-warehouse-secret');
       for (let i = 0; i < loans.length; i += 100) {
         const res = await fetch(`http://127.0.0.1:${port}/api/loans`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
           body: JSON.stringify({ loans: loans.slice(i, i + 100) }),
         });
         if (!res.ok) throw new Error(`loading demo data failed: ${res.status} ${await res.text()}`);
@@ -224,6 +308,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       s3Endpoint: endpoints.s3,
       sandbox,
       queues,
+      auth,
       stop: stopAll,
     };
   } catch (err) {

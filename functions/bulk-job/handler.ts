@@ -1,5 +1,6 @@
 import { JobStore } from '../../shared/adapters/dynamo/job-store';
 import { S3ExportStore } from '../../shared/adapters/s3/exports';
+import type { Actor } from '../../shared/auth/actor';
 import { env } from '../../shared/config';
 import { systemClock } from '../../shared/domain/dates';
 import { httpRoute } from '../../shared/http/route';
@@ -17,8 +18,10 @@ function jobDeps(): BulkJobDeps {
 }
 
 /** GET /api/payment-links/bulk-jobs/{jobId} — progress, counts, and a fresh CSV URL once done. */
-export async function main(jobId: string) {
-  return { statusCode: 200, body: await getBulkJob(jobDeps(), jobId) };
+export async function main(actor: Actor, jobId: string) {
+  return { statusCode: 200, body: await getBulkJob(jobDeps(), jobId, actor) };
 }
 
-export const handler = httpRoute('bulk-job', { path: bulkJobPathSchema }, (req) => main(req.path.jobId));
+export const handler = httpRoute('bulk-job', { path: bulkJobPathSchema }, (req) =>
+  main(req.actor, req.path.jobId),
+);

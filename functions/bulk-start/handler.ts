@@ -1,6 +1,7 @@
 import { JobStore } from '../../shared/adapters/dynamo/job-store';
 import { queueSender } from '../../shared/adapters/queue/sender';
 import { S3ExportStore } from '../../shared/adapters/s3/exports';
+import type { Actor } from '../../shared/auth/actor';
 import { env } from '../../shared/config';
 import { systemClock } from '../../shared/domain/dates';
 import { httpRoute } from '../../shared/http/route';
@@ -29,8 +30,8 @@ function startDeps(): BulkStartDeps {
  * POST /api/payment-links/bulk-generate-export — 202 with the queued job, or 200 with the
  * completed job and its CSV URL when a small job finished within a few seconds.
  */
-export async function main(body: BulkStartInput) {
-  const job = await startBulkJob(startDeps(), body);
+export async function main(actor: Actor, body: BulkStartInput) {
+  const job = await startBulkJob(startDeps(), body, actor);
   return { statusCode: job.status === 'completed' ? 200 : 202, body: job };
 }
 
@@ -38,5 +39,5 @@ export const handler = httpRoute(
   'bulk-start',
   // 10,000 entries of {loanId ≤ 40 chars, emiNumber} fit well inside 2 MB
   { body: bulkStartSchema, maxBodyBytes: 2 * 1024 * 1024 },
-  (req) => main(req.body),
+  (req) => main(req.actor, req.body),
 );

@@ -1,3 +1,4 @@
+import type { Actor } from '../../shared/auth/actor';
 import { systemClock } from '../../shared/domain/dates';
 import { httpRoute } from '../../shared/http/route';
 import {
@@ -8,8 +9,10 @@ import {
 import { emis } from '../../shared/wiring';
 
 /** GET /api/payment-links/pending-emis — one page of pending EMIs. */
-export async function main(query: PendingEmisQuery) {
-  return { statusCode: 200, body: await listPendingEmis({ emis: emis(), clock: systemClock }, query) };
+export async function main(actor: Actor, query: PendingEmisQuery) {
+  return { statusCode: 200, body: await listPendingEmis({ emis: emis(), clock: systemClock }, query, actor) };
 }
 
-export const handler = httpRoute('pending-emis', { query: pendingEmisQuerySchema }, (req) => main(req.query));
+export const handler = httpRoute('pending-emis', { query: pendingEmisQuerySchema }, (req) =>
+  main(req.actor, req.query),
+);

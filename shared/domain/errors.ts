@@ -51,6 +51,43 @@ export class UnauthorizedError extends AppError {
   readonly code = 'UNAUTHORIZED';
 }
 
+/**
+ * No usable access token (missing, garbled, expired, another issuer's or client's, a bad
+ * signature, not an access token): 401 with `WWW-Authenticate: Bearer` (architecture §4a).
+ * `reason` is for the log only; the caller sees one message whatever went wrong.
+ */
+export class UnauthenticatedError extends AppError {
+  readonly code = 'UNAUTHENTICATED';
+  constructor(
+    readonly reason: string,
+    readonly tokenPresented: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      tokenPresented
+        ? 'The access token is invalid or has expired; log in again'
+        : 'This route needs Authorization: Bearer <access token>',
+      options,
+    );
+  }
+}
+
+/** A valid token that may not do this: no such permission, no known role, no lenders, another lender (403). */
+export class ForbiddenError extends AppError {
+  readonly code = 'FORBIDDEN';
+  constructor(
+    message: string,
+    readonly details: FieldIssue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** The identity provider's keys could not be fetched: nobody can be verified right now (503). */
+export class AuthUnavailableError extends AppError {
+  readonly code = 'AUTH_UNAVAILABLE';
+}
+
 /** The request conflicts with the current state (e.g. EMI already paid, link not open). */
 export class ConflictError extends AppError {
   constructor(

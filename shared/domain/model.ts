@@ -122,6 +122,12 @@ export interface LinkError {
   unresolved: boolean;
 }
 
+/** Who did something (architecture §4a): a person or a machine client, as `{ sub, name }`. */
+export interface ActorRef {
+  sub: string;
+  name: string;
+}
+
 export interface Link {
   id: string;
   razorpayLinkId?: string;
@@ -148,6 +154,10 @@ export interface Link {
   error?: LinkError;
   /** bulk job that created it, if any */
   jobId?: string;
+  /** who asked for it (for a bulk link: who started the job) */
+  createdBy?: ActorRef;
+  /** who cancelled it by hand (`cancelReason: manual`) */
+  cancelledBy?: ActorRef;
   /** last time Razorpay told us about it (webhook or refresh) */
   lastSyncedAt?: string;
 }

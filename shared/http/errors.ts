@@ -4,7 +4,9 @@
  */
 import {
   AppError,
+  AuthUnavailableError,
   ConflictError,
+  ForbiddenError,
   GatewayAuthError,
   GatewayNotFoundError,
   GatewayRateLimitedError,
@@ -16,6 +18,7 @@ import {
   MalformedBodyError,
   NotFoundError,
   PayloadTooLargeError,
+  UnauthenticatedError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
   ValidationError,
@@ -44,6 +47,20 @@ export function toHttpError(err: unknown): HttpErrorResponse {
   if (err instanceof UnsupportedMediaTypeError) return { statusCode: 415, body: body(err.code, err.message) };
   if (err instanceof PayloadTooLargeError) return { statusCode: 413, body: body(err.code, err.message) };
   if (err instanceof NotFoundError) return { statusCode: 404, body: body(err.code, err.message) };
+  if (err instanceof UnauthenticatedError) {
+    return {
+      statusCode: 401,
+      body: body(err.code, err.message),
+      // RFC 6750 §3: a bare challenge when no token came, `invalid_token` when one did
+      headers: { 'www-authenticate': err.tokenPresented ? 'Bearer error="invalid_token"' : 'Bearer' },
+    };
+  }
+  if (err instanceof ForbiddenError)
+    return { statusCode: 403, body: body(err.code, err.message, err.details) };
+  if (err instanceof AuthUnavailableError) {
+    log.error('identity provider keys unavailable', { err });
+    return { statusCode: 503, body: body(err.code, err.message), headers: { 'retry-after': '5' } };
+  }
   if (err instanceof UnauthorizedError) return { statusCode: 401, body: body(err.code, err.message) };
   if (err instanceof ConflictError) return { statusCode: 409, body: body(err.code, err.message) };
   if (err instanceof IdempotencyMismatchError) return { statusCode: 422, body: body(err.code, err.message) };

@@ -2,14 +2,19 @@
  * The one HTTP middleware stack (middy), in a fixed order:
  *   1. error mapping (registered first so its onError runs last: middy unwinds in reverse)
  *   2. request context / access log
- *   3. body reading (JSON routes only: content type, size limit, parse) — never in front of
+ *   3. the gate (every route the route table does not mark `public`): a verified access token
+ *      whose actor holds the route's permission, else 401/403 — before anything is read
+ *   4. body reading (JSON routes only: content type, size limit, parse) — never in front of
  *      the webhook, which needs the raw bytes
- *   4. zod validation of body, query and path
- * Handlers receive typed input and return `{ statusCode, body }`; the stack serialises it.
+ *   5. zod validation of body, query and path
+ * Handlers receive typed input (and the actor) and return `{ statusCode, body }`; the stack serialises it.
  */
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
+import { type Permission, routes } from '../../lib/routes';
+import type { Actor, GrantedPermission } from '../auth/actor';
+import { authenticate } from '../auth/gate';
 import { MalformedBodyError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../domain/errors';
 import { log } from '../log';
 import { toHttpError } from './errors';
@@ -21,6 +26,8 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
 export interface RouteRequest<B, Q, P> {
+  /** who is calling: verified by the gate, holding the route's permission */
+  actor: Actor;
   body: B;
   query: Q;
   path: P;
@@ -92,6 +99,19 @@ const errorMapper = (): MiddlewareObj<HttpEvent, HttpResult> => ({
   },
 });
 
+/** The actor the gate let through, per event (read by the access log and the handler). */
+const actors = new WeakMap<HttpEvent, Actor>();
+
+const gate = (permission: GrantedPermission): MiddlewareObj<HttpEvent, HttpResult> => ({
+  before: async (request) => {
+    const authorization = lowerCaseHeaders(request.event).authorization;
+    actors.set(request.event, await authenticate(authorization, permission));
+  },
+});
+
+/** A public route's place in the stack (middy wants a hook in every middleware). */
+const noGate: MiddlewareObj<HttpEvent, HttpResult> = { before: async () => {} };
+
 const accessLog = (routeId: string): MiddlewareObj<HttpEvent, HttpResult> => {
   let started = 0;
   return {
@@ -103,6 +123,8 @@ const accessLog = (routeId: string): MiddlewareObj<HttpEvent, HttpResult> => {
         route: routeId,
         requestId: request.context.awsRequestId,
         status: request.response?.statusCode,
+        // who, by id only: this line never carries a borrower's data, and names stay out of logs
+        actor: actors.get(request.event)?.sub,
         ms: Math.round(performance.now() - started),
       });
     },
@@ -117,18 +139,29 @@ const accessLog = (routeId: string): MiddlewareObj<HttpEvent, HttpResult> => {
   };
 };
 
+/** The route's permission from the route table (lib/routes.ts), the one place it is declared. */
+export function permissionOf(routeId: string): Permission {
+  const def = routes.find((r) => r.id === routeId);
+  if (!def) throw new Error(`Route ${routeId} is not in lib/routes.ts`);
+  return def.permission;
+}
+
 /**
- * Wraps a plain route function into the Lambda handler. `fn` receives typed, validated input;
- * tests may call `fn` directly or the returned handler with an API Gateway v2 event.
+ * Wraps a plain route function into the Lambda handler. `fn` receives typed, validated input
+ * and the actor; tests may call the returned handler with an API Gateway v2 event. The route
+ * table decides whether the gate runs: every route but a `public` one (the webhook, whose
+ * signature is its check, and which therefore has no actor) needs a token with its permission.
  */
 export function httpRoute<B = undefined, Q = Record<string, never>, P = Record<string, never>>(
   routeId: string,
   schemas: RouteSchemas<B, Q, P>,
   fn: (req: RouteRequest<B, Q, P>) => Promise<RouteResponse>,
 ) {
+  const permission = permissionOf(routeId);
   return middy<HttpEvent, HttpResult, Error, Context>()
     .use(errorMapper())
     .use(accessLog(routeId))
+    .use(permission === 'public' ? noGate : gate(permission))
     .handler(async (event, context) => {
       const headers = lowerCaseHeaders(event);
       const body = schemas.body
@@ -139,6 +172,8 @@ export function httpRoute<B = undefined, Q = Record<string, never>, P = Record<s
         : ({} as Q);
       const path = schemas.path ? parseWith(schemas.path, event.pathParameters ?? {}, 'path') : ({} as P);
       const result = await fn({
+        // only a route the table marks public has none (and its function never reads it)
+        actor: actors.get(event) as Actor,
         body,
         query,
         path,

@@ -1,15 +1,19 @@
 /**
  * A bulk job as the contract shows it, and the read of one job.
  *
- * Steps of getBulkJob: read the job (consistent); unknown → 404; once completed, sign a fresh
- * short-lived GET URL for its CSV (a URL is never stored: each call signs a new one).
+ * Steps of getBulkJob: read the job (consistent); unknown, or touching a lender the caller may
+ * not see → the same 404; once completed, sign a fresh short-lived GET URL for its CSV (a URL is
+ * never stored: each call signs a new one, and only for someone who may see the job).
  */
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { JobRecord, JobStore } from '../adapters/dynamo/job-store';
 import { CSV_URL_TTL_SECONDS, type ExportStore } from '../adapters/s3/exports';
+import type { Actor } from '../auth/actor';
+import { mayAccessScope } from '../auth/scope';
 import type { Clock } from '../domain/dates';
 import { NotFoundError } from '../domain/errors';
+import type { ActorRef } from '../domain/model';
 
 export const jobIdSchema = z
   .string()
@@ -40,6 +44,7 @@ export interface BulkJobView {
   createdAt: string;
   completedAt: string | null;
   error: string | null;
+  createdBy: ActorRef | null;
 }
 
 export interface BulkJobDeps {
@@ -74,11 +79,17 @@ export async function toJobView(deps: BulkJobDeps, job: JobRecord): Promise<Bulk
     createdAt: job.createdAt,
     completedAt: job.completedAt ?? null,
     error: job.error ?? null,
+    createdBy: job.createdBy ?? null,
   };
 }
 
-export async function getBulkJob(deps: BulkJobDeps, jobId: string): Promise<BulkJobView> {
+export async function getBulkJob(
+  deps: BulkJobDeps,
+  jobId: string,
+  actor: Pick<Actor, 'lenders'>,
+): Promise<BulkJobView> {
   const job = await deps.jobs.getJob(jobId);
-  if (!job) throw new NotFoundError(`Bulk job ${jobId} not found`);
+  if (!job || !mayAccessScope(actor, job.lenders ?? '*'))
+    throw new NotFoundError(`Bulk job ${jobId} not found`);
   return toJobView(deps, job);
 }

@@ -4,11 +4,14 @@
  * Steps:
  *   1. check the request as a whole (one way of selecting, ≤ MAX_BULK_ITEMS, option rules that
  *      do not depend on the EMI) — 422 naming the problem;
- *   2. select, in order: by lender + bucket + withinDays with exactly the pending list's rules
+ *   2. select, in order (only within the caller's lenders: a `lender` outside them is a 403, a
+ *      listed EMI of another lender becomes the row error "EMI not found" when its turn comes,
+ *      exactly like an unknown one): by lender + bucket + withinDays with exactly the pending list's rules
  *      (IST today, the same sort-key range on the sparse pending index, due date then loan then
  *      EMI number), or the explicit `emis` list in request order (a repeated entry becomes a row
  *      error "duplicate in request" at once);
- *   3. record the work items (BatchWrite chunks), then the job (queued, total, counts);
+ *   3. record the work items (BatchWrite chunks), then the job (queued, total, counts, its
+ *      lender scope and who started it);
  *   4. enqueue one message per chunk of CHUNK_SIZE items (or one `finalize` message when no
  *      item needs work, e.g. an unknown lender: the worker writes the header-only CSV);
  *   5. for a small job, wait up to `waitMs` for it to finish so the caller gets the CSV at once.
@@ -17,6 +20,8 @@ import * as z from 'zod/mini';
 import type { EmiStore } from '../adapters/dynamo/emi-store';
 import type { JobRecord, NewJobItem } from '../adapters/dynamo/job-store';
 import type { QueueSender } from '../adapters/queue/sender';
+import { type Actor, actorRef } from '../auth/actor';
+import { lendersToRead } from '../auth/scope';
 import { type Clock, istDate } from '../domain/dates';
 import { type FieldIssue, ValidationError } from '../domain/errors';
 import { emiOutstanding } from '../domain/model';
@@ -152,12 +157,14 @@ function selectByList(emis: { loanId: string; emiNumber: number }[]): NewJobItem
 export async function startBulkJob(
   deps: BulkStartDeps,
   input: BulkStartInput,
+  actor: Actor,
   opts: { waitMs?: number; pollMs?: number } = {},
 ): Promise<BulkJobView> {
   const now = deps.clock.now();
   const nowSeconds = Math.floor(now.getTime() / 1000);
   checkBulkRequest(input, nowSeconds);
   const { lender, bucket, withinDays, emis, ...options } = input;
+  const scope = emis !== undefined ? actor.lenders : lendersToRead(actor, lender, 'lender');
   const today = istDate(now);
   const items =
     emis !== undefined
@@ -178,6 +185,8 @@ export async function startBulkJob(
         ? { emis: emis.length }
         : { lender, bucket: bucket ?? 'all', withinDays: withinDays ?? 7, today },
     options,
+    lenders: scope === '*' ? '*' : [...scope],
+    createdBy: actorRef(actor),
     createdAt: now.toISOString(),
     lastProgressAt: now.toISOString(),
     stalls: 0,

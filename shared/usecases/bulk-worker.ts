@@ -20,6 +20,7 @@
  */
 import type { ItemResult, JobItem, JobRecord, JobStore } from '../adapters/dynamo/job-store';
 import { type ExportStore, exportKey } from '../adapters/s3/exports';
+import { mayAccessLender } from '../auth/scope';
 import type { Clock } from '../domain/dates';
 import {
   ConflictError,
@@ -167,7 +168,7 @@ async function processItem(
       const { link, reused } = await generateLink(
         deps.link,
         { ...options, loanId: item.loanId, emiNumber: item.emiNumber },
-        { linkId, jobId: job.jobId },
+        { linkId, jobId: job.jobId, createdBy: job.createdBy, lenders: job.lenders ?? '*' },
       );
       const open = OPEN_STATUSES.includes(link.status);
       const result: ItemResult = {
@@ -207,9 +208,16 @@ async function processItem(
 }
 
 /** Fills the row's borrower columns from the EMI (unless the selection already captured them). */
-async function withRowFields(deps: BulkWorkerDeps, item: JobItem, result: ItemResult): Promise<ItemResult> {
+async function withRowFields(
+  deps: BulkWorkerDeps,
+  job: JobRecord,
+  item: JobItem,
+  result: ItemResult,
+): Promise<ItemResult> {
   const known = item.phone !== undefined;
-  const emi = known ? null : await deps.link.emis.getEmi(item.loanId, item.emiNumber, false);
+  const found = known ? null : await deps.link.emis.getEmi(item.loanId, item.emiNumber, false);
+  // another lender's EMI listed by hand: its row says "EMI not found" and shows none of its data
+  const emi = found && mayAccessLender({ lenders: job.lenders ?? '*' }, found.lender) ? found : null;
   const out: ItemResult = { ...result };
   if (emi) {
     out.clientName = emi.clientName;
@@ -230,7 +238,7 @@ async function record(
   item: JobItem,
   result: ItemResult,
 ): Promise<'done'> {
-  const full = await withRowFields(deps, item, result);
+  const full = await withRowFields(deps, job, item, result);
   const outcome = await deps.jobs.completeItem(job.jobId, item.seq, full, deps.clock.now().toISOString());
   if (outcome === 'already-done') log.info('bulk item already done', { jobId: job.jobId, seq: item.seq });
   return 'done';

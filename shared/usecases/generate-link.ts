@@ -2,7 +2,8 @@
  * Generate a payment link for one EMI.
  *
  * Steps:
- *   1. re-check the EMI with a strongly consistent read (unknown → 404, settled → 409);
+ *   1. re-check the EMI with a strongly consistent read (unknown, or another lender's than the
+ *      caller's → the same 404; settled → 409);
  *   2. work out amount, expiry and partial-payment options (422 when Razorpay would refuse);
  *   3. resolve links left unresolved on the EMI by an earlier timeout (looked up by their
  *      reference id: adopted when Razorpay has them);
@@ -19,6 +20,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { StoredLink } from '../adapters/dynamo/link-store';
+import { mayAccessLender } from '../auth/scope';
 import {
   ConflictError,
   GatewayError,
@@ -27,7 +29,14 @@ import {
   ValidationError,
 } from '../domain/errors';
 import type { CreateLinkRequest } from '../domain/gateway';
-import { type Emi, type EmiLinkRef, emiOutstanding, type Link, OPEN_STATUSES } from '../domain/model';
+import {
+  type ActorRef,
+  type Emi,
+  type EmiLinkRef,
+  emiOutstanding,
+  type Link,
+  OPEN_STATUSES,
+} from '../domain/model';
 import { CURRENCY, MIN_LINK_AMOUNT_PAISE, paiseToRupeesString } from '../domain/money';
 import { log } from '../log';
 import { emiNumberSchema, loanIdSchema } from '../schemas/common';
@@ -260,16 +269,25 @@ export async function createAtRazorpay(
   }
 }
 
+export interface GenerateOptions {
+  linkId?: string;
+  jobId?: string;
+  /** who asks: recorded on a new link as `createdBy` */
+  createdBy?: ActorRef;
+  /** the lenders the caller may work on; another lender's EMI is "not found" */
+  lenders: readonly string[] | '*';
+}
+
 export async function generateLink(
   deps: LinkDeps,
   input: GenerateLinkInput,
-  options: { linkId?: string; jobId?: string } = {},
+  options: GenerateOptions,
 ): Promise<GenerateResult> {
   for (let attempt = 0; attempt < 25; attempt++) {
     const nowMs = deps.clock.now().getTime();
     const nowSeconds = Math.floor(nowMs / 1000);
     const emi = await deps.emis.getEmi(input.loanId, input.emiNumber, true);
-    if (!emi || emi.removed)
+    if (!emi || emi.removed || !mayAccessLender(options, emi.lender))
       throw new NotFoundError(`EMI ${input.emiNumber} of loan ${input.loanId} not found`);
 
     // a retried request (same deterministic link id) resumes its own link
@@ -322,6 +340,7 @@ export async function generateLink(
       payments: [],
       failedAttempts: 0,
       jobId: options.jobId,
+      createdBy: options.createdBy,
       rev: 1,
     };
     const outcome = await deps.links.commit({

@@ -1,5 +1,5 @@
 /** The contract's Link shape, from a stored link. */
-import type { Link } from '../domain/model';
+import type { ActorRef, Link } from '../domain/model';
 
 export interface LinkView {
   id: string;
@@ -24,6 +24,8 @@ export interface LinkView {
   minPartialAmount: number | null;
   error: { code: string; message: string } | null;
   jobId: string | null;
+  createdBy: ActorRef | null;
+  cancelledBy: ActorRef | null;
 }
 
 export function toLinkView(link: Link): LinkView {
@@ -50,5 +52,7 @@ export function toLinkView(link: Link): LinkView {
     minPartialAmount: link.minPartialAmount ?? null,
     error: link.error ? { code: link.error.code, message: link.error.message } : null,
     jobId: link.jobId ?? null,
+    createdBy: link.createdBy ?? null,
+    cancelledBy: link.cancelledBy ?? null,
   };
 }

@@ -1,12 +1,16 @@
 /**
  * Pending EMIs for the operators' list.
  *
- * Steps: judge "today" in India time; turn the bucket into a sort-key range on the sparse
- * pending index (overdue: due before today; upcoming: today … today+withinDays; all: both);
- * Query one page; shape each EMI with its active link from the EMI anchor.
+ * Steps: work out the lenders the caller may read (a `lender` outside them is a 403); judge
+ * "today" in India time; turn the bucket into a sort-key range on the sparse pending index
+ * (overdue: due before today; upcoming: today … today+withinDays; all: both); Query one page —
+ * on the all-lenders index for an all-lenders caller, the lender's own index for one lender, one
+ * Query per lender merged for several; shape each EMI with its active link from the EMI anchor.
  */
 import * as z from 'zod/mini';
-import type { EmiStore } from '../adapters/dynamo/emi-store';
+import type { EmiStore, PendingPage } from '../adapters/dynamo/emi-store';
+import type { Actor } from '../auth/actor';
+import { lendersToRead } from '../auth/scope';
 import { addDays, type Clock, daysBetween, istDate } from '../domain/dates';
 import { type Emi, type EmiLinkRef, emiAmountPaid, emiOutstanding, OPEN_STATUSES } from '../domain/model';
 import { decodeCursor, encodeCursor } from '../http/cursor';
@@ -101,17 +105,27 @@ export function bucketRange(
 export async function listPendingEmis(
   deps: { emis: EmiStore; clock: Clock },
   query: PendingEmisQuery,
+  actor: Pick<Actor, 'lenders'>,
 ): Promise<PendingEmisPage> {
+  const scope = lendersToRead(actor, query.lender);
   const now = deps.clock.now();
   const today = istDate(now);
   const bucket = query.bucket ?? 'all';
   const withinDays = query.withinDays ?? 7;
   const limit = query.limit ?? 50;
-  // the cursor is bound to the query it came from (and to today's date: ranges move at midnight)
-  const fingerprint = JSON.stringify(['pending', query.lender ?? '', bucket, withinDays, today]);
-  const startKey = decodeCursor(query.cursor, fingerprint, deps.emis.pendingIndexKeyNames(query.lender));
+  // the cursor is bound to the query it came from, to the lenders it read (the caller's scope)
+  // and to today's date (ranges move at midnight)
+  const fingerprint = JSON.stringify(['pending', scope, bucket, withinDays, today]);
   const range = bucketRange(bucket, today, withinDays);
-  const page = await deps.emis.queryPending({ lender: query.lender, ...range, limit, startKey });
+  let page: PendingPage;
+  if (scope === '*' || scope.length === 1) {
+    const lender = scope === '*' ? undefined : scope[0];
+    const startKey = decodeCursor(query.cursor, fingerprint, deps.emis.pendingIndexKeyNames(lender));
+    page = await deps.emis.queryPending({ lender, ...range, limit, startKey });
+  } else {
+    const startKey = decodeCursor(query.cursor, fingerprint, deps.emis.pendingOfLendersKeyNames());
+    page = await deps.emis.queryPendingOfLenders({ lenders: scope, ...range, limit, startKey });
+  }
   const nowSeconds = Math.floor(now.getTime() / 1000);
   return {
     items: page.items.map((emi) => toPendingEmi(emi, today, nowSeconds)),

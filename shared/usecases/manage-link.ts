@@ -6,9 +6,14 @@
  * cancel:  only a `created` link can be cancelled (Razorpay refuses the rest); anything else
  *   is a 409 that says why. If Razorpay reports it paid meanwhile, the payment is credited and
  *   the 409 says so.
- * list:    one page, newest first, from the index that serves the filters.
+ * list:    one page, newest first, from the index that serves the filters, within the caller's
+ *   lenders (a `lender` outside them is a 403).
+ * Another lender's link answers exactly like an unknown id (404).
  */
 import * as z from 'zod/mini';
+import type { StoredLink } from '../adapters/dynamo/link-store';
+import { type Actor, actorRef } from '../auth/actor';
+import { lendersToRead, mayAccessLender } from '../auth/scope';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 import { LINK_STATUSES } from '../domain/model';
 import { decodeCursor, encodeCursor } from '../http/cursor';
@@ -21,14 +26,19 @@ export const linkIdPathSchema = z.strictObject({
   id: z.string().check(z.regex(/^lnk_[a-z0-9]{20}$/, 'must be a payment link id like lnk_…')),
 });
 
-async function mustGet(deps: LinkDeps, id: string) {
+/** The link, if it exists and is one of the actor's lenders'; otherwise the same 404. */
+async function mustGet(deps: Pick<LinkDeps, 'links'>, id: string, actor: Pick<Actor, 'lenders'>) {
   const link = await deps.links.getLink(id);
-  if (!link) throw new NotFoundError(`Payment link ${id} not found`);
+  if (!link || !mayAccessLender(actor, link.lender)) throw new NotFoundError(`Payment link ${id} not found`);
   return link;
 }
 
-export async function refreshLink(deps: LinkDeps, id: string): Promise<LinkView> {
-  const link = await mustGet(deps, id);
+export async function refreshLink(
+  deps: LinkDeps,
+  id: string,
+  actor: Pick<Actor, 'lenders'>,
+): Promise<LinkView> {
+  const link = await mustGet(deps, id, actor);
   let razorpayId = link.razorpayLinkId;
   if (!razorpayId) {
     // a create that never got an answer: Razorpay's list finds it by reference id (but lists
@@ -50,15 +60,15 @@ const WHY_NOT: Record<string, string> = {
   cancelled: 'it is already cancelled',
 };
 
-export async function cancelLink(deps: LinkDeps, id: string): Promise<LinkView> {
-  const link = await mustGet(deps, id);
+export async function cancelLink(deps: LinkDeps, id: string, actor: Actor): Promise<LinkView> {
+  const link: StoredLink = await mustGet(deps, id, actor);
   if (link.status !== 'created') {
     throw new ConflictError(
       'LINK_NOT_CANCELLABLE',
       `Payment link ${id} cannot be cancelled: ${WHY_NOT[link.status]}`,
     );
   }
-  const after = await cancelAtRazorpay(deps, link, 'manual');
+  const after = await cancelAtRazorpay(deps, link, 'manual', actorRef(actor));
   if (after.status !== 'cancelled') {
     throw new ConflictError(
       'LINK_NOT_CANCELLABLE',
@@ -91,7 +101,9 @@ export type ListLinksQuery = z.infer<typeof listLinksQuerySchema>;
 export async function listLinks(
   deps: Pick<LinkDeps, 'links'>,
   query: ListLinksQuery,
+  actor: Pick<Actor, 'lenders'>,
 ): Promise<{ items: LinkView[]; nextCursor: string | null }> {
+  const scope = lendersToRead(actor, query.lender);
   if (query.emiNumber !== undefined && query.loanId === undefined) {
     throw new ValidationError('emiNumber needs loanId', [
       { field: 'query.emiNumber', message: 'is allowed only together with loanId' },
@@ -99,13 +111,25 @@ export async function listLinks(
   }
   const filters = {
     status: query.status,
-    lender: query.lender,
+    lender: scope !== '*' && scope.length === 1 ? scope[0] : undefined,
     loanId: query.loanId,
     emiNumber: query.emiNumber,
     attention: query.attention === 'true',
   };
-  const fingerprint = JSON.stringify(['links', filters]);
-  const startKey = decodeCursor(query.cursor, fingerprint, deps.links.keyNamesFor(filters));
-  const page = await deps.links.listLinks(filters, query.limit ?? 50, startKey);
+  // the cursor is bound to the filters and to the lenders it read (the caller's scope)
+  const fingerprint = JSON.stringify(['links', filters, scope]);
+  const limit = query.limit ?? 50;
+  const several = scope !== '*' && scope.length > 1;
+  let page: Awaited<ReturnType<LinkDeps['links']['listLinks']>>;
+  if (several && filters.loanId === undefined && !filters.attention) {
+    // several lenders, listed through their own partitions and merged (never all links filtered)
+    const startKey = decodeCursor(query.cursor, fingerprint, deps.links.linksOfLendersKeyNames());
+    page = await deps.links.listLinksOfLenders({ status: filters.status }, scope, limit, startKey);
+  } else {
+    // a loan's links and the attention list are small sets: the lender set is a filter on them
+    const scoped = several ? { ...filters, lenders: scope } : filters;
+    const startKey = decodeCursor(query.cursor, fingerprint, deps.links.keyNamesFor(scoped));
+    page = await deps.links.listLinks(scoped, limit, startKey);
+  }
   return { items: page.items.map(toLinkView), nextCursor: encodeCursor(fingerprint, page.lastKey) };
 }

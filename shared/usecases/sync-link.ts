@@ -14,6 +14,7 @@
 import type { StoredLink } from '../adapters/dynamo/link-store';
 import { ConflictError, GatewayRejectedError, NotFoundError } from '../domain/errors';
 import type { GatewayLink, GatewayPayment, RazorpayLinkStatus } from '../domain/gateway';
+import type { ActorRef } from '../domain/model';
 import {
   type AttentionReason,
   type CancelReason,
@@ -211,12 +212,19 @@ export async function markCancelled(
   deps: LinkDeps,
   linkId: string,
   reason: CancelReason,
+  by?: ActorRef,
 ): Promise<StoredLink> {
   return updateWithAnchor(deps, linkId, (link, now) => {
     const reasonLearnt =
       link.status === 'cancelled' && link.cancelReason === 'razorpay' && reason !== 'razorpay';
     if (!canMoveStatus(link.status, 'cancelled') && !reasonLearnt) return null;
-    return { ...bump(link, now), status: 'cancelled', cancelReason: reason, lastSyncedAt: now };
+    return {
+      ...bump(link, now),
+      status: 'cancelled',
+      cancelReason: reason,
+      lastSyncedAt: now,
+      ...(by ? { cancelledBy: by } : {}),
+    };
   });
 }
 
@@ -269,11 +277,13 @@ export async function cancelAtRazorpay(
   deps: LinkDeps,
   link: StoredLink,
   reason: CancelReason,
+  /** the person or client who asked (a manual cancel); none when the system cancels */
+  by?: ActorRef,
 ): Promise<StoredLink> {
   if (!link.razorpayLinkId) return link;
   try {
     const g = await deps.gateway.cancelLink(link.razorpayLinkId);
-    if (g.status === 'cancelled') return markCancelled(deps, link.id, reason);
+    if (g.status === 'cancelled') return markCancelled(deps, link.id, reason, by);
     return applyObservation(deps, link.id, observationFromGatewayLink(g));
   } catch (err) {
     if (
@@ -283,7 +293,8 @@ export async function cancelAtRazorpay(
       const g = await deps.gateway.fetchLink(link.razorpayLinkId);
       // already cancelled (Razorpay answers the "expired link" text for that too) by a concurrent
       // cancel for the same reason, e.g. two deliveries of one payment settling the siblings
-      if (g.status === 'cancelled' && g.payments.length === 0) return markCancelled(deps, link.id, reason);
+      if (g.status === 'cancelled' && g.payments.length === 0)
+        return markCancelled(deps, link.id, reason, by);
       return applyObservation(deps, link.id, observationFromGatewayLink(g));
     }
     throw err;

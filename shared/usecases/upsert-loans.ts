@@ -8,13 +8,18 @@
  *      EMIs are not written at all;
  *   3. each EMI write is conditional on the version read in step 1, so a payment credited
  *      concurrently is never overwritten: on a conflict the loan is re-read and merged again.
- * The whole request is validated before the first write (the handler's schema).
+ * The whole request is validated before the first write (the handler's schema), and so is
+ * the caller's lender scope: a loan of a lender outside it, or an existing loan filed under such
+ * a lender, is a 403 for the whole request before anything is written. The actor is recorded on
+ * each loan as `updatedBy`.
  */
 import * as z from 'zod/mini';
 import type { EmiStore } from '../adapters/dynamo/emi-store';
+import { type Actor, actorRef } from '../auth/actor';
+import { mayAccessLender } from '../auth/scope';
 import type { Clock } from '../domain/dates';
-import { ConflictError, type FieldIssue, ValidationError } from '../domain/errors';
-import type { Emi } from '../domain/model';
+import { ConflictError, type FieldIssue, ForbiddenError, ValidationError } from '../domain/errors';
+import type { ActorRef, Emi } from '../domain/model';
 import { CURRENCY } from '../domain/money';
 import { dueDateSchema, emiNumberSchema, lenderSchema, loanIdSchema, paiseSchema } from '../schemas/common';
 
@@ -97,11 +102,42 @@ function sameEmi(a: Emi, b: Emi): boolean {
   );
 }
 
+/** 403 unless every loan, as sent and as already filed, is one of the caller's lenders'. */
+async function checkLenderScope(store: EmiStore, input: UpsertLoansInput, actor: Actor): Promise<void> {
+  if (actor.lenders === '*') return;
+  const issues: FieldIssue[] = [];
+  input.loans.forEach((loan, i) => {
+    if (!mayAccessLender(actor, loan.lender)) {
+      issues.push({ field: `loans.${i}.lender`, message: 'is not one of your lenders' });
+    }
+  });
+  if (issues.length === 0) {
+    const filed = await Promise.all(input.loans.map((loan) => store.getLoanLender(loan.loanId)));
+    filed.forEach((lender, i) => {
+      if (lender !== null && !mayAccessLender(actor, lender)) {
+        issues.push({
+          field: `loans.${i}.loanId`,
+          message: 'is filed under a lender that is not one of yours',
+        });
+      }
+    });
+  }
+  if (issues.length > 0) {
+    throw new ForbiddenError(
+      issues.length === 1
+        ? `${issues[0]!.field} ${issues[0]!.message}`
+        : `${issues.length} loans are outside your lenders`,
+      issues,
+    );
+  }
+}
+
 async function upsertOne(
   store: EmiStore,
   loan: LoanInput,
   now: string,
   counts: UpsertLoansResult['emis'],
+  by: ActorRef,
 ): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const local = { created: 0, updated: 0, unchanged: 0, removed: 0 };
@@ -160,6 +196,7 @@ async function upsertOne(
           email: loan.email,
         },
         now,
+        by,
       );
       counts.created += local.created;
       counts.updated += local.updated;
@@ -179,8 +216,11 @@ async function upsertOne(
 export async function upsertLoans(
   deps: { emis: EmiStore; clock: Clock; concurrency?: number },
   input: UpsertLoansInput,
+  actor: Actor,
 ): Promise<UpsertLoansResult> {
   checkLoansSemantics(input);
+  await checkLenderScope(deps.emis, input, actor);
+  const by = actorRef(actor);
   const now = deps.clock.now().toISOString();
   const counts = { created: 0, updated: 0, unchanged: 0, removed: 0 };
   const lenders = [...new Set(input.loans.map((l) => l.lender))];
@@ -188,7 +228,7 @@ export async function upsertLoans(
   const queue = [...input.loans];
   const workers = Array.from({ length: Math.min(deps.concurrency ?? 8, queue.length) }, async () => {
     for (let loan = queue.shift(); loan; loan = queue.shift()) {
-      await upsertOne(deps.emis, loan, now, counts);
+      await upsertOne(deps.emis, loan, now, counts, by);
     }
   });
   await Promise.all(workers);

@@ -1,11 +1,15 @@
 /**
  * The browser tests' world: the page built by web/build.ts, the whole local system (DynamoDB
- * Local, s3rver, the Razorpay sandbox, queues, gateway) on free ports with demo data, and
- * Debian's Chromium driven by playwright-core (no browser download).
+ * Local, s3rver, the Razorpay sandbox, queues, the local OpenID Connect provider, gateway) on
+ * free ports with demo data, and Debian's Chromium driven by playwright-core (no browser
+ * download). People log in through the provider's real login page (`login`); the tests' own
+ * API calls carry a client-credentials token of `demo-ops`, which sees every lender.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { DEMO_USERS } from '../../local/auth/identities';
+import { clientCredentialsToken } from '../../local/auth/tokens';
 import { freePort, ROOT } from '../../local/aws-local';
 import { type System, startSystem } from '../../local/system';
 import { buildWeb, type WebBuild } from '../../web/build';
@@ -17,7 +21,7 @@ export interface Harness {
   system: System;
   browser: Browser;
   web: WebBuild;
-  /** calls the app's API; throws on a non-2xx answer */
+  /** calls the app's API as the `demo-ops` client; throws on a non-2xx answer */
   api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** calls a sandbox control route */
   sandbox<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T>;
@@ -30,7 +34,8 @@ export async function startHarness(): Promise<Harness> {
   }
   mkdirSync(ARTIFACTS, { recursive: true });
   const web = await buildWeb();
-  const [port, sandboxPort, dynamodbPort, s3Port] = [
+  const [port, sandboxPort, dynamodbPort, s3Port, authPort] = [
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -41,6 +46,7 @@ export async function startHarness(): Promise<Harness> {
     sandboxPort,
     dynamodbPort,
     s3Port,
+    authPort,
     demoData: true,
     reconcileEveryMs: 0,
   });
@@ -64,10 +70,24 @@ export async function startHarness(): Promise<Harness> {
     throw err;
   }
 
+  // access tokens last 15 minutes: take a fresh one well before that
+  let machine: { token: string; at: number } | undefined;
+  async function opsToken(): Promise<string> {
+    if (!machine || Date.now() - machine.at > 5 * 60_000) {
+      machine = {
+        token: await clientCredentialsToken(system.auth.issuer, 'demo-ops', 'demo-ops-secret'),
+        at: Date.now(),
+      };
+    }
+    return machine.token;
+  }
+
   async function call<T>(base: string, method: string, path: string, body?: unknown) {
+    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    if (base === system.url) headers.authorization = `Bearer ${await opsToken()}`;
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -87,4 +107,20 @@ export async function startHarness(): Promise<Harness> {
       await system.stop();
     },
   };
+}
+
+/**
+ * Logs `username` in as a person would: the page's Log in button, the provider's own login
+ * page (fields found by their labels), Sign in, and back on the page with their name shown.
+ */
+export async function login(page: Page, url: string, username: string): Promise<void> {
+  const user = DEMO_USERS.find((u) => u.username === username);
+  if (!user) throw new Error(`no demo user ${username}`);
+  await page.goto(url);
+  await page.locator('body[data-ready]').waitFor();
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('body[data-ready][data-auth="in"]').waitFor();
 }

@@ -1,7 +1,8 @@
 /**
  * The operator page in a real browser (Debian's Chromium through playwright-core) against the
  * whole local system: DynamoDB Local, s3rver, the Razorpay sandbox and its pay pages, the
- * queues and the gateway serving web/dist, with the demo loan book.
+ * queues and the gateway serving web/dist, with the demo loan book, logged in as `admin`
+ * through the local provider's login page (login.test.ts covers logging in and the roles).
  *
  * The tests run in order and share one page: each leaves the page in a state the next uses.
  */
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPaise } from '../../web/src/format';
-import { ARTIFACTS, type Harness, startHarness } from './harness';
+import { ARTIFACTS, type Harness, login, startHarness } from './harness';
 
 const CSV_HEADER =
   'loan_id,client_name,phone,email,lender,emi_number,due_date,amount_inr,payment_link,link_id,link_status,expires_at,error';
@@ -147,8 +148,8 @@ beforeAll(async () => {
   page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(h.system.url);
-  await page.locator('body[data-ready]').waitFor();
+  // an admin sees every lender, as the tests' own API calls (demo-ops) do
+  await login(page, h.system.url, 'admin');
 }, 180_000);
 
 afterAll(async () => {

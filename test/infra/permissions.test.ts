@@ -74,6 +74,11 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
     permissions: table('Emis', DDB_READ),
     env: { EMIS_TABLE: 'Emis' },
   },
+  // reads nothing but the caller's token
+  me: {
+    permissions: {},
+    env: {},
+  },
   lenders: {
     permissions: table('Emis', DDB_READ),
     env: { EMIS_TABLE: 'Emis' },

@@ -25,6 +25,7 @@ import { emis as emiStore } from '../../shared/wiring';
 import { sandboxLinks, startTestApp, type TestApp } from '../support/app';
 import { type LoanFixture, loan } from '../support/fixtures';
 import { call } from '../support/http';
+import { opsActor } from '../support/token-issuer';
 
 const HEADER =
   'loan_id,client_name,phone,email,lender,emi_number,due_date,amount_inr,payment_link,link_id,link_status,expires_at,error';
@@ -285,6 +286,7 @@ async function capturedJob(body: BulkStartInput): Promise<{ jobId: string; event
   const job = await startBulkJob(
     { emis: emiStore(), jobs: deps.jobs, exports: deps.exports, queue: capture, clock: systemClock },
     body,
+    opsActor,
     { waitMs: 0 },
   );
   const events = bodies.map((b, i) => ({
@@ -380,6 +382,7 @@ describe('a job never stays running', () => {
     const job = await startBulkJob(
       { emis: emiStore(), jobs: deps.jobs, exports: deps.exports, queue: lost, clock: systemClock },
       { lender: 'Stuck', bucket: 'overdue' },
+      opsActor,
       { waitMs: 0 },
     );
     expect(job.total).toBe(30);
@@ -404,6 +407,7 @@ describe('a job never stays running', () => {
     const job = await startBulkJob(
       { emis: emiStore(), jobs: deps.jobs, exports: deps.exports, queue: lost, clock: systemClock },
       { lender: 'Stuck2', bucket: 'overdue' },
+      opsActor,
       { waitMs: 0 },
     );
     const first = await checkStuckJobs({ jobs: deps.jobs, queue: lost, clock: later(11) });

@@ -416,7 +416,7 @@ describe('failures', () => {
     await settle();
     expect(queue.deadLetterCount).toBe(deadBefore + 1);
     // the cause: our record of that link was missing; it is put right
-    await generateLink(linkDeps(), { loanId: 'W-POI', emiNumber: 1 }, { linkId });
+    await generateLink(linkDeps(), { loanId: 'W-POI', emiNumber: 1 }, { linkId, lenders: '*' });
     expect(queue.replayDeadLetters()).toBe(deadBefore + 1);
     await settle();
     expect(queue.deadLetterCount).toBe(0);

@@ -12,10 +12,23 @@ export interface EventInput {
   headers?: Record<string, string>;
   query?: Record<string, string>;
   pathParameters?: Record<string, string>;
+  /** the Bearer token to send; default: the file's default token (see useDefaultToken); null: none */
+  token?: string | null;
+}
+
+let defaultToken: string | undefined;
+
+/** The token `call` sends when a test names none (set by useLocalAws: a demo-ops machine token). */
+export function useDefaultToken(token: string | undefined): void {
+  defaultToken = token;
 }
 
 export function httpEvent(input: EventInput = {}): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = { ...input.headers };
+  const token = input.token === undefined ? defaultToken : input.token;
+  if (token && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
+    headers.authorization = `Bearer ${token}`;
+  }
   let body: string | undefined;
   if (input.rawBody !== undefined) {
     const buf = Buffer.isBuffer(input.rawBody) ? input.rawBody : Buffer.from(input.rawBody, 'utf8');

@@ -56,3 +56,59 @@ describe('the web function ($default route)', () => {
     expect(res.headers?.allow).toBe('GET, HEAD');
   });
 });
+
+describe('the page login settings (/auth-config.json)', () => {
+  const AUTH_VARS = ['AUTH_ISSUER', 'AUTH_WEB_CLIENT_ID', 'AUTH_WEB_REDIRECT_URI', 'AUTH_LOGIN_URL'];
+  const saved = Object.fromEntries(AUTH_VARS.map((k) => [k, process.env[k]]));
+  const setEnv = (vars: Record<string, string | undefined>) => {
+    for (const k of AUTH_VARS) {
+      const v = vars[k];
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  afterAll(() => setEnv(saved));
+
+  it('answers the issuer, the public client and the redirect; no secrets, nothing else', async () => {
+    setEnv({
+      AUTH_ISSUER: 'http://localhost:4020',
+      AUTH_WEB_CLIENT_ID: 'emi-links-web',
+      AUTH_WEB_REDIRECT_URI: 'http://localhost:3000/',
+    });
+    const res = await get('/auth-config.json');
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body ?? '')).toEqual({
+      issuer: 'http://localhost:4020',
+      clientId: 'emi-links-web',
+      redirectUri: 'http://localhost:3000/',
+    });
+    expect((await get('/auth-config.json', 'POST')).statusCode).toBe(405);
+  });
+
+  it("lets the page's script reach the issuer, and on Cognito the hosted-UI domain, and nothing more", async () => {
+    setEnv({
+      AUTH_ISSUER: 'https://cognito-idp.ap-south-1.amazonaws.com/ap-south-1_Abc',
+      AUTH_WEB_CLIENT_ID: 'abc123',
+      AUTH_LOGIN_URL: 'https://emi.auth.ap-south-1.amazoncognito.com',
+    });
+    const csp = String((await get('/')).headers?.['content-security-policy']);
+    expect(csp).toContain(
+      "connect-src 'self' https://cognito-idp.ap-south-1.amazonaws.com https://emi.auth.ap-south-1.amazoncognito.com;",
+    );
+    expect(csp).toContain("script-src 'self';");
+    expect(JSON.parse((await get('/auth-config.json')).body ?? '')).toEqual({
+      issuer: 'https://cognito-idp.ap-south-1.amazonaws.com/ap-south-1_Abc',
+      clientId: 'abc123',
+      logoutUrl: 'https://emi.auth.ap-south-1.amazoncognito.com/logout',
+      revokeUrl: 'https://emi.auth.ap-south-1.amazoncognito.com/oauth2/revoke',
+    });
+  });
+
+  it('says logging in is not configured when there is no issuer (503, the contract error body)', async () => {
+    setEnv({ AUTH_WEB_CLIENT_ID: 'emi-links-web' });
+    const res = await get('/auth-config.json');
+    expect(res.statusCode).toBe(503);
+    expect(JSON.parse(res.body ?? '')).toMatchObject({ error: { code: 'AUTH_NOT_CONFIGURED' } });
+    expect(String((await get('/')).headers?.['content-security-policy'])).toContain("connect-src 'self';");
+  });
+});

@@ -9,6 +9,7 @@
 import type { BulkJobView } from '../../shared/usecases/bulk-job';
 import type { LinkView } from '../../shared/usecases/link-view';
 import type { ActiveLink, PendingEmi, PendingEmisPage } from '../../shared/usecases/list-pending-emis';
+import { accessToken, endSession, renewAfter401 } from './auth';
 import { fieldLabel } from './format';
 
 export type { ActiveLink, PendingEmi };
@@ -57,7 +58,7 @@ export class ApiError extends Error {
 
 const STATUS_WORDS: Record<number, string> = {
   400: 'The server could not understand the request',
-  401: 'You are not signed in',
+  401: 'You are not logged in, or your session has ended: log in again',
   403: 'You are not allowed to do this',
   404: 'Not found',
   409: 'This conflicts with the current state; reload and try again',
@@ -102,17 +103,31 @@ export async function request<T>(
   const url = qs.size > 0 ? `${path}?${qs}` : path;
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method,
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: opts.signal,
-    });
-  } catch (err) {
-    if (err instanceof Error && err.name === 'AbortError') throw err;
-    throw new ApiError(NETWORK_MESSAGE, 0, 'NETWORK');
+  const send = async (token: string): Promise<Response> => {
+    try {
+      return await fetch(url, {
+        method,
+        headers: { ...headers, authorization: `Bearer ${token}` },
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        signal: opts.signal,
+      });
+    } catch (err) {
+      if (err instanceof Error && err.name === 'AbortError') throw err;
+      throw new ApiError(NETWORK_MESSAGE, 0, 'NETWORK');
+    }
+  };
+  // every /api call carries the access token; a 401 renews it once and retries, and when that
+  // does not help the person is asked to log in again
+  const token = await accessToken();
+  if (!token) {
+    endSession();
+    throw new ApiError(STATUS_WORDS[401]!, 401, 'UNAUTHENTICATED');
+  }
+  let res = await send(token);
+  if (res.status === 401) {
+    const renewed = await renewAfter401(token);
+    if (renewed) res = await send(renewed);
+    if (res.status === 401) endSession();
   }
   const text = await res.text().catch(() => '');
   let data: unknown;
@@ -142,7 +157,17 @@ export async function request<T>(
   return { status: res.status, data: data as T };
 }
 
+/** GET /api/me (architecture §4a): who is logged in and what they may do */
+export interface Me {
+  sub: string;
+  name: string;
+  role: string | null;
+  permissions: string[];
+  lenders: string[] | '*';
+}
+
 export const api = {
+  me: () => request<Me>('GET', '/api/me'),
   lenders: () => request<{ lenders: string[] }>('GET', '/api/lenders'),
   pending: (q: {
     lender?: string;

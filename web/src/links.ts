@@ -4,6 +4,7 @@
  * latest (and updates the EMI's other links shown, which a payment may have cancelled);
  * Cancel closes an open link after a confirmation.
  */
+import { can } from './access';
 import { api, errorText, type Link } from './api';
 import { byId, confirmDialog, h, notify, whileBusy } from './dom';
 import {
@@ -89,21 +90,25 @@ function renderRow(link: Link): HTMLTableRowElement {
     'data-status': link.status,
     className: attention ? 'row-attention' : '',
   });
-  const refresh = h(
-    'button',
-    {
-      type: 'button',
-      className: 'btn',
-      'data-testid': 'refresh',
-      'aria-label': `Refresh the status of link ${link.id}`,
-    },
-    'Refresh',
-  );
-  refresh.addEventListener('click', () => {
-    void refreshLink(link, refresh);
-  });
-  const actions = h('div', { className: 'actions' }, refresh);
-  if (link.status === 'created') {
+  // Refresh and Cancel change things (write): a role without it sees neither
+  const actions = h('div', { className: 'actions' });
+  if (can('write')) {
+    const refresh = h(
+      'button',
+      {
+        type: 'button',
+        className: 'btn',
+        'data-testid': 'refresh',
+        'aria-label': `Refresh the status of link ${link.id}`,
+      },
+      'Refresh',
+    );
+    refresh.addEventListener('click', () => {
+      void refreshLink(link, refresh);
+    });
+    actions.append(refresh);
+  }
+  if (can('write') && link.status === 'created') {
     const cancel = h(
       'button',
       {

@@ -1,8 +1,12 @@
 /**
- * The operator page: two tabs (Pending EMIs, Generated Links) over the HTTP API.
+ * The operator page: two tabs (Pending EMIs, Generated Links) over the HTTP API, shown once
+ * someone has logged in (auth.ts) with their name and role; what the role may not do is hidden.
  * Tabs follow the WAI-ARIA tabs pattern: arrow keys, Home and End move between them.
  */
-import { byId, notify } from './dom';
+import { can, setPermissions } from './access';
+import { ApiError, api, errorText, type Me } from './api';
+import { initAuth, LoginError, login, logout, onSessionEnd } from './auth';
+import { byId, notify, whileBusy } from './dom';
 import { initLinks, reloadLinks } from './links';
 import { initPending } from './pending';
 import { loadLenders } from './shared-ui';
@@ -46,18 +50,82 @@ function initTabs(): void {
   selectTab(fromHash === 'links' ? 'links' : 'pending');
 }
 
-function main(): void {
-  initPending();
-  initLinks();
-  initTabs();
-  void loadLenders(
-    [byId<HTMLSelectElement>('pending-lender'), byId<HTMLSelectElement>('links-lender')],
-    (m) => notify(m, 'error'),
-  );
+const ROLE_LABELS: Record<string, string> = { viewer: 'Viewer', collector: 'Collector', admin: 'Admin' };
+
+/** Before login (or after the session ended): no data, no tabs, only the Log in button. */
+function showSignedOut(message?: string): void {
+  document.body.dataset.auth = 'out';
+  byId('tabs').hidden = true;
+  for (const t of TABS) byId(`panel-${t}`).hidden = true;
+  byId('who').hidden = true;
+  byId('logout').hidden = true;
+  byId('login').hidden = false;
+  byId('signed-out').hidden = false;
+  if (message) notify(message, 'error');
+}
+
+function showSignedIn(me: Me): void {
+  document.body.dataset.auth = 'in';
+  setPermissions(me.permissions);
+  byId('who-name').textContent = me.name;
+  byId('who-role').textContent = me.role ? (ROLE_LABELS[me.role] ?? me.role) : 'no role';
+  const lenders = me.lenders === '*' ? 'all lenders' : me.lenders.join(', ');
+  byId('who').title = `Works on ${lenders}`;
+  byId('who').hidden = false;
+  byId('logout').hidden = false;
+  byId('login').hidden = true;
+  byId('signed-out').hidden = true;
+  byId('tabs').hidden = false;
+  // the role may not generate, refresh or cancel: those controls are not shown at all
+  byId('bulk-start').hidden = !can('write');
+}
+
+function initAccount(): void {
+  byId<HTMLButtonElement>('login').addEventListener('click', (ev) => {
+    void whileBusy(ev.currentTarget as HTMLButtonElement, 'Opening login…', () =>
+      login().catch(() => notify('Could not reach the login page. Try again.', 'error')),
+    );
+  });
+  byId<HTMLButtonElement>('logout').addEventListener('click', () => logout());
+  onSessionEnd(() => showSignedOut('Your session has ended. Log in again to continue.'));
+}
+
+async function main(): Promise<void> {
+  initAccount();
   window.addEventListener('offline', () =>
     notify('You are offline: the page cannot reach the server.', 'error'),
   );
-  document.body.dataset.ready = 'true';
+  try {
+    let me: Me | undefined;
+    try {
+      if (await initAuth()) me = (await api.me()).data;
+    } catch (err) {
+      // a 401 has already ended the session and said so (onSessionEnd)
+      if (err instanceof ApiError && err.status === 401) return;
+      showSignedOut(
+        err instanceof LoginError
+          ? err.message
+          : err instanceof ApiError
+            ? `Could not load who you are: ${errorText(err)}`
+            : 'Cannot reach the login service. Check your connection and reload the page.',
+      );
+      return;
+    }
+    if (!me) {
+      showSignedOut();
+      return;
+    }
+    showSignedIn(me);
+    initPending();
+    initLinks();
+    initTabs();
+    void loadLenders(
+      [byId<HTMLSelectElement>('pending-lender'), byId<HTMLSelectElement>('links-lender')],
+      (m) => notify(m, 'error'),
+    );
+  } finally {
+    document.body.dataset.ready = 'true';
+  }
 }
 
-main();
+void main();

@@ -3,6 +3,7 @@
  * generate one link per row (shown at once, copyable), and "Generate all & export" for what the
  * filters show, with a progress bar while the bulk job runs and the CSV link when it is done.
  */
+import { can } from './access';
 import { ApiError, api, type BulkJob, errorText, type Link, newIdempotencyKey, type PendingEmi } from './api';
 import { byId, confirmDialog, h, notify, whileBusy } from './dom';
 import { formatDateTime, formatDueDate, formatPaise, plural, statusLabel } from './format';
@@ -106,17 +107,19 @@ function renderRow(row: Row): HTMLTableRowElement {
     'data-lender': emi.lender,
     className: emi.bucket === 'overdue' ? 'row-overdue' : '',
   });
-  const button = h(
-    'button',
-    {
-      type: 'button',
-      className: 'btn btn-primary',
-      'data-testid': 'generate',
-      'aria-label': `Generate a payment link for EMI ${emi.emiNumber} of loan ${emi.loanId}`,
-    },
-    'Generate',
-  );
-  button.addEventListener('click', () => {
+  const button = !can('write')
+    ? null
+    : h(
+        'button',
+        {
+          type: 'button',
+          className: 'btn btn-primary',
+          'data-testid': 'generate',
+          'aria-label': `Generate a payment link for EMI ${emi.emiNumber} of loan ${emi.loanId}`,
+        },
+        'Generate',
+      );
+  button?.addEventListener('click', () => {
     void generate(row, tr, button);
   });
   tr.append(

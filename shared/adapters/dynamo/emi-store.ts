@@ -2,12 +2,14 @@
  * Loans, EMIs and lenders in the emis table. Named access patterns:
  * - getEmi(loanId, emiNumber, consistent)      GetItem
  * - getLoanItems(loanId)                        Query pk = LOAN#id (consistent)
+ * - getLoanLender(loanId)                       GetItem LOAN#id / #LOAN (consistent)
  * - putEmiIfVersion(emi, expectedVersion)       conditional PutItem (optimistic lock)
  * - queryPending(lender?, range, page)          Query on the sparse pendingByLender / pendingAll GSI
+ * - queryPendingOfLenders(lenders, range, page) one Query per lender on pendingByLender, merged
  * - listLenders()                               Query pk = LENDERS
  */
 import { GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { Emi, EmiLinkRef, Loan } from '../../domain/model';
+import type { ActorRef, Emi, EmiLinkRef, Loan } from '../../domain/model';
 import { emiIsPending } from '../../domain/model';
 import { documentClient, isConditionFailed, queryAll } from './client';
 import { EMIS_INDEX, keys, pendingSortKey } from './schema';
@@ -27,6 +29,8 @@ export interface LoanItem extends Loan {
   sk: string;
   type: 'LOAN';
   updatedAt: string;
+  /** who wrote it last (a person or a machine client) */
+  updatedBy?: ActorRef;
 }
 
 /** The full stored item for an EMI, with the sparse pending-index keys set only while pending. */
@@ -103,8 +107,27 @@ export class EmiStore {
     }
   }
 
-  async putLoan(loan: Loan, now: string): Promise<void> {
-    const item: LoanItem = { ...keys.loan(loan.loanId), type: 'LOAN', ...loan, updatedAt: now };
+  /** The lender a loan is filed under, or null for a new loan. */
+  async getLoanLender(loanId: string): Promise<string | null> {
+    const out = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: keys.loan(loanId),
+        ConsistentRead: true,
+        ProjectionExpression: 'lender',
+      }),
+    );
+    return out.Item ? String(out.Item.lender) : null;
+  }
+
+  async putLoan(loan: Loan, now: string, by?: ActorRef): Promise<void> {
+    const item: LoanItem = {
+      ...keys.loan(loan.loanId),
+      type: 'LOAN',
+      ...loan,
+      updatedAt: now,
+      ...(by ? { updatedBy: by } : {}),
+    };
     await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
   }
 
@@ -157,6 +180,67 @@ export class EmiStore {
     const last = page[page.length - 1]!;
     const lastKey = { pk: last.pk, sk: last.sk, [index.pk]: last[index.pk], [index.sk]: last[index.sk] };
     return { items: page.map(fromEmiItem), lastKey };
+  }
+
+  /**
+   * One page of pending EMIs of several lenders (a person's scope), in the same order as
+   * queryPending: one Query per lender on pendingByLender, each asking for a page, merged by sort
+   * key. Never reads another lender's partition. The page key is the last item's own keys plus
+   * its index sort key, from which each lender's query resumes (its own partition, same position).
+   */
+  async queryPendingOfLenders(args: {
+    lenders: readonly string[];
+    fromSk?: string;
+    toSk: string;
+    limit: number;
+    startKey?: Record<string, unknown>;
+  }): Promise<PendingPage> {
+    const index = EMIS_INDEX.pendingByLender;
+    const pages = await Promise.all(
+      args.lenders.map(async (lender) => {
+        const input: QueryCommandInput = {
+          TableName: this.table,
+          IndexName: index.name,
+          Limit: args.limit + 1,
+          ExclusiveStartKey: args.startKey && { ...args.startKey, [index.pk]: `PENDING#${lender}` },
+          ExpressionAttributeNames: { '#pk': index.pk, '#sk': index.sk },
+          ExpressionAttributeValues: { ':pk': `PENDING#${lender}`, ':to': args.toSk },
+          KeyConditionExpression: '#pk = :pk AND #sk <= :to',
+        };
+        if (args.fromSk !== undefined) {
+          input.KeyConditionExpression = '#pk = :pk AND #sk BETWEEN :from AND :to';
+          input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':from': args.fromSk };
+        }
+        const out = await this.db.send(new QueryCommand(input));
+        return { items: out.Items ?? [], more: out.LastEvaluatedKey !== undefined };
+      }),
+    );
+    // a lender whose page was cut short (Limit or 1 MB) knows nothing past its last item: the
+    // merged page may not go beyond the earliest such point
+    let cutoff: string | undefined;
+    for (const p of pages) {
+      const last = p.items[p.items.length - 1];
+      if (p.more && last && (cutoff === undefined || String(last[index.sk]) < cutoff)) {
+        cutoff = String(last[index.sk]);
+      }
+    }
+    const merged = pages
+      .flatMap((p) => p.items)
+      .filter((item) => cutoff === undefined || String(item[index.sk]) <= cutoff)
+      .sort((a, b) => (String(a[index.sk]) < String(b[index.sk]) ? -1 : 1));
+    const more = merged.length > args.limit || pages.some((p) => p.more);
+    const page = merged.slice(0, args.limit);
+    const last = page[page.length - 1];
+    if (!more || !last) return { items: page.map(fromEmiItem) };
+    return {
+      items: page.map(fromEmiItem),
+      lastKey: { pk: last.pk, sk: last.sk, [index.sk]: last[index.sk] },
+    };
+  }
+
+  /** Key names of a queryPendingOfLenders page key. */
+  pendingOfLendersKeyNames(): string[] {
+    return ['pk', 'sk', EMIS_INDEX.pendingByLender.sk];
   }
 
   pendingIndexKeyNames(lender?: string): string[] {

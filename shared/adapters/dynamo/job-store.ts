@@ -23,6 +23,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { ActorRef } from '../../domain/model';
 import { documentClient, isConditionFailed, queryAll, transactionReasons } from './client';
 import { keys } from './schema';
 
@@ -75,6 +76,14 @@ export interface JobRecord extends JobCounts {
   selection: Record<string, unknown>;
   /** the link options every item is generated with */
   options: Record<string, unknown>;
+  /**
+   * the lenders the job may touch and show (its creator's scope, narrowed to the selected
+   * lender): only EMIs of these get links and rows, only callers who see all of them see the
+   * job and its CSV. Absent on jobs from before access control: all lenders.
+   */
+  lenders?: string[] | '*';
+  /** who started it */
+  createdBy?: ActorRef;
   createdAt: string;
   /** last time an item finished (or the job was created or re-enqueued) */
   lastProgressAt: string;

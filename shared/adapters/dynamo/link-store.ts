@@ -5,7 +5,10 @@
  * - findByRazorpayId(plinkId)                  Query byRazorpayId GSI
  * - listForEmi(loanId, emiNumber)              Query byLoanEmi GSI (the loan+EMI index)
  * - listLinks(filters, page)                   Query on all / byStatus / byLender / byLenderStatus /
- *                                              attention / byLoanEmi, never Scan
+ *                                              attention / byLoanEmi, never Scan; `lenders`
+ *                                              (a caller's scope) narrows a loan's or the attention
+ *                                              list with a filter
+ * - listLinksOfLenders(filters, lenders, page) one Query per lender on byLender / byLenderStatus, merged
  * - listWatched(syncedBefore, limit)           Query the sparse open GSI, least recently synced first
  * - listWatchedPastExpiry(now, syncedSince, n) Query the open GSI's recently synced part for links past expire_by
  * - markSynced(id, at)                         UpdateItem: Razorpay was asked and nothing changed (reconciliation)
@@ -97,6 +100,8 @@ export interface CreditEntry {
 export interface LinkFilters {
   status?: LinkStatus;
   lender?: string;
+  /** only these lenders' links (with loanId or attention: a filter on a small set) */
+  lenders?: readonly string[];
   loanId?: string;
   emiNumber?: number;
   attention?: boolean;
@@ -196,9 +201,19 @@ export class LinkStore {
       names['#status'] = 'status';
       values[':status'] = filters.status;
     }
+    if (filters.lenders !== undefined) {
+      if (index !== LINKS_INDEX.byLoanEmi && index !== LINKS_INDEX.attention) {
+        throw new Error('a lender set narrows only a loan or the attention list; use listLinksOfLenders');
+      }
+      const placeholders = filters.lenders.map((l, i) => {
+        values[`:lender${i}`] = l;
+        return `:lender${i}`;
+      });
+      filterParts.push(`#lender IN (${placeholders.join(', ')})`);
+    }
     if (filterParts.some((p) => p.includes('#lender'))) {
       names['#lender'] = 'lender';
-      values[':lender'] = filters.lender;
+      if (filters.lender !== undefined) values[':lender'] = filters.lender;
     }
     return {
       input: {
@@ -245,6 +260,60 @@ export class LinkStore {
     }
     // stopped by the round bound with more to read: continue from DynamoDB's own key
     return { items: raw.map(fromItem), lastKey: next };
+  }
+
+  /**
+   * One page of several lenders' links (a person's scope, no loan or attention filter), newest
+   * first: one Query per lender on its own index partition (byLender, or byLenderStatus with a
+   * status), merged by creation key. Never reads another lender's partition. The page key is the
+   * last link's keys plus its creation key; each lender's query resumes from that position.
+   */
+  async listLinksOfLenders(
+    filters: Pick<LinkFilters, 'status'>,
+    lenders: readonly string[],
+    limit: number,
+    startKey?: Record<string, unknown>,
+  ): Promise<{ items: StoredLink[]; lastKey?: Record<string, unknown> }> {
+    const index = filters.status ? LINKS_INDEX.byLenderStatus : LINKS_INDEX.byLender;
+    const pages = await Promise.all(
+      lenders.map(async (lender) => {
+        const pkValue = filters.status ? `${lender}#${filters.status}` : lender;
+        const out = await this.db.send(
+          new QueryCommand({
+            TableName: this.linksTable,
+            IndexName: index.name,
+            KeyConditionExpression: '#ipk = :pk',
+            ExpressionAttributeNames: { '#ipk': index.pk },
+            ExpressionAttributeValues: { ':pk': pkValue },
+            ScanIndexForward: false,
+            Limit: limit + 1,
+            ExclusiveStartKey: startKey && { ...startKey, [index.pk]: pkValue },
+          }),
+        );
+        return { items: out.Items ?? [], more: out.LastEvaluatedKey !== undefined };
+      }),
+    );
+    const key = (item: Record<string, unknown>) => String(item.createdKey);
+    // newest first: a lender cut short knows nothing older than its last item
+    let cutoff: string | undefined;
+    for (const p of pages) {
+      const last = p.items[p.items.length - 1];
+      if (p.more && last && (cutoff === undefined || key(last) > cutoff)) cutoff = key(last);
+    }
+    const merged = pages
+      .flatMap((p) => p.items)
+      .filter((item) => cutoff === undefined || key(item) >= cutoff)
+      .sort((a, b) => (key(a) > key(b) ? -1 : 1));
+    const more = merged.length > limit || pages.some((p) => p.more);
+    const page = merged.slice(0, limit);
+    const last = page[page.length - 1];
+    if (!more || !last) return { items: page.map(fromItem) };
+    return { items: page.map(fromItem), lastKey: { pk: last.pk, sk: last.sk, createdKey: last.createdKey } };
+  }
+
+  /** Key names of a listLinksOfLenders page key. */
+  linksOfLendersKeyNames(): string[] {
+    return ['pk', 'sk', 'createdKey'];
   }
 
   /**
