@@ -25,6 +25,12 @@ export interface FunctionAccess {
   webhookQueue?: 'send';
   /** the bulk-work queue (send) */
   bulkQueue?: 'send';
+  /** the imports bucket: `read` = get files under loans/ and put their reports; `presign` = sign PUTs to loans/ */
+  imports?: 'read' | 'presign';
+  /** the imports queue (send: a run's continuation) */
+  importQueue?: 'send';
+  /** the curated feed under curated/ in the raw landing bucket (write only) */
+  curatedFeed?: 'write';
   /** Razorpay API credentials (key id + secret) */
   razorpayApi?: true;
   /** Razorpay webhook secret(s) */
@@ -134,6 +140,20 @@ export const routes: readonly RouteDef[] = [
     access: { ops: 'read', exports: 'read' },
   },
   {
+    id: 'imports-start',
+    method: 'POST',
+    path: '/api/imports',
+    permission: 'loans',
+    access: { ops: 'readWrite', imports: 'presign' },
+  },
+  {
+    id: 'import-status',
+    method: 'GET',
+    path: '/api/imports/{importId}',
+    permission: 'loans',
+    access: { ops: 'read' },
+  },
+  {
     id: 'webhook',
     method: 'POST',
     path: '/webhooks/razorpay',
@@ -161,7 +181,7 @@ export function routeKeyOf(route: Pick<RouteDef, 'method' | 'path'>): string {
 /** Functions not behind a route: queue consumers and schedules. */
 export interface WorkerDef {
   id: string;
-  trigger: 'webhookQueue' | 'bulkQueue' | 'schedule';
+  trigger: 'webhookQueue' | 'bulkQueue' | 'importQueue' | 'emisStream' | 'schedule';
   /** for schedule triggers: minutes between runs */
   everyMinutes?: number;
   access: FunctionAccess;
@@ -189,6 +209,21 @@ export const workers: readonly WorkerDef[] = [
     // a chunk of 25 items at the paced rate takes seconds; the queue's visibility timeout is
     // 6× this, and a chunk handed back for a retry waits that long before it comes again
     timeoutSeconds: 120,
+  },
+  {
+    // loans files from the imports bucket (S3 notifications through the imports queue)
+    id: 'import-worker',
+    trigger: 'importQueue',
+    access: { emis: 'readWrite', ops: 'readWrite', imports: 'read', importQueue: 'send' },
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+  },
+  {
+    // the curated feed: the EMI table's stream (credit-ledger items) to curated/payments/
+    id: 'feed-worker',
+    trigger: 'emisStream',
+    access: { links: 'read', curatedFeed: 'write' },
+    timeoutSeconds: 60,
   },
   {
     id: 'reconcile',

@@ -159,7 +159,12 @@ export async function startDynamoDb(opts: { port: number; dbPath?: string }): Pr
   };
 }
 
-export async function startS3(opts: { port: number; directory: string }): Promise<LocalService> {
+export async function startS3(opts: {
+  port: number;
+  directory: string;
+  /** S3 event notifications (s3rver emits one per PUT/POST/COPY/DELETE, in AWS's shape) */
+  onEvent?: (event: { Records: unknown[] }) => void;
+}): Promise<LocalService> {
   mkdirSync(opts.directory, { recursive: true });
   const server = new S3rver({
     port: opts.port,
@@ -167,6 +172,13 @@ export async function startS3(opts: { port: number; directory: string }): Promis
     directory: opts.directory,
     silent: true,
   });
+  if (opts.onEvent) {
+    const onEvent = opts.onEvent;
+    (server as unknown as { on(e: string, f: (ev: { Records: unknown[] }) => void): void }).on(
+      'event',
+      (ev) => onEvent(ev),
+    );
+  }
   await server.run();
   return { endpoint: `http://127.0.0.1:${opts.port}`, stop: () => server.close() };
 }
@@ -205,6 +217,7 @@ export interface LocalResourceNames {
   OPS_TABLE: string;
   EXPORTS_BUCKET: string;
   RAW_WEBHOOKS_BUCKET: string;
+  IMPORTS_BUCKET: string;
 }
 
 export function resourceNames(prefix: string): LocalResourceNames {
@@ -215,6 +228,7 @@ export function resourceNames(prefix: string): LocalResourceNames {
     OPS_TABLE: `${p}-ops`,
     EXPORTS_BUCKET: `${p}-exports`,
     RAW_WEBHOOKS_BUCKET: `${p}-raw-webhooks`,
+    IMPORTS_BUCKET: `${p}-imports`,
   };
 }
 
@@ -242,7 +256,7 @@ export async function createResources(
     forcePathStyle: true,
     credentials: LOCAL_CREDENTIALS,
   });
-  for (const bucket of [names.EXPORTS_BUCKET, names.RAW_WEBHOOKS_BUCKET]) {
+  for (const bucket of [names.EXPORTS_BUCKET, names.RAW_WEBHOOKS_BUCKET, names.IMPORTS_BUCKET]) {
     try {
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     } catch (err) {

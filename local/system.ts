@@ -110,6 +110,16 @@ async function startIdentity(
   };
 }
 
+interface S3EventRecordLike {
+  s3?: { bucket?: { name?: string }; object?: { key?: string; sequencer?: string } };
+}
+
+let sequence = 0;
+function localSequencer(): string {
+  sequence = (sequence + 1) % 0x10000;
+  return Date.now().toString(16).toUpperCase() + sequence.toString(16).toUpperCase().padStart(4, '0');
+}
+
 type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
 
 /** Loads a worker's handler lazily (a cold start), or undefined if it isn't built yet. */
@@ -152,13 +162,18 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     const dataDir = opts.persist ? join(LOCAL_DIR, 'data') : mkdtempSync(join(tmpdir(), 'emi-local-'));
     if (!opts.persist) stops.push(async () => rmSync(dataDir, { recursive: true, force: true }));
     log('starting DynamoDB Local and the S3 emulator…');
+    const names = resourceNames('local');
+    // S3 event notifications of the imports bucket's loans/ prefix → the imports queue, as on AWS
+    const s3Events: unknown[] = [];
+    let forwardS3Event = (event: { Records: unknown[] }) => {
+      s3Events.push(event);
+    };
     const [ddb, s3]: LocalService[] = await Promise.all([
       startDynamoDb({ port: dynamodbPort, dbPath: opts.persist ? join(dataDir, 'dynamodb') : undefined }),
-      startS3({ port: s3Port, directory: join(dataDir, 's3') }),
+      startS3({ port: s3Port, directory: join(dataDir, 's3'), onEvent: (e) => forwardS3Event(e) }),
     ]);
     stops.push(ddb!.stop, s3!.stop);
     const endpoints = { dynamodb: ddb!.endpoint, s3: s3!.endpoint };
-    const names = resourceNames('local');
     await createResources(names, endpoints);
 
     // Razorpay: the sandbox, unless RAZORPAY_API_BASE_URL points somewhere else
@@ -185,6 +200,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     const queues: Record<string, LocalQueue> = {};
     const webhookWorker = await workerHandler('webhook-worker');
     const bulkWorker = await workerHandler('bulk-worker');
+    const importWorker = await workerHandler('import-worker');
     Object.assign(process.env, {
       ...localAwsEnv(endpoints, names),
       RAZORPAY_API_BASE_URL: external ?? sandbox!.url,
@@ -194,6 +210,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       RAZORPAY_TIMEOUT_MS: process.env.RAZORPAY_TIMEOUT_MS ?? '5000',
       WEBHOOK_QUEUE_URL: 'local://webhooks',
       BULK_QUEUE_URL: 'local://bulk',
+      IMPORT_QUEUE_URL: 'local://imports',
       BULK_RATE_PER_SECOND: process.env.BULK_RATE_PER_SECOND ?? '20',
       POWERTOOLS_SERVICE_NAME: 'emi-payment-links',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
@@ -231,6 +248,28 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
         visibilityTimeoutMs: 5000,
         onError,
       });
+    }
+    if (importWorker) {
+      queues.imports = new LocalQueue({
+        name: 'imports',
+        handler: importWorker,
+        batchSize: 1,
+        concurrency: 2,
+        maxReceiveCount: 5,
+        visibilityTimeoutMs: 30_000,
+        onError,
+      });
+      const importsQueue = queues.imports;
+      forwardS3Event = (event) => {
+        const records = (event.Records as S3EventRecordLike[]).filter(
+          (r) => r.s3?.bucket?.name === names.IMPORTS_BUCKET && r.s3.object?.key?.startsWith('loans/'),
+        );
+        if (records.length === 0) return;
+        // s3rver's sequencer is the millisecond; two uploads within one would tie: add a counter
+        for (const r of records) r.s3!.object!.sequencer = localSequencer();
+        importsQueue.send(JSON.stringify({ Records: records }));
+      };
+      for (const e of s3Events.splice(0)) forwardS3Event(e as { Records: unknown[] });
     }
     stops.push(async () => {
       for (const q of Object.values(queues)) q.close();

@@ -96,6 +96,8 @@ export const keys = {
   jobItemPrefix: 'ITEM#',
   /** one entry per bulk job not yet finished: the stuck-job check Queries this, never Scans */
   activeJob: (jobId: string) => ({ pk: 'JOBS#ACTIVE', sk: jobId }),
+  /** one loans file import (architecture §4e) */
+  importFile: (importId: string) => ({ pk: `IMPORT#${importId}`, sk: '#IMPORT' }),
 };
 
 /** EMI numbers sort as text in keys: zero-pad them. */
