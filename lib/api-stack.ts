@@ -17,7 +17,8 @@ import { Alarm, ComparisonOperator, type Metric, TreatMissingData } from 'aws-cd
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -31,7 +32,7 @@ export interface ApiStackProps extends StackProps {
   /** the Cognito user pool's issuer and clients: the authorizer and every route function check tokens */
   auth: AuthSettings;
   /** the two dead-letter queues, watched by alarms */
-  deadLetterQueues: { webhook: IQueue; bulk: IQueue };
+  deadLetterQueues: { webhook: IQueue; bulk: IQueue; imports: IQueue };
   logLevel: string;
   /** most bulk-worker instances at once: with batch size 1, the cap on parallel Razorpay calls */
   bulkMaxConcurrency: number;
@@ -135,6 +136,32 @@ export class ApiStack extends Stack {
             maxConcurrency: props.bulkMaxConcurrency,
           }),
         );
+      } else if (worker.trigger === 'importQueue') {
+        createFunction(worker).addEventSource(
+          new SqsEventSource(props.resources.importQueue, {
+            // one file (or one continuation) per invocation: a run may use the whole 15 minutes
+            batchSize: 1,
+            reportBatchItemFailures: true,
+            maxConcurrency: 5,
+          }),
+        );
+      } else if (worker.trigger === 'emisStream') {
+        createFunction(worker).addEventSource(
+          new DynamoEventSource(props.resources.tables.emis, {
+            startingPosition: StartingPosition.TRIM_HORIZON,
+            batchSize: 100,
+            // the feed's object keys are per payment and kind, so a retried batch rewrites the
+            // same objects: retry until it succeeds rather than skip a credit
+            retryAttempts: -1,
+            bisectBatchOnError: false,
+            filters: [
+              FilterCriteria.filter({
+                eventName: FilterRule.isEqual('INSERT'),
+                dynamodb: { Keys: { sk: { S: FilterRule.isEqual('#CREDIT') } } },
+              }),
+            ],
+          }),
+        );
       } else {
         const fn = createFunction(worker);
         if (!worker.everyMinutes) throw new Error(`Worker ${worker.id} is scheduled but has no everyMinutes`);
@@ -151,6 +178,7 @@ export class ApiStack extends Stack {
     const dlqs = [
       ['WebhookDlq', props.deadLetterQueues.webhook],
       ['BulkDlq', props.deadLetterQueues.bulk],
+      ['ImportDlq', props.deadLetterQueues.imports],
     ] as const;
     for (const [name, dlq] of dlqs) {
       const alarm = new Alarm(this, `${name}Alarm`, {

@@ -43,7 +43,7 @@ export function buildApp(app: App, env: Environment): AppStacks {
     env,
     resources: stateful,
     auth: stateful.identity.settings,
-    deadLetterQueues: { webhook: stateful.webhookDlq, bulk: stateful.bulkDlq },
+    deadLetterQueues: { webhook: stateful.webhookDlq, bulk: stateful.bulkDlq, imports: stateful.importDlq },
     logLevel,
     // Lambda's event source mapping accepts 2..1000
     bulkMaxConcurrency: contextInt(app, 'bulkMaxConcurrency', 2, 2, 1000),

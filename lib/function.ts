@@ -25,6 +25,10 @@ export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 /** Object prefixes a function may touch; the S3 adapters write under exactly these. */
 export const EXPORTS_PREFIX = 'exports/';
 export const RAW_WEBHOOKS_PREFIX = 'raw/razorpay/webhooks/';
+/** loans files (and their reports) in the imports bucket */
+export const IMPORTS_PREFIX = 'loans/';
+/** the curated feed in the landing bucket (architecture §4e) */
+export const CURATED_PREFIX = 'curated/payments/';
 
 /** The stateful resources a function can be granted, by the names `FunctionAccess` uses. */
 export interface AppResources {
@@ -33,6 +37,8 @@ export interface AppResources {
   readonly rawWebhooksBucket: IBucket;
   readonly webhookQueue: IQueue;
   readonly bulkQueue: IQueue;
+  readonly importsBucket: IBucket;
+  readonly importQueue: IQueue;
   readonly razorpayApiSecret: ISecret;
   readonly razorpayWebhookSecret: ISecret;
 }
@@ -164,6 +170,9 @@ export class AppFunction extends NodejsFunction {
     if (access.rawWebhooks) this.grantRawWebhooksWrite(resources.rawWebhooksBucket);
     if (access.webhookQueue) this.grantQueueSend(resources.webhookQueue, 'WEBHOOK_QUEUE_URL');
     if (access.bulkQueue) this.grantQueueSend(resources.bulkQueue, 'BULK_QUEUE_URL');
+    if (access.importQueue) this.grantQueueSend(resources.importQueue, 'IMPORT_QUEUE_URL');
+    if (access.imports) this.grantImports(resources.importsBucket, access.imports);
+    if (access.curatedFeed) this.grantCuratedWrite(resources.rawWebhooksBucket);
     if (access.razorpayApi) this.grantSecretRead(resources.razorpayApiSecret, 'RAZORPAY_API_SECRET_ARN');
     if (access.razorpayWebhook) {
       this.grantSecretRead(resources.razorpayWebhookSecret, 'RAZORPAY_WEBHOOK_SECRET_ARN');
@@ -220,7 +229,31 @@ export class AppFunction extends NodejsFunction {
     this.addEnvironment('RAW_WEBHOOKS_BUCKET', bucket.bucketName);
   }
 
-  grantQueueSend(queue: IQueue, envVar: 'WEBHOOK_QUEUE_URL' | 'BULK_QUEUE_URL'): void {
+  /**
+   * Imports: the worker reads files and writes their reports under loans/ (GetObject, PutObject);
+   * the API presigns PUTs there, which needs PutObject only (the URL carries the signer's rights).
+   * Neither may list or delete.
+   */
+  grantImports(bucket: IBucket, access: 'read' | 'presign'): void {
+    const actions = access === 'read' ? ['s3:GetObject', 's3:PutObject'] : ['s3:PutObject'];
+    this.addToRolePolicy(
+      new PolicyStatement({ actions, resources: [bucket.arnForObjects(`${IMPORTS_PREFIX}*`)] }),
+    );
+    this.addEnvironment('IMPORTS_BUCKET', bucket.bucketName);
+  }
+
+  /** The curated feed: PutObject under curated/payments/ in the landing bucket, nothing else. */
+  grantCuratedWrite(bucket: IBucket): void {
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [bucket.arnForObjects(`${CURATED_PREFIX}*`)],
+      }),
+    );
+    this.addEnvironment('RAW_WEBHOOKS_BUCKET', bucket.bucketName);
+  }
+
+  grantQueueSend(queue: IQueue, envVar: 'WEBHOOK_QUEUE_URL' | 'BULK_QUEUE_URL' | 'IMPORT_QUEUE_URL'): void {
     queue.grantSendMessages(this);
     this.addEnvironment(envVar, queue.queueUrl);
   }

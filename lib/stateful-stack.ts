@@ -4,21 +4,37 @@
  * routes, schedules, alarms) can be torn down and redeployed freely on top of it. Physical names
  * are left to CDK and reach the functions through environment variables (lib/function.ts).
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  Aws,
+  CfnOutput,
+  type CfnResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
+import {
+  AttributeType,
+  ProjectionType,
+  StreamViewType,
+  TableEncryptionV2,
+  TableV2,
+} from 'aws-cdk-lib/aws-dynamodb';
 import {
   BlockPublicAccess,
   Bucket,
   BucketEncryption,
   type BucketProps,
+  type CfnBucket,
   HttpMethods,
   StorageClass,
 } from 'aws-cdk-lib/aws-s3';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Queue, QueueEncryption, QueuePolicy } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TABLES, type TableDef } from '../shared/adapters/dynamo/schema';
-import { type AppResources, EXPORTS_PREFIX } from './function';
+import { type AppResources, EXPORTS_PREFIX, IMPORTS_PREFIX } from './function';
 import { Identity, type IdentityConfig } from './identity';
 import { type WorkerDef, workers } from './routes';
 
@@ -42,6 +58,11 @@ export class StatefulStack extends Stack implements AppResources {
   readonly webhookDlq: Queue;
   readonly bulkQueue: Queue;
   readonly bulkDlq: Queue;
+  /** loans files from the warehouse (architecture §4e): `loans/…` in, reports beside them */
+  readonly importsBucket: Bucket;
+  /** S3 notifications of new files under loans/, and the import runs' continuations */
+  readonly importQueue: Queue;
+  readonly importDlq: Queue;
   /** JSON `{ keyId, keySecret }`: Razorpay API credentials, filled in by an operator */
   readonly razorpayApiSecret: Secret;
   /** JSON `{ current, previous? }`: webhook HMAC secrets; `previous` is kept during a rotation */
@@ -109,6 +130,9 @@ export class StatefulStack extends Stack implements AppResources {
     [this.webhookQueue, this.webhookDlq] = this.queueWithDlq('Webhook', workerFor('webhookQueue'));
     [this.bulkQueue, this.bulkDlq] = this.queueWithDlq('Bulk', workerFor('bulkQueue'));
 
+    [this.importQueue, this.importDlq] = this.queueWithDlq('Import', workerFor('importQueue'));
+    this.importsBucket = this.importsBucketNotifying(this.importQueue, props.exportsCorsOrigins);
+
     this.razorpayApiSecret = new Secret(this, 'RazorpayApiSecret', {
       description: 'Razorpay API credentials {"keyId","keySecret"}; the generated values are placeholders',
       generateSecretString: {
@@ -141,6 +165,9 @@ export class StatefulStack extends Stack implements AppResources {
     new CfnOutput(this, 'WebhookDlqUrl', { value: this.webhookDlq.queueUrl });
     new CfnOutput(this, 'BulkQueueUrl', { value: this.bulkQueue.queueUrl });
     new CfnOutput(this, 'BulkDlqUrl', { value: this.bulkDlq.queueUrl });
+    new CfnOutput(this, 'ImportsBucketName', { value: this.importsBucket.bucketName });
+    new CfnOutput(this, 'ImportQueueUrl', { value: this.importQueue.queueUrl });
+    new CfnOutput(this, 'ImportDlqUrl', { value: this.importDlq.queueUrl });
     new CfnOutput(this, 'RazorpayApiSecretArn', { value: this.razorpayApiSecret.secretArn });
     new CfnOutput(this, 'RazorpayWebhookSecretArn', { value: this.razorpayWebhookSecret.secretArn });
   }
@@ -157,11 +184,68 @@ export class StatefulStack extends Stack implements AppResources {
         projectionType: ProjectionType.ALL,
       })),
       ...(def.ttlAttribute ? { timeToLiveAttribute: def.ttlAttribute } : {}),
+      ...(def.stream ? { dynamoStream: StreamViewType.NEW_IMAGE } : {}),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryptionV2.awsManagedKey(),
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+  }
+
+  /**
+   * The imports bucket, its new objects under loans/ notified to the import queue. The
+   * notification is the bucket's own configuration (no custom-resource Lambda): the bucket has a
+   * name known before it exists, so the queue's policy can name it (only this bucket may send)
+   * and the bucket can wait for that policy, which S3 checks when the configuration is set.
+   */
+  private importsBucketNotifying(queue: Queue, corsOrigins: string[]): Bucket {
+    const bucketName = `${this.stackName.toLowerCase()}-imports-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
+    const policy = new QueuePolicy(this, 'ImportQueueS3Policy', { queues: [queue] });
+    policy.document.addStatements(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('s3.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [queue.queueArn],
+        conditions: {
+          ArnEquals: { 'aws:SourceArn': `arn:${Aws.PARTITION}:s3:::${bucketName}` },
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        },
+      }),
+    );
+    const bucket = new Bucket(this, 'ImportsBucket', {
+      ...privateBucket,
+      bucketName,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'imports/',
+      versioned: true,
+      lifecycleRules: [
+        { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(30) },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      // the page uploads a file with a presigned PUT (the URL is the credential)
+      cors: [
+        {
+          allowedMethods: [HttpMethods.PUT],
+          allowedOrigins: corsOrigins,
+          allowedHeaders: ['*'],
+          exposedHeaders: ['ETag'],
+          maxAge: 3600,
+        },
+      ],
+    });
+    const cfn = bucket.node.defaultChild as CfnBucket;
+    cfn.notificationConfiguration = {
+      queueConfigurations: [
+        {
+          event: 's3:ObjectCreated:*',
+          queue: queue.queueArn,
+          filter: { s3Key: { rules: [{ name: 'prefix', value: IMPORTS_PREFIX }] } },
+        },
+      ],
+    };
+    cfn.addDependency(policy.node.defaultChild as CfnResource);
+    return bucket;
   }
 
   private queueWithDlq(name: string, worker: WorkerDef): [Queue, Queue] {

@@ -192,6 +192,7 @@ export function createTableInput(def: TableDef, name: string): CreateTableComman
   return {
     TableName: name,
     BillingMode: 'PAY_PER_REQUEST',
+    ...(def.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: def.stream } } : {}),
     AttributeDefinitions: [...attrs].map((a) => ({ AttributeName: a, AttributeType: 'S' })),
     KeySchema: [
       { AttributeName: def.pk, KeyType: 'HASH' },

@@ -8,7 +8,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { resetConfigCache } from '../shared/config';
 import { buildWeb } from '../web/build';
 import { DEMO_CLIENT_IDS, WEB_CLIENT_ID } from './auth/identities';
@@ -27,6 +27,7 @@ import {
 import { demoLoans } from './demo-data';
 import { startGateway } from './gateway';
 import { LocalQueue } from './queue';
+import { startStreamPoller } from './stream-poller';
 import { SANDBOX_KEY_ID, SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET } from './sandbox/defaults';
 import { type Sandbox, startSandbox } from './sandbox/server';
 
@@ -118,6 +119,15 @@ let sequence = 0;
 function localSequencer(): string {
   sequence = (sequence + 1) % 0x10000;
   return Date.now().toString(16).toUpperCase() + sequence.toString(16).toUpperCase().padStart(4, '0');
+}
+
+async function streamHandler(
+  id: string,
+): Promise<((e: DynamoDBStreamEvent) => Promise<unknown>) | undefined> {
+  const file = join(ROOT, 'functions', id, 'handler.ts');
+  if (!existsSync(file)) return undefined;
+  const mod = (await import(file)) as { handler: (e: DynamoDBStreamEvent) => Promise<unknown> };
+  return mod.handler;
 }
 
 type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
@@ -274,6 +284,18 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     stops.push(async () => {
       for (const q of Object.values(queues)) q.close();
     });
+    // the curated feed: the EMI table's stream, read from DynamoDB Local like the event source on AWS
+    const feedWorker = await streamHandler('feed-worker');
+    if (feedWorker) {
+      const poller = startStreamPoller({
+        endpoint: endpoints.dynamodb,
+        table: names.EMIS_TABLE,
+        handler: feedWorker,
+        everyMs: 1000,
+        onError: (err) => log(`feed error: ${(err as Error).message}`),
+      });
+      stops.push(async () => poller.stop());
+    }
 
     const gateway = await startGateway({
       port,

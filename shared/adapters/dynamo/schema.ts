@@ -25,6 +25,8 @@ export interface TableDef {
   indexes: IndexDef[];
   /** attribute holding an epoch-seconds expiry, when the table uses TTL */
   ttlAttribute?: string;
+  /** a DynamoDB stream of new item images (the EMI table's feeds the curated payments feed) */
+  stream?: 'NEW_IMAGE';
 }
 
 export const EMIS_INDEX = {
@@ -60,6 +62,7 @@ export const TABLES: Record<'emis' | 'links' | 'ops', TableDef> = {
     pk: 'pk',
     sk: 'sk',
     indexes: Object.values(EMIS_INDEX),
+    stream: 'NEW_IMAGE',
   },
   links: {
     id: 'Links',
