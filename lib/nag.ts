@@ -30,8 +30,6 @@ const NO_RESOURCE_LEVEL = new Set([
   'xray:GetSamplingRules',
   'xray:GetSamplingTargets',
   'xray:GetSamplingStatisticSummaries',
-  // the stream event source's grant (the feed worker): listing streams has no resource level
-  'dynamodb:ListStreams',
 ]);
 
 /**

@@ -29,9 +29,10 @@ import {
   HttpMethods,
   StorageClass,
 } from 'aws-cdk-lib/aws-s3';
-import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Queue, QueueEncryption, QueuePolicy } from 'aws-cdk-lib/aws-sqs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TABLES, type TableDef } from '../shared/adapters/dynamo/schema';
 import { type AppResources, EXPORTS_PREFIX, IMPORTS_PREFIX } from './function';
@@ -193,29 +194,14 @@ export class StatefulStack extends Stack implements AppResources {
   }
 
   /**
-   * The imports bucket, its new objects under loans/ notified to the import queue. The
-   * notification is the bucket's own configuration (no custom-resource Lambda): the bucket has a
-   * name known before it exists, so the queue's policy can name it (only this bucket may send)
-   * and the bucket can wait for that policy, which S3 checks when the configuration is set.
+   * The imports bucket; its new objects under loans/ reach the import queue as S3 events through
+   * EventBridge. The bucket's own notification setting turns EventBridge on (no custom-resource
+   * Lambda, no physical name); a rule matching this bucket and the loans/ prefix targets the queue,
+   * whose policy lets only that rule send.
    */
   private importsBucketNotifying(queue: Queue, corsOrigins: string[]): Bucket {
-    const bucketName = `${this.stackName.toLowerCase()}-imports-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
-    const policy = new QueuePolicy(this, 'ImportQueueS3Policy', { queues: [queue] });
-    policy.document.addStatements(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        principals: [new ServicePrincipal('s3.amazonaws.com')],
-        actions: ['sqs:SendMessage'],
-        resources: [queue.queueArn],
-        conditions: {
-          ArnEquals: { 'aws:SourceArn': `arn:${Aws.PARTITION}:s3:::${bucketName}` },
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-        },
-      }),
-    );
     const bucket = new Bucket(this, 'ImportsBucket', {
       ...privateBucket,
-      bucketName,
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'imports/',
       versioned: true,
@@ -234,17 +220,18 @@ export class StatefulStack extends Stack implements AppResources {
         },
       ],
     });
-    const cfn = bucket.node.defaultChild as CfnBucket;
-    cfn.notificationConfiguration = {
-      queueConfigurations: [
-        {
-          event: 's3:ObjectCreated:*',
-          queue: queue.queueArn,
-          filter: { s3Key: { rules: [{ name: 'prefix', value: IMPORTS_PREFIX }] } },
-        },
-      ],
+    (bucket.node.defaultChild as CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
     };
-    cfn.addDependency(policy.node.defaultChild as CfnResource);
+    new Rule(this, 'ImportUploads', {
+      description: 'New loans files in the imports bucket → the import queue',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: { bucket: { name: [bucket.bucketName] }, object: { key: [{ prefix: IMPORTS_PREFIX }] } },
+      },
+      targets: [new SqsQueue(queue)],
+    });
     return bucket;
   }
 

@@ -1,6 +1,8 @@
 /**
- * The imports queue's consumer (architecture §4e): S3 event notifications for files under
- * `loans/` in the imports bucket (SQS, so a burst of files waits instead of being lost), and the
+ * The imports queue's consumer (architecture §4e): S3 events for files under `loans/` in the
+ * imports bucket (on AWS S3's "Object Created" events through EventBridge; locally the S3
+ * emulator's notifications in S3's own shape — both are read), queued so a burst of files waits
+ * instead of being lost, and the
  * continuation messages a run sends itself when it stops at a checkpoint. A message whose work
  * failed for a reason worth retrying (DynamoDB or S3 unavailable) is listed in batchItemFailures
  * and comes back; it resumes from the last checkpoint.
@@ -60,7 +62,13 @@ function decodeKey(key: string): string {
 }
 
 export async function handleImportMessage(body: string, d: ImportDeps): Promise<void> {
-  let msg: { Records?: S3Record[]; importContinue?: { importId?: unknown; runId?: unknown }; Event?: string };
+  let msg: {
+    Records?: S3Record[];
+    importContinue?: { importId?: unknown; runId?: unknown };
+    source?: string;
+    'detail-type'?: string;
+    detail?: { object?: { key?: string; etag?: string; sequencer?: string } };
+  };
   try {
     msg = JSON.parse(body);
   } catch {
@@ -72,6 +80,13 @@ export async function handleImportMessage(body: string, d: ImportDeps): Promise<
     if (typeof importId === 'string' && typeof runId === 'string') {
       await runImport(d, importId, runId, WAREHOUSE_ACTOR);
     }
+    return;
+  }
+  if (msg.source === 'aws.s3' && msg['detail-type'] === 'Object Created') {
+    const o = msg.detail?.object;
+    if (!o?.key || !o.sequencer) return;
+    const outcome = await startImport(d, { key: o.key, etag: o.etag ?? '', sequencer: o.sequencer }, WAREHOUSE_ACTOR);
+    log.info('import event', { outcome });
     return;
   }
   for (const r of msg.Records ?? []) {
