@@ -20,6 +20,7 @@ const BENCHES: [name: string, file: string, what: string][] = [
   ['webhook', 'webhook.ts', 'Webhook acknowledgement and sibling cancellation (issue 5)'],
   ['bulk', 'bulk.ts', 'Bulk generate & export under Razorpay limits (issue 6)'],
   ['auth', 'auth.ts', 'Access control: token verification per request, warm and cold (issue 13)'],
+  ['import', 'import.ts', 'Loans file import (10k vs 50k rows) and the curated feed lag (issue 18)'],
 ];
 
 const only = process.argv.slice(2);

@@ -4,15 +4,7 @@
  * routes, schedules, alarms) can be torn down and redeployed freely on top of it. Physical names
  * are left to CDK and reach the functions through environment variables (lib/function.ts).
  */
-import {
-  Aws,
-  CfnOutput,
-  type CfnResource,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  type StackProps,
-} from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import {
   AttributeType,
   ProjectionType,
