@@ -27,9 +27,9 @@ import {
 import { demoLoans } from './demo-data';
 import { startGateway } from './gateway';
 import { LocalQueue } from './queue';
-import { startStreamPoller } from './stream-poller';
 import { SANDBOX_KEY_ID, SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET } from './sandbox/defaults';
 import { type Sandbox, startSandbox } from './sandbox/server';
+import { startStreamPoller } from './stream-poller';
 
 export interface SystemOptions {
   port?: number;

@@ -85,7 +85,11 @@ export async function handleImportMessage(body: string, d: ImportDeps): Promise<
   if (msg.source === 'aws.s3' && msg['detail-type'] === 'Object Created') {
     const o = msg.detail?.object;
     if (!o?.key || !o.sequencer) return;
-    const outcome = await startImport(d, { key: o.key, etag: o.etag ?? '', sequencer: o.sequencer }, WAREHOUSE_ACTOR);
+    const outcome = await startImport(
+      d,
+      { key: o.key, etag: o.etag ?? '', sequencer: o.sequencer },
+      WAREHOUSE_ACTOR,
+    );
     log.info('import event', { outcome });
     return;
   }
