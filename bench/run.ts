@@ -19,6 +19,11 @@ const BENCHES: [name: string, file: string, what: string][] = [
   ['links', 'links.ts', 'Generate and list latency at 10,000 links (issue 4)'],
   ['webhook', 'webhook.ts', 'Webhook acknowledgement and sibling cancellation (issue 5)'],
   ['bulk', 'bulk.ts', 'Bulk generate & export under Razorpay limits (issue 6)'],
+  [
+    'hardening',
+    'hardening.ts',
+    'What the hardening costs: loopback DynamoDB start, verified S3, sealed cursors (issue 14)',
+  ],
   ['auth', 'auth.ts', 'Access control: token verification per request, warm and cold (issue 13)'],
   ['import', 'import.ts', 'Loans file import (10k vs 50k rows) and the curated feed lag (issue 18)'],
 ];

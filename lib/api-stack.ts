@@ -13,18 +13,19 @@ import {
 } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, HttpRoute, HttpRouteKey, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, type Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { SERVICE_NAME } from '../shared/observability/names';
 import { accessLogSettings, authEnvironment, needsToken, operatorAuthorizer } from './api-access';
 import { AppFunction, type AppResources, assertHandlersExist } from './function';
 import type { AuthSettings } from './identity';
+import { Observability } from './observability';
 import { routes, type WorkerDef, workers } from './routes';
 
 export interface ApiStackProps extends StackProps {
@@ -34,6 +35,8 @@ export interface ApiStackProps extends StackProps {
   /** the two dead-letter queues, watched by alarms */
   deadLetterQueues: { webhook: IQueue; bulk: IQueue; imports: IQueue };
   logLevel: string;
+  /** subscribed to the alarm topic */
+  alarmEmails: readonly string[];
   /** most bulk-worker instances at once: with batch size 1, the cap on parallel Razorpay calls */
   bulkMaxConcurrency: number;
   /** the whole fleet's budget of Razorpay calls per second for bulk work (split across instances) */
@@ -42,7 +45,7 @@ export interface ApiStackProps extends StackProps {
   throttle: { rateLimit: number; burstLimit: number };
 }
 
-export const SERVICE_NAME = 'emi-payment-links';
+export { SERVICE_NAME };
 
 export class ApiStack extends Stack {
   /**
@@ -55,6 +58,7 @@ export class ApiStack extends Stack {
   /** every function by its id in lib/routes.ts */
   readonly functions: ReadonlyMap<string, AppFunction>;
   readonly alarmTopic: Topic;
+  readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -65,14 +69,16 @@ export class ApiStack extends Stack {
     assertHandlersExist(this, [...routes, ...workers]);
 
     const environment: Record<string, string> = {
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-      LOG_LEVEL: props.logLevel,
       LINK_DEFAULT_EXPIRY_DAYS: '14',
       // RAZORPAY_API_BASE_URL is deliberately absent: deployed functions talk to Razorpay itself
     };
     const functions = new Map<string, AppFunction>();
     const createFunction = (def: (typeof routes)[number] | WorkerDef, extra: Record<string, string> = {}) => {
-      const fn = new AppFunction(this, def.id, { def, environment: { ...environment, ...extra } });
+      const fn = new AppFunction(this, def.id, {
+        def,
+        logLevel: props.logLevel,
+        environment: { ...environment, ...extra },
+      });
       fn.grantDeclared(def.access, props.resources);
       functions.set(def.id, fn);
       return fn;
@@ -174,63 +180,16 @@ export class ApiStack extends Stack {
     }
     this.functions = functions;
 
-    this.alarmTopic = new Topic(this, 'AlarmTopic', { enforceSSL: true });
-    const dlqs = [
-      ['WebhookDlq', props.deadLetterQueues.webhook],
-      ['BulkDlq', props.deadLetterQueues.bulk],
-      ['ImportDlq', props.deadLetterQueues.imports],
-    ] as const;
-    for (const [name, dlq] of dlqs) {
-      const alarm = new Alarm(this, `${name}Alarm`, {
-        alarmDescription: `A message is in the ${name}: inspect it, fix the cause, then replay (npm run dlq:replay)`,
-        metric: dlq.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
-          statistic: 'Maximum',
-        }),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        // SQS stops publishing for an idle queue: no data means nothing is waiting
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(new SnsAction(this.alarmTopic));
-    }
-
-    // Money arrives through the webhook: its receiver failing (a wrong secret answers 401, a
-    // broken queue 500) must page someone before Razorpay gives up retrying after 24 hours.
-    const webhookFn = functions.get('webhook')!;
-    const paging: [string, string, Metric, number][] = [
-      [
-        'WebhookErrorsAlarm',
-        'The webhook receiver is throwing: Razorpay will retry for 24 h, then disable the webhook',
-        webhookFn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-        1,
-      ],
-      [
-        'Api5xxAlarm',
-        'The API answers 5xx (including webhook deliveries not safely queued)',
-        this.httpApi.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
-        5,
-      ],
-      [
-        'WebhookRejectedAlarm',
-        'Webhook deliveries are refused (401/4xx): check the webhook secret in Razorpay and Secrets Manager',
-        this.httpApi.metricClientError({ period: Duration.minutes(5), statistic: 'Sum' }).with({
-          dimensionsMap: { ApiId: this.httpApi.apiId, Stage: '$default', Route: 'POST /webhooks/razorpay' },
-        }),
-        5,
-      ],
-    ];
-    for (const [id, description, metric, threshold] of paging) {
-      new Alarm(this, id, {
-        alarmDescription: description,
-        metric,
-        threshold,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }).addAlarmAction(new SnsAction(this.alarmTopic));
-    }
+    const observability = new Observability(this, 'Observability', {
+      functions,
+      httpApi: this.httpApi,
+      stageName: '$default',
+      deadLetterQueues: props.deadLetterQueues,
+      alarmEmails: props.alarmEmails,
+      reconcileEveryMinutes: workers.find((w) => w.id === 'reconcile')?.everyMinutes ?? 15,
+    });
+    this.alarmTopic = observability.alarmTopic;
+    this.dashboard = observability.dashboard;
 
     new CfnOutput(this, 'ApiUrl', { value: this.stage.url });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });

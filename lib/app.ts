@@ -4,7 +4,8 @@
  *
  * Context (`-c key=value` or cdk.json): `stage` (dev), `logLevel` (info), `bulkMaxConcurrency` (2),
  * `bulkRatePerSecond` (20), `apiRateLimit` (100), `apiBurstLimit` (200), `exportsCorsOrigins`
- * (comma-separated, `*`); `region` is read in bin/app.ts. Identity (lib/identity.ts):
+ * (comma-separated, `*`), `alarmEmail` (comma-separated addresses subscribed to the alarm topic;
+ * none by default); `region` is read in bin/app.ts. Identity (lib/identity.ts):
  * `authDomainPrefix` (`emi-links-<stage>`), `authCallbackUrls` (comma-separated,
  * `http://localhost:3000/`), `authLogoutUrls` (the callback URLs), `authMfa` (`optional`|`required`).
  */
@@ -45,6 +46,7 @@ export function buildApp(app: App, env: Environment): AppStacks {
     auth: stateful.identity.settings,
     deadLetterQueues: { webhook: stateful.webhookDlq, bulk: stateful.bulkDlq, imports: stateful.importDlq },
     logLevel,
+    alarmEmails: contextEmails(app, 'alarmEmail'),
     // Lambda's event source mapping accepts 2..1000
     bulkMaxConcurrency: contextInt(app, 'bulkMaxConcurrency', 2, 2, 1000),
     bulkRatePerSecond: contextInt(app, 'bulkRatePerSecond', 20, 1, 10_000),
@@ -83,6 +85,22 @@ function contextString(app: App, key: string, fallback: string): string {
   if (typeof value !== 'string')
     throw new Error(`Context ${key} must be a string, got ${JSON.stringify(value)}`);
   return value;
+}
+
+/** A comma-separated list of e-mail addresses (empty: none). */
+function contextEmails(app: App, key: string): string[] {
+  const emails = contextString(app, key, '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  for (const email of emails) {
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+      throw new Error(
+        `Context ${key} must be e-mail addresses separated by commas, got ${JSON.stringify(email)}`,
+      );
+    }
+  }
+  return emails;
 }
 
 /** `-c key=5` arrives as the string "5", cdk.json gives a number: accept both. */

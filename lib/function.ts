@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -17,6 +17,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TABLES, type TableDef } from '../shared/adapters/dynamo/schema';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../shared/observability/names';
 import type { Access, FunctionAccess } from './routes';
 
 /** Repository root: bundling resolves entries, tsconfig and the lockfile from here, whatever the cwd. */
@@ -41,6 +42,7 @@ export interface AppResources {
   readonly importQueue: IQueue;
   readonly razorpayApiSecret: ISecret;
   readonly razorpayWebhookSecret: ISecret;
+  readonly cursorSecret: ISecret;
 }
 
 /** What a function needs to know about itself: the common part of `RouteDef` and `WorkerDef`. */
@@ -56,7 +58,9 @@ export interface FunctionDef {
 
 export interface AppFunctionProps {
   def: FunctionDef;
-  /** variables every function gets (service name, log level, app settings) */
+  /** LOG_LEVEL (default info; shared/log.ts falls back to info for a value it does not know) */
+  logLevel?: string;
+  /** app settings every function gets */
   environment?: Record<string, string>;
 }
 
@@ -137,7 +141,14 @@ export class AppFunction extends NodejsFunction {
       timeout: Duration.seconds(def.timeoutSeconds ?? 10),
       memorySize: def.memoryMb ?? 512,
       logGroup,
+      // X-Ray: a segment per invocation; shared/tracing.ts adds the SDK calls, Razorpay calls
+      // and the ids we search by (event, link, job)
+      tracing: Tracing.ACTIVE,
       environment: {
+        // Powertools (shared/log.ts, shared/metrics.ts): EMF metrics are on where the namespace is set
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        LOG_LEVEL: props.logLevel ?? 'info',
         ...props.environment,
         // stack traces point at the TypeScript source, through the bundled source maps
         NODE_OPTIONS: '--enable-source-maps',
@@ -177,6 +188,7 @@ export class AppFunction extends NodejsFunction {
     if (access.razorpayWebhook) {
       this.grantSecretRead(resources.razorpayWebhookSecret, 'RAZORPAY_WEBHOOK_SECRET_ARN');
     }
+    if (access.cursorKey) this.grantSecretRead(resources.cursorSecret, 'CURSOR_SECRET_ARN');
   }
 
   /**
@@ -259,7 +271,10 @@ export class AppFunction extends NodejsFunction {
   }
 
   /** The secret's value is fetched (and cached) at runtime, never baked into the environment. */
-  grantSecretRead(secret: ISecret, envVar: 'RAZORPAY_API_SECRET_ARN' | 'RAZORPAY_WEBHOOK_SECRET_ARN'): void {
+  grantSecretRead(
+    secret: ISecret,
+    envVar: 'RAZORPAY_API_SECRET_ARN' | 'RAZORPAY_WEBHOOK_SECRET_ARN' | 'CURSOR_SECRET_ARN',
+  ): void {
     secret.grantRead(this);
     this.addEnvironment(envVar, secret.secretArn);
   }

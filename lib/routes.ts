@@ -35,6 +35,8 @@ export interface FunctionAccess {
   razorpayApi?: true;
   /** Razorpay webhook secret(s) */
   razorpayWebhook?: true;
+  /** the key that seals page cursors (list routes) */
+  cursorKey?: true;
 }
 
 /**
@@ -76,7 +78,7 @@ export const routes: readonly RouteDef[] = [
     method: 'GET',
     path: '/api/payment-links/pending-emis',
     permission: 'read',
-    access: { emis: 'read' },
+    access: { emis: 'read', cursorKey: true },
   },
   {
     // who the token says is calling: reads nothing but the token
@@ -106,7 +108,7 @@ export const routes: readonly RouteDef[] = [
     method: 'GET',
     path: '/api/payment-links/list',
     permission: 'read',
-    access: { links: 'read' },
+    access: { links: 'read', cursorKey: true },
   },
   {
     id: 'refresh-link',

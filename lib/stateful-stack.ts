@@ -64,6 +64,8 @@ export class StatefulStack extends Stack implements AppResources {
   readonly accessLogsBucket: Bucket;
   /** operators and machine clients (Cognito) */
   readonly identity: Identity;
+  /** JSON `{ key }`: seals page cursors (shared/http/cursor.ts); generated, never typed in */
+  readonly cursorSecret: Secret;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -148,6 +150,16 @@ export class StatefulStack extends Stack implements AppResources {
     });
 
     this.identity = new Identity(this, 'Identity', props.identity, props.functionEnvironment);
+    this.cursorSecret = new Secret(this, 'CursorSecret', {
+      description: 'Key that seals API page cursors {"key"}; replacing it only invalidates open cursors',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({}),
+        generateStringKey: 'key',
+        passwordLength: 64,
+        excludePunctuation: true,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
 
     for (const [name, table] of Object.entries(this.tables)) {
       new CfnOutput(this, `${TABLES[name as keyof typeof TABLES].id}TableName`, { value: table.tableName });

@@ -4,9 +4,10 @@
  * Used by `npm start`, the test setup and the benchmarks.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
@@ -17,11 +18,15 @@ import {
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { TABLES, type TableDef } from '../shared/adapters/dynamo/schema';
+import { startS3Front } from './s3-verify';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LOCAL_DIR = join(ROOT, '.local');
 const SIMULATOR = 'amplify-dynamodb-simulator@2.9.30';
 const JAR_DIR = join(LOCAL_DIR, 'dynamodb');
+const DYNAMODB_LAUNCHER = join(ROOT, 'local', 'LoopbackDynamoDb.java');
+/** every local service listens here only (README: Security) */
+export const LOOPBACK = '127.0.0.1';
 
 /** Local credentials: s3rver accepts only these; DynamoDB Local (-sharedDb) accepts any. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -74,6 +79,39 @@ export function ensureDynamoJar(log: (m: string) => void = () => {}): string {
   return JAR_DIR;
 }
 
+/**
+ * local/LoopbackDynamoDb.java, compiled once (per version of its source) under the jar's folder
+ * by the compiler module every Java runtime ships (`java -m jdk.compiler/…`, no JDK needed):
+ * compiling on each start costs seconds on a busy machine. Returns the classes folder.
+ */
+export function ensureDynamoLauncher(dir: string): string {
+  const source = readFileSync(DYNAMODB_LAUNCHER);
+  const out = join(dir, `launcher-${createHash('sha256').update(source).digest('hex').slice(0, 12)}`);
+  if (existsSync(join(out, 'LoopbackDynamoDb.class'))) return out;
+  const tmp = `${out}.tmp-${process.pid}-${Date.now()}`;
+  const classpath = [join(dir, 'DynamoDBLocal.jar'), join(dir, 'DynamoDBLocal_lib', '*')].join(delimiter);
+  try {
+    const javac = ['-m', 'jdk.compiler/com.sun.tools.javac.Main', '-nowarn', '-d', tmp, '-cp', classpath];
+    try {
+      execFileSync('java', [...javac, DYNAMODB_LAUNCHER], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (err) {
+      const detail = String((err as { stderr?: unknown }).stderr ?? '').slice(-500);
+      throw new Error(
+        `Could not compile local/LoopbackDynamoDb.java with the Java runtime's compiler module (jdk.compiler): ${detail}`,
+      );
+    }
+    try {
+      renameSync(tmp, out);
+    } catch (err) {
+      // another process compiled it meanwhile: either copy is the same
+      if (!existsSync(join(out, 'LoopbackDynamoDb.class'))) throw err;
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return out;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
@@ -105,11 +143,18 @@ export async function startDynamoDb(opts: { port: number; dbPath?: string }): Pr
     '-XX:TieredStopAtLevel=1',
     '-XX:+UseSerialGC',
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
-    '-jar',
-    'DynamoDBLocal.jar',
+    `-Ddynamodb.host=${LOOPBACK}`,
+    // DynamoDB Local has no bind option and listens on every interface; this launcher binds
+    // its server to loopback before it starts
+    '-cp',
+    [ensureDynamoLauncher(dir), 'DynamoDBLocal.jar', join('DynamoDBLocal_lib', '*')].join(delimiter),
+    'LoopbackDynamoDb',
     // one database for every access key and region (otherwise each key gets its own)
     '-sharedDb',
     '-disableTelemetry',
+    // its CORS default is `*`: any web page could call it from the browser; allow no real origin
+    '-cors',
+    `http://${LOOPBACK}:${opts.port}`,
     '-port',
     String(opts.port),
   ];
@@ -130,9 +175,10 @@ export async function startDynamoDb(opts: { port: number; dbPath?: string }): Pr
   child.stderr?.on('data', (d) => {
     stderr += String(d);
   });
-  const endpoint = `http://127.0.0.1:${opts.port}`;
+  const endpoint = `http://${LOOPBACK}:${opts.port}`;
   const client = dynamoClient(endpoint);
-  const deadline = Date.now() + 30_000;
+  // a JVM on a busy two-core machine can take this long
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`DynamoDB Local exited: ${stderr.slice(-500)}`);
     try {
@@ -159,6 +205,10 @@ export async function startDynamoDb(opts: { port: number; dbPath?: string }): Pr
   };
 }
 
+/**
+ * s3rver on an internal loopback port behind a front that verifies every request's SigV4
+ * (local/s3-verify.ts): s3rver itself checks no signature and no presigned URL's expiry.
+ */
 export async function startS3(opts: {
   port: number;
   directory: string;
@@ -166,9 +216,10 @@ export async function startS3(opts: {
   onEvent?: (event: { Records: unknown[] }) => void;
 }): Promise<LocalService> {
   mkdirSync(opts.directory, { recursive: true });
+  const upstreamPort = await freePort();
   const server = new S3rver({
-    port: opts.port,
-    address: '127.0.0.1',
+    port: upstreamPort,
+    address: LOOPBACK,
     directory: opts.directory,
     silent: true,
   });
@@ -180,7 +231,24 @@ export async function startS3(opts: {
     );
   }
   await server.run();
-  return { endpoint: `http://127.0.0.1:${opts.port}`, stop: () => server.close() };
+  try {
+    const front = await startS3Front({
+      host: LOOPBACK,
+      port: opts.port,
+      upstreamPort,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    return {
+      endpoint: `http://${LOOPBACK}:${front.port}`,
+      stop: async () => {
+        await front.close();
+        await server.close();
+      },
+    };
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
 }
 
 export function createTableInput(def: TableDef, name: string): CreateTableCommandInput {

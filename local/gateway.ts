@@ -55,17 +55,28 @@ function loadHandler(id: string): Promise<Handler> {
   return p;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+/**
+ * Reads the body, up to `max` bytes. A declared Content-Length above the cap is refused before
+ * a byte is read; a chunked body stops being read the moment it passes the cap.
+ */
+function readBody(req: IncomingMessage, max = GATEWAY_MAX_BODY): Promise<Buffer | 'too-large'> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) return Promise.resolve('too-large');
   return new Promise((resolveBody, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
-      if (size > GATEWAY_MAX_BODY) tooLarge = true;
-      else chunks.push(c);
-    });
-    req.on('end', () => resolveBody(tooLarge ? 'too-large' : Buffer.concat(chunks)));
+      if (size <= max) {
+        chunks.push(c);
+        return;
+      }
+      req.off('data', onData);
+      req.pause();
+      resolveBody('too-large');
+    };
+    req.on('data', onData);
+    req.on('end', () => resolveBody(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -117,7 +128,7 @@ export function toEvent(
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
-      domainName: url.host,
+      domainName: headers.host ?? 'localhost',
       domainPrefix: 'local',
       http: {
         method: req.method ?? 'GET',
@@ -213,8 +224,13 @@ export interface GatewayOptions {
 }
 
 export async function handle(req: IncomingMessage, res: ServerResponse, opts: GatewayOptions): Promise<void> {
-  const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
   const method = (req.method ?? 'GET').toUpperCase();
+  const target0 = req.url ?? '/';
+  // origin-form only: `//evil.example/api/…` or `http://…` would otherwise parse as another host
+  if (!target0.startsWith('/') || target0.startsWith('//')) {
+    return sendJsonError(res, 404, 'NOT_FOUND', 'No route for this path');
+  }
+  const url = new URL(`http://localhost${target0}`);
   if (opts.extra && url.pathname.startsWith('/_local/') && (await opts.extra(req, res, url))) return;
   let pathMatched = false;
   let target: { route: CompiledRoute; params: Record<string, string> } | undefined;
@@ -248,7 +264,13 @@ export async function handle(req: IncomingMessage, res: ServerResponse, opts: Ga
     if (!authorizer) return;
   }
   const body = await readBody(req);
-  if (body === 'too-large') return sendJsonError(res, 413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
+  if (body === 'too-large') {
+    // answer now and close: the rest of the body is never read
+    res.setHeader('connection', 'close');
+    sendJsonError(res, 413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
+    req.socket.destroySoon();
+    return;
+  }
   const handler = await loadHandler(target.route.def.id);
   const event = toEvent(req, url, body, target.route, target.params);
   if (authorizer) {

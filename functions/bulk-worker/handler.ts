@@ -10,7 +10,8 @@ import { S3ExportStore } from '../../shared/adapters/s3/exports';
 import { env, envInt } from '../../shared/config';
 import { systemClock } from '../../shared/domain/dates';
 import { rateLimitedGateway, Semaphore, TokenBucket } from '../../shared/domain/rate-limit';
-import { log } from '../../shared/log';
+import { log, withLogContext } from '../../shared/log';
+import { correlate, observedHandler } from '../../shared/observe';
 import { parseBulkMessage } from '../../shared/usecases/bulk-messages';
 import {
   type BulkWorkerDeps,
@@ -75,27 +76,28 @@ export async function main(
   const timeLeft = () => context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
   const failures: SQSBatchResponse['batchItemFailures'] = [];
   await Promise.all(
-    event.Records.map(async (record) => {
-      const message = parseBulkMessage(record.body);
-      if (!message) {
-        log.error('malformed bulk message dropped', { messageId: record.messageId });
-        return;
-      }
-      try {
-        if ((await handleBulkMessage(d, message, timeLeft)) === 'retry') {
+    event.Records.map((record) =>
+      withLogContext({ messageId: record.messageId }, async () => {
+        const message = parseBulkMessage(record.body);
+        if (!message) {
+          log.error('malformed bulk message dropped');
+          return;
+        }
+        correlate({ jobId: message.jobId });
+        try {
+          if ((await handleBulkMessage(d, message, timeLeft)) === 'retry') {
+            failures.push({ itemIdentifier: record.messageId });
+          }
+        } catch (err) {
+          log.error('bulk message failed; it will be retried', { err });
           failures.push({ itemIdentifier: record.messageId });
         }
-      } catch (err) {
-        log.error('bulk message failed; it will be retried', {
-          messageId: record.messageId,
-          jobId: message.jobId,
-          err,
-        });
-        failures.push({ itemIdentifier: record.messageId });
-      }
-    }),
+      }),
+    ),
   );
   return { batchItemFailures: failures };
 }
 
-export const handler = (event: SQSEvent, context?: Context) => main(event, context);
+export const handler = observedHandler('bulk-worker', (event: SQSEvent, context: Context) =>
+  main(event, context),
+);

@@ -9,6 +9,7 @@
  */
 import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import { log } from '../../shared/log';
+import { observedHandler } from '../../shared/observe';
 
 export const LENDERS_ATTRIBUTE = 'custom:lenders';
 /** a lender name as the loans carry it; generous, but bounded so a token stays small */
@@ -43,7 +44,9 @@ export function parseLenders(raw: string | undefined): { lenders: string[]; malf
   return { lenders: names.includes('*') ? ['*'] : names, malformed: false };
 }
 
-export async function handler(
+export const handler = observedHandler('pre-token-generation', main);
+
+export async function main(
   event: PreTokenGenerationV2TriggerEvent,
 ): Promise<PreTokenGenerationV2TriggerEvent> {
   try {

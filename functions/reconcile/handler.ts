@@ -3,6 +3,8 @@ import { queueSender } from '../../shared/adapters/queue/sender';
 import { env } from '../../shared/config';
 import { systemClock } from '../../shared/domain/dates';
 import { log } from '../../shared/log';
+import { metrics } from '../../shared/metrics';
+import { observedHandler } from '../../shared/observe';
 import { checkStuckJobs } from '../../shared/usecases/bulk-stuck';
 import { type ReconcileCounts, type ReconcileOptions, reconcile } from '../../shared/usecases/reconcile';
 import { linkDeps } from '../../shared/wiring-links';
@@ -26,6 +28,8 @@ export async function stuckJobs() {
     queue: queueSender(env('BULK_QUEUE_URL')),
     clock: systemClock,
   });
+  // a stalled job is what the "bulk job stuck" alarm watches
+  metrics.bulkJobsStalled(report.requeued.length + report.gaveUp.length);
   return {
     checked: report.checked,
     requeued: report.requeued.length,
@@ -35,9 +39,9 @@ export async function stuckJobs() {
   };
 }
 
-export const handler = async () => {
+export const handler = observedHandler('reconcile', async () => {
   const links = await main();
   const bulkJobs = await stuckJobs();
   log.info('reconciled', { ...links, bulkJobs });
   return { links, bulkJobs };
-};
+});

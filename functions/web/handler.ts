@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { jsonResponse } from '../../shared/http/route';
+import { observedHandler } from '../../shared/observe';
 
 const FILES: Record<string, string> = {
   '/': 'index.html',
@@ -136,5 +137,8 @@ export async function main(method: string, path: string): Promise<APIGatewayProx
   };
 }
 
-export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> =>
-  main(event.requestContext.http.method.toUpperCase(), event.rawPath);
+export const handler = observedHandler(
+  'web',
+  async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> =>
+    main(event.requestContext.http.method.toUpperCase(), event.rawPath),
+);

@@ -1,5 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { log } from '../../shared/log';
+import { log, withLogContext } from '../../shared/log';
+import { correlate, observedHandler } from '../../shared/observe';
 import { applyWebhookMessage } from '../../shared/usecases/webhook-apply';
 import { linkDeps } from '../../shared/wiring-links';
 
@@ -13,17 +14,18 @@ import { linkDeps } from '../../shared/wiring-links';
 export async function main(event: SQSEvent): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
-    try {
-      await applyWebhookMessage(linkDeps(), record.body);
-    } catch (err) {
-      log.error('webhook event failed; it will be retried', {
-        messageId: record.messageId,
-        receiveCount: Number(record.attributes.ApproximateReceiveCount),
-        ...eventIdsOf(record.body),
-        err,
-      });
-      batchItemFailures.push({ itemIdentifier: record.messageId });
-    }
+    await withLogContext({ messageId: record.messageId }, async () => {
+      correlate(eventIdsOf(record.body));
+      try {
+        await applyWebhookMessage(linkDeps(), record.body);
+      } catch (err) {
+        log.error('webhook event failed; it will be retried', {
+          receiveCount: Number(record.attributes.ApproximateReceiveCount),
+          err,
+        });
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+      }
+    });
   }
   return { batchItemFailures };
 }
@@ -41,4 +43,4 @@ function eventIdsOf(messageBody: string): { eventId?: string; event?: string } {
   }
 }
 
-export const handler = main;
+export const handler = observedHandler('webhook-worker', main);

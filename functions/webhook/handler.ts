@@ -52,4 +52,6 @@ export async function main(delivery: WebhookDelivery) {
 }
 
 // no body schema: the JSON body parser must never run in front of a signature check
-export const handler = httpRoute('webhook', {}, (req) => main({ body: req.rawBody(), headers: req.headers }));
+export const handler = httpRoute('webhook', { anyContentType: true }, (req) =>
+  main({ body: req.rawBody(), headers: req.headers }),
+);

@@ -27,6 +27,8 @@ export interface CreateLinkRequest {
 export interface GatewayPayment {
   paymentId: string;
   amount: number;
+  /** as reported: the payment's own, or (a link's payment list has none) the link's */
+  currency: string;
   method: string;
   status: string;
   /** unix seconds */

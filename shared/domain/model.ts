@@ -105,7 +105,9 @@ export type AttentionReason =
   | 'paid_after_cancel'
   | 'paid_after_expiry'
   | 'overpaid'
-  | 'sibling_partially_paid';
+  | 'sibling_partially_paid'
+  /** Razorpay reported a payment that makes no sense (amount, currency, status, ids): not applied */
+  | 'invalid_event';
 
 export interface LinkPayment {
   paymentId: string;

@@ -1,12 +1,14 @@
 /**
  * The one HTTP middleware stack (middy), in a fixed order:
  *   1. error mapping (registered first so its onError runs last: middy unwinds in reverse)
- *   2. request context / access log
- *   3. the gate (every route the route table does not mark `public`): a verified access token
+ *   2. observability (shared/observe.ts: Powertools logger context, tracer, metrics flush;
+ *      the request id in every log entry)
+ *   3. request context / access log
+ *   4. the gate (every route the route table does not mark `public`): a verified access token
  *      whose actor holds the route's permission, else 401/403 — before anything is read
- *   4. body reading (JSON routes only: content type, size limit, parse) — never in front of
+ *   5. body reading (JSON routes only: content type, size limit, parse) — never in front of
  *      the webhook, which needs the raw bytes
- *   5. zod validation of body, query and path
+ *   6. zod validation of body, query and path
  * Handlers receive typed input (and the actor) and return `{ statusCode, body }`; the stack serialises it.
  */
 import middy, { type MiddlewareObj } from '@middy/core';
@@ -17,6 +19,7 @@ import type { Actor, GrantedPermission } from '../auth/actor';
 import { authenticate } from '../auth/gate';
 import { MalformedBodyError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../domain/errors';
 import { log } from '../log';
+import { observability, withInvocation } from '../observe';
 import { toHttpError } from './errors';
 import { parseWith } from './validation';
 
@@ -49,6 +52,8 @@ export interface RouteSchemas<B, Q, P> {
   query?: z.ZodMiniType<Q>;
   path?: z.ZodMiniType<P>;
   maxBodyBytes?: number;
+  /** the webhook: any content type (it verifies a signature over the raw bytes instead) */
+  anyContentType?: boolean;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
@@ -73,6 +78,22 @@ export function rawBodyOf(event: HttpEvent): Buffer {
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
 
+function contentTypeOf(headers: Record<string, string | undefined>): string {
+  return (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/**
+ * A write without a body schema (cancel, refresh) takes no body and no content type, or JSON:
+ * a cross-site HTML form (urlencoded, multipart, text/plain) is a 415, never a write.
+ */
+function refuseFormWrite(event: HttpEvent): void {
+  if (event.requestContext?.http?.method === 'GET') return;
+  const contentType = contentTypeOf(lowerCaseHeaders(event));
+  if (contentType === '' ? rawBodyOf(event).length > 0 : contentType !== 'application/json') {
+    throw new UnsupportedMediaTypeError('Content-Type must be application/json, or send no body');
+  }
+}
+
 /** Reads and parses a JSON body: 415 for another content type, 413 when too large, 400 when malformed. */
 export function readJsonBody(event: HttpEvent, maxBytes = MAX_JSON_BODY_BYTES): unknown {
   const headers = lowerCaseHeaders(event);
@@ -80,11 +101,11 @@ export function readJsonBody(event: HttpEvent, maxBytes = MAX_JSON_BODY_BYTES): 
   if (raw.length > maxBytes) {
     throw new PayloadTooLargeError(`Request body is larger than ${maxBytes} bytes`);
   }
+  const contentType = contentTypeOf(headers);
+  const unsupported = () => new UnsupportedMediaTypeError('Content-Type must be application/json');
+  if (contentType !== '' && contentType !== 'application/json') throw unsupported();
   if (raw.length === 0) throw new MalformedBodyError('Request body is empty; send a JSON object');
-  const contentType = (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (contentType !== 'application/json') {
-    throw new UnsupportedMediaTypeError('Content-Type must be application/json');
-  }
+  if (contentType !== 'application/json') throw unsupported();
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch {
@@ -158,12 +179,14 @@ export function httpRoute<B = undefined, Q = Record<string, never>, P = Record<s
   fn: (req: RouteRequest<B, Q, P>) => Promise<RouteResponse>,
 ) {
   const permission = permissionOf(routeId);
-  return middy<HttpEvent, HttpResult, Error, Context>()
+  const wrapped = middy<HttpEvent, HttpResult, Error, Context>()
     .use(errorMapper())
+    .use(observability())
     .use(accessLog(routeId))
     .use(permission === 'public' ? noGate : gate(permission))
     .handler(async (event, context) => {
       const headers = lowerCaseHeaders(event);
+      if (!schemas.body && !schemas.anyContentType) refuseFormWrite(event);
       const body = schemas.body
         ? parseWith(schemas.body, readJsonBody(event, schemas.maxBodyBytes), 'body')
         : (undefined as B);
@@ -183,4 +206,5 @@ export function httpRoute<B = undefined, Q = Record<string, never>, P = Record<s
       });
       return jsonResponse(result.statusCode, result.body ?? {}, result.headers);
     });
+  return withInvocation(routeId, (event: HttpEvent, context) => wrapped(event, context));
 }

@@ -22,6 +22,24 @@ export const lenderSchema = z
     z.regex(/^[A-Za-z0-9][A-Za-z0-9 _.&()-]*$/, 'must use letters, digits, spaces or _ . & ( ) -'),
   );
 
+/**
+ * Characters no free text may hold: C0/C1 controls and DEL (`\u0000`, escape sequences),
+ * lone surrogates (not UTF-8: DynamoDB refuses them), bidirectional overrides and isolates
+ * (`\u202e` makes "gpj.exe" read as "exe.jpg"), line/paragraph separators and a stray BOM.
+ * Zero-width (non-)joiners stay allowed: Indic scripts need them.
+ */
+export const UNSAFE_TEXT = /[\p{Cc}\p{Cs}\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069\uFEFF]/u;
+
+/** Free text a person typed (names, notes, reasons): trimmed, 1..maxLength, no control characters. */
+export function safeTextSchema(maxLength: number) {
+  return z.string().check(
+    z.trim(),
+    z.minLength(1),
+    z.maxLength(maxLength),
+    z.refine((s) => !UNSAFE_TEXT.test(s), 'must not contain control characters or bidirectional overrides'),
+  );
+}
+
 export const emiNumberSchema = z.int().check(z.minimum(1), z.maximum(9999));
 
 /** integer paise */

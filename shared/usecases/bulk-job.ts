@@ -14,6 +14,7 @@ import { mayAccessScope } from '../auth/scope';
 import type { Clock } from '../domain/dates';
 import { NotFoundError } from '../domain/errors';
 import type { ActorRef } from '../domain/model';
+import { correlate } from '../observe';
 
 export const jobIdSchema = z
   .string()
@@ -88,6 +89,7 @@ export async function getBulkJob(
   jobId: string,
   actor: Pick<Actor, 'lenders'>,
 ): Promise<BulkJobView> {
+  correlate({ jobId });
   const job = await deps.jobs.getJob(jobId);
   if (!job || !mayAccessScope(actor, job.lenders ?? '*'))
     throw new NotFoundError(`Bulk job ${jobId} not found`);

@@ -25,6 +25,7 @@ import { lendersToRead } from '../auth/scope';
 import { type Clock, istDate } from '../domain/dates';
 import { type FieldIssue, ValidationError } from '../domain/errors';
 import { emiOutstanding } from '../domain/model';
+import { correlate } from '../observe';
 import { emiNumberSchema, lenderSchema, loanIdSchema } from '../schemas/common';
 import { type BulkJobDeps, type BulkJobView, newJobId, toJobView } from './bulk-job';
 import { type BulkMessage, chunkMessages } from './bulk-messages';
@@ -191,6 +192,7 @@ export async function startBulkJob(
     lastProgressAt: now.toISOString(),
     stalls: 0,
   };
+  correlate({ jobId: job.jobId });
   await deps.jobs.createJob(job, items, nowSeconds);
   const pending = items.filter((i) => i.state === 'pending').map((i) => i.seq);
   const messages: BulkMessage[] =

@@ -34,6 +34,7 @@ import {
 import { emiOutstanding, OPEN_STATUSES } from '../domain/model';
 import type { Semaphore, TokenBucket } from '../domain/rate-limit';
 import { log } from '../log';
+import { metrics } from '../metrics';
 import { csvStream } from './bulk-csv';
 import { csvFilename } from './bulk-job';
 import type { BulkMessage } from './bulk-messages';
@@ -241,6 +242,7 @@ async function record(
   const full = await withRowFields(deps, job, item, result);
   const outcome = await deps.jobs.completeItem(job.jobId, item.seq, full, deps.clock.now().toISOString());
   if (outcome === 'already-done') log.info('bulk item already done', { jobId: job.jobId, seq: item.seq });
+  else metrics.bulkItemProcessed();
   return 'done';
 }
 
@@ -267,6 +269,8 @@ export async function finalizeIfComplete(
     throw err;
   }
   log.info('bulk job completed', { jobId, total: job.total, created: job.created, failed: job.failed });
+  const seconds = (deps.clock.now().getTime() - Date.parse(job.createdAt)) / 1000;
+  if (seconds > 0) metrics.bulkJobThroughput(job.total / seconds);
   return true;
 }
 

@@ -39,6 +39,8 @@ import {
 } from '../domain/model';
 import { CURRENCY, MIN_LINK_AMOUNT_PAISE, paiseToRupeesString } from '../domain/money';
 import { log } from '../log';
+import { metrics } from '../metrics';
+import { correlate } from '../observe';
 import { emiNumberSchema, loanIdSchema } from '../schemas/common';
 import { bump, type LinkDeps, withRef } from './link-deps';
 import { type LinkView, toLinkView } from './link-view';
@@ -239,6 +241,7 @@ export async function createAtRazorpay(
   link: StoredLink,
   opts: LinkOptions,
 ): Promise<StoredLink> {
+  correlate({ linkId: link.id });
   const emi = await deps.emis.getEmi(link.loanId, link.emiNumber, true);
   if (!emi) throw new NotFoundError(`EMI ${link.emiNumber} of loan ${link.loanId} not found`);
   try {
@@ -250,6 +253,7 @@ export async function createAtRazorpay(
       loanId: link.loanId,
       emiNumber: link.emiNumber,
     });
+    metrics.linkCreated();
     // money may have landed on a sibling while Razorpay was creating this one
     const after = await deps.emis.getEmi(link.loanId, link.emiNumber, true);
     const otherMoney = after && after.amountCredited > emi.amountCredited;
@@ -258,6 +262,7 @@ export async function createAtRazorpay(
     }
     return created;
   } catch (err) {
+    if (err instanceof GatewayError) metrics.linkFailed();
     if (err instanceof GatewayRejectedError) {
       await finishFailed(deps, link.id, err.code, err.reason, false);
     } else if (err instanceof GatewayError) {

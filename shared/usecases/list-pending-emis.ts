@@ -113,23 +113,28 @@ export async function listPendingEmis(
   const bucket = query.bucket ?? 'all';
   const withinDays = query.withinDays ?? 7;
   const limit = query.limit ?? 50;
-  // the cursor is bound to the query it came from, to the lenders it read (the caller's scope)
-  // and to today's date (ranges move at midnight)
-  const fingerprint = JSON.stringify(['pending', scope, bucket, withinDays, today]);
+  // the cursor is bound to the query it came from and to today's date (ranges move at
+  // midnight), and sealed with the caller's scope: the lenders this page reads
+  const fingerprint = JSON.stringify(['pending', query.lender ?? '', bucket, withinDays, today]);
   const range = bucketRange(bucket, today, withinDays);
   let page: PendingPage;
-  if (scope === '*' || scope.length === 1) {
-    const lender = scope === '*' ? undefined : scope[0];
-    const startKey = decodeCursor(query.cursor, fingerprint, deps.emis.pendingIndexKeyNames(lender));
+  const single = scope === '*' || scope.length === 1;
+  const lender = scope === '*' ? undefined : scope[0];
+  const cursor = {
+    scope: JSON.stringify(scope),
+    query: fingerprint,
+    keyNames: single ? deps.emis.pendingIndexKeyNames(lender) : deps.emis.pendingOfLendersKeyNames(),
+  };
+  const startKey = await decodeCursor(query.cursor, cursor);
+  if (single) {
     page = await deps.emis.queryPending({ lender, ...range, limit, startKey });
   } else {
-    const startKey = decodeCursor(query.cursor, fingerprint, deps.emis.pendingOfLendersKeyNames());
-    page = await deps.emis.queryPendingOfLenders({ lenders: scope, ...range, limit, startKey });
+    page = await deps.emis.queryPendingOfLenders({ lenders: scope as string[], ...range, limit, startKey });
   }
   const nowSeconds = Math.floor(now.getTime() / 1000);
   return {
     items: page.items.map((emi) => toPendingEmi(emi, today, nowSeconds)),
-    nextCursor: encodeCursor(fingerprint, page.lastKey),
+    nextCursor: await encodeCursor(cursor, page.lastKey),
     today,
   };
 }

@@ -17,6 +17,7 @@ import { lendersToRead, mayAccessLender } from '../auth/scope';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 import { LINK_STATUSES } from '../domain/model';
 import { decodeCursor, encodeCursor } from '../http/cursor';
+import { correlate } from '../observe';
 import { emiNumberSchema, lenderSchema, loanIdSchema, queryInt } from '../schemas/common';
 import type { LinkDeps } from './link-deps';
 import { type LinkView, toLinkView } from './link-view';
@@ -38,6 +39,7 @@ export async function refreshLink(
   id: string,
   actor: Pick<Actor, 'lenders'>,
 ): Promise<LinkView> {
+  correlate({ linkId: id });
   const link = await mustGet(deps, id, actor);
   let razorpayId = link.razorpayLinkId;
   if (!razorpayId) {
@@ -61,6 +63,7 @@ const WHY_NOT: Record<string, string> = {
 };
 
 export async function cancelLink(deps: LinkDeps, id: string, actor: Actor): Promise<LinkView> {
+  correlate({ linkId: id });
   const link: StoredLink = await mustGet(deps, id, actor);
   if (link.status !== 'created') {
     throw new ConflictError(
@@ -116,20 +119,22 @@ export async function listLinks(
     emiNumber: query.emiNumber,
     attention: query.attention === 'true',
   };
-  // the cursor is bound to the filters and to the lenders it read (the caller's scope)
-  const fingerprint = JSON.stringify(['links', filters, scope]);
+  // the cursor is bound to the filters, and sealed with the caller's scope (the lenders it read)
+  const fingerprint = JSON.stringify(['links', filters]);
   const limit = query.limit ?? 50;
   const several = scope !== '*' && scope.length > 1;
-  let page: Awaited<ReturnType<LinkDeps['links']['listLinks']>>;
-  if (several && filters.loanId === undefined && !filters.attention) {
-    // several lenders, listed through their own partitions and merged (never all links filtered)
-    const startKey = decodeCursor(query.cursor, fingerprint, deps.links.linksOfLendersKeyNames());
-    page = await deps.links.listLinksOfLenders({ status: filters.status }, scope, limit, startKey);
-  } else {
-    // a loan's links and the attention list are small sets: the lender set is a filter on them
-    const scoped = several ? { ...filters, lenders: scope } : filters;
-    const startKey = decodeCursor(query.cursor, fingerprint, deps.links.keyNamesFor(scoped));
-    page = await deps.links.listLinks(scoped, limit, startKey);
-  }
-  return { items: page.items.map(toLinkView), nextCursor: encodeCursor(fingerprint, page.lastKey) };
+  const merged = several && filters.loanId === undefined && !filters.attention;
+  // a loan's links and the attention list are small sets: the lender set is a filter on them
+  const scoped = several && !merged ? { ...filters, lenders: scope as string[] } : filters;
+  const cursor = {
+    scope: JSON.stringify(scope),
+    query: fingerprint,
+    keyNames: merged ? deps.links.linksOfLendersKeyNames() : deps.links.keyNamesFor(scoped),
+  };
+  const startKey = await decodeCursor(query.cursor, cursor);
+  // several lenders, listed through their own partitions and merged (never all links filtered)
+  const page = merged
+    ? await deps.links.listLinksOfLenders({ status: filters.status }, scope as string[], limit, startKey)
+    : await deps.links.listLinks(scoped, limit, startKey);
+  return { items: page.items.map(toLinkView), nextCursor: await encodeCursor(cursor, page.lastKey) };
 }

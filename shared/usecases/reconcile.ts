@@ -19,7 +19,8 @@
 import type { StoredLink } from '../adapters/dynamo/link-store';
 import type { GatewayLink } from '../domain/gateway';
 import { emiOutstanding } from '../domain/model';
-import { log } from '../log';
+import { log, withLogContext } from '../log';
+import { metrics } from '../metrics';
 import { finishFailed } from './generate-link';
 import type { LinkDeps } from './link-deps';
 import { cancelAtRazorpay, observationFromGatewayLink, syncLink } from './sync-link';
@@ -76,6 +77,8 @@ export async function reconcile(deps: LinkDeps, options: ReconcileOptions = {}):
     errors: 0,
   };
   const changed = new Set<string>();
+  // open links whose state Razorpay had moved without a webhook telling us
+  let missed = 0;
   const stillOpen: StoredLink[] = [];
   const concurrency = Math.max(1, options.concurrency ?? 4);
   // money first: every payment is credited (and its siblings settled) before any link is judged
@@ -83,7 +86,17 @@ export async function reconcile(deps: LinkDeps, options: ReconcileOptions = {}):
   // `emi_settled` by a payment this very run is about to credit
   await eachLimited(batch, concurrency, counts, async (link) => {
     const after = await refreshOrResolve(deps, link, now, counts);
-    if (after && after.rev !== link.rev) changed.add(link.id);
+    if (after && after.rev !== link.rev) {
+      changed.add(link.id);
+      if (link.status === 'created' || link.status === 'partially_paid') {
+        missed++;
+        log.warn('reconcile: a webhook was missed', {
+          linkId: link.id,
+          before: link.status,
+          after: after.status,
+        });
+      }
+    }
     if (after?.status === 'created') stillOpen.push(after);
     // behind the others in the open index, changed or not (a no-op once it is not watched)
     await deps.links.markSynced(link.id, deps.clock.now().toISOString());
@@ -95,7 +108,8 @@ export async function reconcile(deps: LinkDeps, options: ReconcileOptions = {}):
     }
   });
   counts.changed = changed.size;
-  log.info('reconcile done', { ...counts });
+  metrics.reconcileMissedByWebhooks(missed);
+  log.info('reconcile done', { ...counts, missedByWebhooks: missed });
   return counts;
 }
 
@@ -111,7 +125,7 @@ async function eachLimited(
     while (next < items.length) {
       const link = items[next++]!;
       try {
-        await fn(link);
+        await withLogContext({ linkId: link.id }, () => fn(link));
       } catch (err) {
         counts.errors++;
         log.warn('reconcile: link left for the next run', { linkId: link.id, loanId: link.loanId, err });

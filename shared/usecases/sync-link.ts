@@ -24,7 +24,9 @@ import {
   type LinkPayment,
   type LinkStatus,
 } from '../domain/model';
+import { capturedPaymentProblem, failedAttemptProblem, safeMethod } from '../domain/payment-checks';
 import { log } from '../log';
+import { metrics } from '../metrics';
 import { bump, type LinkDeps, withRef } from './link-deps';
 
 export interface FailedAttempt {
@@ -79,14 +81,16 @@ async function creditPayment(deps: LinkDeps, link: StoredLink, payment: GatewayP
   const emi = await loadEmi(deps, link);
   const owedBefore = emiOutstanding(emi);
   let attention: AttentionReason | undefined = link.attention;
+  let surplus = true;
   if (link.status === 'cancelled') attention = 'paid_after_cancel';
   else if (link.status === 'expired') attention = 'paid_after_expiry';
   else if (payment.amount > owedBefore) attention = 'overpaid';
+  else surplus = false;
 
   const entry: LinkPayment = {
     paymentId: payment.paymentId,
     amount: payment.amount,
-    method: payment.method,
+    method: safeMethod(payment.method),
     status: 'captured',
     capturedAt: iso(payment.createdAt),
   };
@@ -126,6 +130,8 @@ async function creditPayment(deps: LinkDeps, link: StoredLink, payment: GatewayP
       amount: payment.amount,
       attention,
     });
+    metrics.paymentCredited();
+    if (surplus) metrics.surplusFlagged();
     return true;
   }
   if (outcome === 'already-credited') {
@@ -168,7 +174,7 @@ function applyNonMoney(link: StoredLink, obs: Observation, now: string): StoredL
         {
           paymentId: f.paymentId,
           amount: f.amount,
-          method: f.method,
+          method: safeMethod(f.method),
           status: 'failed',
           capturedAt: iso(f.createdAt),
         },
@@ -185,8 +191,29 @@ function applyNonMoney(link: StoredLink, obs: Observation, now: string): StoredL
 export async function applyObservation(
   deps: LinkDeps,
   linkId: string,
-  obs: Observation,
+  reported: Observation,
 ): Promise<StoredLink> {
+  let obs = reported;
+  // a payment that makes no sense (domain/payment-checks.ts) is never credited: flagged instead
+  const first = await deps.links.getLink(linkId);
+  if (!first) throw new NotFoundError(`Payment link ${linkId} not found`);
+  const invalid = obs.captured.filter((p) => capturedPaymentProblem(p, first.amount) !== null);
+  const invalidFailed = (obs.failed ?? []).filter((f) => failedAttemptProblem(f) !== null);
+  if (invalid.length > 0 || invalidFailed.length > 0) {
+    log.error('Razorpay reported an invalid payment: flagged, not credited', {
+      linkId,
+      problems: [
+        ...invalid.map((p) => capturedPaymentProblem(p, first.amount)),
+        ...invalidFailed.map(failedAttemptProblem),
+      ],
+    });
+    await flagAttention(deps, linkId, 'invalid_event');
+    obs = {
+      ...obs,
+      captured: obs.captured.filter((p) => !invalid.includes(p)),
+      failed: obs.failed?.filter((f) => !invalidFailed.includes(f)),
+    };
+  }
   // money first, one payment per transaction; a conflict just means "read again"
   for (let attempt = 0; ; attempt++) {
     const link = await deps.links.getLink(linkId);
@@ -254,7 +281,12 @@ export async function updateWithAnchor(
   throw new ConflictError('CONCURRENT_UPDATE', `Payment link ${linkId} is changing too fast; try again`);
 }
 
-async function flag(deps: LinkDeps, linkId: string, attention: AttentionReason): Promise<void> {
+/** Sets the link's `attention` unless it already needs a person for another reason. */
+export async function flagAttention(
+  deps: LinkDeps,
+  linkId: string,
+  attention: AttentionReason,
+): Promise<void> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const link = await deps.links.getLink(linkId);
     if (!link || link.attention) return;
@@ -320,7 +352,7 @@ export async function settleSiblings(deps: LinkDeps, paidLink: StoredLink): Prom
       await cancelAtRazorpay(deps, sibling, 'sibling_paid');
       log.info('sibling cancelled', { linkId: sibling.id, paidLinkId: paidLink.id, loanId: paidLink.loanId });
     } else if (sibling.status === 'partially_paid') {
-      await flag(deps, sibling.id, 'sibling_partially_paid');
+      await flagAttention(deps, sibling.id, 'sibling_partially_paid');
     }
     // `creating` siblings: their creator re-checks the EMI right after Razorpay answers and
     // cancels its own link if money landed meanwhile; reconciliation sweeps any leftover.

@@ -21,7 +21,14 @@ import type { Clock } from '../domain/dates';
 import { ConflictError, type FieldIssue, ForbiddenError, ValidationError } from '../domain/errors';
 import type { ActorRef, Emi } from '../domain/model';
 import { CURRENCY } from '../domain/money';
-import { dueDateSchema, emiNumberSchema, lenderSchema, loanIdSchema, paiseSchema } from '../schemas/common';
+import {
+  dueDateSchema,
+  emiNumberSchema,
+  lenderSchema,
+  loanIdSchema,
+  paiseSchema,
+  safeTextSchema,
+} from '../schemas/common';
 
 export const MAX_LOANS_PER_REQUEST = 500;
 export const MAX_EMIS_PER_LOAN = 600;
@@ -36,7 +43,7 @@ export const emiInputSchema = z.strictObject({
 export const loanInputSchema = z.strictObject({
   loanId: loanIdSchema,
   lender: lenderSchema,
-  clientName: z.string().check(z.trim(), z.minLength(1), z.maxLength(120)),
+  clientName: safeTextSchema(120),
   phone: z.string().check(z.regex(/^\+?[0-9]{8,14}$/, 'must be 8 to 14 digits, optionally starting with +')),
   email: z.optional(z.email('must be a valid email address')),
   emis: z.array(emiInputSchema).check(z.minLength(1), z.maxLength(MAX_EMIS_PER_LOAN)),

@@ -27,9 +27,12 @@ import {
 } from '../adapters/razorpay/webhook-types';
 import { AppError } from '../domain/errors';
 import type { GatewayPayment } from '../domain/gateway';
+import { capturedPaymentProblem, failedAttemptProblem, PLINK_ID, safeMethod } from '../domain/payment-checks';
 import { log } from '../log';
+import { metrics } from '../metrics';
+import { correlate } from '../observe';
 import type { LinkDeps } from './link-deps';
-import { applyObservation, type Observation, syncLink } from './sync-link';
+import { applyObservation, flagAttention, type Observation, syncLink } from './sync-link';
 import { decodeWebhookMessage } from './webhook-message';
 
 /** Events that carry a captured payment. */
@@ -43,7 +46,6 @@ const LINK_STATE_EVENTS = ['payment_link.expired', 'payment_link.cancelled'];
 export const HANDLED_EVENTS = [...MONEY_EVENTS, 'payment.failed', ...LINK_STATE_EVENTS];
 
 const OUR_LINK_ID = /^lnk_[a-z0-9]{20}$/;
-const PLINK_ID = /^plink_[A-Za-z0-9]{14}$/;
 /** a link payment's description: `#` + the link id without `plink_` (reference.md §4) */
 const PLINK_DESCRIPTION = /^#([A-Za-z0-9]{14})$/;
 
@@ -54,7 +56,8 @@ export class UnmappedPaymentError extends AppError {
 
 export type ApplyOutcome =
   | { applied: true; linkId: string; status: string }
-  | { applied: false; reason: 'ignored-event' | 'unmapped' | 'not-a-link-payment' };
+  | { applied: false; reason: 'ignored-event' | 'unmapped' | 'not-a-link-payment' }
+  | { applied: false; reason: 'invalid-event'; linkId: string; problem: string };
 
 type LinkFinder = Pick<LinkStore, 'getLink' | 'findByRazorpayId'>;
 
@@ -101,14 +104,40 @@ export function looksLikeLinkPayment(event: WebhookEvent): boolean {
   );
 }
 
+/** The payment as reported: its status and currency are checked, never assumed. */
 function capturedPayment(p: WebhookPayment): GatewayPayment {
   return {
     paymentId: p.id,
     amount: p.amount,
-    method: p.method ?? 'unknown',
-    status: 'captured',
+    currency: p.currency,
+    method: safeMethod(p.method),
+    status: p.status,
     createdAt: p.created_at,
   };
+}
+
+/**
+ * Why this event must not be applied to `link`, or null. Every payment it carries must be a
+ * captured INR payment of whole, positive paise within the link's amount (a failed attempt:
+ * well-formed id and amount), and a payment_link entity must be this link in INR.
+ */
+export function eventProblem(event: WebhookEvent, obs: Observation, link: StoredLink): string | null {
+  for (const p of obs.captured) {
+    const problem = capturedPaymentProblem(p, link.amount);
+    if (problem) return problem;
+  }
+  for (const f of obs.failed ?? []) {
+    const problem = failedAttemptProblem(f);
+    if (problem) return problem;
+  }
+  const plink = event.payload.payment_link?.entity;
+  if (plink) {
+    if (!PLINK_ID.test(plink.id)) return 'payment_link_id_malformed';
+    if (link.razorpayLinkId && plink.id !== link.razorpayLinkId) return 'payment_link_id_mismatch';
+    if (plink.currency !== undefined && plink.currency !== 'INR') return 'currency_not_inr';
+    if (!Number.isSafeInteger(plink.amount_paid) || plink.amount_paid < 0) return 'amount_paid_malformed';
+  }
+  return null;
 }
 
 /** Razorpay's identity of the link, so a link whose create timed out adopts it. */
@@ -135,7 +164,7 @@ export function observationOf(event: WebhookEvent): Observation {
       {
         paymentId: payment.id,
         amount: payment.amount,
-        method: payment.method ?? 'unknown',
+        method: safeMethod(payment.method),
         createdAt: payment.created_at,
       },
     ];
@@ -162,6 +191,7 @@ export async function applyWebhookEvent(
   if (money && !payment) throw new UnmappedPaymentError(`${event.event} event ${eventId} carries no payment`);
 
   const link = await findOurLink(deps.links, event);
+  correlate({ eventId, linkId: link?.id });
   if (!link && money && !looksLikeLinkPayment(event)) {
     // payment.captured / order.paid fire for every payment on the Razorpay account; one with
     // no trace of a payment link (no plink id, no `#<plink>` description, no notes or receipt
@@ -182,8 +212,25 @@ export async function applyWebhookEvent(
   }
 
   const obs = observationOf(event);
+  const problem = eventProblem(event, obs, link);
+  if (problem) {
+    // signed by Razorpay and still wrong: archived at receipt, flagged for a person on the link,
+    // acknowledged (a retry cannot make it right) and never applied
+    log.error('webhook event is invalid: flagged, not applied', {
+      ...ids,
+      linkId: link.id,
+      loanId: link.loanId,
+      problem,
+    });
+    await flagAttention(deps, link.id, 'invalid_event');
+    return { applied: false, reason: 'invalid-event', linkId: link.id, problem };
+  }
   const after = money ? await syncLink(deps, link.id, obs) : await applyObservation(deps, link.id, obs);
   log.info('webhook applied', { ...ids, linkId: link.id, loanId: link.loanId, status: after.status });
+  // payment_link.* events carry the link's creation time there, not the event's
+  if (event.created_at && !event.event.startsWith('payment_link.')) {
+    metrics.webhookLag(deps.clock.now().getTime() - event.created_at * 1000);
+  }
   return { applied: true, linkId: link.id, status: after.status };
 }
 

@@ -22,6 +22,8 @@ import type { RawWebhookArchive } from '../adapters/s3/raw-archive';
 import type { Clock } from '../domain/dates';
 import { PayloadTooLargeError, UnauthorizedError, ValidationError } from '../domain/errors';
 import { log } from '../log';
+import { metrics } from '../metrics';
+import { correlate } from '../observe';
 import { encodeWebhookMessage } from './webhook-message';
 
 /** Razorpay bodies are a few KB; anything near this is not Razorpay. */
@@ -87,9 +89,11 @@ export async function receiveWebhook(deps: ReceiveDeps, delivery: WebhookDeliver
       hasSignature: delivery.headers['x-razorpay-signature'] !== undefined,
       bytes: delivery.body.length,
     });
+    metrics.webhookSignatureRejected();
     throw new UnauthorizedError('Webhook signature is missing or does not match');
   }
   const eventId = delivery.headers['x-razorpay-event-id']?.trim();
+  if (eventId && EVENT_ID.test(eventId)) correlate({ eventId });
   if (!eventId || !EVENT_ID.test(eventId)) {
     throw new ValidationError('x-razorpay-event-id header is missing or malformed', [
       { field: 'header.x-razorpay-event-id', message: eventId ? 'must be an event id' : 'is required' },

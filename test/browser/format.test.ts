@@ -42,6 +42,7 @@ describe('words on the page', () => {
     }
     expect(cancelReasonText('sibling_paid')).toBe('another link for this EMI was paid');
     expect(attentionText('paid_after_cancel')).toMatch(/refund/);
+    expect(attentionText('invalid_event')).toMatch(/not credited/);
     expect(attentionText('something_new')).toBe('Needs a person: something new');
     expect(attentionText(null)).toBeNull();
   });

@@ -1,6 +1,6 @@
 /**
  * The API stack: one route and one function per entry of lib/routes.ts, the house function
- * defaults, queue consumers, the reconcile schedule and the dead-letter alarms.
+ * defaults, queue consumers and the reconcile schedule (alarms: observability.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { routeKeyOf, routes, workers } from '../../lib/routes';
@@ -185,50 +185,5 @@ describe('warehouse workers', () => {
         ],
       },
     });
-  });
-});
-
-describe('alarms', () => {
-  it.each([['WebhookDlq'], ['BulkDlq']])('alarms as soon as one message is visible in the %s', (dlq) => {
-    const alarms = ofType('AWS::CloudWatch::Alarm').filter(
-      ([, r]) =>
-        app.render((r.Properties['Dimensions'] as { Value: unknown }[])[0]?.Value) === `${dlq}.QueueName`,
-    );
-    expect(alarms).toHaveLength(1);
-    expect(alarms[0]![1].Properties).toMatchObject({
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      Threshold: 1,
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
-      AlarmActions: [{ Ref: app.logicalIdOf(app.api.alarmTopic) }],
-    });
-  });
-});
-
-describe('paging alarms for the money path', () => {
-  const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
-
-  it('alarms when the webhook receiver throws', () => {
-    const alarm = alarms.find((a) => a['MetricName'] === 'Errors' && a['Namespace'] === 'AWS/Lambda');
-    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
-    const [dimension] = alarm!['Dimensions'] as { Value: unknown }[];
-    expect(app.render(dimension!.Value)).toBe(`local:${functionId('webhook')}`);
-  });
-
-  it('alarms on API 5xx and on refused webhook deliveries (a wrong secret answers 401)', () => {
-    expect(alarms.some((a) => a['MetricName'] === '5xx' && a['Namespace'] === 'AWS/ApiGateway')).toBe(true);
-    const rejected = alarms.find((a) => a['MetricName'] === '4xx');
-    expect(rejected!['Dimensions']).toEqual(
-      expect.arrayContaining([
-        { Name: 'Route', Value: 'POST /webhooks/razorpay' },
-        { Name: 'Stage', Value: '$default' },
-      ]),
-    );
-  });
-
-  it('sends every alarm to the alarm topic', () => {
-    for (const a of alarms) expect(a['AlarmActions']).toHaveLength(1);
   });
 });

@@ -66,6 +66,7 @@ describe('cdk-nag AwsSolutions', () => {
         'Api: AwsSolutions-IAM5[Resource::EmiLinks-dev-Stateful:export:RawWebhooksBucket.Arn/curated/payments/*]',
         'Stateful/RazorpayApiSecret: AwsSolutions-SMG4',
         'Stateful/RazorpayWebhookSecret: AwsSolutions-SMG4',
+        'Stateful/CursorSecret: AwsSolutions-SMG4',
         'Stateful/Identity/UserPool: AwsSolutions-COG2',
       ].sort(),
     );

@@ -58,8 +58,12 @@ const AUTH_ENV = {
   AUTH_CLIENT_IDS: 'WebClient,MachineClient',
 };
 
+// every function writes its X-Ray trace (Tracing.ACTIVE); X-Ray takes no resource but `*`
+const XRAY = { '*': ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'] };
+
 const COMMON_ENV = {
   POWERTOOLS_SERVICE_NAME: 'emi-payment-links',
+  POWERTOOLS_METRICS_NAMESPACE: 'EmiPaymentLinks',
   LOG_LEVEL: 'info',
   LINK_DEFAULT_EXPIRY_DAYS: '14',
   NODE_OPTIONS: '--enable-source-maps',
@@ -71,8 +75,8 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
     env: { EMIS_TABLE: 'Emis' },
   },
   'pending-emis': {
-    permissions: table('Emis', DDB_READ),
-    env: { EMIS_TABLE: 'Emis' },
+    permissions: { ...table('Emis', DDB_READ), CursorSecret: SECRET_READ },
+    env: { EMIS_TABLE: 'Emis', CURSOR_SECRET_ARN: 'CursorSecret' },
   },
   // reads nothing but the caller's token
   me: {
@@ -98,8 +102,8 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
     },
   },
   'list-links': {
-    permissions: table('Links', DDB_READ),
-    env: { LINKS_TABLE: 'Links' },
+    permissions: { ...table('Links', DDB_READ), CursorSecret: SECRET_READ },
+    env: { LINKS_TABLE: 'Links', CURSOR_SECRET_ARN: 'CursorSecret' },
   },
   'refresh-link': {
     permissions: {
@@ -258,7 +262,7 @@ describe('function permissions', () => {
   });
 
   it.each(Object.entries(expected))('grants %s exactly its declared access, per resource', (id, want) => {
-    expect(app.permissionsOf(id)).toEqual(sorted({ ...want.permissions, [ownLogGroup(id)]: LOGS }));
+    expect(app.permissionsOf(id)).toEqual(sorted({ ...want.permissions, [ownLogGroup(id)]: LOGS, ...XRAY }));
   });
 
   it.each(Object.entries(expected))('names for %s exactly the resources it may touch', (id, want) => {
@@ -266,13 +270,16 @@ describe('function permissions', () => {
     expect(app.envOf(id)).toEqual({ ...COMMON_ENV, ...(isRoute ? AUTH_ENV : {}), ...want.env });
   });
 
-  const dataActions = (id: string) => app.actionsOf(id).filter((action) => !LOGS.includes(action));
+  const dataActions = (id: string) =>
+    app.actionsOf(id).filter((action) => !LOGS.includes(action) && !action.startsWith('xray:'));
   const dataResources = (id: string) =>
-    Object.keys(app.permissionsOf(id)).filter((resource) => resource !== ownLogGroup(id));
+    Object.keys(app.permissionsOf(id)).filter((resource) => resource !== ownLogGroup(id) && resource !== '*');
 
-  it('lets pending-emis only read, and only the emis table', () => {
-    expect(dataActions('pending-emis')).toEqual(DDB_READ);
-    expect(dataResources('pending-emis')).toEqual(Object.keys(table('Emis', DDB_READ)).sort());
+  it('lets pending-emis only read, and only the emis table (and the cursor key)', () => {
+    expect(dataActions('pending-emis')).toEqual([...DDB_READ, ...SECRET_READ]);
+    expect(dataResources('pending-emis')).toEqual(
+      [...Object.keys(table('Emis', DDB_READ)), 'CursorSecret'].sort(),
+    );
     for (const write of DDB_WRITES) expect(app.actionsOf('pending-emis')).not.toContain(write);
   });
 
@@ -280,9 +287,11 @@ describe('function permissions', () => {
     expect(app.actionsOf(id)).not.toContain('dynamodb:Scan');
   });
 
-  it('lets list-links only read, and only the links table', () => {
-    expect(dataActions('list-links')).toEqual(DDB_READ);
-    expect(dataResources('list-links')).toEqual(Object.keys(table('Links', DDB_READ)).sort());
+  it('lets list-links only read, and only the links table (and the cursor key)', () => {
+    expect(dataActions('list-links')).toEqual([...DDB_READ, ...SECRET_READ]);
+    expect(dataResources('list-links')).toEqual(
+      [...Object.keys(table('Links', DDB_READ)), 'CursorSecret'].sort(),
+    );
   });
 
   it('lets the webhook put only under raw/razorpay/webhooks/, send to its queue, and never touch links', () => {

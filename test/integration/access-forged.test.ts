@@ -12,13 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as pendingHandler } from '../../functions/pending-emis/handler';
 import { startGateway } from '../../local/gateway';
 import { emis as emiStore } from '../../shared/wiring';
-import {
-  api as apiAt,
-  expectForbidden,
-  expectUnauthenticated,
-  type Reply,
-  withPayload,
-} from '../support/api';
+import { api as apiAt, expectForbidden, expectUnauthenticated, withPayload } from '../support/api';
 import { sandboxLinks, startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
 import { call } from '../support/http';

@@ -23,6 +23,11 @@ export function useDefaultToken(token: string | undefined): void {
   defaultToken = token;
 }
 
+/** `Authorization` for tests that call the local gateway with fetch: the file's default token. */
+export function defaultAuthorization(): Record<string, string> {
+  return defaultToken ? { authorization: `Bearer ${defaultToken}` } : {};
+}
+
 export function httpEvent(input: EventInput = {}): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = { ...input.headers };
   const token = input.token === undefined ? defaultToken : input.token;

@@ -95,6 +95,7 @@ describe('observationOf', () => {
         {
           paymentId: 'pay_QaIqFEHBrZf3qL',
           amount: 100,
+          currency: 'INR',
           method: 'upi',
           status: 'captured',
           createdAt: 1748425250,

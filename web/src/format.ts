@@ -88,6 +88,7 @@ const ATTENTION: Record<string, string> = {
   paid_after_expiry: 'Paid after the link expired — refund or credit it by hand',
   overpaid: 'Paid more than the EMI owed — refund the excess',
   sibling_partially_paid: 'Partly paid while another link for this EMI was paid — check and refund',
+  invalid_event: 'Razorpay reported a payment that makes no sense — not credited; check it in the dashboard',
 };
 
 export function attentionText(reason: string | null | undefined): string | null {

@@ -4,6 +4,7 @@
  * process-wide registry — the seam that lets the same handler code run in both places.
  */
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { traced } from '../../tracing';
 
 export interface QueueSender {
   send(body: string): Promise<void>;
@@ -41,7 +42,7 @@ export function queueSender(url: string): QueueSender {
       },
     };
   }
-  sqs ??= new SQSClient({});
+  sqs ??= traced(new SQSClient({}));
   const client = sqs;
   return {
     send: async (body) => {

@@ -15,6 +15,8 @@ import Razorpay from 'razorpay';
 import { env, envInt, envOptional } from '../../config';
 import { GatewayAuthError, type GatewayError } from '../../domain/errors';
 import type { CreateLinkRequest, GatewayLink, PaymentGateway } from '../../domain/gateway';
+import { metrics } from '../../metrics';
+import type { RazorpayOperation } from '../../observability/names';
 import {
   isOutcomeUnknown,
   isRejectedBecause,
@@ -137,7 +139,7 @@ export class RazorpayGateway implements PaymentGateway {
       }
       let raw: unknown;
       try {
-        raw = await this.call(() => this.rzp.paymentLink.create(body));
+        raw = await this.call('create', () => this.rzp.paymentLink.create(body));
       } catch (err) {
         last = err as GatewayError;
         if (isAlreadyAttempted(last)) {
@@ -156,7 +158,9 @@ export class RazorpayGateway implements PaymentGateway {
   }
 
   async fetchLink(razorpayLinkId: string): Promise<GatewayLink> {
-    return toGatewayLink(await this.callWithRetries(() => this.rzp.paymentLink.fetch(razorpayLinkId)));
+    return toGatewayLink(
+      await this.callWithRetries('fetch', () => this.rzp.paymentLink.fetch(razorpayLinkId)),
+    );
   }
 
   async findLinkByReferenceId(referenceId: string): Promise<GatewayLink | null> {
@@ -176,7 +180,7 @@ export class RazorpayGateway implements PaymentGateway {
       if (attempt > 1) await this.backoff(attempt - 1);
       let raw: unknown;
       try {
-        raw = await this.call(() => this.rzp.paymentLink.cancel(razorpayLinkId));
+        raw = await this.call('cancel', () => this.rzp.paymentLink.cancel(razorpayLinkId));
       } catch (err) {
         last = err as GatewayError;
         if (mayHaveApplied && isRejectedBecause(last, RAZORPAY_REASONS.cannotCancelExpired)) {
@@ -197,23 +201,33 @@ export class RazorpayGateway implements PaymentGateway {
 
   private async findOnce(referenceId: string): Promise<GatewayLink | null> {
     const params = { reference_id: referenceId } as unknown as ListParams;
-    const links = toGatewayLinks(await this.call(() => this.rzp.paymentLink.all(params)));
+    const links = toGatewayLinks(await this.call('list', () => this.rzp.paymentLink.all(params)));
     // the filter is Razorpay's; checking it again costs nothing and guards a lax server
     return links.find((link) => link.referenceId === referenceId) ?? null;
   }
 
-  /** One SDK call; every rejection becomes a GatewayError. */
-  private async call<T>(op: () => Promise<T>): Promise<T> {
+  /**
+   * One SDK call; every rejection becomes a GatewayError. Each is measured: latency by
+   * operation, and an error when Razorpay failed us (no answer, 429, 5xx, refused credentials)
+   * rather than answered a request it would not do (a 4xx about the link itself).
+   */
+  private async call<T>(operation: RazorpayOperation, op: () => Promise<T>): Promise<T> {
+    const started = performance.now();
     try {
-      return await op();
+      const result = await op();
+      metrics.razorpayCall(operation, performance.now() - started, false);
+      return result;
     } catch (err) {
-      throw toGatewayError(err);
+      const error = toGatewayError(err);
+      const failed = error.retryable || error instanceof GatewayAuthError;
+      metrics.razorpayCall(operation, performance.now() - started, failed);
+      throw error;
     }
   }
 
   /** For reads: retried on any retryable failure. */
-  private async callWithRetries<T>(op: () => Promise<T>): Promise<T> {
-    return this.withRetries(() => this.call(op));
+  private async callWithRetries<T>(operation: RazorpayOperation, op: () => Promise<T>): Promise<T> {
+    return this.withRetries(() => this.call(operation, op));
   }
 
   private async withRetries<T>(op: () => Promise<T>): Promise<T> {

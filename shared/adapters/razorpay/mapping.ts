@@ -72,11 +72,16 @@ function toNumber(value: unknown): number {
   return typeof n === 'number' && Number.isFinite(n) ? n : 0;
 }
 
-function toPayment(raw: unknown): GatewayPayment | undefined {
-  if (!isRecord(raw) || typeof raw.payment_id !== 'string') return undefined;
+/**
+ * One entry of a link's `payments`, as reported: no coercion (a string or fractional amount stays
+ * what it is), so the crediting path's checks (domain/payment-checks.ts) see what Razorpay said.
+ */
+function toPayment(raw: unknown, linkCurrency: string): GatewayPayment | undefined {
+  if (!isRecord(raw)) return undefined;
   return {
-    paymentId: raw.payment_id,
-    amount: toNumber(raw.amount),
+    paymentId: typeof raw.payment_id === 'string' ? raw.payment_id : '',
+    amount: typeof raw.amount === 'number' ? raw.amount : Number.NaN,
+    currency: typeof raw.currency === 'string' ? raw.currency : linkCurrency,
     method: typeof raw.method === 'string' ? raw.method : '',
     status: typeof raw.status === 'string' ? raw.status : '',
     createdAt: toNumber(raw.created_at),
@@ -93,8 +98,9 @@ export function toGatewayLink(raw: unknown): GatewayLink {
   if (typeof id !== 'string' || id === '') throw unexpectedBody('payment link id');
   if (!isLinkStatus(status)) throw unexpectedBody('payment link status');
   if (typeof amount !== 'number') throw unexpectedBody('payment link amount');
+  const currency = typeof raw.currency === 'string' ? raw.currency : 'INR';
   const payments = Array.isArray(raw.payments)
-    ? raw.payments.map(toPayment).filter((p): p is GatewayPayment => p !== undefined)
+    ? raw.payments.map((p) => toPayment(p, currency)).filter((p): p is GatewayPayment => p !== undefined)
     : [];
   return {
     id,
@@ -102,7 +108,7 @@ export function toGatewayLink(raw: unknown): GatewayLink {
     status,
     amount,
     amountPaid: toNumber(raw.amount_paid),
-    currency: typeof raw.currency === 'string' ? raw.currency : 'INR',
+    currency,
     shortUrl: typeof raw.short_url === 'string' ? raw.short_url : '',
     expireBy: toNumber(raw.expire_by),
     createdAt: toNumber(raw.created_at),

@@ -6,6 +6,8 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from '../../domain/errors';
+import { registerSecret } from '../../observability/redact';
+import { traced } from '../../tracing';
 import { isRecord } from './notes';
 
 export const SECRET_TTL_MS = 5 * 60 * 1000;
@@ -14,7 +16,7 @@ let client: SecretsManagerClient | undefined;
 
 /** Created on first use (local runs never need it), then reused across invocations. */
 function secretsManager(): SecretsManagerClient {
-  client ??= new SecretsManagerClient({});
+  client ??= traced(new SecretsManagerClient({}));
   return client;
 }
 
@@ -58,6 +60,8 @@ async function fetchSecretJson(arn: string, variable: string): Promise<Record<st
     throw new ConfigError(`The secret named by ${variable} is not JSON`);
   }
   if (!isRecord(parsed)) throw new ConfigError(`The secret named by ${variable} is not a JSON object`);
+  // key material: masked wherever it would appear in a log line
+  for (const field of Object.values(parsed)) if (typeof field === 'string') registerSecret(field);
   return parsed;
 }
 

@@ -327,7 +327,14 @@ describe('RazorpayGateway request and response mapping', () => {
     expect(link.notes).toEqual({});
     expect(link.expireBy).toBe(0);
     expect(link.payments).toEqual([
-      { paymentId: 'pay_A', amount: 400, method: 'upi', status: 'captured', createdAt: 1_700_000_100 },
+      {
+        paymentId: 'pay_A',
+        amount: 400,
+        currency: 'INR',
+        method: 'upi',
+        status: 'captured',
+        createdAt: 1_700_000_100,
+      },
     ]);
   });
 });
