@@ -24,6 +24,7 @@ const BENCHES: [name: string, file: string, what: string][] = [
     'hardening.ts',
     'What the hardening costs: loopback DynamoDB start, verified S3, sealed cursors (issue 14)',
   ],
+  ['startup', 'startup.ts', 'npm start: time to ready with demo data, and where it goes (issue 11)'],
   ['auth', 'auth.ts', 'Access control: token verification per request, warm and cold (issue 13)'],
   ['import', 'import.ts', 'Loans file import (10k vs 50k rows) and the curated feed lag (issue 18)'],
 ];

@@ -67,6 +67,11 @@ function acknowledgeFindings({ stateful, api }: AppStacks, mfa: 'optional' | 're
     web:
       "The $default route serves the operator page's static files, which hold no data; the page " +
       'reads data only through /api routes, each behind the JWT authorizer',
+    health:
+      'A readiness probe answering {"status":"ok"}: no data, no input, touches no resource (access: {})',
+    openapi:
+      'The API description (docs/openapi.json bundled into the function): routes and shapes only, ' +
+      'no data and no secret; callers need it before they have a token',
   };
   const publicKeys = new Map(
     routes.filter((r) => r.permission === 'public').map((r) => [routeKeyOf(r), r.id]),

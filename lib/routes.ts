@@ -156,6 +156,24 @@ export const routes: readonly RouteDef[] = [
     access: { ops: 'read' },
   },
   {
+    // readiness: public, no data, touches nothing
+    id: 'health',
+    method: 'GET',
+    path: '/api/health',
+    permission: 'public',
+    access: {},
+    memoryMb: 128,
+  },
+  {
+    // the API's OpenAPI 3.1 description (docs/openapi.json, generated from the zod schemas)
+    id: 'openapi',
+    method: 'GET',
+    path: '/api/openapi.json',
+    permission: 'public',
+    access: {},
+    memoryMb: 128,
+  },
+  {
     id: 'webhook',
     method: 'POST',
     path: '/webhooks/razorpay',
@@ -195,7 +213,8 @@ export const workers: readonly WorkerDef[] = [
   {
     id: 'webhook-worker',
     trigger: 'webhookQueue',
-    access: { emis: 'readWrite', links: 'readWrite', razorpayApi: true },
+    // ops: marks each webhook event `queued` when it takes it (the receiver's dedupe record)
+    access: { emis: 'readWrite', links: 'readWrite', ops: 'write', razorpayApi: true },
     timeoutSeconds: 60,
   },
   {

@@ -301,39 +301,54 @@ export function resourceNames(prefix: string): LocalResourceNames {
   };
 }
 
+/** Creates the tables when missing; answers the names it created (a persisted run keeps its data). */
+export async function createTables(names: LocalResourceNames, endpoint: string): Promise<string[]> {
+  const ddb = dynamoClient(endpoint);
+  try {
+    const existing = new Set((await ddb.send(new ListTablesCommand({}))).TableNames ?? []);
+    const wanted: [TableDef, string][] = [
+      [TABLES.emis, names.EMIS_TABLE],
+      [TABLES.links, names.LINKS_TABLE],
+      [TABLES.ops, names.OPS_TABLE],
+    ];
+    const missing = wanted.filter(([, n]) => !existing.has(n));
+    await Promise.all(missing.map(([def, n]) => ddb.send(new CreateTableCommand(createTableInput(def, n)))));
+    return missing.map(([, n]) => n);
+  } finally {
+    ddb.destroy();
+  }
+}
+
+/** Creates the buckets when missing. */
+export async function createBuckets(names: LocalResourceNames, endpoint: string): Promise<void> {
+  const s3 = new S3Client({
+    endpoint,
+    region: 'ap-south-1',
+    forcePathStyle: true,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  try {
+    await Promise.all(
+      [names.EXPORTS_BUCKET, names.RAW_WEBHOOKS_BUCKET, names.IMPORTS_BUCKET].map(async (bucket) => {
+        try {
+          await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+        } catch (err) {
+          const name = (err as Error).name;
+          if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
+        }
+      }),
+    );
+  } finally {
+    s3.destroy();
+  }
+}
+
 /** Creates the tables and buckets when missing (idempotent: a persisted run keeps its data). */
 export async function createResources(
   names: LocalResourceNames,
   endpoints: { dynamodb: string; s3: string },
 ): Promise<void> {
-  const ddb = dynamoClient(endpoints.dynamodb);
-  const existing = new Set((await ddb.send(new ListTablesCommand({}))).TableNames ?? []);
-  const wanted: [TableDef, string][] = [
-    [TABLES.emis, names.EMIS_TABLE],
-    [TABLES.links, names.LINKS_TABLE],
-    [TABLES.ops, names.OPS_TABLE],
-  ];
-  await Promise.all(
-    wanted
-      .filter(([, n]) => !existing.has(n))
-      .map(([def, n]) => ddb.send(new CreateTableCommand(createTableInput(def, n)))),
-  );
-  ddb.destroy();
-  const s3 = new S3Client({
-    endpoint: endpoints.s3,
-    region: 'ap-south-1',
-    forcePathStyle: true,
-    credentials: LOCAL_CREDENTIALS,
-  });
-  for (const bucket of [names.EXPORTS_BUCKET, names.RAW_WEBHOOKS_BUCKET, names.IMPORTS_BUCKET]) {
-    try {
-      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    } catch (err) {
-      const name = (err as Error).name;
-      if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
-    }
-  }
-  s3.destroy();
+  await Promise.all([createTables(names, endpoints.dynamodb), createBuckets(names, endpoints.s3)]);
 }
 
 /** Environment the handlers need to find the local services. */

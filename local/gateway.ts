@@ -11,8 +11,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type RouteDef, routeKeyOf, routes } from '../lib/routes';
-import { ROOT } from './aws-local';
 import { authorizeRequest, authorizerConfigFromEnv } from './jwt-authorizer';
+import { ROOT } from './paths';
 
 type Handler = (
   event: APIGatewayProxyEventV2,
@@ -215,15 +215,48 @@ async function authorize(
   return undefined;
 }
 
+/** How long a caller is told to wait while the local stack starts (seconds). */
+export const STARTING_RETRY_AFTER_SECONDS = 1;
+
 export interface GatewayOptions {
   port: number;
   host?: string;
+  /**
+   * Open the port at once but answer every request 503 with Retry-After until `markReady()`:
+   * `npm start` opens it before DynamoDB Local and the demo data are loaded, so a caller sees
+   * "starting" (and `GET /api/health` says so) instead of a refused connection or a partial list.
+   */
+  starting?: boolean;
   /** local-only operator routes (e.g. /_local/…); return true when handled */
   extra?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
   onError?: (err: unknown) => void;
 }
 
-export async function handle(req: IncomingMessage, res: ServerResponse, opts: GatewayOptions): Promise<void> {
+function sendStarting(res: ServerResponse, url: URL) {
+  const headers = {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'retry-after': String(STARTING_RETRY_AFTER_SECONDS),
+  };
+  // the health route's own shape (see functions/health), every other route the error body
+  const body =
+    url.pathname === '/api/health'
+      ? { status: 'starting' }
+      : {
+          error: {
+            code: 'STARTING',
+            message: 'The local stack is still starting (loading its data); retry in a moment',
+          },
+        };
+  send(res, 503, JSON.stringify(body), headers);
+}
+
+export async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: GatewayOptions,
+  state: { ready: boolean } = { ready: true },
+): Promise<void> {
   const method = (req.method ?? 'GET').toUpperCase();
   const target0 = req.url ?? '/';
   // origin-form only: `//evil.example/api/…` or `http://…` would otherwise parse as another host
@@ -231,6 +264,10 @@ export async function handle(req: IncomingMessage, res: ServerResponse, opts: Ga
     return sendJsonError(res, 404, 'NOT_FOUND', 'No route for this path');
   }
   const url = new URL(`http://localhost${target0}`);
+  if (!state.ready) {
+    req.resume();
+    return sendStarting(res, url);
+  }
   if (opts.extra && url.pathname.startsWith('/_local/') && (await opts.extra(req, res, url))) return;
   let pathMatched = false;
   let target: { route: CompiledRoute; params: Record<string, string> } | undefined;
@@ -290,9 +327,9 @@ export async function handle(req: IncomingMessage, res: ServerResponse, opts: Ga
   return send(res, result.statusCode ?? 200, out, headers);
 }
 
-function makeServer(opts: GatewayOptions): Server {
+function makeServer(opts: GatewayOptions, state: { ready: boolean }): Server {
   const server = createServer((req, res) => {
-    handle(req, res, opts).catch((err) => {
+    handle(req, res, opts, state).catch((err) => {
       opts.onError?.(err);
       if (!res.headersSent) sendJsonError(res, 500, 'INTERNAL_ERROR', 'Something went wrong on our side');
       else res.end();
@@ -313,10 +350,17 @@ function closeServer(server: Server): Promise<void> {
  * Listens on 127.0.0.1 and, when the machine has IPv6, on ::1 too: `localhost` may resolve to
  * either, and binding to every interface would expose the API to the network.
  */
-export async function startGateway(
-  opts: GatewayOptions,
-): Promise<{ servers: Server[]; url: string; close(): Promise<void> }> {
-  const v4 = makeServer(opts);
+export interface Gateway {
+  servers: Server[];
+  url: string;
+  /** ends the start-up 503s (see GatewayOptions.starting) */
+  markReady(): void;
+  close(): Promise<void>;
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const state = { ready: !opts.starting };
+  const v4 = makeServer(opts, state);
   await new Promise<void>((r, reject) => {
     v4.once('error', reject);
     v4.listen(opts.port, opts.host ?? '127.0.0.1', r);
@@ -325,7 +369,7 @@ export async function startGateway(
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
   const servers = [v4];
   if (!opts.host) {
-    const v6 = makeServer(opts);
+    const v6 = makeServer(opts, state);
     const ok = await new Promise<boolean>((r) => {
       v6.once('error', () => r(false));
       v6.listen(port, '::1', () => r(true));
@@ -335,6 +379,9 @@ export async function startGateway(
   return {
     servers,
     url: `http://localhost:${port}`,
+    markReady: () => {
+      state.ready = true;
+    },
     close: async () => {
       await Promise.all(servers.map(closeServer));
     },

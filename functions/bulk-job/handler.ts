@@ -1,5 +1,5 @@
 import { JobStore } from '../../shared/adapters/dynamo/job-store';
-import { S3ExportStore } from '../../shared/adapters/s3/exports';
+import { S3ExportReader } from '../../shared/adapters/s3/export-reader';
 import type { Actor } from '../../shared/auth/actor';
 import { env } from '../../shared/config';
 import { systemClock } from '../../shared/domain/dates';
@@ -11,7 +11,7 @@ let deps: BulkJobDeps | undefined;
 function jobDeps(): BulkJobDeps {
   deps ??= {
     jobs: new JobStore(env('OPS_TABLE')),
-    exports: new S3ExportStore(env('EXPORTS_BUCKET')),
+    exports: new S3ExportReader(env('EXPORTS_BUCKET')),
     clock: systemClock,
   };
   return deps;

@@ -1,6 +1,6 @@
 import { JobStore } from '../../shared/adapters/dynamo/job-store';
 import { queueSender } from '../../shared/adapters/queue/sender';
-import { S3ExportStore } from '../../shared/adapters/s3/exports';
+import { S3ExportReader } from '../../shared/adapters/s3/export-reader';
 import type { Actor } from '../../shared/auth/actor';
 import { env } from '../../shared/config';
 import { systemClock } from '../../shared/domain/dates';
@@ -20,7 +20,7 @@ function startDeps(): BulkStartDeps {
     emis: emis(),
     jobs: new JobStore(env('OPS_TABLE')),
     queue: queueSender(env('BULK_QUEUE_URL')),
-    exports: new S3ExportStore(env('EXPORTS_BUCKET')),
+    exports: new S3ExportReader(env('EXPORTS_BUCKET')),
     clock: systemClock,
   };
   return deps;

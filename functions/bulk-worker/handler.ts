@@ -6,7 +6,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { JobStore } from '../../shared/adapters/dynamo/job-store';
 import { createGatewayFromEnv } from '../../shared/adapters/razorpay/gateway';
-import { S3ExportStore } from '../../shared/adapters/s3/exports';
+import { S3ExportWriter } from '../../shared/adapters/s3/export-writer';
 import { env, envInt } from '../../shared/config';
 import { systemClock } from '../../shared/domain/dates';
 import { rateLimitedGateway, Semaphore, TokenBucket } from '../../shared/domain/rate-limit';
@@ -50,7 +50,7 @@ export function workerDeps(): BulkWorkerDeps {
       settings: linkSettings(),
     },
     jobs: new JobStore(env('OPS_TABLE')),
-    exports: new S3ExportStore(env('EXPORTS_BUCKET')),
+    exports: new S3ExportWriter(env('EXPORTS_BUCKET')),
     pacer,
     pool: new Semaphore(envInt('BULK_CONCURRENCY', 4)),
     clock: systemClock,

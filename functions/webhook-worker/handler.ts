@@ -1,4 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { WebhookEventStore } from '../../shared/adapters/dynamo/webhook-events';
+import { env } from '../../shared/config';
 import { log, withLogContext } from '../../shared/log';
 import { correlate, observedHandler } from '../../shared/observe';
 import { applyWebhookMessage } from '../../shared/usecases/webhook-apply';
@@ -16,6 +18,9 @@ export async function main(event: SQSEvent): Promise<SQSBatchResponse> {
   for (const record of event.Records) {
     await withLogContext({ messageId: record.messageId }, async () => {
       correlate(eventIdsOf(record.body));
+      // the receiver answered 200 without a second write; taking the event is what makes later
+      // deliveries of it duplicates for good — beside applying it, not in front of it
+      const taken = markTaken(record.body);
       try {
         await applyWebhookMessage(linkDeps(), record.body);
       } catch (err) {
@@ -25,9 +30,25 @@ export async function main(event: SQSEvent): Promise<SQSBatchResponse> {
         });
         batchItemFailures.push({ itemIdentifier: record.messageId });
       }
+      await taken;
     });
   }
   return { batchItemFailures };
+}
+
+let events: WebhookEventStore | undefined;
+
+/** Marks the event `queued` (webhook-events.ts); never fails the record: applying is idempotent. */
+async function markTaken(messageBody: string): Promise<void> {
+  const { eventId } = eventIdsOf(messageBody);
+  if (eventId === undefined) return;
+  try {
+    events ??= new WebhookEventStore(env('OPS_TABLE'));
+    await events.markWebhookEventQueued(eventId);
+  } catch (err) {
+    // a redelivery from Razorpay after the receipt's lease would only be queued (and applied) again
+    log.warn('could not mark webhook event queued', { eventId, err });
+  }
 }
 
 /** Correlation ids for the log, never the body. */

@@ -1,3 +1,4 @@
+import { WebhookEventStore } from '../../shared/adapters/dynamo/webhook-events';
 import { queueSender } from '../../shared/adapters/queue/sender';
 import { loadWebhookSecrets } from '../../shared/adapters/razorpay/signature';
 import { S3RawWebhookArchive } from '../../shared/adapters/s3/raw-archive';
@@ -9,7 +10,6 @@ import {
   receiveWebhook,
   type WebhookDelivery,
 } from '../../shared/usecases/webhook-receive';
-import { ops } from '../../shared/wiring';
 
 /** A signature mismatch may mean the secret was rotated; re-read it at most this often. */
 const SECRET_REFRESH_INTERVAL_MS = 60_000;
@@ -29,12 +29,13 @@ let wired: { key: string; deps: ReceiveDeps } | undefined;
 function receiveDeps(): ReceiveDeps {
   const bucket = env('RAW_WEBHOOKS_BUCKET');
   const queueUrl = env('WEBHOOK_QUEUE_URL');
-  const key = `${env('OPS_TABLE')}|${bucket}|${queueUrl}`;
+  const table = env('OPS_TABLE');
+  const key = `${table}|${bucket}|${queueUrl}`;
   if (wired?.key !== key) {
     wired = {
       key,
       deps: {
-        events: ops(),
+        events: new WebhookEventStore(table),
         archive: new S3RawWebhookArchive(bucket),
         queue: queueSender(queueUrl),
         secrets,

@@ -8,13 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { JobRecord, JobStore } from '../adapters/dynamo/job-store';
-import { CSV_URL_TTL_SECONDS, type ExportStore } from '../adapters/s3/exports';
+import { CSV_URL_TTL_SECONDS, type ExportReader } from '../adapters/s3/export-store';
 import type { Actor } from '../auth/actor';
 import { mayAccessScope } from '../auth/scope';
 import type { Clock } from '../domain/dates';
 import { NotFoundError } from '../domain/errors';
-import type { ActorRef } from '../domain/model';
 import { correlate } from '../observe';
+import type { BulkJob } from '../schemas/responses';
 
 export const jobIdSchema = z
   .string()
@@ -30,27 +30,12 @@ export function newJobId(): string {
   return id;
 }
 
-export interface BulkJobView {
-  jobId: string;
-  status: JobRecord['status'];
-  total: number;
-  processed: number;
-  created: number;
-  reused: number;
-  failed: number;
-  /** EMIs found settled when their turn came (a row with an error; not counted as failed) */
-  skipped: number;
-  csvUrl: string | null;
-  csvExpiresAt: string | null;
-  createdAt: string;
-  completedAt: string | null;
-  error: string | null;
-  createdBy: ActorRef | null;
-}
+/** The shape is declared once, as a zod schema (shared/schemas/responses.ts). */
+export type BulkJobView = BulkJob;
 
 export interface BulkJobDeps {
   jobs: JobStore;
-  exports: ExportStore;
+  exports: ExportReader;
   clock: Clock;
 }
 

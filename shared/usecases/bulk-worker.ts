@@ -19,7 +19,7 @@
  *      writer), streams the CSV to S3 page by page and marks the job completed.
  */
 import type { ItemResult, JobItem, JobRecord, JobStore } from '../adapters/dynamo/job-store';
-import { type ExportStore, exportKey } from '../adapters/s3/exports';
+import { type ExportWriter, exportKey } from '../adapters/s3/export-store';
 import { mayAccessLender } from '../auth/scope';
 import type { Clock } from '../domain/dates';
 import {
@@ -71,7 +71,7 @@ export interface BulkWorkerDeps {
   /** the generate use case's ports; its gateway is paced by `pacer` */
   link: LinkDeps;
   jobs: JobStore;
-  exports: ExportStore;
+  exports: ExportWriter;
   pacer: TokenBucket;
   pool: Semaphore;
   clock: Clock;
@@ -276,7 +276,7 @@ export async function finalizeIfComplete(
 
 export interface FinalizeDeps {
   jobs: JobStore;
-  exports: ExportStore;
+  exports: ExportWriter;
   clock: Clock;
   settings: Pick<BulkWorkerSettings, 'exportLeaseMs'>;
 }

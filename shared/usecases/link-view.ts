@@ -1,34 +1,11 @@
 /** The contract's Link shape, from a stored link. */
-import type { ActorRef, Link } from '../domain/model';
+import type { Link as StoredLink } from '../domain/model';
+import type { Link } from '../schemas/responses';
 
-export interface LinkView {
-  id: string;
-  razorpayLinkId: string | null;
-  referenceId: string;
-  loanId: string;
-  emiNumber: number;
-  lender: string;
-  clientName: string;
-  amount: number;
-  amountPaid: number;
-  currency: string;
-  shortUrl: string | null;
-  status: Link['status'];
-  expireBy: string | null;
-  createdAt: string;
-  updatedAt: string;
-  payments: Link['payments'];
-  cancelReason: string | null;
-  attention: string | null;
-  acceptPartial: boolean;
-  minPartialAmount: number | null;
-  error: { code: string; message: string } | null;
-  jobId: string | null;
-  createdBy: ActorRef | null;
-  cancelledBy: ActorRef | null;
-}
+/** The shape is declared once, as a zod schema (shared/schemas/responses.ts). */
+export type LinkView = Link;
 
-export function toLinkView(link: Link): LinkView {
+export function toLinkView(link: StoredLink): LinkView {
   return {
     id: link.id,
     razorpayLinkId: link.razorpayLinkId ?? null,

@@ -15,6 +15,7 @@ import { addDays, type Clock, daysBetween, istDate } from '../domain/dates';
 import { type Emi, type EmiLinkRef, emiAmountPaid, emiOutstanding, OPEN_STATUSES } from '../domain/model';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { lenderSchema, queryInt } from '../schemas/common';
+import type { ActiveLink, PendingEmi, PendingEmiPage } from '../schemas/responses';
 
 export const pendingEmisQuerySchema = z.strictObject({
   lender: z.optional(lenderSchema),
@@ -26,35 +27,9 @@ export const pendingEmisQuerySchema = z.strictObject({
 
 export type PendingEmisQuery = z.infer<typeof pendingEmisQuerySchema>;
 
-export interface ActiveLink {
-  id: string;
-  shortUrl: string;
-  status: string;
-  amount: number;
-}
-
-export interface PendingEmi {
-  loanId: string;
-  lender: string;
-  clientName: string;
-  phone: string;
-  email: string | null;
-  emiNumber: number;
-  dueDate: string;
-  amountDue: number;
-  amountPaid: number;
-  amountOutstanding: number;
-  currency: string;
-  daysPastDue: number;
-  bucket: 'overdue' | 'upcoming';
-  activeLink: ActiveLink | null;
-}
-
-export interface PendingEmisPage {
-  items: PendingEmi[];
-  nextCursor: string | null;
-  today: string;
-}
+/** The shapes are declared once, as zod schemas (shared/schemas/responses.ts). */
+export type { ActiveLink, PendingEmi };
+export type PendingEmisPage = PendingEmiPage;
 
 /** The newest open link on the EMI anchor that a borrower can still pay. */
 export function activeLinkOf(emi: Emi, nowSeconds: number): ActiveLink | null {

@@ -29,6 +29,7 @@ import {
   paiseSchema,
   safeTextSchema,
 } from '../schemas/common';
+import type { UpsertLoansResult } from '../schemas/responses';
 
 export const MAX_LOANS_PER_REQUEST = 500;
 export const MAX_EMIS_PER_LOAN = 600;
@@ -56,10 +57,7 @@ export const upsertLoansSchema = z.strictObject({
 export type UpsertLoansInput = z.infer<typeof upsertLoansSchema>;
 export type LoanInput = UpsertLoansInput['loans'][number];
 
-export interface UpsertLoansResult {
-  loans: number;
-  emis: { created: number; updated: number; unchanged: number; removed: number };
-}
+export type { UpsertLoansResult };
 
 /** Cross-field rules zod cannot express per field; all problems reported together. */
 export function checkLoansSemantics(input: UpsertLoansInput): void {
@@ -109,6 +107,27 @@ function sameEmi(a: Emi, b: Emi): boolean {
   );
 }
 
+/** The EMI as the request says it, keeping what only we know (credits, links) from `prev`. */
+function emiFrom(loan: LoanInput, input: LoanInput['emis'][number], prev: Emi | undefined, now: string): Emi {
+  return {
+    loanId: loan.loanId,
+    lender: loan.lender,
+    clientName: loan.clientName,
+    phone: loan.phone,
+    email: loan.email,
+    emiNumber: input.emiNumber,
+    dueDate: input.dueDate,
+    amount: input.amount,
+    amountPaidExternal: input.amountPaid ?? 0,
+    amountCredited: prev?.amountCredited ?? 0,
+    currency: CURRENCY,
+    links: prev?.links ?? {},
+    removed: false,
+    version: (prev?.version ?? 0) + 1,
+    updatedAt: now,
+  };
+}
+
 /** 403 unless every loan, as sent and as already filed, is one of the caller's lenders'. */
 async function checkLenderScope(store: EmiStore, input: UpsertLoansInput, actor: Actor): Promise<void> {
   if (actor.lenders === '*') return;
@@ -156,23 +175,7 @@ async function upsertOne(
     for (const input of loan.emis) {
       const prev = byNumber.get(input.emiNumber);
       byNumber.delete(input.emiNumber);
-      const next: Emi = {
-        loanId: loan.loanId,
-        lender: loan.lender,
-        clientName: loan.clientName,
-        phone: loan.phone,
-        email: loan.email,
-        emiNumber: input.emiNumber,
-        dueDate: input.dueDate,
-        amount: input.amount,
-        amountPaidExternal: input.amountPaid ?? 0,
-        amountCredited: prev?.amountCredited ?? 0,
-        currency: CURRENCY,
-        links: prev?.links ?? {},
-        removed: false,
-        version: (prev?.version ?? 0) + 1,
-        updatedAt: now,
-      };
+      const next = emiFrom(loan, input, prev, now);
       if (!prev) {
         local.created++;
         writes.push({ emi: next, expected: 0 });
@@ -248,4 +251,30 @@ export async function upsertLoans(
   });
   await Promise.all(workers);
   return { loans: input.loans.length, emis: counts };
+}
+
+/**
+ * Loads loans into tables that are known to be empty (the local runtime's demo data on a fresh
+ * start): the same validation and the same items as upsertLoans creating every EMI, written
+ * with batch writes instead of a read and a conditional put per EMI — 5,000 EMIs in a second
+ * or two instead of several. Never use it on a table that may hold data: it overwrites.
+ */
+export async function seedLoansIntoEmptyTable(
+  deps: { emis: EmiStore; clock: Clock },
+  input: UpsertLoansInput,
+): Promise<UpsertLoansResult> {
+  const parsed = upsertLoansSchema.parse(input);
+  checkLoansSemantics(parsed);
+  const now = deps.clock.now().toISOString();
+  const emis = parsed.loans.flatMap((loan) => loan.emis.map((e) => emiFrom(loan, e, undefined, now)));
+  await deps.emis.batchPutIntoEmptyTable({
+    lenders: [...new Set(parsed.loans.map((l) => l.lender))],
+    loans: parsed.loans.map(({ emis: _emis, ...loan }) => loan),
+    emis,
+    now,
+  });
+  return {
+    loans: parsed.loans.length,
+    emis: { created: emis.length, updated: 0, unchanged: 0, removed: 0 },
+  };
 }

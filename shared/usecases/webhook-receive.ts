@@ -7,15 +7,18 @@
  *   2. the signature (`x-razorpay-signature`, hex HMAC-SHA256 of the raw bytes) must match the
  *      current or, during a rotation, the previous secret → else 401; nothing stored or applied;
  *   3. the event id (`x-razorpay-event-id`) is required → else 400;
- *   4. record the event id with a conditional write: a duplicate is acknowledged and ends here;
- *   5. archive the raw delivery to the landing zone;
- *   6. enqueue it for the worker (not when the body is not JSON: nothing to apply, warn);
- *   7. mark the event queued, acknowledge.
- * If 5 or 6 fails the event id is forgotten, so Razorpay's retry is accepted, and the error
- * propagates (5xx): an event is acknowledged only once it is safely queued.
+ *   4. claim the event id with one conditional write that both dedupes and records it: a
+ *      duplicate is acknowledged and ends here;
+ *   5. at once, archive the raw delivery to the landing zone and enqueue it for the worker (not
+ *      when the body is not JSON: nothing to apply, warn) — two independent writes;
+ *   6. acknowledge. The worker marks the event `queued` when it takes it (webhook-events.ts).
+ * That is one DynamoDB write, then S3 and SQS side by side, per acknowledged delivery.
+ * If 5 fails in part, the claim is released with what did finish, and the error propagates
+ * (5xx): Razorpay's retry is claimed at once, archives to the same object and does only what is
+ * left, so the event ends archived and queued once. An event is acknowledged only once it is both.
  */
 
-import type { OpsStore } from '../adapters/dynamo/ops-store';
+import type { WebhookEventStore } from '../adapters/dynamo/webhook-events';
 import type { QueueSender } from '../adapters/queue/sender';
 import { verifyWebhookSignature } from '../adapters/razorpay/signature';
 import type { RawWebhookArchive } from '../adapters/s3/raw-archive';
@@ -36,7 +39,7 @@ const EVENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const RECEIPT_LEASE_SECONDS = 60;
 
 export interface ReceiveDeps {
-  events: Pick<OpsStore, 'recordWebhookEvent' | 'markWebhookEventQueued' | 'forgetWebhookEvent'>;
+  events: Pick<WebhookEventStore, 'claimWebhookEvent' | 'releaseWebhookEvent' | 'completeWebhookEvent'>;
   archive: RawWebhookArchive;
   queue: Pick<QueueSender, 'send'>;
   /** the secrets to accept, current first; `refresh` re-reads them (after a rotation) */
@@ -101,56 +104,81 @@ export async function receiveWebhook(deps: ReceiveDeps, delivery: WebhookDeliver
   }
 
   const receivedAt = deps.clock.now();
-  const nowSeconds = Math.floor(receivedAt.getTime() / 1000);
   const { json, event } = eventTypeOf(delivery.body);
-  const recorded = await deps.events.recordWebhookEvent(
+  const claim = await deps.events.claimWebhookEvent(
     eventId,
-    { event: event ?? (json ? 'unknown' : 'unparseable'), receivedAt: receivedAt.toISOString() },
-    nowSeconds,
+    {
+      event: event ?? (json ? 'unknown' : 'unparseable'),
+      receivedAt: receivedAt.toISOString(),
+      archiveKey: deps.archive.keyOf(eventId, receivedAt),
+    },
+    Math.floor(receivedAt.getTime() / 1000),
     RECEIPT_LEASE_SECONDS,
   );
-  if (recorded === 'duplicate') {
+  if (claim === 'duplicate') {
     log.info('webhook duplicate', { eventId, event });
     return { outcome: 'duplicate', eventId, event };
   }
 
-  let outcome: ReceiveOutcome;
-  try {
-    const archiveKey = await deps.archive.put({
-      eventId,
-      event,
-      receivedAt,
-      headers: delivery.headers,
-      body: delivery.body,
-    });
-    if (json && event !== null) {
+  // a retry archives to the object its first attempt chose, and redoes only what is left
+  const queueable = json && event !== null;
+  const [archived, enqueued] = await Promise.allSettled([
+    claim.archived
+      ? undefined
+      : deps.archive.put({
+          eventId,
+          event,
+          receivedAt: new Date(claim.receivedAt),
+          headers: delivery.headers,
+          body: delivery.body,
+        }),
+    (async () => {
+      if (!queueable || claim.enqueued) return;
       await deps.queue.send(
         encodeWebhookMessage(
-          { eventId, event, archiveKey, receivedAt: receivedAt.toISOString() },
+          { eventId, event, archiveKey: claim.archiveKey, receivedAt: claim.receivedAt },
           delivery.body,
         ),
       );
-      outcome = 'queued';
-    } else {
-      log.warn('webhook body is not a JSON event: archived, nothing to apply', { eventId, archiveKey, json });
-      outcome = 'archived';
-    }
-  } catch (err) {
-    log.error('webhook not safely queued: asking Razorpay to retry', { eventId, event, err });
+    })(),
+  ]);
+  if (archived.status === 'rejected' || enqueued.status === 'rejected') {
+    const err = archived.status === 'rejected' ? archived.reason : (enqueued as PromiseRejectedResult).reason;
+    log.error('webhook not safely archived and queued: asking Razorpay to retry', {
+      eventId,
+      event,
+      archived: archived.status === 'fulfilled',
+      enqueued: enqueued.status === 'fulfilled' && queueable,
+      err,
+    });
     try {
-      await deps.events.forgetWebhookEvent(eventId);
-    } catch (forgetErr) {
-      // its lease runs out instead, and then a retry is accepted
-      log.error('could not forget webhook event id', { eventId, err: forgetErr });
+      await deps.events.releaseWebhookEvent(eventId, {
+        archived: archived.status === 'fulfilled',
+        enqueued: enqueued.status === 'fulfilled' && queueable,
+      });
+    } catch (releaseErr) {
+      // its lease runs out instead, and then a retry is claimed (and redoes both parts)
+      log.error('could not release webhook event id', { eventId, err: releaseErr });
     }
     throw err;
   }
 
-  try {
-    await deps.events.markWebhookEventQueued(eventId);
-  } catch (err) {
-    // it is queued: a redelivery after the lease would only queue it again (the worker is idempotent)
-    log.warn('could not mark webhook event queued', { eventId, err });
+  const outcome: ReceiveOutcome = queueable ? 'queued' : 'archived';
+  if (!queueable) {
+    log.warn('webhook body is not a JSON event: archived, nothing to apply', {
+      eventId,
+      archiveKey: claim.archiveKey,
+      json,
+    });
+  }
+  // the worker marks a queued event when it takes it; these two cases have no worker to do it
+  if (!queueable || claim.archived || claim.enqueued) {
+    try {
+      await deps.events.completeWebhookEvent(eventId, queueable ? undefined : 'archived');
+    } catch (err) {
+      // a redelivery after the lease would only archive (same object) and queue it again
+      log.warn('could not complete webhook event record', { eventId, err });
+    }
   }
   log.info('webhook received', { eventId, event, outcome });
   return { outcome, eventId, event };

@@ -55,6 +55,8 @@ describe('cdk-nag AwsSolutions', () => {
     expect(rules.sort()).toEqual(
       [
         'Api/HttpApi/POST--webhooks--razorpay/Resource: AwsSolutions-APIG4',
+        'Api/HttpApi/GET--api--health/Resource: AwsSolutions-APIG4',
+        'Api/HttpApi/GET--api--openapi.json/Resource: AwsSolutions-APIG4',
         'Api/webRoute/Resource: AwsSolutions-APIG4',
         'Api: AwsSolutions-IAM5[Resource::<ExportsBucket.Arn>/exports/*]',
         'Api: AwsSolutions-IAM5[Resource::EmiLinks-dev-Stateful:export:ExportsBucket.Arn/exports/*]',

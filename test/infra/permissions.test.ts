@@ -24,6 +24,7 @@ const DDB_WRITES = [
   'dynamodb:UpdateItem',
 ];
 const DDB_READ_WRITE = [...DDB_READ, ...DDB_WRITES].sort();
+const DDB_WRITE = ['dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable', ...DDB_WRITES].sort();
 // no function may Scan: every list is a Query on a key or an index
 const SECRET_READ = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
 const SQS_SEND = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
@@ -66,7 +67,6 @@ const COMMON_ENV = {
   POWERTOOLS_METRICS_NAMESPACE: 'EmiPaymentLinks',
   LOG_LEVEL: 'info',
   LINK_DEFAULT_EXPIRY_DAYS: '14',
-  NODE_OPTIONS: '--enable-source-maps',
 };
 
 const expected: Record<string, { permissions: Record<string, string[]>; env: Record<string, string> }> = {
@@ -160,11 +160,18 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
     permissions: {
       ...table('Emis', DDB_READ_WRITE),
       ...table('Links', DDB_READ_WRITE),
+      // marks the webhook event record `queued` when it takes the event
+      ...table('Ops', DDB_WRITE),
       RazorpayApiSecret: SECRET_READ,
       // from the SQS event source: Lambda polls with the function's role
       'WebhookQueue.Arn': SQS_CONSUME,
     },
-    env: { EMIS_TABLE: 'Emis', LINKS_TABLE: 'Links', RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret' },
+    env: {
+      EMIS_TABLE: 'Emis',
+      LINKS_TABLE: 'Links',
+      OPS_TABLE: 'Ops',
+      RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
+    },
   },
   'bulk-worker': {
     permissions: {
@@ -233,6 +240,15 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       AUTH_WEB_CLIENT_ID: 'WebClient',
       AUTH_LOGIN_URL: 'https://Domain.auth.ap-south-1.amazoncognito.com',
     },
+  },
+  // readiness and the OpenAPI description (bundled JSON) touch nothing
+  health: {
+    permissions: {},
+    env: {},
+  },
+  openapi: {
+    permissions: {},
+    env: {},
   },
   reconcile: {
     permissions: {

@@ -69,6 +69,8 @@ const start = (body: Record<string, unknown>) =>
     path: '/api/payment-links/bulk-generate-export',
     body,
   });
+/** what the start route signs CSV URLs with (the worker only writes them) */
+const readExports = () => new S3ExportStore(app.names.EXPORTS_BUCKET);
 const getJob = (jobId: string) => call<BulkJobView>(bulkJob, { pathParameters: { jobId } });
 
 async function untilDone(jobId: string, timeoutMs = 20_000): Promise<BulkJobView> {
@@ -284,7 +286,7 @@ async function capturedJob(body: BulkStartInput): Promise<{ jobId: string; event
   };
   const deps = workerDeps();
   const job = await startBulkJob(
-    { emis: emiStore(), jobs: deps.jobs, exports: deps.exports, queue: capture, clock: systemClock },
+    { emis: emiStore(), jobs: deps.jobs, exports: readExports(), queue: capture, clock: systemClock },
     body,
     opsActor,
     { waitMs: 0 },
@@ -380,7 +382,7 @@ describe('a job never stays running', () => {
   it('re-enqueues unfinished items after a stall, and the job completes', async () => {
     const deps = workerDeps();
     const job = await startBulkJob(
-      { emis: emiStore(), jobs: deps.jobs, exports: deps.exports, queue: lost, clock: systemClock },
+      { emis: emiStore(), jobs: deps.jobs, exports: readExports(), queue: lost, clock: systemClock },
       { lender: 'Stuck', bucket: 'overdue' },
       opsActor,
       { waitMs: 0 },
@@ -405,7 +407,7 @@ describe('a job never stays running', () => {
   it('after a second stall marks what is left failed with a reason and still writes the CSV', async () => {
     const deps = workerDeps();
     const job = await startBulkJob(
-      { emis: emiStore(), jobs: deps.jobs, exports: deps.exports, queue: lost, clock: systemClock },
+      { emis: emiStore(), jobs: deps.jobs, exports: readExports(), queue: lost, clock: systemClock },
       { lender: 'Stuck2', bucket: 'overdue' },
       opsActor,
       { waitMs: 0 },

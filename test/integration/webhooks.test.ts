@@ -118,11 +118,15 @@ async function eventRecord(eventId: string) {
   return out.Item;
 }
 
-async function archivedKey(eventId: string): Promise<string | undefined> {
+async function archivedKeys(eventId: string): Promise<string[]> {
   const out = await s3Client().send(
     new ListObjectsV2Command({ Bucket: app.names.RAW_WEBHOOKS_BUCKET, Prefix: 'raw/razorpay/webhooks/' }),
   );
-  return out.Contents?.map((o) => o.Key!).find((k) => k.endsWith(`/${eventId}.json`));
+  return (out.Contents ?? []).map((o) => o.Key!).filter((k) => k.endsWith(`/${eventId}.json`));
+}
+
+async function archivedKey(eventId: string): Promise<string | undefined> {
+  return (await archivedKeys(eventId))[0];
 }
 
 async function archived(eventId: string): Promise<Json> {
@@ -428,24 +432,60 @@ describe('failures', () => {
     expect(await emiStore().getEmi('W-POI', 1, true)).toMatchObject({ amountCredited: 250_000 });
   });
 
-  it('answers 5xx and forgets the event when it cannot be queued, so Razorpay’s retry is accepted', async () => {
+  it('answers 5xx when it cannot queue; Razorpay’s retry queues it and does not archive it again', async () => {
     const body = JSON.stringify({ entity: 'event', event: 'payment.authorized', payload: {}, contains: [] });
     const headers = signedHeaders(body);
+    const eventId = headers['x-razorpay-event-id'];
     process.env.WEBHOOK_QUEUE_URL = 'local://nowhere';
     resetConfigCache();
     try {
       const res = await deliver(body, headers);
       expect(res.status).toBe(500);
       expect(res.json.error.code).toBe('INTERNAL_ERROR');
-      expect(await eventRecord(headers['x-razorpay-event-id'])).toBeUndefined();
+      expect(await eventRecord(eventId)).toMatchObject({ state: 'received', leaseUntil: 0, archived: true });
+      expect(await archivedKeys(eventId)).toHaveLength(1);
     } finally {
       process.env.WEBHOOK_QUEUE_URL = queue.url;
       resetConfigCache();
     }
     const retry = await deliver(body, headers);
     expect(retry).toMatchObject({ status: 200, json: { received: true, outcome: 'queued' } });
-    expect(await eventRecord(headers['x-razorpay-event-id'])).toMatchObject({ state: 'queued' });
     await settle();
+    expect(processed.get(eventId)).toBe(1);
+    expect(await archivedKeys(eventId)).toHaveLength(1);
+    const record = await eventRecord(eventId);
+    expect(record).toMatchObject({ state: 'queued' });
+    expect(record).not.toHaveProperty('archived');
+    expect(await deliver(body, headers)).toMatchObject({ status: 200, json: { outcome: 'duplicate' } });
+  });
+
+  it('answers 5xx when it cannot archive; Razorpay’s retry archives it and does not queue it again', async () => {
+    const body = JSON.stringify({ entity: 'event', event: 'payment.authorized', payload: {}, contains: [] });
+    const headers = signedHeaders(body);
+    const eventId = headers['x-razorpay-event-id'];
+    process.env.RAW_WEBHOOKS_BUCKET = `${app.names.RAW_WEBHOOKS_BUCKET}-missing`;
+    resetConfigCache();
+    try {
+      const res = await deliver(body, headers);
+      expect(res.status).toBe(500);
+      // it was queued beside the failed archive: the worker takes it before Razorpay retries
+      await settle();
+      expect(processed.get(eventId)).toBe(1);
+      expect(await eventRecord(eventId)).toMatchObject({ state: 'queued', leaseUntil: 0, enqueued: true });
+      expect(await archivedKeys(eventId)).toHaveLength(0);
+    } finally {
+      process.env.RAW_WEBHOOKS_BUCKET = app.names.RAW_WEBHOOKS_BUCKET;
+      resetConfigCache();
+    }
+    const retry = await deliver(body, headers);
+    expect(retry).toMatchObject({ status: 200, json: { received: true, outcome: 'queued' } });
+    await settle();
+    expect(processed.get(eventId)).toBe(1);
+    expect(await archived(eventId)).toMatchObject({ eventId, event: 'payment.authorized', body });
+    const record = await eventRecord(eventId);
+    expect(record).toMatchObject({ state: 'queued' });
+    expect(record).not.toHaveProperty('enqueued');
+    expect(await deliver(body, headers)).toMatchObject({ status: 200, json: { outcome: 'duplicate' } });
   });
 
   it('fixes a missed webhook by reconciliation', async () => {

@@ -22,27 +22,79 @@ import {
 const SECRET = 'current-secret';
 const NOW = new Date('2026-03-31T23:59:59.500Z');
 
-function fakes(opts: { secrets?: string[][]; failArchive?: boolean; failQueue?: boolean } = {}) {
-  const events = new Map<string, { state: string }>();
+interface FakeRecord {
+  state: string;
+  leaseUntil: number;
+  receivedAt: string;
+  archiveKey: string;
+  archived?: true;
+  enqueued?: true;
+}
+
+/**
+ * In-memory ports. The event store keeps the same rules as WebhookEventStore's conditional writes (tested
+ * against DynamoDB Local in test/integration/webhook-events.test.ts); `calls` lists every
+ * write, `take` is what the worker does when it takes an event from the queue.
+ */
+function fakes(
+  opts: {
+    secrets?: string[][];
+    failArchive?: boolean;
+    failQueue?: boolean;
+    failRelease?: boolean;
+    failComplete?: boolean;
+  } = {},
+) {
+  const events = new Map<string, FakeRecord>();
+  const calls: string[] = [];
   const archived: RawWebhook[] = [];
   const sent: string[] = [];
   const secretReads: boolean[] = [];
   const secretSets = opts.secrets ?? [[SECRET]];
+  let now = NOW;
   const deps: ReceiveDeps = {
     events: {
-      recordWebhookEvent: async (id) => {
-        if (events.has(id)) return 'duplicate';
-        events.set(id, { state: 'received' });
-        return 'new';
+      claimWebhookEvent: async (id, fields, nowSeconds, leaseSeconds = 60) => {
+        calls.push(`claim ${id}`);
+        const r = events.get(id);
+        const claimable =
+          !r || (r.leaseUntil < nowSeconds && (r.state === 'received' || !!r.archived || !!r.enqueued));
+        if (!claimable) return 'duplicate';
+        const next: FakeRecord = {
+          receivedAt: fields.receivedAt,
+          archiveKey: fields.archiveKey,
+          state: 'received',
+          ...r,
+          leaseUntil: nowSeconds + leaseSeconds,
+        };
+        events.set(id, next);
+        return {
+          receivedAt: next.receivedAt,
+          archiveKey: next.archiveKey,
+          archived: next.archived === true,
+          enqueued: next.enqueued === true,
+        };
       },
-      markWebhookEventQueued: async (id) => {
-        events.set(id, { state: 'queued' });
+      releaseWebhookEvent: async (id, done) => {
+        calls.push(`release ${id}`);
+        if (opts.failRelease) throw new Error('DynamoDB is down');
+        const r = events.get(id)!;
+        events.set(id, {
+          ...r,
+          leaseUntil: 0,
+          ...(done.archived ? { archived: true } : {}),
+          ...(done.enqueued ? { enqueued: true } : {}),
+        });
       },
-      forgetWebhookEvent: async (id) => {
-        events.delete(id);
+      completeWebhookEvent: async (id, state) => {
+        calls.push(`complete ${id}`);
+        if (opts.failComplete) throw new Error('DynamoDB is down');
+        const { archived: _a, enqueued: _e, ...r } = events.get(id)!;
+        events.set(id, { ...r, state: state ?? r.state });
       },
     },
     archive: {
+      keyOf: rawWebhookKey,
       put: async (raw) => {
         if (opts.failArchive) throw new Error('S3 is down');
         archived.push(raw);
@@ -59,9 +111,25 @@ function fakes(opts: { secrets?: string[][]; failArchive?: boolean; failQueue?: 
       secretReads.push(Boolean(o?.refresh));
       return secretSets[Math.min(secretReads.length - 1, secretSets.length - 1)]!;
     },
-    clock: { now: () => NOW },
+    clock: { now: () => now },
   };
-  return { deps, events, archived, sent, secretReads };
+  return {
+    deps,
+    opts,
+    events,
+    calls,
+    archived,
+    sent,
+    secretReads,
+    /** the worker took the event from the queue (WebhookEventStore.markWebhookEventQueued) */
+    take: (id: string) => {
+      const r = events.get(id);
+      if (r) events.set(id, { ...r, state: 'queued' });
+    },
+    advance: (seconds: number) => {
+      now = new Date(now.getTime() + seconds * 1000);
+    },
+  };
 }
 
 const BODY = Buffer.from('{"entity":"event","event":"payment.captured","payload":{}}');
@@ -79,11 +147,17 @@ function delivery(body: Buffer = BODY, headers: Record<string, string | undefine
 }
 
 describe('receiveWebhook', () => {
-  it('records, archives and queues a signed event, then marks it queued', async () => {
+  it('claims, archives and queues a signed event with one write to the event store', async () => {
     const f = fakes();
     const result = await receiveWebhook(f.deps, delivery());
     expect(result).toEqual({ outcome: 'queued', eventId: 'EvtAbc123XYZ01', event: 'payment.captured' });
-    expect(f.events.get('EvtAbc123XYZ01')).toEqual({ state: 'queued' });
+    expect(f.calls).toEqual(['claim EvtAbc123XYZ01']);
+    expect(f.events.get('EvtAbc123XYZ01')).toEqual({
+      state: 'received',
+      leaseUntil: Math.floor(NOW.getTime() / 1000) + 60,
+      receivedAt: NOW.toISOString(),
+      archiveKey: 'raw/razorpay/webhooks/dt=2026-03-31/EvtAbc123XYZ01.json',
+    });
     expect(f.archived[0]).toMatchObject({
       eventId: 'EvtAbc123XYZ01',
       event: 'payment.captured',
@@ -151,14 +225,107 @@ describe('receiveWebhook', () => {
     expect(f.sent).toHaveLength(1);
   });
 
+  it('acknowledges a duplicate for good once the worker has taken the event, lease or not', async () => {
+    const f = fakes();
+    await receiveWebhook(f.deps, delivery());
+    f.take('EvtAbc123XYZ01');
+    f.advance(3600);
+    expect((await receiveWebhook(f.deps, delivery())).outcome).toBe('duplicate');
+    expect(f.archived).toHaveLength(1);
+    expect(f.sent).toHaveLength(1);
+  });
+
+  it('claims again a receipt that died before the worker took it, once its lease has run out', async () => {
+    const f = fakes();
+    // a receipt that crashed right after its claim: nothing archived, nothing queued
+    await f.deps.events.claimWebhookEvent(
+      'EvtAbc123XYZ01',
+      {
+        event: 'payment.captured',
+        receivedAt: NOW.toISOString(),
+        archiveKey: rawWebhookKey('EvtAbc123XYZ01', NOW),
+      },
+      Math.floor(NOW.getTime() / 1000),
+    );
+    f.advance(30);
+    expect((await receiveWebhook(f.deps, delivery())).outcome).toBe('duplicate');
+    f.advance(31);
+    expect((await receiveWebhook(f.deps, delivery())).outcome).toBe('queued');
+    expect(f.archived.map((a) => a.receivedAt)).toEqual([NOW]);
+    expect(decodeWebhookMessage(f.sent[0]!).meta.receivedAt).toBe(NOW.toISOString());
+  });
+
+  it.each([
+    ['archiving', { failArchive: true }, { archived: 0, sent: 1 }, { enqueued: true }],
+    ['queueing', { failQueue: true }, { archived: 1, sent: 0 }, { archived: true }],
+    ['both', { failArchive: true, failQueue: true }, { archived: 0, sent: 0 }, {}],
+  ])('when %s fails: 5xx, the claim is released with what did finish', async (_n, failure, done, flags) => {
+    const f = fakes(failure);
+    await expect(receiveWebhook(f.deps, delivery())).rejects.toThrow(/is down/);
+    expect(f.archived).toHaveLength(done.archived);
+    expect(f.sent).toHaveLength(done.sent);
+    expect(f.events.get('EvtAbc123XYZ01')).toEqual({
+      state: 'received',
+      leaseUntil: 0,
+      receivedAt: NOW.toISOString(),
+      archiveKey: 'raw/razorpay/webhooks/dt=2026-03-31/EvtAbc123XYZ01.json',
+      ...flags,
+    });
+  });
+
   it.each([
     ['archiving', { failArchive: true }],
     ['queueing', { failQueue: true }],
-  ])('forgets the event id and fails when %s fails, so the retry is accepted', async (_name, failure) => {
-    const f = fakes(failure);
-    await expect(receiveWebhook(f.deps, delivery())).rejects.toThrow(/is down/);
-    expect(f.events.size).toBe(0);
-    expect(f.sent).toEqual([]);
+    ['both', { failArchive: true, failQueue: true }],
+  ])(
+    'a retry after %s failed ends archived and queued exactly once, in the first object',
+    async (_n, failure) => {
+      const f = fakes(failure);
+      await expect(receiveWebhook(f.deps, delivery())).rejects.toThrow(/is down/);
+      // the worker may take what was queued before Razorpay retries, on another day
+      if (f.sent.length > 0) f.take('EvtAbc123XYZ01');
+      f.advance(24 * 3600);
+      Object.assign(f.opts, { failArchive: false, failQueue: false });
+      const retry = await receiveWebhook(f.deps, delivery());
+      expect(retry.outcome).toBe('queued');
+      expect(f.archived).toHaveLength(1);
+      expect(f.sent).toHaveLength(1);
+      expect(rawWebhookKey(f.archived[0]!.eventId, f.archived[0]!.receivedAt)).toBe(
+        'raw/razorpay/webhooks/dt=2026-03-31/EvtAbc123XYZ01.json',
+      );
+      expect(decodeWebhookMessage(f.sent[0]!).meta).toMatchObject({
+        archiveKey: 'raw/razorpay/webhooks/dt=2026-03-31/EvtAbc123XYZ01.json',
+        receivedAt: NOW.toISOString(),
+      });
+      // done: the part-way marks are gone, and a later delivery is a duplicate
+      expect(f.events.get('EvtAbc123XYZ01')).not.toHaveProperty('archived');
+      expect(f.events.get('EvtAbc123XYZ01')).not.toHaveProperty('enqueued');
+      f.take('EvtAbc123XYZ01');
+      f.advance(3600);
+      expect((await receiveWebhook(f.deps, delivery())).outcome).toBe('duplicate');
+      expect(f.sent).toHaveLength(1);
+    },
+  );
+
+  it('still answers 5xx when the claim cannot be released; the lease runs out and the retry redoes it', async () => {
+    const f = fakes({ failQueue: true, failRelease: true });
+    await expect(receiveWebhook(f.deps, delivery())).rejects.toThrow(/SQS is down/);
+    Object.assign(f.opts, { failQueue: false, failRelease: false });
+    expect((await receiveWebhook(f.deps, delivery())).outcome).toBe('duplicate');
+    f.advance(61);
+    expect((await receiveWebhook(f.deps, delivery())).outcome).toBe('queued');
+    expect(f.sent).toHaveLength(1);
+    // archived twice, to the same object
+    expect(new Set(f.archived.map((a) => rawWebhookKey(a.eventId, a.receivedAt))).size).toBe(1);
+  });
+
+  it('acknowledges a retry whose marks cannot be cleared: it is archived and queued', async () => {
+    const f = fakes({ failArchive: true });
+    await expect(receiveWebhook(f.deps, delivery())).rejects.toThrow(/S3 is down/);
+    Object.assign(f.opts, { failArchive: false, failComplete: true });
+    expect((await receiveWebhook(f.deps, delivery())).outcome).toBe('queued');
+    expect(f.archived).toHaveLength(1);
+    expect(f.sent).toHaveLength(1);
   });
 
   it('archives a body that is not JSON without queueing it', async () => {
@@ -168,7 +335,11 @@ describe('receiveWebhook', () => {
     expect(result).toEqual({ outcome: 'archived', eventId: 'EvtAbc123XYZ01', event: null });
     expect(f.archived).toHaveLength(1);
     expect(f.sent).toEqual([]);
-    expect(f.events.get('EvtAbc123XYZ01')).toEqual({ state: 'queued' });
+    // nothing for the worker to take: the record is final at once
+    expect(f.events.get('EvtAbc123XYZ01')).toMatchObject({ state: 'archived' });
+    f.advance(3600);
+    expect((await receiveWebhook(f.deps, delivery(garbage))).outcome).toBe('duplicate');
+    expect(f.archived).toHaveLength(1);
   });
 });
 

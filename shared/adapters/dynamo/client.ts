@@ -15,10 +15,7 @@ export function documentClient(): DynamoDBDocumentClient {
   return shared;
 }
 
-/** True for the condition failures DynamoDB reports on a single write. */
-export function isConditionFailed(err: unknown): boolean {
-  return err instanceof Error && err.name === 'ConditionalCheckFailedException';
-}
+export { isConditionFailed } from './plain-client';
 
 /** For a cancelled transaction: the per-item reasons (`ConditionalCheckFailed`, `None`, …). */
 export function transactionReasons(err: unknown): string[] | undefined {

@@ -1,11 +1,10 @@
 /**
  * Operational records in the ops table. Named access patterns:
  * - claimIdempotency / completeIdempotency / releaseIdempotency   conditional Put/Update/Delete on IDEMP#scope#key
- * - recordWebhookEvent(eventId)                                    conditional Put on EVENT#id (dedupe, with a lease)
- * - markWebhookEventQueued(eventId)                                Update EVENT#id once the event is safely queued
- * Items expire through the table's TTL attribute `expiresAt` (epoch seconds).
+ * Items expire through the table's TTL attribute `expiresAt` (epoch seconds). The webhook event
+ * records (EVENT#id) live in the same table, written by webhook-events.ts.
  */
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, isConditionFailed } from './client';
 import { keys } from './schema';
 
@@ -98,61 +97,5 @@ export class OpsStore {
 
   async releaseIdempotency(scope: string, key: string): Promise<void> {
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.idempotency(scope, key) }));
-  }
-
-  /**
-   * Records a webhook event id once: 'new' the first time, 'duplicate' after. The record starts
-   * `received` with a lease of `leaseSeconds`; the receiver marks it `queued` once the event is
-   * safely queued. A receipt that died in between (a crashed or timed-out invocation) leaves a
-   * `received` record whose lease runs out, and the next delivery of that event is 'new' again —
-   * otherwise Razorpay's retries would all be acknowledged as duplicates of an event never queued.
-   */
-  async recordWebhookEvent(
-    eventId: string,
-    fields: Record<string, unknown>,
-    nowSeconds: number,
-    leaseSeconds = 60,
-  ): Promise<'new' | 'duplicate'> {
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: {
-            ...keys.webhookEvent(eventId),
-            type: 'WEBHOOK_EVENT',
-            eventId,
-            ...fields,
-            state: 'received',
-            leaseUntil: nowSeconds + leaseSeconds,
-            expiresAt: nowSeconds + 30 * DAY_SECONDS,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :received AND leaseUntil < :now)',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':received': 'received', ':now': nowSeconds },
-        }),
-      );
-      return 'new';
-    } catch (err) {
-      if (isConditionFailed(err)) return 'duplicate';
-      throw err;
-    }
-  }
-
-  /** The event is safely queued: later deliveries of it are duplicates for good. */
-  async markWebhookEventQueued(eventId: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: keys.webhookEvent(eventId),
-        UpdateExpression: 'SET #state = :queued REMOVE leaseUntil',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':queued': 'queued' },
-      }),
-    );
-  }
-
-  async forgetWebhookEvent(eventId: string): Promise<void> {
-    await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.webhookEvent(eventId) }));
   }
 }

@@ -42,7 +42,12 @@ export function queueSender(url: string): QueueSender {
       },
     };
   }
-  sqs ??= traced(new SQSClient({}));
+  if (!sqs) {
+    // one middleware resolution per command class, and no redaction walk for a logger we lack
+    const client = new SQSClient({ cacheMiddleware: true });
+    client.middlewareStack.remove('loggerMiddleware');
+    sqs = traced(client);
+  }
   const client = sqs;
   return {
     send: async (body) => {

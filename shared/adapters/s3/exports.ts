@@ -1,69 +1,31 @@
 /**
- * Bulk CSV exports in the exports bucket (key `exports/<jobId>.csv`; the bucket's lifecycle
- * rule expires them). Named access patterns:
- * - upload(key, body)        lib-storage Upload: a streamed body goes up in 5 MB parts
- *                            (multipart above one part), so memory stays flat whatever the size
- * - presignGet(key, name)    a GET URL signed now, valid for a short time, that makes the
- *                            browser download the file (`attachment`) as text/csv
+ * Bulk CSV exports in the exports bucket, both ways (tests, benchmarks). A function imports only
+ * the half it uses — S3ExportWriter or S3ExportReader — so none loads both lib-storage and the
+ * presigner (the presigner alone costs tens of ms of cold start).
  */
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { s3Client } from './client';
+import { S3ExportReader } from './export-reader';
+import type { ExportStore } from './export-store';
+import { S3ExportWriter } from './export-writer';
 
-export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8';
-/** Presigned URLs live this long; the job route signs a new one on every call. */
-export const CSV_URL_TTL_SECONDS = 15 * 60;
-
-export function exportKey(jobId: string): string {
-  return `exports/${jobId}.csv`;
-}
-
-export interface ExportStore {
-  upload(key: string, body: Readable, filename: string): Promise<void>;
-  presignGet(key: string, filename: string, expiresInSeconds?: number): Promise<string>;
-}
+export * from './export-store';
 
 export class S3ExportStore implements ExportStore {
-  constructor(
-    private readonly bucket: string,
-    private readonly s3: S3Client = s3Client(),
-  ) {}
+  private readonly writer: S3ExportWriter;
+  private readonly reader: S3ExportReader;
 
-  async upload(key: string, body: Readable, filename: string): Promise<void> {
-    const upload = new Upload({
-      client: this.s3,
-      params: {
-        Bucket: this.bucket,
-        Key: key,
-        Body: body,
-        ContentType: CSV_CONTENT_TYPE,
-        ContentDisposition: attachment(filename),
-      },
-      // two 5 MB parts in flight at most: the writer's memory is bounded by this, not by the rows
-      queueSize: 2,
-      partSize: 5 * 1024 * 1024,
-      leavePartsOnError: false,
-    });
-    await upload.done();
+  constructor(bucket: string, s3: S3Client = s3Client()) {
+    this.writer = new S3ExportWriter(bucket, s3);
+    this.reader = new S3ExportReader(bucket, s3);
   }
 
-  presignGet(key: string, filename: string, expiresInSeconds = CSV_URL_TTL_SECONDS): Promise<string> {
-    return getSignedUrl(
-      this.s3,
-      new GetObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        ResponseContentDisposition: attachment(filename),
-        ResponseContentType: CSV_CONTENT_TYPE,
-      }),
-      { expiresIn: expiresInSeconds },
-    );
+  upload(key: string, body: Readable, filename: string): Promise<void> {
+    return this.writer.upload(key, body, filename);
   }
-}
 
-/** The file name is ours (`bulk-<jobId>.csv`), so quoting it needs no escaping. */
-function attachment(filename: string): string {
-  return `attachment; filename="${filename}"`;
+  presignGet(key: string, filename: string, expiresInSeconds?: number): Promise<string> {
+    return this.reader.presignGet(key, filename, expiresInSeconds);
+  }
 }

@@ -50,7 +50,9 @@ export interface RawWebhookEnvelope {
 
 /** The port the receiver writes through. */
 export interface RawWebhookArchive {
-  /** stores the delivery; returns the object key */
+  /** the object key a delivery received at `receivedAt` is stored under */
+  keyOf(eventId: string, receivedAt: Date): string;
+  /** stores the delivery (again: the same object); returns the object key */
   put(raw: RawWebhook): Promise<string>;
 }
 
@@ -83,6 +85,10 @@ export class S3RawWebhookArchive implements RawWebhookArchive {
     private readonly bucket: string,
     private readonly s3: S3Client = s3Client(),
   ) {}
+
+  keyOf(eventId: string, receivedAt: Date): string {
+    return rawWebhookKey(eventId, receivedAt);
+  }
 
   async put(raw: RawWebhook): Promise<string> {
     const key = rawWebhookKey(raw.eventId, raw.receivedAt);

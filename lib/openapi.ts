@@ -1,0 +1,362 @@
+/**
+ * The API's OpenAPI 3.1 description, generated from the route table (lib/routes.ts) and the
+ * very zod schemas the handlers validate with and the use cases answer with
+ * (shared/schemas/responses.ts). `npm run openapi` writes it to docs/openapi.json, which the
+ * `openapi` function serves at GET /api/openapi.json; a test fails when the file is stale.
+ *
+ * Generator: zod-openapi. It builds on zod 4's own JSON Schema conversion (z.toJSONSchema), so
+ * zod/mini schemas work as they are — no `.openapi()` patch on zod's classes, which
+ * @asteasolutions/zod-to-openapi needs and zod/mini does not have — and it turns an object
+ * schema into one parameter per field and `io: input` for requests (query strings stay strings).
+ * Only the route table's own routes appear: no worker, no /_local or /_sandbox route.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as z from 'zod/mini';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
+import { ROOT } from '../local/paths';
+import { MAX_JSON_BODY_BYTES } from '../shared/http/route';
+import { dueDateSchema } from '../shared/schemas/common';
+import {
+  bulkJobSchema,
+  errorBodySchema,
+  generatedLinkSchema,
+  healthSchema,
+  lendersSchema,
+  linkPageSchema,
+  linkSchema,
+  meSchema,
+  pendingEmiPageSchema,
+  upsertLoansResultSchema,
+  webhookAckSchema,
+} from '../shared/schemas/responses';
+import { bulkJobPathSchema } from '../shared/usecases/bulk-job';
+import { bulkStartSchema, MAX_BULK_ITEMS } from '../shared/usecases/bulk-start';
+import { generateLinkSchema } from '../shared/usecases/generate-link';
+import { pendingEmisQuerySchema } from '../shared/usecases/list-pending-emis';
+import { linkIdPathSchema, listLinksQuerySchema } from '../shared/usecases/manage-link';
+import { MAX_LOANS_PER_REQUEST, upsertLoansSchema } from '../shared/usecases/upsert-loans';
+import { MAX_WEBHOOK_BODY_BYTES } from '../shared/usecases/webhook-receive';
+import { type Permission, type RouteDef, routes } from './routes';
+
+/** Descriptions for fields of the request schemas (metadata only; validation is unchanged). */
+function describe<S extends { shape: Record<string, z.ZodMiniType> }>(
+  schema: S,
+  fields: Partial<Record<keyof S['shape'], string>>,
+): S {
+  for (const [name, description] of Object.entries(fields)) {
+    const field = schema.shape[name];
+    if (field && description) z.globalRegistry.add(field, { description: description as string });
+  }
+  return schema;
+}
+
+z.globalRegistry.add(dueDateSchema, { format: 'date', description: 'IST calendar date, YYYY-MM-DD' });
+describe(pendingEmisQuerySchema, {
+  lender: 'one lender (exact name); all lenders when absent',
+  bucket: '`overdue` (due before today, IST), `upcoming` (today … today + withinDays) or `all` (default)',
+  withinDays: 'the upcoming window in days, 0–365 (default 7)',
+  limit: 'page size, 1–200 (default 50)',
+  cursor: "the previous page's nextCursor",
+});
+describe(listLinksQuerySchema, {
+  status: 'one status',
+  lender: 'one lender',
+  loanId: 'one loan',
+  emiNumber: 'one EMI of that loan (needs loanId), 1–9999',
+  attention: '`true`: only links a person must look at',
+  limit: 'page size, 1–200 (default 50)',
+  cursor: "the previous page's nextCursor",
+});
+describe(generateLinkSchema, {
+  amount: 'paise; default: all that is outstanding; at least 100 and at most the outstanding amount',
+  expireBy: 'ISO-8601 with offset, at least 16 minutes and at most 180 days ahead (default 14 days)',
+  acceptPartial: 'let the borrower pay part of it',
+  minPartialAmount: 'paise; the smallest part payment (with acceptPartial)',
+  notify: 'have Razorpay send the link itself by SMS / e-mail',
+  reminders: "Razorpay's payment reminders",
+  forceNew: 'make a new link even if an open one of the same amount exists',
+});
+describe(bulkStartSchema, {
+  lender: 'select by lender (with bucket and withinDays, like pending EMIs)…',
+  bucket: '`overdue`, `upcoming` or `all`',
+  withinDays: 'upcoming window in days (default 7)',
+  emis: `…or name the EMIs (at most ${MAX_BULK_ITEMS.toLocaleString('en-US')})`,
+});
+
+const PERMISSION_TEXT: Record<Exclude<Permission, 'public'>, string> = {
+  read: 'read: roles viewer, collector, admin; machine scope `emi-links/read`',
+  write: 'write: roles collector, admin; machine scope `emi-links/write`',
+  loans: 'loans: role admin; machine scope `emi-links/loans.write`',
+  admin: 'admin: role admin',
+};
+
+const json = (schema: z.ZodMiniType) => ({ 'application/json': { schema } });
+const error = (description: string) => ({ description, content: json(errorBodySchema) });
+const retryAfter = {
+  'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' as const } },
+};
+
+interface RouteDoc {
+  summary: string;
+  description?: string;
+  tags: string[];
+  query?: z.ZodMiniType;
+  path?: z.ZodMiniType;
+  header?: z.ZodMiniType;
+  body?: z.ZodMiniType;
+  /** success and route-specific failures */
+  responses: ZodOpenApiResponsesObject;
+}
+
+const DOCS: Record<string, RouteDoc> = {
+  'loans-upsert': {
+    summary: 'Upsert loans with their EMI schedules',
+    description: `At most ${MAX_LOANS_PER_REQUEST} loans per request, 1 MB. New or changed EMIs are written, EMIs missing from a new schedule leave the pending list (their links and credits stay), unchanged ones are not touched; money credited meanwhile is never overwritten. Amounts in paise.`,
+    tags: ['loans'],
+    body: upsertLoansSchema,
+    responses: {
+      '200': { description: 'what happened to each EMI', content: json(upsertLoansResultSchema) },
+      '422': error('well-formed but inconsistent: a duplicate loan or EMI, amountPaid above amount'),
+    },
+  },
+  'pending-emis': {
+    summary: 'Pending EMIs, one page',
+    description:
+      'EMIs with something still owed, by due date, then loan, then EMI number. Each carries its newest payable link (`activeLink`).',
+    tags: ['EMIs'],
+    query: pendingEmisQuerySchema,
+    responses: { '200': { description: 'one page', content: json(pendingEmiPageSchema) } },
+  },
+  me: {
+    summary: 'Who is calling: role, permissions and lenders',
+    tags: ['access'],
+    responses: { '200': { description: 'the caller as the API sees them', content: json(meSchema) } },
+  },
+  lenders: {
+    summary: 'The lenders that have loans',
+    tags: ['EMIs'],
+    responses: { '200': { description: 'sorted by name', content: json(lendersSchema) } },
+  },
+  'generate-link': {
+    summary: 'A payment link for one EMI',
+    description:
+      'Creates a Razorpay Payment Link for the EMI (201), or answers the open link of the same amount (200, `reused: true`) unless `forceNew`. The same `Idempotency-Key` with the same body answers the first answer again; with another body, 422.',
+    tags: ['links'],
+    header: z.object({
+      'idempotency-key': z.optional(z.string().check(z.regex(/^[\x21-\x7e]{1,128}$/))),
+    }),
+    body: generateLinkSchema,
+    responses: {
+      '200': {
+        description: 'an open link of the same amount already existed',
+        content: json(generatedLinkSchema),
+      },
+      '201': { description: 'a new link', content: json(generatedLinkSchema) },
+      '404': error('no such loan or EMI'),
+      '409': error('the EMI is already paid, or a request with this Idempotency-Key is still running'),
+      '422': error(
+        'amount above what is outstanding, expiry out of range, Idempotency-Key reused with another body, or Razorpay refused (its reason in details)',
+      ),
+    },
+  },
+  'list-links': {
+    summary: 'Payment links, newest first',
+    tags: ['links'],
+    query: listLinksQuerySchema,
+    responses: { '200': { description: 'one page', content: json(linkPageSchema) } },
+  },
+  'refresh-link': {
+    summary: 'Ask Razorpay for the link now and apply what it says',
+    description:
+      'Credits captured payments (once each), moves the status forward, cancels open siblings of a paid EMI.',
+    tags: ['links'],
+    path: linkIdPathSchema,
+    responses: {
+      '200': { description: 'the link after the refresh', content: json(linkSchema) },
+      '404': error('no such link'),
+    },
+  },
+  'cancel-link': {
+    summary: 'Cancel one open link',
+    tags: ['links'],
+    path: linkIdPathSchema,
+    responses: {
+      '200': { description: 'the cancelled link (cancelReason `manual`)', content: json(linkSchema) },
+      '404': error('no such link'),
+      '409': error('the link cannot be cancelled (paid, partially paid, expired…); the message says why'),
+    },
+  },
+  'bulk-start': {
+    summary: 'Generate links for many EMIs and export a CSV',
+    description:
+      'Select EMIs by lender + bucket + withinDays or list them; same link options as generate (except amount). 202 with the queued job; 200 with the completed job when it finished within a few seconds. Poll GET /api/payment-links/bulk-jobs/{jobId} for `csvUrl`.',
+    tags: ['bulk'],
+    body: bulkStartSchema,
+    responses: {
+      '200': { description: 'a small job that already completed', content: json(bulkJobSchema) },
+      '202': { description: 'the job, queued', content: json(bulkJobSchema) },
+    },
+  },
+  'bulk-job': {
+    summary: 'A bulk job: progress, counts, and a fresh CSV URL once done',
+    tags: ['bulk'],
+    path: bulkJobPathSchema,
+    responses: {
+      '200': { description: 'the job', content: json(bulkJobSchema) },
+      '404': error('no such job'),
+    },
+  },
+  health: {
+    summary: 'Is the API serving?',
+    description:
+      '`ok` once it is. Locally, while `npm start` is still loading, every route answers 503 with Retry-After and this one says `starting`.',
+    tags: ['operations'],
+    responses: {
+      '200': { description: 'serving', content: json(healthSchema) },
+      '503': {
+        description: 'still starting (local runtime)',
+        headers: retryAfter,
+        content: json(healthSchema),
+      },
+    },
+  },
+  openapi: {
+    summary: 'This description (OpenAPI 3.1)',
+    tags: ['operations'],
+    responses: { '200': { description: 'the OpenAPI document', content: { 'application/json': {} } } },
+  },
+  webhook: {
+    summary: 'Razorpay webhook delivery',
+    description: `Razorpay calls this, not people: no token, the signature is the authentication. The raw body (at most ${MAX_WEBHOOK_BODY_BYTES / 1024} KB) must carry a valid \`X-Razorpay-Signature\` (hex HMAC-SHA256 with the webhook secret); the event is recorded once per \`X-Razorpay-Event-Id\`, archived and queued before the 200 — a duplicate answers 200 and does nothing.`,
+    tags: ['webhooks'],
+    header: z.object({
+      'x-razorpay-signature': z.string(),
+      'x-razorpay-event-id': z.string(),
+    }),
+    body: doc_any('the event exactly as Razorpay sends it'),
+    responses: {
+      '200': { description: 'recorded (or a duplicate)', content: json(webhookAckSchema) },
+      '401': error('bad or missing signature: nothing stored'),
+      '413': error('body too large'),
+    },
+  },
+};
+
+function doc_any(description: string): z.ZodMiniType {
+  const s = z.record(z.string(), z.unknown());
+  z.globalRegistry.add(s, { description });
+  return s;
+}
+
+function operation(route: RouteDef): ZodOpenApiOperationObject {
+  const d = DOCS[route.id];
+  if (!d) throw new Error(`route ${route.id} has no entry in lib/openapi.ts`);
+  const isPublic = route.permission === 'public';
+  const responses: ZodOpenApiResponsesObject = { ...d.responses };
+  const hasInput = d.query || d.path || d.body || d.header;
+  if (hasInput && !responses['400'])
+    responses['400'] = error('malformed or invalid input; `details` names each bad field');
+  if (d.body && route.id !== 'webhook') {
+    responses['413'] ??= error(`body larger than ${MAX_JSON_BODY_BYTES / 1024 / 1024} MB`);
+    responses['415'] = error('Content-Type is not application/json');
+  }
+  if (!isPublic) {
+    responses['401'] = {
+      description: 'no token, or an expired, foreign or malformed one',
+      headers: { 'WWW-Authenticate': { schema: { type: 'string' } } },
+      content: json(errorBodySchema),
+    };
+    responses['403'] = error(`the token does not grant this (${route.permission})`);
+  }
+  if (route.id === 'generate-link' || route.id === 'refresh-link' || route.id === 'cancel-link') {
+    responses['502'] = error('Razorpay failed or refused our credentials (the message says so)');
+  }
+  responses['503'] ??= {
+    description:
+      route.path.startsWith('/api/payment-links') && route.method === 'POST'
+        ? 'Razorpay timed out or rate-limited us; or, locally, the stack is still starting. Retry after Retry-After.'
+        : 'locally: the stack is still starting; retry after Retry-After',
+    headers: retryAfter,
+    content: json(errorBodySchema),
+  };
+  responses['500'] = error('something went wrong on our side (the detail is logged, never answered)');
+  return {
+    operationId: route.id,
+    summary: d.summary,
+    description: [
+      d.description,
+      isPublic
+        ? undefined
+        : `Needs the ${PERMISSION_TEXT[route.permission as Exclude<Permission, 'public'>]}.`,
+    ]
+      .filter(Boolean)
+      .join('\n\n'),
+    tags: d.tags,
+    security: isPublic ? [] : [{ bearer: [] }],
+    ...(d.query || d.path || d.header
+      ? {
+          requestParams: {
+            ...(d.query ? { query: d.query as never } : {}),
+            ...(d.path ? { path: d.path as never } : {}),
+            ...(d.header ? { header: d.header as never } : {}),
+          },
+        }
+      : {}),
+    ...(d.body ? { requestBody: { required: true, content: json(d.body) } } : {}),
+    responses,
+  };
+}
+
+export function openApiDocument(version: string): ReturnType<typeof createDocument> {
+  const paths: Record<string, Record<string, ZodOpenApiOperationObject>> = {};
+  for (const route of routes) {
+    if (route.path === '$default') continue;
+    const method = route.method.toLowerCase();
+    paths[route.path] = { ...paths[route.path], [method]: operation(route) };
+  }
+  return createDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'EMI Payment Links',
+      version,
+      description: [
+        'Collect loan instalments (EMIs) through Razorpay Payment Links.',
+        'Amounts are **integer paise** (₹1 = 100 paise) with `currency: "INR"`; timestamps are ISO-8601 UTC; due dates are IST calendar dates (YYYY-MM-DD).',
+        'Every error has the body `{"error":{"code","message","details"?}}`.',
+        'The rules that are not shapes (statuses, money, webhooks, the CSV) are in docs/contract.md in the repository.',
+      ].join('\n\n'),
+    },
+    servers: [{ url: '/', description: 'the API that served this document' }],
+    tags: [
+      { name: 'access' },
+      { name: 'EMIs' },
+      { name: 'links' },
+      { name: 'bulk' },
+      { name: 'loans' },
+      { name: 'webhooks' },
+      { name: 'operations' },
+    ],
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            "An access token (RS256 JWT) from the deployment's identity provider: Amazon Cognito on AWS, the local OpenID Connect provider under `npm start` (client credentials, e.g. client `demo-ops`).",
+        },
+      },
+    },
+    paths,
+  });
+}
+
+/** Where `npm run openapi` writes the description (served by the `openapi` function). */
+export const OPENAPI_FILE = join(ROOT, 'docs', 'openapi.json');
+
+/** The file's exact text: the document for package.json's version, 2-space JSON. */
+export function renderOpenApi(): string {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  return `${JSON.stringify(openApiDocument(pkg.version), null, 2)}\n`;
+}

@@ -1,0 +1,262 @@
+/**
+ * What the API answers, as zod schemas: the types the use cases return (`z.infer`) and the
+ * OpenAPI description (docs/openapi.json, `npm run openapi`) both come from here, so the two
+ * cannot drift. Handlers import only the types (erased from bundles); the schemas themselves
+ * are read by the OpenAPI generator and by the contract tests.
+ *
+ * Amounts are integer paise (₹1 = 100 paise), timestamps ISO-8601 UTC, due dates IST calendar
+ * dates (YYYY-MM-DD).
+ */
+import * as z from 'zod/mini';
+import type { JobStatus } from '../adapters/dynamo/job-store';
+import { type AttentionReason, type CancelReason, LINK_STATUSES } from '../domain/model';
+
+type Meta = { id?: string; description?: string; example?: unknown };
+
+/** Attaches OpenAPI metadata (an `id` makes it a named component). */
+function doc<T extends z.ZodMiniType>(schema: T, meta: Meta): T {
+  z.globalRegistry.add(schema, meta);
+  return schema;
+}
+
+const paise = (description: string) => doc(z.int().check(z.minimum(0)), { description });
+const timestamp = (description: string) => doc(z.iso.datetime(), { description });
+const nullable = <T extends z.ZodMiniType>(schema: T) => z.nullable(schema);
+
+export const CANCEL_REASONS = [
+  'sibling_paid',
+  'emi_settled',
+  'emi_removed',
+  'manual',
+  'razorpay',
+] as const satisfies readonly CancelReason[];
+export const ATTENTION_REASONS = [
+  'paid_after_cancel',
+  'paid_after_expiry',
+  'overpaid',
+  'sibling_partially_paid',
+  'invalid_event',
+] as const satisfies readonly AttentionReason[];
+export const JOB_STATUSES = [
+  'queued',
+  'running',
+  'completed',
+  'failed',
+] as const satisfies readonly JobStatus[];
+// the other direction: a reason added to the domain must be added here too
+type Missing<All, Listed> = Exclude<All, Listed> extends never ? true : never;
+const _complete: [
+  Missing<CancelReason, (typeof CANCEL_REASONS)[number]>,
+  Missing<AttentionReason, (typeof ATTENTION_REASONS)[number]>,
+  Missing<JobStatus, (typeof JOB_STATUSES)[number]>,
+] = [true, true, true];
+void _complete;
+
+const currency = doc(z.literal('INR'), { description: 'always INR' });
+
+export const actorRefSchema = doc(z.strictObject({ sub: z.string(), name: z.string() }), {
+  id: 'ActorRef',
+  description: 'Who did something: the token subject and a display name (architecture: access).',
+});
+
+export const errorBodySchema = doc(
+  z.strictObject({
+    error: z.strictObject({
+      code: doc(z.string(), { description: 'stable, machine-readable: VALIDATION_FAILED, NOT_FOUND, …' }),
+      message: doc(z.string(), { description: 'for a person; never a stack trace' }),
+      details: z.optional(
+        z.array(
+          z.strictObject({
+            field: doc(z.string(), { description: 'where: `loans.3.emis.0.amount`, `query.limit`, …' }),
+            message: z.string(),
+          }),
+        ),
+      ),
+    }),
+  }),
+  {
+    id: 'Error',
+    description: 'Every error, from every route: 4xx names each bad field in `details`; never a stack trace.',
+    example: {
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: 'loans.3.emis.0.amount must be an integer',
+        details: [{ field: 'loans.3.emis.0.amount', message: 'must be an integer' }],
+      },
+    },
+  },
+);
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+export const healthSchema = doc(z.strictObject({ status: z.enum(['ok', 'starting']) }), {
+  id: 'Health',
+  description: '`ok` once the API serves; `starting` (with 503 and Retry-After) while the local stack loads',
+});
+export type Health = z.infer<typeof healthSchema>;
+
+export const linkPaymentSchema = doc(
+  z.strictObject({
+    paymentId: doc(z.string(), { description: "Razorpay's payment id (pay_…)" }),
+    amount: paise('paise'),
+    method: z.string(),
+    status: z.enum(['captured', 'failed']),
+    capturedAt: timestamp('when Razorpay captured it'),
+  }),
+  { id: 'LinkPayment' },
+);
+
+export const linkSchema = doc(
+  z.strictObject({
+    id: doc(z.string().check(z.regex(/^lnk_[a-z0-9]{20}$/)), {
+      description: "our id; also Razorpay's reference_id",
+    }),
+    razorpayLinkId: doc(nullable(z.string()), {
+      description: "Razorpay's plink_… id (null until Razorpay answered)",
+    }),
+    referenceId: z.string(),
+    loanId: z.string(),
+    emiNumber: z.int(),
+    lender: z.string(),
+    clientName: z.string(),
+    amount: paise('what the link asks for, in paise'),
+    amountPaid: paise('captured so far, in paise'),
+    currency,
+    shortUrl: doc(nullable(z.string()), { description: 'what the borrower opens' }),
+    status: doc(z.enum(LINK_STATUSES), {
+      description:
+        'forward-only: creating → created → partially_paid → paid; or expired / cancelled; failed when Razorpay refused or never answered',
+    }),
+    expireBy: nullable(timestamp('when the link expires')),
+    createdAt: timestamp('created'),
+    updatedAt: timestamp('last change'),
+    payments: z.array(linkPaymentSchema),
+    cancelReason: doc(nullable(z.enum(CANCEL_REASONS)), { description: 'why it was cancelled' }),
+    attention: doc(nullable(z.enum(ATTENTION_REASONS)), {
+      description: 'money a person must look at (credited, never dropped)',
+    }),
+    acceptPartial: z.boolean(),
+    minPartialAmount: nullable(paise('smallest partial payment, in paise')),
+    error: doc(nullable(z.strictObject({ code: z.string(), message: z.string() })), {
+      description: 'why Razorpay refused (status failed)',
+    }),
+    jobId: doc(nullable(z.string()), { description: 'the bulk job that created it' }),
+    createdBy: doc(nullable(actorRefSchema), { description: 'who generated it' }),
+    cancelledBy: doc(nullable(actorRefSchema), { description: 'the person who cancelled it, if one did' }),
+  }),
+  { id: 'Link', description: 'A payment link for one EMI.' },
+);
+export type Link = z.infer<typeof linkSchema>;
+
+export const generatedLinkSchema = doc(
+  z.strictObject({
+    ...linkSchema.shape,
+    reused: doc(z.boolean(), {
+      description: 'true (with 200) when an open link of the same amount already existed for the EMI',
+    }),
+  }),
+  { id: 'GeneratedLink' },
+);
+
+export const linkPageSchema = doc(
+  z.strictObject({
+    items: z.array(linkSchema),
+    nextCursor: doc(nullable(z.string()), { description: 'opaque; null on the last page' }),
+  }),
+  { id: 'LinkPage' },
+);
+
+export const activeLinkSchema = doc(
+  z.strictObject({
+    id: z.string(),
+    shortUrl: z.string(),
+    status: z.enum(LINK_STATUSES),
+    amount: paise('paise'),
+  }),
+  { id: 'ActiveLink', description: 'the newest open link a borrower can still pay' },
+);
+export type ActiveLink = z.infer<typeof activeLinkSchema>;
+
+export const pendingEmiSchema = doc(
+  z.strictObject({
+    loanId: z.string(),
+    lender: z.string(),
+    clientName: z.string(),
+    phone: z.string(),
+    email: nullable(z.string()),
+    emiNumber: z.int(),
+    dueDate: doc(z.iso.date(), { description: 'IST calendar date' }),
+    amountDue: paise('the instalment, in paise'),
+    amountPaid: paise('paid so far (before this tool and through it), in paise'),
+    amountOutstanding: paise('still owed, in paise (> 0 while pending)'),
+    currency,
+    daysPastDue: z.int().check(z.minimum(0)),
+    bucket: z.enum(['overdue', 'upcoming']),
+    activeLink: nullable(activeLinkSchema),
+  }),
+  { id: 'PendingEmi', description: 'An instalment with something still owed.' },
+);
+export type PendingEmi = z.infer<typeof pendingEmiSchema>;
+
+export const pendingEmiPageSchema = doc(
+  z.strictObject({
+    items: z.array(pendingEmiSchema),
+    nextCursor: doc(nullable(z.string()), { description: 'opaque; null on the last page' }),
+    today: doc(z.iso.date(), { description: 'the IST date the buckets were judged on' }),
+  }),
+  { id: 'PendingEmiPage', description: 'ordered by due date, then loan, then EMI number' },
+);
+export type PendingEmiPage = z.infer<typeof pendingEmiPageSchema>;
+
+export const bulkJobSchema = doc(
+  z.strictObject({
+    jobId: z.string().check(z.regex(/^job_[a-z0-9]{20}$/)),
+    status: z.enum(JOB_STATUSES),
+    total: z.int(),
+    processed: z.int(),
+    created: z.int(),
+    reused: z.int(),
+    failed: z.int(),
+    skipped: doc(z.int(), {
+      description: 'EMIs found settled when their turn came (a CSV row with an error)',
+    }),
+    csvUrl: doc(nullable(z.string()), {
+      description:
+        'once completed: a fresh presigned GET URL, valid 15 minutes (quote it in a shell: it holds &)',
+    }),
+    csvExpiresAt: nullable(timestamp('when csvUrl stops working')),
+    createdAt: timestamp('created'),
+    completedAt: nullable(timestamp('finished')),
+    error: nullable(z.string()),
+    createdBy: doc(nullable(actorRefSchema), { description: 'who started it' }),
+  }),
+  { id: 'BulkJob', description: 'A bulk generate & export job.' },
+);
+export type BulkJob = z.infer<typeof bulkJobSchema>;
+
+export const upsertLoansResultSchema = doc(
+  z.strictObject({
+    loans: z.int(),
+    emis: z.strictObject({ created: z.int(), updated: z.int(), unchanged: z.int(), removed: z.int() }),
+  }),
+  { id: 'UpsertLoansResult', description: 'counts of EMIs by what happened to them' },
+);
+export type UpsertLoansResult = z.infer<typeof upsertLoansResultSchema>;
+
+export const meSchema = doc(
+  z.strictObject({
+    sub: z.string(),
+    name: z.string(),
+    role: doc(nullable(z.enum(['viewer', 'collector', 'admin'])), {
+      description: 'null for a machine client',
+    }),
+    permissions: z.array(z.enum(['read', 'write', 'loans', 'admin'])),
+    lenders: doc(z.union([z.literal('*'), z.array(z.string())]), { description: '"*" = all lenders' }),
+  }),
+  { id: 'Me', description: 'Who the token says is calling, as the API sees them.' },
+);
+
+export const lendersSchema = doc(z.strictObject({ lenders: z.array(z.string()) }), { id: 'Lenders' });
+
+export const webhookAckSchema = doc(z.strictObject({ received: z.literal(true), outcome: z.string() }), {
+  id: 'WebhookAck',
+});

@@ -1,0 +1,292 @@
+/**
+ * The OpenAPI description against the code and against real answers:
+ * - docs/openapi.json is what `npm run openapi` writes now (not stale);
+ * - every route of the route table is described with its method and path, nothing else is
+ *   (no worker, no /_local or /_sandbox route), and no secret appears in it;
+ * - non-public routes declare the bearer scheme and their 401/403;
+ * - real responses from the whole local stack (local/system.ts: gateway, DynamoDB Local, s3rver,
+ *   the sandbox, demo data) validate against the described schema of their status, with ajv
+ *   (JSON Schema 2020-12, OpenAPI 3.1's dialect), and each status they answered is described.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPENAPI_FILE, renderOpenApi } from '../../lib/openapi';
+import { routeKeyOf, routes } from '../../lib/routes';
+import { freePort } from '../../local/aws-local';
+import { SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET } from '../../local/sandbox/defaults';
+import { type System, startSystem } from '../../local/system';
+
+type Json = Record<string, unknown>;
+interface Operation {
+  security?: Json[];
+  responses: Record<string, { content?: Record<string, { schema?: Json }> }>;
+}
+const doc = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Json>; securitySchemes: Record<string, Json> };
+};
+
+describe('the OpenAPI description', () => {
+  it('is what npm run openapi writes from the current schemas (run it and commit docs/openapi.json)', () => {
+    // compared as data: the file's formatting is not the point
+    expect(JSON.parse(readFileSync(OPENAPI_FILE, 'utf8'))).toEqual(JSON.parse(renderOpenApi()));
+    expect(doc.openapi).toBe('3.1.0');
+  });
+
+  it('describes every route of the route table, with its method, and nothing else', () => {
+    const described = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    const table = routes.filter((r) => r.path !== '$default').map(routeKeyOf);
+    expect(described.sort()).toEqual([...table].sort());
+    expect(table).toContain('GET /api/health');
+    expect(table).toContain('GET /api/openapi.json');
+    for (const path of Object.keys(doc.paths)) expect(path).not.toMatch(/^\/_|_sandbox|_local/);
+  });
+
+  it('holds no secret and names no internal route or worker', () => {
+    const text = readFileSync(OPENAPI_FILE, 'utf8');
+    for (const secret of [
+      SANDBOX_KEY_SECRET,
+      SANDBOX_WEBHOOK_SECRET,
+      'S3RVER',
+      'demo-ops-secret',
+      'rzp_test_',
+    ]) {
+      expect(text).not.toContain(secret);
+    }
+    for (const internal of ['/_sandbox', '/_local', 'webhook-worker', 'bulk-worker', 'reconcile', 'dlq']) {
+      expect(text).not.toContain(internal);
+    }
+  });
+
+  it('asks for a bearer token, with 401 and 403, exactly on the routes that are not public', () => {
+    expect(doc.components.securitySchemes.bearer).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
+    for (const route of routes.filter((r) => r.path !== '$default')) {
+      const op = doc.paths[route.path]![route.method.toLowerCase()]!;
+      if (route.permission === 'public') {
+        expect(op.security, route.id).toEqual([]);
+        expect(op.responses['403'], route.id).toBeUndefined();
+        // the webhook's 401 is its signature check, not a token
+        if (route.id !== 'webhook') expect(op.responses['401'], route.id).toBeUndefined();
+      } else {
+        expect(op.security, route.id).toEqual([{ bearer: [] }]);
+        expect(Object.keys(op.responses), route.id).toEqual(expect.arrayContaining(['401', '403']));
+      }
+    }
+  });
+
+  it('compiles: every response and request schema is valid JSON Schema 2020-12', () => {
+    const ajv = newAjv();
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        for (const [status, res] of Object.entries(op.responses)) {
+          const schema = res.content?.['application/json']?.schema;
+          if (schema)
+            expect(() => ajv.compile(rewriteRefs(schema)), `${method} ${path} ${status}`).not.toThrow();
+        }
+      }
+    }
+  });
+});
+
+/** Component refs become ajv schema ids, so each response schema compiles on its own. */
+function rewriteRefs(schema: unknown): Json {
+  return JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', '"urn:schema:')) as Json;
+}
+
+function newAjv() {
+  const ajv = new Ajv2020({ strict: true, allErrors: true });
+  addFormats.default(ajv);
+  // OpenAPI's own annotation keyword
+  ajv.addKeyword('example');
+  for (const [name, schema] of Object.entries(doc.components.schemas)) {
+    ajv.addSchema(rewriteRefs(schema), `urn:schema:${name}`);
+  }
+  return ajv;
+}
+
+describe('real answers from the local stack match the description', () => {
+  let system: System;
+  const ajv = newAjv();
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    system = await startSystem({
+      port: await freePort(),
+      sandboxPort: await freePort(),
+      dynamodbPort: await freePort(),
+      s3Port: await freePort(),
+      demoData: true,
+      reconcileEveryMs: 0,
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  /** Calls the API and checks the answer against the operation the route table maps it to. */
+  async function call(
+    routeId: string,
+    method: string,
+    path: string,
+    init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; body: Json }> {
+    const route = routes.find((r) => r.id === routeId)!;
+    const headers: Record<string, string> = { ...init.headers };
+    if (init.body !== undefined) headers['content-type'] ??= 'application/json';
+    const res = await fetch(`${system.url}${path}`, {
+      method,
+      headers,
+      body: init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
+    });
+    const body = (await res.json()) as Json;
+    const op = doc.paths[route.path]![route.method.toLowerCase()]!;
+    const described = op.responses[String(res.status)];
+    expect(described, `${routeId} answered ${res.status}, which the description does not list`).toBeDefined();
+    const schema = described!.content?.['application/json']?.schema;
+    if (schema && Object.keys(schema).length > 0) {
+      const validate = ajv.compile(rewriteRefs(schema));
+      const ok = validate(body);
+      expect(
+        ok,
+        `${routeId} ${res.status}: ${JSON.stringify(validate.errors)} in ${JSON.stringify(body).slice(0, 400)}`,
+      ).toBe(true);
+    }
+    seen.push(`${routeId} ${res.status}`);
+    return { status: res.status, body };
+  }
+
+  it('operations: health and the description itself (which is docs/openapi.json)', async () => {
+    expect((await call('health', 'GET', '/api/health')).body).toEqual({ status: 'ok' });
+    expect((await call('openapi', 'GET', '/api/openapi.json')).body).toEqual(doc);
+  });
+
+  it('EMIs: pending pages, lenders, loans upsert and their errors', async () => {
+    const page = await call(
+      'pending-emis',
+      'GET',
+      '/api/payment-links/pending-emis?bucket=overdue&limit=200',
+    );
+    expect(page.status).toBe(200);
+    expect((page.body.items as unknown[]).length).toBe(200);
+    await call('pending-emis', 'GET', '/api/payment-links/pending-emis?limit=500');
+    await call('pending-emis', 'GET', '/api/payment-links/pending-emis?colour=red');
+    expect((await call('lenders', 'GET', '/api/lenders')).body.lenders).toHaveLength(3);
+    const loan = {
+      loanId: 'CONTRACT-1',
+      lender: 'Kaveri Finance',
+      clientName: 'Test Borrower',
+      phone: '+919000000001',
+      emis: [{ emiNumber: 1, dueDate: '2026-01-05', amount: 150_000 }],
+    };
+    expect((await call('loans-upsert', 'POST', '/api/loans', { body: { loans: [loan] } })).status).toBe(200);
+    expect((await call('loans-upsert', 'POST', '/api/loans', { body: { loans: [loan, loan] } })).status).toBe(
+      422,
+    );
+    expect(
+      (
+        await call('loans-upsert', 'POST', '/api/loans', {
+          raw: '{"loans":',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await call('loans-upsert', 'POST', '/api/loans', {
+          raw: 'loans=1',
+          headers: { 'content-type': 'text/plain' },
+        })
+      ).status,
+    ).toBe(415);
+  });
+
+  it('links: generate, reuse, list, refresh, cancel, and their errors', async () => {
+    const first = await call('generate-link', 'POST', '/api/payment-links/generate', {
+      body: { loanId: 'CONTRACT-1', emiNumber: 1 },
+    });
+    expect(first.status).toBe(201);
+    expect(
+      (
+        await call('generate-link', 'POST', '/api/payment-links/generate', {
+          body: { loanId: 'CONTRACT-1', emiNumber: 1 },
+        })
+      ).body.reused,
+    ).toBe(true);
+    await call('generate-link', 'POST', '/api/payment-links/generate', {
+      body: { loanId: 'NOPE-1', emiNumber: 1 },
+    });
+    await call('generate-link', 'POST', '/api/payment-links/generate', {
+      body: { loanId: 'CONTRACT-1', emiNumber: 1, amount: 999_999_999 },
+    });
+    await call('generate-link', 'POST', '/api/payment-links/generate', { body: { loanId: 'CONTRACT-1' } });
+    await call('list-links', 'GET', '/api/payment-links/list?loanId=CONTRACT-1');
+    await call('list-links', 'GET', '/api/payment-links/list?status=lost');
+    const id = first.body.id as string;
+    expect((await call('refresh-link', 'POST', `/api/payment-links/${id}/refresh-status`)).status).toBe(200);
+    expect((await call('cancel-link', 'POST', `/api/payment-links/${id}/cancel`)).body.status).toBe(
+      'cancelled',
+    );
+    expect((await call('cancel-link', 'POST', `/api/payment-links/${id}/cancel`)).status).toBe(409);
+    await call('refresh-link', 'POST', '/api/payment-links/lnk_00000000000000000000/refresh-status');
+    await call('cancel-link', 'POST', '/api/payment-links/not-an-id/cancel');
+  });
+
+  it('bulk: a small job completes, its job answers a CSV URL; unknown and malformed ids', async () => {
+    const job = await call('bulk-start', 'POST', '/api/payment-links/bulk-generate-export', {
+      body: { emis: [{ loanId: 'CONTRACT-1', emiNumber: 1 }] },
+    });
+    expect([200, 202]).toContain(job.status);
+    let state = job;
+    for (let i = 0; i < 100 && state.body.status !== 'completed'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      state = await call('bulk-job', 'GET', `/api/payment-links/bulk-jobs/${job.body.jobId}`);
+    }
+    state = await call('bulk-job', 'GET', `/api/payment-links/bulk-jobs/${job.body.jobId}`);
+    expect(state.body.csvUrl).toEqual(expect.any(String));
+    await call('bulk-job', 'GET', '/api/payment-links/bulk-jobs/job_00000000000000000000');
+    await call('bulk-job', 'GET', '/api/payment-links/bulk-jobs/nope');
+    await call('bulk-start', 'POST', '/api/payment-links/bulk-generate-export', {
+      body: { bucket: 'sometimes' },
+    });
+  });
+
+  it('webhooks: a signed delivery, a duplicate, a forged one', async () => {
+    const raw = JSON.stringify({ event: 'payment.failed', payload: {}, created_at: 1 });
+    const eventId = `evt_${randomUUID().replaceAll('-', '').slice(0, 14)}`;
+    const sign = (secret: string) => createHmac('sha256', secret).update(raw).digest('hex');
+    const headers = { 'content-type': 'application/json', 'x-razorpay-event-id': eventId };
+    const ok = await call('webhook', 'POST', '/webhooks/razorpay', {
+      raw,
+      headers: { ...headers, 'x-razorpay-signature': sign(SANDBOX_WEBHOOK_SECRET) },
+    });
+    expect(ok.status).toBe(200);
+    await call('webhook', 'POST', '/webhooks/razorpay', {
+      raw,
+      headers: { ...headers, 'x-razorpay-signature': sign(SANDBOX_WEBHOOK_SECRET) },
+    });
+    expect(
+      (
+        await call('webhook', 'POST', '/webhooks/razorpay', {
+          raw,
+          headers: { ...headers, 'x-razorpay-signature': sign('forged') },
+        })
+      ).status,
+    ).toBe(401);
+  });
+
+  it('covered every route of the table at least once', () => {
+    const routesSeen = new Set(seen.map((s) => s.split(' ')[0]));
+    for (const route of routes.filter((r) => r.path !== '$default'))
+      expect(routesSeen, route.id).toContain(route.id);
+  });
+});
