@@ -22,17 +22,20 @@ import {
   errorBodySchema,
   generatedLinkSchema,
   healthSchema,
+  importStatusSchema,
   lendersSchema,
   linkPageSchema,
   linkSchema,
   meSchema,
   pendingEmiPageSchema,
+  startedImportSchema,
   upsertLoansResultSchema,
   webhookAckSchema,
 } from '../shared/schemas/responses';
 import { bulkJobPathSchema } from '../shared/usecases/bulk-job';
 import { bulkStartSchema, MAX_BULK_ITEMS } from '../shared/usecases/bulk-start';
 import { generateLinkSchema } from '../shared/usecases/generate-link';
+import { importPathSchema, startImportSchema } from '../shared/usecases/imports-api';
 import { pendingEmisQuerySchema } from '../shared/usecases/list-pending-emis';
 import { linkIdPathSchema, listLinksQuerySchema } from '../shared/usecases/manage-link';
 import { MAX_LOANS_PER_REQUEST, upsertLoansSchema } from '../shared/usecases/upsert-loans';
@@ -76,6 +79,9 @@ describe(generateLinkSchema, {
   notify: 'have Razorpay send the link itself by SMS / e-mail',
   reminders: "Razorpay's payment reminders",
   forceNew: 'make a new link even if an open one of the same amount exists',
+});
+describe(startImportSchema, {
+  fileName: 'the name the file keeps in the bucket: ends in `.csv` (with a header row) or `.jsonl`',
 });
 describe(bulkStartSchema, {
   lender: 'select by lender (with bucket and withinDays, like pending EMIs)…',
@@ -205,6 +211,25 @@ const DOCS: Record<string, RouteDoc> = {
     responses: {
       '200': { description: 'the job', content: json(bulkJobSchema) },
       '404': error('no such job'),
+    },
+  },
+  'imports-start': {
+    summary: 'Import a loans file: reserve an import and get an upload URL',
+    description:
+      "Answers a presigned PUT URL (15 minutes) for `loans/<importId>/<fileName>` in the imports bucket; uploading the file starts the import (S3 notification → queue → import worker). The file is CSV with a header, or JSON Lines, UTF-8 (BOM allowed), one row per EMI with the columns `loan_id, lender, client_name, phone, email, emi_number, due_date, amount_due_inr, amount_paid_inr` (rupees with at most two decimals). Rows go through the same rules as POST /api/loans, merged (a file never removes an EMI); rows of lenders outside the caller's fail with a reason. The report `<name>.report.json` lands beside the file. The same file again changes nothing.",
+    tags: ['loans'],
+    body: startImportSchema,
+    responses: {
+      '201': { description: 'the import, waiting for its file', content: json(startedImportSchema) },
+    },
+  },
+  'import-status': {
+    summary: 'A loans file import: progress, counts and the first errors',
+    tags: ['loans'],
+    path: importPathSchema,
+    responses: {
+      '200': { description: 'the import', content: json(importStatusSchema) },
+      '404': error("no such import (or another lender's)"),
     },
   },
   health: {

@@ -14,6 +14,7 @@ import { type Actor, actorRef } from '../auth/actor';
 import { mayAccessScope } from '../auth/scope';
 import type { Clock } from '../domain/dates';
 import { NotFoundError } from '../domain/errors';
+import type { ImportStatus, StartedImport } from '../schemas/responses';
 
 export const startImportSchema = z.strictObject({
   fileName: z
@@ -30,28 +31,7 @@ export const importPathSchema = z.strictObject({
   importId: z.string().check(z.regex(/^imp_[0-9a-f]{20}$/, 'is not an import id')),
 });
 
-export const importErrorSchema = z.object({ row: z.number(), field: z.string(), message: z.string() });
-
-export const startImportResponseSchema = z.object({
-  importId: z.string(),
-  uploadUrl: z.string(),
-  uploadExpiresAt: z.string(),
-});
-
-export const importStatusResponseSchema = z.object({
-  importId: z.string(),
-  status: z.enum(['waiting', 'running', 'completed', 'failed']),
-  fileName: z.string(),
-  rows: z.number(),
-  processed: z.number(),
-  created: z.number(),
-  updated: z.number(),
-  unchanged: z.number(),
-  failed: z.number(),
-  errors: z.array(importErrorSchema),
-});
-
-export type ImportStatusView = z.infer<typeof importStatusResponseSchema>;
+export type ImportStatusView = ImportStatus;
 
 export interface ImportsApiDeps {
   imports: ImportStore;
@@ -64,7 +44,7 @@ export async function requestImport(
   deps: ImportsApiDeps,
   input: z.infer<typeof startImportSchema>,
   actor: Actor,
-): Promise<z.infer<typeof startImportResponseSchema>> {
+): Promise<StartedImport> {
   const importId = `imp_${randomBytes(10).toString('hex')}`;
   const key = `loans/${importId}/${input.fileName}`;
   const now = deps.clock.now();
