@@ -355,6 +355,47 @@ describe('loans file import', () => {
     });
   }, 60_000);
 
+  it("imports only the caller's lenders: other lenders' rows fail with a reason, and their import is unknown to others", async () => {
+    const admin = await names.issuer.person('admin', ['Acme']);
+    const start = await call(importsStart, {
+      method: 'POST',
+      path: '/api/imports',
+      body: { fileName: 'scoped.csv' },
+      token: admin,
+    });
+    expect(start.status).toBe(201);
+    const { importId, uploadUrl } = start.json;
+    const csv = [
+      HEADER,
+      `SC-1,Acme,Mine,+919811111111,,1,${today()},100,`,
+      `SC-2,Elsewhere Bank,Not Mine,+919811111112,,1,${today()},100,`,
+      `SC-1,Acme,Mine,+919811111111,,2,${today()},100,`,
+    ].join('\n');
+    const put = await fetch(uploadUrl, { method: 'PUT', body: csv });
+    await deliver(`loans/${importId}/scoped.csv`, put.headers.get('etag') ?? '');
+    const done = await call(importStatus, {
+      path: `/api/imports/${importId}`,
+      pathParameters: { importId },
+      token: admin,
+    });
+    expect(done.json).toMatchObject({
+      status: 'completed',
+      rows: 3,
+      created: 2,
+      failed: 1,
+      errors: [{ row: 3, field: 'lender', message: expect.stringMatching(/not one of the lenders/) }],
+    });
+    expect((await emis().getLoanItems('SC-2')).emis).toEqual([]);
+    // someone working on other lenders only: the import answers like an unknown id
+    const other = await names.issuer.person('admin', ['Elsewhere Bank']);
+    const hidden = await call(importStatus, {
+      path: `/api/imports/${importId}`,
+      pathParameters: { importId },
+      token: other,
+    });
+    expect(hidden.status).toBe(404);
+  });
+
   it('refuses bad requests with the contract error body', async () => {
     const bad = await call(importsStart, {
       method: 'POST',
