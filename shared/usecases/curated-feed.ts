@@ -1,6 +1,8 @@
 /**
  * The curated payments feed (architecture §4e): every credit in the payment-credit ledger becomes
- * one JSON line under `curated/payments/dt=YYYY-MM-DD/` in the landing bucket.
+ * one JSON line under `curated/payments/dt=YYYY-MM-DD/` in the landing bucket, and a credit that
+ * was flagged with money the EMI did not need (paid after the EMI was settled, overpaid) a second,
+ * `surplus` line with that amount. (Refund lines wait for refunds: nothing issues one yet.)
  *
  * Driven by the ledger itself: the EMI table's stream (on AWS a DynamoDB Streams event source;
  * locally local/stream-poller.ts reading DynamoDB Local's stream) hands every new `#CREDIT` item
@@ -15,6 +17,9 @@
 import type { LinkStore } from '../adapters/dynamo/link-store';
 
 export const CURATED_FEED_PREFIX = 'curated/payments/';
+
+/** PUTs in flight at once per batch. */
+const PUT_CONCURRENCY = 16;
 
 export type FeedKind = 'credit' | 'refund' | 'surplus';
 
@@ -46,6 +51,8 @@ export interface LedgerImage {
   emiNumber?: number;
   amount?: number;
   creditedAt?: string;
+  surplusAmount?: number;
+  surplusReason?: string;
 }
 
 export interface FeedDeps {
@@ -84,14 +91,25 @@ export async function feedLineFor(deps: Pick<FeedDeps, 'links'>, c: LedgerImage)
   };
 }
 
+/** The lines one ledger entry makes: its credit, and its surplus when it carries surplus money. */
+export async function feedLinesFor(deps: Pick<FeedDeps, 'links'>, c: LedgerImage): Promise<FeedLine[]> {
+  const credit = await feedLineFor(deps, c);
+  const surplus = c.surplusReason ? (c.surplusAmount ?? 0) : 0;
+  return surplus > 0 ? [credit, { ...credit, amount: surplus, kind: 'surplus' }] : [credit];
+}
+
 /** Writes the lines of a batch of new ledger images; throws (the batch comes again) on any failure. */
 export async function appendToFeed(deps: FeedDeps, images: LedgerImage[]): Promise<number> {
   const credits = images.filter(isCreditImage);
-  await Promise.all(
-    credits.map(async (c) => {
-      const line = await feedLineFor(deps, c);
+  const lines = (await Promise.all(credits.map((c) => feedLinesFor(deps, c)))).flat();
+  // a bounded number of PUTs at a time: a batch is up to 100 records (200 lines with surpluses)
+  let next = 0;
+  const worker = async () => {
+    while (next < lines.length) {
+      const line = lines[next++]!;
       await deps.putLine(feedKey(line), `${JSON.stringify(line)}\n`);
-    }),
-  );
-  return credits.length;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PUT_CONCURRENCY, lines.length) }, worker));
+  return lines.length;
 }

@@ -11,7 +11,7 @@
  * and then `settleSiblings` cancels every other open link of the EMI (see there).
  * Optimistic conflicts (another writer changed the link or the EMI) re-read and retry.
  */
-import type { StoredLink } from '../adapters/dynamo/link-store';
+import type { CreditEntry, StoredLink } from '../adapters/dynamo/link-store';
 import { ConflictError, GatewayNotCancellableError, NotFoundError } from '../domain/errors';
 import type { GatewayLink, GatewayPayment, RazorpayLinkStatus } from '../domain/gateway';
 import type { ActorRef } from '../domain/model';
@@ -80,12 +80,20 @@ async function creditPayment(deps: LinkDeps, link: StoredLink, payment: GatewayP
   const now = deps.clock.now().toISOString();
   const emi = await loadEmi(deps, link);
   const owedBefore = emiOutstanding(emi);
-  let attention: AttentionReason | undefined = link.attention;
-  let surplus = true;
-  if (link.status === 'cancelled') attention = 'paid_after_cancel';
-  else if (link.status === 'expired') attention = 'paid_after_expiry';
-  else if (payment.amount > owedBefore) attention = 'overpaid';
-  else surplus = false;
+  // money flagged for a person: the ledger entry carries it, so the curated feed's surplus line
+  // comes from the same record as the credit (the amount is what the EMI did not need)
+  const reason: CreditEntry['surplusReason'] =
+    link.status === 'cancelled'
+      ? 'paid_after_cancel'
+      : link.status === 'expired'
+        ? 'paid_after_expiry'
+        : payment.amount > owedBefore
+          ? 'overpaid'
+          : undefined;
+  const surplus = reason
+    ? { surplusReason: reason, surplusAmount: Math.max(0, payment.amount - Math.max(0, owedBefore)) }
+    : undefined;
+  const attention: AttentionReason | undefined = reason ?? link.attention;
 
   const entry: LinkPayment = {
     paymentId: payment.paymentId,
@@ -117,6 +125,7 @@ async function creditPayment(deps: LinkDeps, link: StoredLink, payment: GatewayP
       emiNumber: link.emiNumber,
       amount: payment.amount,
       creditedAt: now,
+      ...surplus,
     },
     link: { link: next, expectedRev: link.rev },
     emi: { emi: nextEmi, expectedVersion: emi.version },

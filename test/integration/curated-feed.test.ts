@@ -26,20 +26,16 @@ beforeAll(async () => {
   });
 });
 
-async function feedObjects(): Promise<string[]> {
+/** The feed's objects, listed day by day (s3rver fails a listing of more than 1,000 keys). */
+async function feedObjects(days: Iterable<string>): Promise<string[]> {
   const keys: string[] = [];
-  let token: string | undefined;
-  do {
+  for (const day of new Set(days)) {
     const out = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: names.RAW_WEBHOOKS_BUCKET,
-        Prefix: 'curated/payments/',
-        ContinuationToken: token,
-      }),
+      new ListObjectsV2Command({ Bucket: names.RAW_WEBHOOKS_BUCKET, Prefix: `curated/payments/dt=${day}/` }),
     );
+    expect(out.IsTruncated).toBe(false);
     keys.push(...(out.Contents ?? []).map((c) => c.Key!));
-    token = out.NextContinuationToken;
-  } while (token);
+  }
   return keys;
 }
 
@@ -69,9 +65,12 @@ function link(i: number, paymentId: string, amount: number, capturedAt: string):
 }
 
 describe('curated payments feed', () => {
-  it('1,000 randomized credits end as exactly 1,000 credit lines, replays and repeats included', async () => {
+  it('1,000 randomized credits end as exactly 1,000 credit lines and one surplus line per flagged one, replays and repeats included', async () => {
     const n = 1000;
-    const expected = new Map<string, { amount: number; lender: string; creditedAt: string }>();
+    const expected = new Map<
+      string,
+      { amount: number; lender: string; creditedAt: string; surplus: number }
+    >();
     const base = Date.parse('2026-11-28T18:00:00Z');
     for (let i = 0; i < n; i += 50) {
       await Promise.all(
@@ -81,6 +80,12 @@ describe('curated payments feed', () => {
           const amount = 100 + Math.floor(Math.random() * 5_000_000);
           const at = new Date(base + Math.floor(Math.random() * 4 * 86_400_000)).toISOString();
           const l = link(k, paymentId, amount, at);
+          // about one in ten is flagged: overpaid by some of it, or paid after the EMI was settled
+          // (all of it), or paid on a cancelled link the EMI still needed (flagged, no surplus money)
+          const flag =
+            Math.random() < 0.1 ? (['overpaid', 'paid_after_cancel', 'none'] as const)[k % 3]! : null;
+          const surplus =
+            flag === 'overpaid' ? Math.ceil(amount / 3) : flag === 'paid_after_cancel' ? amount : 0;
           const credit = {
             paymentId,
             linkId: l.id,
@@ -88,11 +93,16 @@ describe('curated payments feed', () => {
             emiNumber: l.emiNumber,
             amount,
             creditedAt: at,
+            ...(flag === null
+              ? {}
+              : flag === 'none'
+                ? { surplusReason: 'paid_after_cancel' as const, surplusAmount: 0 }
+                : { surplusReason: flag, surplusAmount: surplus }),
           };
           expect(await links().commit({ link: { link: l, expectedRev: 0 }, credit })).toBe('ok');
           // the same payment reported again (another webhook, a refresh): the ledger refuses it
           expect(await links().commit({ credit })).toBe('already-credited');
-          expected.set(paymentId, { amount, lender: l.lender, creditedAt: at });
+          expected.set(paymentId, { amount, lender: l.lender, creditedAt: at, surplus });
         }),
       );
     }
@@ -105,8 +115,14 @@ describe('curated payments feed', () => {
     });
     while ((await poller.drain()) > 0) {}
     poller.stop();
-    const keys = await feedObjects();
+    const days = [...expected.values()].map((e) => e.creditedAt.slice(0, 10));
+    const all = await feedObjects(days);
+    const keys = all.filter((k) => k.includes('/credit-'));
+    const surplusKeys = all.filter((k) => k.includes('/surplus-'));
+    const flagged = [...expected.entries()].filter(([, e]) => e.surplus > 0);
     expect(keys).toHaveLength(n);
+    expect(surplusKeys.length).toBe(flagged.length);
+    expect(all).toHaveLength(n + flagged.length);
 
     // a second reader from the stream's start (a retried or replayed batch) rewrites, never adds
     const replay = startStreamPoller({
@@ -117,7 +133,22 @@ describe('curated payments feed', () => {
     });
     expect(await replay.drain()).toBeGreaterThanOrEqual(n);
     replay.stop();
-    expect(await feedObjects()).toHaveLength(n);
+    expect(await feedObjects(days)).toHaveLength(n + flagged.length);
+
+    // each surplus line: the credit's fields, the surplus money as its amount
+    for (const [paymentId, want] of flagged.slice(0, 50)) {
+      const key = `curated/payments/dt=${want.creditedAt.slice(0, 10)}/surplus-${paymentId}.jsonl`;
+      const body = await (
+        await s3.send(new GetObjectCommand({ Bucket: names.RAW_WEBHOOKS_BUCKET, Key: key }))
+      ).Body!.transformToString();
+      expect(JSON.parse(body)).toMatchObject({
+        payment_id: paymentId,
+        kind: 'surplus',
+        amount: want.surplus,
+        lender: want.lender,
+        credited_at: want.creditedAt,
+      });
+    }
 
     const seen = new Set<string>();
     for (const key of keys.slice(0, 200)) {

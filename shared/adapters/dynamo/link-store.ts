@@ -95,6 +95,14 @@ export interface CreditEntry {
   emiNumber: number;
   amount: number;
   creditedAt: string;
+  /**
+   * Set when this payment was flagged (architecture §5: paid after cancel or expiry, or beyond
+   * what the EMI owed): the reason, and the money the EMI did not need (0 when a dead link took
+   * money the EMI still owed). On the ledger entry so the curated feed's `surplus` line comes
+   * from the same record, in the same transaction, as the credit.
+   */
+  surplusAmount?: number;
+  surplusReason?: 'paid_after_cancel' | 'paid_after_expiry' | 'overpaid';
 }
 
 export interface LinkFilters {
