@@ -101,7 +101,14 @@ export class ApiStack extends Stack {
     });
     const authorizer = operatorAuthorizer(props.auth);
     for (const route of routes) {
-      const fn = createFunction(route, authEnvironment(props.auth, route));
+      const fn = createFunction(route, {
+        ...authEnvironment(props.auth, route),
+        // the page uploads loans files straight to the imports bucket (a presigned PUT): its CSP
+        // lets it connect there, and nowhere else outside its API and identity provider
+        ...(route.assets === 'web'
+          ? { IMPORTS_UPLOAD_ORIGIN: `https://${props.resources.importsBucket.bucketRegionalDomainName}` }
+          : {}),
+      });
       const integration = new HttpLambdaIntegration(`${route.id}Integration`, fn);
       if (route.path === '$default') {
         // everything no other route matches: the web page (its handler answers 404 for the rest)

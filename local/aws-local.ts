@@ -18,7 +18,7 @@ import {
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { TABLES, type TableDef } from '../shared/adapters/dynamo/schema';
-import { startS3Front } from './s3-verify';
+import { type S3Cors, startS3Front } from './s3-verify';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LOCAL_DIR = join(ROOT, '.local');
@@ -214,6 +214,8 @@ export async function startS3(opts: {
   directory: string;
   /** S3 event notifications (s3rver emits one per PUT/POST/COPY/DELETE, in AWS's shape) */
   onEvent?: (event: { Records: unknown[] }) => void;
+  /** buckets' CORS rules, as on AWS (the page's presigned PUT of a loans file) */
+  cors?: S3Cors;
 }): Promise<LocalService> {
   mkdirSync(opts.directory, { recursive: true });
   const upstreamPort = await freePort();
@@ -237,6 +239,7 @@ export async function startS3(opts: {
       port: opts.port,
       upstreamPort,
       credentials: LOCAL_CREDENTIALS,
+      cors: opts.cors,
     });
     return {
       endpoint: `http://${LOOPBACK}:${front.port}`,

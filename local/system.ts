@@ -267,6 +267,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       WEBHOOK_QUEUE_URL: 'local://webhooks',
       BULK_QUEUE_URL: 'local://bulk',
       IMPORT_QUEUE_URL: 'local://imports',
+      // the page's Import tab PUTs files to the S3 emulator (its CSP's connect-src)
+      IMPORTS_UPLOAD_ORIGIN: s3Endpoint,
       BULK_RATE_PER_SECOND: process.env.BULK_RATE_PER_SECOND ?? '20',
       POWERTOOLS_SERVICE_NAME: 'emi-payment-links',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
@@ -286,6 +288,12 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
         port: s3Port,
         directory: join(dataDir, 's3'),
         onEvent: (e) => forwardS3Event(e),
+        // the page uploads a loans file with a presigned PUT, as the imports bucket's CORS allows on AWS
+        cors: {
+          buckets: [names.IMPORTS_BUCKET],
+          origins: [`http://localhost:${port}`, `http://127.0.0.1:${port}`],
+          methods: ['PUT'],
+        },
       });
       stops.push(s3.stop);
       await aws.createBuckets(names, s3.endpoint);

@@ -239,6 +239,8 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
     env: {
       AUTH_WEB_CLIENT_ID: 'WebClient',
       AUTH_LOGIN_URL: 'https://Domain.auth.ap-south-1.amazoncognito.com',
+      // where the Import tab PUTs a loans file (its CSP's connect-src); a name, not a grant
+      IMPORTS_UPLOAD_ORIGIN: 'https://ImportsBucket.RegionalDomainName',
     },
   },
   // readiness and the OpenAPI description (bundled JSON) touch nothing

@@ -6,13 +6,14 @@
 
 // The response shapes are the server's own types (type-only imports: erased from the bundle),
 // so the page and the API cannot drift apart.
+import type { ImportStatus, StartedImport } from '../../shared/schemas/responses';
 import type { BulkJobView } from '../../shared/usecases/bulk-job';
 import type { LinkView } from '../../shared/usecases/link-view';
 import type { ActiveLink, PendingEmi, PendingEmisPage } from '../../shared/usecases/list-pending-emis';
 import { accessToken, endSession, renewAfter401 } from './auth';
 import { fieldLabel } from './format';
 
-export type { ActiveLink, PendingEmi };
+export type { ActiveLink, ImportStatus, PendingEmi, StartedImport };
 export type PendingPage = PendingEmisPage;
 /** a link as the list and generate routes answer it (generate adds `reused`) */
 export type Link = LinkView & { reused?: boolean };
@@ -200,6 +201,9 @@ export const api = {
     request<BulkJob>('POST', '/api/payment-links/bulk-generate-export', { body }),
   bulkJob: (jobId: string) =>
     request<BulkJob>('GET', `/api/payment-links/bulk-jobs/${encodeURIComponent(jobId)}`),
+  startImport: (fileName: string) => request<StartedImport>('POST', '/api/imports', { body: { fileName } }),
+  importStatus: (importId: string) =>
+    request<ImportStatus>('GET', `/api/imports/${encodeURIComponent(importId)}`),
 };
 
 /** A fresh Idempotency-Key (works outside secure contexts too, unlike crypto.randomUUID). */

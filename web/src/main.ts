@@ -1,19 +1,23 @@
 /**
- * The operator page: two tabs (Pending EMIs, Generated Links) over the HTTP API, shown once
- * someone has logged in (auth.ts) with their name and role; what the role may not do is hidden.
+ * The operator page: tabs (Pending EMIs, Generated Links, and for admins Import loans) over the
+ * HTTP API, shown once someone has logged in (auth.ts) with their name and role; what the role
+ * may not do is hidden.
  * Tabs follow the WAI-ARIA tabs pattern: arrow keys, Home and End move between them.
  */
 import { can, setPermissions } from './access';
 import { ApiError, api, errorText, type Me } from './api';
 import { initAuth, LoginError, login, logout, onSessionEnd } from './auth';
 import { byId, notify, whileBusy } from './dom';
+import { initImports } from './imports';
 import { initLinks, reloadLinks } from './links';
 import { initPending } from './pending';
 import { loadLenders } from './shared-ui';
 
-type TabName = 'pending' | 'links';
+type TabName = 'pending' | 'links' | 'import';
 
-const TABS: TabName[] = ['pending', 'links'];
+const ALL_TABS: TabName[] = ['pending', 'links', 'import'];
+/** the tabs this person sees (Import loans needs the loans permission) */
+let TABS: TabName[] = ['pending', 'links'];
 
 function selectTab(name: TabName, focus = false): void {
   for (const t of TABS) {
@@ -46,8 +50,8 @@ function initTabs(): void {
       }
     });
   }
-  const fromHash = window.location.hash.slice(1);
-  selectTab(fromHash === 'links' ? 'links' : 'pending');
+  const fromHash = window.location.hash.slice(1) as TabName;
+  selectTab(TABS.includes(fromHash) ? fromHash : 'pending');
 }
 
 const ROLE_LABELS: Record<string, string> = { viewer: 'Viewer', collector: 'Collector', admin: 'Admin' };
@@ -56,7 +60,7 @@ const ROLE_LABELS: Record<string, string> = { viewer: 'Viewer', collector: 'Coll
 function showSignedOut(message?: string): void {
   document.body.dataset.auth = 'out';
   byId('tabs').hidden = true;
-  for (const t of TABS) byId(`panel-${t}`).hidden = true;
+  for (const t of ALL_TABS) byId(`panel-${t}`).hidden = true;
   byId('who').hidden = true;
   byId('logout').hidden = true;
   byId('login').hidden = false;
@@ -78,6 +82,8 @@ function showSignedIn(me: Me): void {
   byId('tabs').hidden = false;
   // the role may not generate, refresh or cancel: those controls are not shown at all
   byId('bulk-start').hidden = !can('write');
+  TABS = can('loans') ? ['pending', 'links', 'import'] : ['pending', 'links'];
+  byId('tab-import').hidden = !can('loans');
 }
 
 function initAccount(): void {
@@ -118,6 +124,7 @@ async function main(): Promise<void> {
     showSignedIn(me);
     initPending();
     initLinks();
+    if (can('loans')) initImports();
     initTabs();
     void loadLenders(
       [byId<HTMLSelectElement>('pending-lender'), byId<HTMLSelectElement>('links-lender')],
