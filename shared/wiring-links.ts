@@ -3,7 +3,7 @@
  * Only functions that talk to Razorpay import this module (it pulls in the SDK and axios).
  */
 import { createGatewayFromEnv } from './adapters/razorpay/gateway';
-import { envBool, envInt } from './config';
+import { setting } from './config';
 import { systemClock } from './domain/dates';
 import type { PaymentGateway } from './domain/gateway';
 import type { LinkDeps, LinkSettings } from './usecases/link-deps';
@@ -14,16 +14,16 @@ let deps: LinkDeps | undefined;
 
 export function gateway(): PaymentGateway {
   // request paths must finish inside API Gateway's 30 s: bounded attempts × per-call timeout
-  paymentGateway ??= createGatewayFromEnv({ maxAttempts: envInt('RAZORPAY_MAX_ATTEMPTS', 3) });
+  paymentGateway ??= createGatewayFromEnv({ maxAttempts: setting('RAZORPAY_MAX_ATTEMPTS') });
   return paymentGateway;
 }
 
 export function linkSettings(): LinkSettings {
   return {
-    defaultExpiryDays: envInt('LINK_DEFAULT_EXPIRY_DAYS', 14),
-    notifySms: envBool('LINK_NOTIFY_SMS', false),
-    notifyEmail: envBool('LINK_NOTIFY_EMAIL', false),
-    reminders: envBool('LINK_REMINDERS', true),
+    defaultExpiryDays: setting('LINK_DEFAULT_EXPIRY_DAYS'),
+    notifySms: setting('LINK_NOTIFY_SMS'),
+    notifyEmail: setting('LINK_NOTIFY_EMAIL'),
+    reminders: setting('LINK_REMINDERS'),
   };
 }
 

@@ -7,11 +7,11 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { JobStore } from '../../shared/adapters/dynamo/job-store';
 import { createGatewayFromEnv } from '../../shared/adapters/razorpay/gateway';
 import { S3ExportWriter } from '../../shared/adapters/s3/export-writer';
-import { env, envInt } from '../../shared/config';
+import { env, setting } from '../../shared/config';
 import { systemClock } from '../../shared/domain/dates';
-import { rateLimitedGateway, Semaphore, TokenBucket } from '../../shared/domain/rate-limit';
 import { log, withLogContext } from '../../shared/log';
 import { correlate, observedHandler } from '../../shared/observe';
+import { rateLimitedGateway, Semaphore, TokenBucket } from '../../shared/pacing';
 import { parseBulkMessage } from '../../shared/usecases/bulk-messages';
 import {
   type BulkWorkerDeps,
@@ -33,7 +33,7 @@ let deps: BulkWorkerDeps | undefined;
  */
 export function workerDeps(): BulkWorkerDeps {
   if (deps) return deps;
-  const pacer = new TokenBucket(envInt('BULK_RATE_PER_SECOND', 20));
+  const pacer = new TokenBucket(setting('BULK_RATE_PER_SECOND'));
   const gateway = createGatewayFromEnv({
     sleep: async (ms) => {
       await sleep(ms);
@@ -52,11 +52,11 @@ export function workerDeps(): BulkWorkerDeps {
     jobs: new JobStore(env('OPS_TABLE')),
     exports: new S3ExportWriter(env('EXPORTS_BUCKET')),
     pacer,
-    pool: new Semaphore(envInt('BULK_CONCURRENCY', 4)),
+    pool: new Semaphore(setting('BULK_CONCURRENCY')),
     clock: systemClock,
     settings: {
       ...DEFAULT_BULK_WORKER_SETTINGS,
-      maxItemAttempts: envInt('BULK_MAX_ITEM_ATTEMPTS', DEFAULT_BULK_WORKER_SETTINGS.maxItemAttempts),
+      maxItemAttempts: setting('BULK_MAX_ITEM_ATTEMPTS'),
     },
   };
   return deps;

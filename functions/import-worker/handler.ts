@@ -13,7 +13,7 @@ import { ImportStore } from '../../shared/adapters/dynamo/import-store';
 import { queueSender } from '../../shared/adapters/queue/sender';
 import { S3ImportFiles } from '../../shared/adapters/s3/imports';
 import type { Actor } from '../../shared/auth/actor';
-import { env, envInt } from '../../shared/config';
+import { env, setting } from '../../shared/config';
 import { systemClock } from '../../shared/domain/dates';
 import { log } from '../../shared/log';
 import { type ImportDeps, runImport, startImport } from '../../shared/usecases/import-loans';
@@ -42,7 +42,7 @@ function deps(context: Partial<Context>): ImportDeps {
       typeof context.getRemainingTimeInMillis === 'function'
         ? () => context.getRemainingTimeInMillis!()
         : undefined,
-    maxRowsPerInvocation: envInt('IMPORT_MAX_ROWS_PER_INVOCATION', 0) || undefined,
+    maxRowsPerInvocation: setting('IMPORT_MAX_ROWS_PER_INVOCATION') || undefined,
     owner,
   };
 }

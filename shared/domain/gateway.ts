@@ -4,7 +4,9 @@
  * that imports the `razorpay` SDK); tests may pass fakes.
  */
 
-export type RazorpayLinkStatus = 'created' | 'partially_paid' | 'paid' | 'expired' | 'cancelled';
+/** Razorpay's payment-link statuses (reference.md §1.12). */
+export const RAZORPAY_LINK_STATUSES = ['created', 'partially_paid', 'paid', 'expired', 'cancelled'] as const;
+export type RazorpayLinkStatus = (typeof RAZORPAY_LINK_STATUSES)[number];
 
 export interface CreateLinkRequest {
   /** paise, integer ≥ 100 */

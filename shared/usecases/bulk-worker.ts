@@ -18,9 +18,9 @@
  *   6. whoever finds every item counted claims the export (a conditional lease: exactly one
  *      writer), streams the CSV to S3 page by page and marks the job completed.
  */
-import type { ItemResult, JobItem, JobRecord, JobStore } from '../adapters/dynamo/job-store';
-import { type ExportWriter, exportKey } from '../adapters/s3/export-store';
+
 import { mayAccessLender } from '../auth/scope';
+import { SETTINGS } from '../config';
 import type { Clock } from '../domain/dates';
 import {
   ConflictError,
@@ -32,9 +32,11 @@ import {
   ValidationError,
 } from '../domain/errors';
 import { emiOutstanding, OPEN_STATUSES } from '../domain/model';
-import type { Semaphore, TokenBucket } from '../domain/rate-limit';
+import { exportKey } from '../domain/objects';
+import type { ExportWriter, ItemResult, JobItem, JobRecord, JobStore } from '../domain/ports';
 import { log } from '../log';
 import { metrics } from '../metrics';
+import type { Semaphore, TokenBucket } from '../pacing';
 import { csvStream } from './bulk-csv';
 import { csvFilename } from './bulk-job';
 import type { BulkMessage } from './bulk-messages';
@@ -58,7 +60,7 @@ export interface BulkWorkerSettings {
 }
 
 export const DEFAULT_BULK_WORKER_SETTINGS: BulkWorkerSettings = {
-  maxItemAttempts: 3,
+  maxItemAttempts: SETTINGS.BULK_MAX_ITEM_ATTEMPTS.default,
   triesPerDelivery: 3,
   retryBaseMs: 500,
   retryMaxMs: 5000,

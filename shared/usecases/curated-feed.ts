@@ -14,9 +14,8 @@
  * The line's other fields come from the link the credit landed on (a consistent read; the link
  * and the credit were written in one transaction).
  */
-import type { LinkStore } from '../adapters/dynamo/link-store';
-
-export const CURATED_FEED_PREFIX = 'curated/payments/';
+import { CURATED_PREFIX } from '../domain/objects';
+import type { LinkStore } from '../domain/ports';
 
 /** PUTs in flight at once per batch. */
 const PUT_CONCURRENCY = 16;
@@ -61,7 +60,7 @@ export interface FeedDeps {
 }
 
 export function feedKey(line: Pick<FeedLine, 'credited_at' | 'kind' | 'payment_id'>): string {
-  return `${CURATED_FEED_PREFIX}dt=${line.credited_at.slice(0, 10)}/${line.kind}-${line.payment_id}.jsonl`;
+  return `${CURATED_PREFIX}dt=${line.credited_at.slice(0, 10)}/${line.kind}-${line.payment_id}.jsonl`;
 }
 
 export function isCreditImage(image: LedgerImage): boolean {

@@ -19,16 +19,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { EmiStore } from '../adapters/dynamo/emi-store';
-import type { ImportCounts, ImportError, ImportRecord, ImportStore } from '../adapters/dynamo/import-store';
 import type { Actor } from '../auth/actor';
 import { mayAccessLender } from '../auth/scope';
 import type { Clock } from '../domain/dates';
 import { ConflictError, ForbiddenError, ValidationError } from '../domain/errors';
+import { IMPORTS_PREFIX } from '../domain/objects';
+import type { EmiStore, ImportCounts, ImportError, ImportRecord, ImportStore } from '../domain/ports';
 import { type FileFormat, formatOf, type ImportRow, readRows } from './import-rows';
 import { type LoanInput, MAX_EMIS_PER_LOAN, upsertLoans } from './upsert-loans';
 
-export const IMPORT_PREFIX = 'loans/';
 export const REPORT_SUFFIX = '.report.json';
 
 export interface ImportFiles {
@@ -76,7 +75,7 @@ export function reportKeyFor(key: string): string {
 
 /** Which S3 keys start an import: anything under loans/ but the reports we write there. */
 export function isImportKey(key: string): boolean {
-  return key.startsWith(IMPORT_PREFIX) && !key.endsWith(REPORT_SUFFIX) && !key.endsWith('/');
+  return key.startsWith(IMPORTS_PREFIX) && !key.endsWith(REPORT_SUFFIX) && !key.endsWith('/');
 }
 
 export function fileNameOf(key: string): string {

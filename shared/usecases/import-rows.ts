@@ -9,7 +9,7 @@
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import * as z from 'zod/mini';
-import type { ImportError } from '../adapters/dynamo/import-store';
+import type { ImportError } from '../domain/ports';
 import { loanInputSchema } from './upsert-loans';
 
 export const IMPORT_COLUMNS = [

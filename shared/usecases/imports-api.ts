@@ -9,11 +9,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
-import type { ImportStore } from '../adapters/dynamo/import-store';
 import { type Actor, actorRef } from '../auth/actor';
 import { mayAccessScope } from '../auth/scope';
 import type { Clock } from '../domain/dates';
 import { NotFoundError } from '../domain/errors';
+import type { ImportStore } from '../domain/ports';
 import type { ImportStatus, StartedImport } from '../schemas/responses';
 
 export const startImportSchema = z.strictObject({

@@ -11,7 +11,6 @@
  * and then `settleSiblings` cancels every other open link of the EMI (see there).
  * Optimistic conflicts (another writer changed the link or the EMI) re-read and retry.
  */
-import type { CreditEntry, StoredLink } from '../adapters/dynamo/link-store';
 import { ConflictError, GatewayNotCancellableError, NotFoundError } from '../domain/errors';
 import type { GatewayLink, GatewayPayment, RazorpayLinkStatus } from '../domain/gateway';
 import type { ActorRef } from '../domain/model';
@@ -25,6 +24,7 @@ import {
   type LinkStatus,
 } from '../domain/model';
 import { capturedPaymentProblem, failedAttemptProblem, safeMethod } from '../domain/payment-checks';
+import type { CreditEntry, StoredLink } from '../domain/ports';
 import { log } from '../log';
 import { metrics } from '../metrics';
 import { bump, type LinkDeps, withRef } from './link-deps';

@@ -18,16 +18,18 @@
  *      - anything else: acknowledged.
  * Any other failure (Razorpay down while cancelling siblings, …) throws for this event alone.
  */
-import type { LinkStore, StoredLink } from '../adapters/dynamo/link-store';
+
+import { AppError } from '../domain/errors';
+import type { GatewayPayment } from '../domain/gateway';
+import { LINK_ID } from '../domain/model';
+import { capturedPaymentProblem, failedAttemptProblem, PLINK_ID, safeMethod } from '../domain/payment-checks';
+import type { LinkStore, StoredLink } from '../domain/ports';
 import {
   parseWebhookEvent,
   type WebhookEvent,
   type WebhookPayment,
   type WebhookPaymentLink,
-} from '../adapters/razorpay/webhook-types';
-import { AppError } from '../domain/errors';
-import type { GatewayPayment } from '../domain/gateway';
-import { capturedPaymentProblem, failedAttemptProblem, PLINK_ID, safeMethod } from '../domain/payment-checks';
+} from '../domain/razorpay/events';
 import { log } from '../log';
 import { metrics } from '../metrics';
 import { correlate } from '../observe';
@@ -45,7 +47,7 @@ export const MONEY_EVENTS = [
 const LINK_STATE_EVENTS = ['payment_link.expired', 'payment_link.cancelled'];
 export const HANDLED_EVENTS = [...MONEY_EVENTS, 'payment.failed', ...LINK_STATE_EVENTS];
 
-const OUR_LINK_ID = /^lnk_[a-z0-9]{20}$/;
+const OUR_LINK_ID = LINK_ID;
 /** a link payment's description: `#` + the link id without `plink_` (reference.md §4) */
 const PLINK_DESCRIPTION = /^#([A-Za-z0-9]{14})$/;
 

@@ -11,57 +11,19 @@
  * - finish(...)                  the final counts and status
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type * as port from '../../domain/ports';
+import type { ImportCounts, ImportError, ImportRecord } from '../../domain/ports';
 import { documentClient, isConditionFailed } from './client';
 import { keys } from './schema';
 
-export type ImportStatus = 'waiting' | 'running' | 'completed' | 'failed';
-
-export interface ImportError {
-  row: number;
-  field: string;
-  message: string;
-}
-
-export interface ImportCounts {
-  rows: number;
-  processed: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  failed: number;
-}
-
-export interface ImportRecord extends ImportCounts {
-  importId: string;
-  bucketKey: string;
-  fileName: string;
-  status: ImportStatus;
-  /** the S3 upload this run reads (the notification's sequencer), and its ETag */
-  runId?: string;
-  etag?: string;
-  /** every row on a line up to this one is written (0 = none yet) */
-  checkpointLine: number;
-  /** failures of writes (not of validation, which a resume recomputes), kept for the report */
-  writeErrors: ImportError[];
-  /** the first errors, for `GET /api/imports/{id}`; the report has them all */
-  errors: ImportError[];
-  leaseOwner?: string;
-  leaseUntil?: number;
-  requestedBy?: { sub: string; name: string };
-  /** the requester's lenders: the rows of other lenders fail */
-  lenders?: string[] | '*';
-  createdAt: string;
-  updatedAt: string;
-  /** epoch seconds: the table's TTL drops the record after 90 days */
-  expiresAt: number;
-}
+export type { ImportCounts, ImportError, ImportRecord, ImportStatus } from '../../domain/ports';
 
 export const MAX_ERRORS_IN_RECORD = 100;
 const RECORD_DAYS = 90;
 
 const zeroCounts: ImportCounts = { rows: 0, processed: 0, created: 0, updated: 0, unchanged: 0, failed: 0 };
 
-export class ImportStore {
+export class ImportStore implements port.ImportStore {
   constructor(
     private readonly table: string,
     private readonly db = documentClient(),

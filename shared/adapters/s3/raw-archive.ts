@@ -10,10 +10,14 @@
  */
 import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { RAW_WEBHOOKS_PREFIX } from '../../domain/objects';
+import type { RawWebhook, RawWebhookArchive } from '../../domain/ports';
 import { s3Client } from './client';
 
+export type { RawWebhook, RawWebhookArchive };
+
 /** Must match the prefix the webhook function may write under (lib/function.ts). */
-export const RAW_WEBHOOK_PREFIX = 'raw/razorpay/webhooks/';
+export const RAW_WEBHOOK_PREFIX = RAW_WEBHOOKS_PREFIX;
 
 /** The delivery headers worth keeping (lower-cased); everything else is infrastructure noise. */
 export const ARCHIVED_HEADERS = [
@@ -23,16 +27,6 @@ export const ARCHIVED_HEADERS = [
   'user-agent',
   'content-type',
 ] as const;
-
-export interface RawWebhook {
-  eventId: string;
-  /** the envelope's `event`, or null when the body is not JSON */
-  event: string | null;
-  receivedAt: Date;
-  /** lower-cased header names */
-  headers: Record<string, string | undefined>;
-  body: Buffer;
-}
 
 export interface RawWebhookEnvelope {
   source: 'razorpay';
@@ -46,14 +40,6 @@ export interface RawWebhookEnvelope {
   body?: string;
   /** otherwise, its bytes in base64 */
   bodyBase64?: string;
-}
-
-/** The port the receiver writes through. */
-export interface RawWebhookArchive {
-  /** the object key a delivery received at `receivedAt` is stored under */
-  keyOf(eventId: string, receivedAt: Date): string;
-  /** stores the delivery (again: the same object); returns the object key */
-  put(raw: RawWebhook): Promise<string>;
 }
 
 export function rawWebhookKey(eventId: string, receivedAt: Date): string {
