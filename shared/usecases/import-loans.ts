@@ -252,8 +252,8 @@ export async function runImport(
         continue;
       }
       if (!known) loans.set(row.loanId, { lender: row.lender, line });
-      const emiKey = `${row.loanId}\u0000${row.emiNumber}`;
-      const firstLine = seenEmis.get(emiKey);
+      const seenKey = `${row.loanId}\u0000${row.emiNumber}`;
+      const firstLine = seenEmis.get(seenKey);
       if (firstLine !== undefined) {
         fail(line, [
           {
@@ -265,7 +265,7 @@ export async function runImport(
         state.processed++;
         continue;
       }
-      seenEmis.set(emiKey, line);
+      seenEmis.set(seenKey, line);
       if (!mayAccessLender(actor, row.lender)) {
         fail(line, [
           { row: line, field: 'lender', message: 'is not one of the lenders of who asked for this import' },
