@@ -31,6 +31,7 @@ const BENCHES: [name: string, file: string, what: string][] = [
     'dashboard.ts',
     'Dashboard and search at 1,000 vs 100,000 EMIs, and the write cost of the kept totals (issue 17)',
   ],
+  ['import', 'import.ts', 'Loans file import (10k vs 50k rows) and the curated feed lag (issue 18)'],
 ];
 
 const only = process.argv.slice(2);

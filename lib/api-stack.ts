@@ -16,7 +16,8 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -33,7 +34,7 @@ export interface ApiStackProps extends StackProps {
   /** the Cognito user pool's issuer and clients: the authorizer and every route function check tokens */
   auth: AuthSettings;
   /** the two dead-letter queues, watched by alarms */
-  deadLetterQueues: { webhook: IQueue; bulk: IQueue };
+  deadLetterQueues: { webhook: IQueue; bulk: IQueue; imports: IQueue };
   logLevel: string;
   /** subscribed to the alarm topic */
   alarmEmails: readonly string[];
@@ -101,7 +102,14 @@ export class ApiStack extends Stack {
     });
     const authorizer = operatorAuthorizer(props.auth);
     for (const route of routes) {
-      const fn = createFunction(route, authEnvironment(props.auth, route));
+      const fn = createFunction(route, {
+        ...authEnvironment(props.auth, route),
+        // the page uploads loans files straight to the imports bucket (a presigned PUT): its CSP
+        // lets it connect there, and nowhere else outside its API and identity provider
+        ...(route.assets === 'web'
+          ? { IMPORTS_UPLOAD_ORIGIN: `https://${props.resources.importsBucket.bucketRegionalDomainName}` }
+          : {}),
+      });
       const integration = new HttpLambdaIntegration(`${route.id}Integration`, fn);
       if (route.path === '$default') {
         // everything no other route matches: the web page (its handler answers 404 for the rest)
@@ -140,6 +148,31 @@ export class ApiStack extends Stack {
             batchSize: queueOf(worker).batchSize,
             reportBatchItemFailures: true,
             maxConcurrency: props.bulkMaxConcurrency,
+          }),
+        );
+      } else if (worker.trigger === 'importQueue') {
+        createFunction(worker).addEventSource(
+          new SqsEventSource(props.resources.importQueue, {
+            batchSize: queueOf(worker).batchSize,
+            reportBatchItemFailures: true,
+            maxConcurrency: queueOf(worker).maxConcurrency,
+          }),
+        );
+      } else if (worker.trigger === 'emisStream') {
+        createFunction(worker).addEventSource(
+          new DynamoEventSource(props.resources.tables.emis, {
+            startingPosition: StartingPosition.TRIM_HORIZON,
+            batchSize: 100,
+            // the feed's object keys are per payment and kind, so a retried batch rewrites the
+            // same objects: retry until it succeeds rather than skip a credit
+            retryAttempts: -1,
+            bisectBatchOnError: false,
+            filters: [
+              FilterCriteria.filter({
+                eventName: FilterRule.isEqual('INSERT'),
+                dynamodb: { Keys: { sk: { S: FilterRule.isEqual('#CREDIT') } } },
+              }),
+            ],
           }),
         );
       } else {

@@ -44,7 +44,7 @@ export function buildApp(app: App, env: Environment): AppStacks {
     env,
     resources: stateful,
     auth: stateful.identity.settings,
-    deadLetterQueues: { webhook: stateful.webhookDlq, bulk: stateful.bulkDlq },
+    deadLetterQueues: { webhook: stateful.webhookDlq, bulk: stateful.bulkDlq, imports: stateful.importDlq },
     logLevel,
     alarmEmails: contextEmails(app, 'alarmEmail'),
     // Lambda's event source mapping accepts 2..1000

@@ -18,7 +18,12 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { BuildOptions } from 'esbuild';
 import { TABLES, type TableDef } from '../shared/adapters/dynamo/schema';
-import { EXPORTS_PREFIX, RAW_WEBHOOKS_PREFIX } from '../shared/domain/objects';
+import {
+  CURATED_PREFIX,
+  EXPORTS_PREFIX,
+  IMPORTS_PREFIX,
+  RAW_WEBHOOKS_PREFIX,
+} from '../shared/domain/objects';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../shared/observability/names';
 import type { Access, FunctionAccess } from './routes';
 
@@ -26,7 +31,7 @@ import type { Access, FunctionAccess } from './routes';
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
 /** Object prefixes a function may touch; the S3 adapters write under exactly these. */
-export { EXPORTS_PREFIX, RAW_WEBHOOKS_PREFIX };
+export { CURATED_PREFIX, EXPORTS_PREFIX, IMPORTS_PREFIX, RAW_WEBHOOKS_PREFIX };
 
 /** The stateful resources a function can be granted, by the names `FunctionAccess` uses. */
 export interface AppResources {
@@ -35,6 +40,8 @@ export interface AppResources {
   readonly rawWebhooksBucket: IBucket;
   readonly webhookQueue: IQueue;
   readonly bulkQueue: IQueue;
+  readonly importsBucket: IBucket;
+  readonly importQueue: IQueue;
   readonly razorpayApiSecret: ISecret;
   readonly razorpayWebhookSecret: ISecret;
   readonly cursorSecret: ISecret;
@@ -216,6 +223,9 @@ export class AppFunction extends NodejsFunction {
     if (access.rawWebhooks) this.grantRawWebhooksWrite(resources.rawWebhooksBucket);
     if (access.webhookQueue) this.grantQueueSend(resources.webhookQueue, 'WEBHOOK_QUEUE_URL');
     if (access.bulkQueue) this.grantQueueSend(resources.bulkQueue, 'BULK_QUEUE_URL');
+    if (access.importQueue) this.grantQueueSend(resources.importQueue, 'IMPORT_QUEUE_URL');
+    if (access.imports) this.grantImports(resources.importsBucket, access.imports);
+    if (access.curatedFeed) this.grantCuratedWrite(resources.rawWebhooksBucket);
     if (access.razorpayApi) this.grantSecretRead(resources.razorpayApiSecret, 'RAZORPAY_API_SECRET_ARN');
     if (access.razorpayWebhook) {
       this.grantSecretRead(resources.razorpayWebhookSecret, 'RAZORPAY_WEBHOOK_SECRET_ARN');
@@ -281,7 +291,31 @@ export class AppFunction extends NodejsFunction {
     this.addEnvironment('RAW_WEBHOOKS_BUCKET', bucket.bucketName);
   }
 
-  grantQueueSend(queue: IQueue, envVar: 'WEBHOOK_QUEUE_URL' | 'BULK_QUEUE_URL'): void {
+  /**
+   * Imports: the worker reads files and writes their reports under loans/ (GetObject, PutObject);
+   * the API presigns PUTs there, which needs PutObject only (the URL carries the signer's rights).
+   * Neither may list or delete.
+   */
+  grantImports(bucket: IBucket, access: 'read' | 'presign'): void {
+    const actions = access === 'read' ? ['s3:GetObject', 's3:PutObject'] : ['s3:PutObject'];
+    this.addToRolePolicy(
+      new PolicyStatement({ actions, resources: [bucket.arnForObjects(`${IMPORTS_PREFIX}*`)] }),
+    );
+    this.addEnvironment('IMPORTS_BUCKET', bucket.bucketName);
+  }
+
+  /** The curated feed: PutObject under curated/payments/ in the landing bucket, nothing else. */
+  grantCuratedWrite(bucket: IBucket): void {
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [bucket.arnForObjects(`${CURATED_PREFIX}*`)],
+      }),
+    );
+    this.addEnvironment('RAW_WEBHOOKS_BUCKET', bucket.bucketName);
+  }
+
+  grantQueueSend(queue: IQueue, envVar: 'WEBHOOK_QUEUE_URL' | 'BULK_QUEUE_URL' | 'IMPORT_QUEUE_URL'): void {
     queue.grantSendMessages(this);
     this.addEnvironment(envVar, queue.queueUrl);
   }

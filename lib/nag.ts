@@ -11,7 +11,7 @@ import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import type { AppStacks } from './app';
-import { EXPORTS_PREFIX, RAW_WEBHOOKS_PREFIX } from './function';
+import { CURATED_PREFIX, EXPORTS_PREFIX, IMPORTS_PREFIX, RAW_WEBHOOKS_PREFIX } from './function';
 import { routeKeyOf, routes } from './routes';
 
 export function addNagChecks(app: App, stacks: AppStacks, mfa: 'optional' | 'required'): void {
@@ -51,8 +51,9 @@ class AcknowledgeActionsWithoutResources implements IAspect {
     Validations.of(node).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'X-Ray trace upload and sampling actions support no resource-level permission: IAM accepts ' +
-        'them only on "*" (every other statement of this policy names its resource)',
+        "X-Ray trace upload and sampling actions, and dynamodb:ListStreams (the feed worker's stream " +
+        'source), support no resource-level permission: IAM accepts them only on "*" (every other ' +
+        'statement of this policy names its resource)',
     });
   }
 }
@@ -97,6 +98,18 @@ function acknowledgeFindings({ stateful, api }: AppStacks, mfa: 'optional' | 're
       RAW_WEBHOOKS_PREFIX,
       'each webhook delivery lands under a key made from its date and event id; the grant is ' +
         'PutObject only, limited to the raw/razorpay/webhooks/ prefix',
+    ],
+    [
+      stateful.importsBucket.node.defaultChild as CfnBucket,
+      IMPORTS_PREFIX,
+      'each loans file arrives under a key its sender chooses (or loans/<importId>/ from the API); ' +
+        'the grant is GetObject/PutObject (the worker) or PutObject (presigning), limited to loans/',
+    ],
+    [
+      stateful.rawWebhooksBucket.node.defaultChild as CfnBucket,
+      CURATED_PREFIX,
+      'each curated feed line lands under a key made from its date, kind and payment id; the grant ' +
+        'is PutObject only, limited to the curated/payments/ prefix',
     ],
   ];
   for (const [bucket, prefix, reason] of objectGrants) {

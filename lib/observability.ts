@@ -40,7 +40,7 @@ export interface ObservabilityProps {
   httpApi: HttpApi;
   /** the HTTP API stage name (route-level metrics are per stage) */
   stageName: string;
-  deadLetterQueues: { webhook: IQueue; bulk: IQueue };
+  deadLetterQueues: { webhook: IQueue; bulk: IQueue; imports: IQueue };
   /** e-mail addresses subscribed to the alarm topic (none: subscribe by hand) */
   alarmEmails: readonly string[];
   /** minutes between reconciliation runs: the period of the alarms fed by it */
@@ -94,6 +94,7 @@ export class Observability extends Construct {
         [
           ['WebhookDlq', props.deadLetterQueues.webhook],
           ['BulkDlq', props.deadLetterQueues.bulk],
+          ['ImportDlq', props.deadLetterQueues.imports],
         ] as const
       ).map(([name, dlq]) => ({
         id: `${name}Alarm`,

@@ -24,12 +24,14 @@ import {
   errorBodySchema,
   generatedLinkSchema,
   healthSchema,
+  importStatusSchema,
   lendersSchema,
   linkPageSchema,
   linkSchema,
   meSchema,
   pendingEmiPageSchema,
   searchPageSchema,
+  startedImportSchema,
   upsertLoansResultSchema,
   webhookAckSchema,
 } from '../shared/schemas/responses';
@@ -37,6 +39,7 @@ import { bulkJobPathSchema, listBulkJobsQuerySchema } from '../shared/usecases/b
 import { bulkStartSchema, MAX_BULK_ITEMS } from '../shared/usecases/bulk-start';
 import { dashboardQuerySchema } from '../shared/usecases/dashboard';
 import { generateLinkSchema } from '../shared/usecases/generate-link';
+import { importPathSchema, startImportSchema } from '../shared/usecases/imports-api';
 import { pendingEmisQuerySchema } from '../shared/usecases/list-pending-emis';
 import { linkIdPathSchema, listLinksQuerySchema } from '../shared/usecases/manage-link';
 import { searchQuerySchema } from '../shared/usecases/search';
@@ -90,6 +93,9 @@ describe(searchQuerySchema, {
 describe(listBulkJobsQuerySchema, {
   limit: 'page size, 1–50 (default 20)',
   cursor: "the previous page's nextCursor",
+});
+describe(startImportSchema, {
+  fileName: 'the name the file keeps in the bucket: ends in `.csv` (with a header row) or `.jsonl`',
 });
 describe(bulkStartSchema, {
   lender: 'select by lender (with bucket and withinDays, like pending EMIs)…',
@@ -243,6 +249,25 @@ const DOCS: Record<string, RouteDoc> = {
     tags: ['dashboard'],
     query: searchQuerySchema,
     responses: { '200': { description: 'the matches', content: json(searchPageSchema) } },
+  },
+  'imports-start': {
+    summary: 'Import a loans file: reserve an import and get an upload URL',
+    description:
+      "Answers a presigned PUT URL (15 minutes) for `loans/<importId>/<fileName>` in the imports bucket; uploading the file starts the import (S3 notification → queue → import worker). The file is CSV with a header, or JSON Lines, UTF-8 (BOM allowed), one row per EMI with the columns `loan_id, lender, client_name, phone, email, emi_number, due_date, amount_due_inr, amount_paid_inr` (rupees with at most two decimals). Rows go through the same rules as POST /api/loans, merged (a file never removes an EMI); rows of lenders outside the caller's fail with a reason. The report `<name>.report.json` lands beside the file. The same file again changes nothing.",
+    tags: ['loans'],
+    body: startImportSchema,
+    responses: {
+      '201': { description: 'the import, waiting for its file', content: json(startedImportSchema) },
+    },
+  },
+  'import-status': {
+    summary: 'A loans file import: progress, counts and the first errors',
+    tags: ['loans'],
+    path: importPathSchema,
+    responses: {
+      '200': { description: 'the import', content: json(importStatusSchema) },
+      '404': error("no such import (or another lender's)"),
+    },
   },
   health: {
     summary: 'Is the API serving?',

@@ -25,6 +25,12 @@ export interface FunctionAccess {
   webhookQueue?: 'send';
   /** the bulk-work queue (send) */
   bulkQueue?: 'send';
+  /** the imports bucket: `read` = get files under loans/ and put their reports; `presign` = sign PUTs to loans/ */
+  imports?: 'read' | 'presign';
+  /** the imports queue (send: a run's continuation) */
+  importQueue?: 'send';
+  /** the curated feed under curated/ in the raw landing bucket (write only) */
+  curatedFeed?: 'write';
   /** Razorpay API credentials (key id + secret) */
   razorpayApi?: true;
   /** Razorpay webhook secret(s) */
@@ -164,6 +170,20 @@ export const routes: readonly RouteDef[] = [
     access: { emis: 'read', links: 'read' },
   },
   {
+    id: 'imports-start',
+    method: 'POST',
+    path: '/api/imports',
+    permission: 'loans',
+    access: { ops: 'readWrite', imports: 'presign' },
+  },
+  {
+    id: 'import-status',
+    method: 'GET',
+    path: '/api/imports/{importId}',
+    permission: 'loans',
+    access: { ops: 'read' },
+  },
+  {
     // readiness: public, no data, touches nothing
     id: 'health',
     method: 'GET',
@@ -209,7 +229,7 @@ export function routeKeyOf(route: Pick<RouteDef, 'method' | 'path'>): string {
 /** Functions not behind a route: queue consumers and schedules. */
 export interface WorkerDef {
   id: string;
-  trigger: 'webhookQueue' | 'bulkQueue' | 'schedule';
+  trigger: 'webhookQueue' | 'bulkQueue' | 'importQueue' | 'emisStream' | 'schedule';
   /** for schedule triggers: minutes between runs */
   everyMinutes?: number;
   access: FunctionAccess;
@@ -256,6 +276,23 @@ export const workers: readonly WorkerDef[] = [
     queue: { batchSize: 1, maxConcurrency: 2, maxReceiveCount: 5 },
   },
   {
+    // loans files from the imports bucket (S3 notifications through the imports queue)
+    id: 'import-worker',
+    trigger: 'importQueue',
+    access: { emis: 'readWrite', ops: 'readWrite', imports: 'read', importQueue: 'send' },
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    // one file (or one continuation) per invocation: a run may use the whole 15 minutes
+    queue: { batchSize: 1, maxConcurrency: 5, maxReceiveCount: 5 },
+  },
+  {
+    // the curated feed: the EMI table's stream (credit-ledger items) to curated/payments/
+    id: 'feed-worker',
+    trigger: 'emisStream',
+    access: { links: 'read', curatedFeed: 'write' },
+    timeoutSeconds: 60,
+  },
+  {
     id: 'reconcile',
     trigger: 'schedule',
     everyMinutes: 15,
@@ -282,7 +319,7 @@ export function queueOf(worker: WorkerDef): NonNullable<WorkerDef['queue']> {
 }
 
 /** The worker a queue feeds. */
-export function workerOn(trigger: 'webhookQueue' | 'bulkQueue'): WorkerDef {
+export function workerOn(trigger: 'webhookQueue' | 'bulkQueue' | 'importQueue'): WorkerDef {
   const worker = workers.find((w) => w.trigger === trigger);
   if (!worker) throw new Error(`No worker on ${trigger}`);
   return worker;

@@ -5,12 +5,21 @@
  * are left to CDK and reach the functions through environment variables (lib/function.ts).
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  ProjectionType,
+  StreamViewType,
+  TableEncryptionV2,
+  TableV2,
+} from 'aws-cdk-lib/aws-dynamodb';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import {
   BlockPublicAccess,
   Bucket,
   BucketEncryption,
   type BucketProps,
+  type CfnBucket,
   HttpMethods,
   StorageClass,
 } from 'aws-cdk-lib/aws-s3';
@@ -18,7 +27,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TABLES, type TableDef } from '../shared/adapters/dynamo/schema';
-import { type AppResources, EXPORTS_PREFIX } from './function';
+import { type AppResources, EXPORTS_PREFIX, IMPORTS_PREFIX } from './function';
 import { Identity, type IdentityConfig } from './identity';
 import { queueOf, type WorkerDef, workers } from './routes';
 
@@ -39,6 +48,11 @@ export class StatefulStack extends Stack implements AppResources {
   readonly webhookDlq: Queue;
   readonly bulkQueue: Queue;
   readonly bulkDlq: Queue;
+  /** loans files from the warehouse (architecture §4e): `loans/…` in, reports beside them */
+  readonly importsBucket: Bucket;
+  /** S3 notifications of new files under loans/, and the import runs' continuations */
+  readonly importQueue: Queue;
+  readonly importDlq: Queue;
   /** JSON `{ keyId, keySecret }`: Razorpay API credentials, filled in by an operator */
   readonly razorpayApiSecret: Secret;
   /** JSON `{ current, previous? }`: webhook HMAC secrets; `previous` is kept during a rotation */
@@ -108,6 +122,9 @@ export class StatefulStack extends Stack implements AppResources {
     [this.webhookQueue, this.webhookDlq] = this.queueWithDlq('Webhook', workerFor('webhookQueue'));
     [this.bulkQueue, this.bulkDlq] = this.queueWithDlq('Bulk', workerFor('bulkQueue'));
 
+    [this.importQueue, this.importDlq] = this.queueWithDlq('Import', workerFor('importQueue'));
+    this.importsBucket = this.importsBucketNotifying(this.importQueue, props.exportsCorsOrigins);
+
     this.razorpayApiSecret = new Secret(this, 'RazorpayApiSecret', {
       description: 'Razorpay API credentials {"keyId","keySecret"}; the generated values are placeholders',
       generateSecretString: {
@@ -150,6 +167,9 @@ export class StatefulStack extends Stack implements AppResources {
     new CfnOutput(this, 'WebhookDlqUrl', { value: this.webhookDlq.queueUrl });
     new CfnOutput(this, 'BulkQueueUrl', { value: this.bulkQueue.queueUrl });
     new CfnOutput(this, 'BulkDlqUrl', { value: this.bulkDlq.queueUrl });
+    new CfnOutput(this, 'ImportsBucketName', { value: this.importsBucket.bucketName });
+    new CfnOutput(this, 'ImportQueueUrl', { value: this.importQueue.queueUrl });
+    new CfnOutput(this, 'ImportDlqUrl', { value: this.importDlq.queueUrl });
     new CfnOutput(this, 'RazorpayApiSecretArn', { value: this.razorpayApiSecret.secretArn });
     new CfnOutput(this, 'RazorpayWebhookSecretArn', { value: this.razorpayWebhookSecret.secretArn });
   }
@@ -166,11 +186,54 @@ export class StatefulStack extends Stack implements AppResources {
         projectionType: ProjectionType.ALL,
       })),
       ...(def.ttlAttribute ? { timeToLiveAttribute: def.ttlAttribute } : {}),
+      ...(def.stream ? { dynamoStream: StreamViewType.NEW_IMAGE } : {}),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryptionV2.awsManagedKey(),
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+  }
+
+  /**
+   * The imports bucket; its new objects under loans/ reach the import queue as S3 events through
+   * EventBridge. The bucket's own notification setting turns EventBridge on (no custom-resource
+   * Lambda, no physical name); a rule matching this bucket and the loans/ prefix targets the queue,
+   * whose policy lets only that rule send.
+   */
+  private importsBucketNotifying(queue: Queue, corsOrigins: string[]): Bucket {
+    const bucket = new Bucket(this, 'ImportsBucket', {
+      ...privateBucket,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'imports/',
+      versioned: true,
+      lifecycleRules: [
+        { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(30) },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      // the page uploads a file with a presigned PUT (the URL is the credential)
+      cors: [
+        {
+          allowedMethods: [HttpMethods.PUT],
+          allowedOrigins: corsOrigins,
+          allowedHeaders: ['*'],
+          exposedHeaders: ['ETag'],
+          maxAge: 3600,
+        },
+      ],
+    });
+    (bucket.node.defaultChild as CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
+    };
+    new Rule(this, 'ImportUploads', {
+      description: 'New loans files in the imports bucket → the import queue',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: { bucket: { name: [bucket.bucketName] }, object: { key: [{ prefix: IMPORTS_PREFIX }] } },
+      },
+      targets: [new SqsQueue(queue)],
+    });
+    return bucket;
   }
 
   private queueWithDlq(name: string, worker: WorkerDef): [Queue, Queue] {

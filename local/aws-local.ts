@@ -18,7 +18,7 @@ import {
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { TABLES, type TableDef } from '../shared/adapters/dynamo/schema';
-import { startS3Front } from './s3-verify';
+import { type S3Cors, startS3Front } from './s3-verify';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LOCAL_DIR = join(ROOT, '.local');
@@ -209,7 +209,14 @@ export async function startDynamoDb(opts: { port: number; dbPath?: string }): Pr
  * s3rver on an internal loopback port behind a front that verifies every request's SigV4
  * (local/s3-verify.ts): s3rver itself checks no signature and no presigned URL's expiry.
  */
-export async function startS3(opts: { port: number; directory: string }): Promise<LocalService> {
+export async function startS3(opts: {
+  port: number;
+  directory: string;
+  /** S3 event notifications (s3rver emits one per PUT/POST/COPY/DELETE, in AWS's shape) */
+  onEvent?: (event: { Records: unknown[] }) => void;
+  /** buckets' CORS rules, as on AWS (the page's presigned PUT of a loans file) */
+  cors?: S3Cors;
+}): Promise<LocalService> {
   mkdirSync(opts.directory, { recursive: true });
   const upstreamPort = await freePort();
   const server = new S3rver({
@@ -218,6 +225,13 @@ export async function startS3(opts: { port: number; directory: string }): Promis
     directory: opts.directory,
     silent: true,
   });
+  if (opts.onEvent) {
+    const onEvent = opts.onEvent;
+    (server as unknown as { on(e: string, f: (ev: { Records: unknown[] }) => void): void }).on(
+      'event',
+      (ev) => onEvent(ev),
+    );
+  }
   await server.run();
   try {
     const front = await startS3Front({
@@ -225,6 +239,7 @@ export async function startS3(opts: { port: number; directory: string }): Promis
       port: opts.port,
       upstreamPort,
       credentials: LOCAL_CREDENTIALS,
+      cors: opts.cors,
     });
     return {
       endpoint: `http://${LOOPBACK}:${front.port}`,
@@ -248,6 +263,7 @@ export function createTableInput(def: TableDef, name: string): CreateTableComman
   return {
     TableName: name,
     BillingMode: 'PAY_PER_REQUEST',
+    ...(def.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: def.stream } } : {}),
     AttributeDefinitions: [...attrs].map((a) => ({ AttributeName: a, AttributeType: 'S' })),
     KeySchema: [
       { AttributeName: def.pk, KeyType: 'HASH' },
@@ -273,6 +289,7 @@ export interface LocalResourceNames {
   OPS_TABLE: string;
   EXPORTS_BUCKET: string;
   RAW_WEBHOOKS_BUCKET: string;
+  IMPORTS_BUCKET: string;
 }
 
 export function resourceNames(prefix: string): LocalResourceNames {
@@ -283,6 +300,7 @@ export function resourceNames(prefix: string): LocalResourceNames {
     OPS_TABLE: `${p}-ops`,
     EXPORTS_BUCKET: `${p}-exports`,
     RAW_WEBHOOKS_BUCKET: `${p}-raw-webhooks`,
+    IMPORTS_BUCKET: `${p}-imports`,
   };
 }
 
@@ -314,7 +332,7 @@ export async function createBuckets(names: LocalResourceNames, endpoint: string)
   });
   try {
     await Promise.all(
-      [names.EXPORTS_BUCKET, names.RAW_WEBHOOKS_BUCKET].map(async (bucket) => {
+      [names.EXPORTS_BUCKET, names.RAW_WEBHOOKS_BUCKET, names.IMPORTS_BUCKET].map(async (bucket) => {
         try {
           await s3.send(new CreateBucketCommand({ Bucket: bucket }));
         } catch (err) {

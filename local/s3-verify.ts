@@ -5,6 +5,11 @@
  * (@smithy/signature-v4) — the Authorization header, or a presigned URL's query and its expiry —
  * against the local credentials, and only then forwards it to s3rver on an internal loopback
  * port. Anything else is S3's own 403 (`AccessDenied`, `SignatureDoesNotMatch`, expired).
+ *
+ * CORS as the bucket's CORS rule does on AWS (lib/stateful-stack.ts): for the buckets and origins
+ * named, a preflight (no signature, as S3 allows) is answered here and the real request's answer
+ * carries Access-Control-Allow-Origin; every other origin gets no CORS header, so its browser
+ * refuses the answer.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
@@ -187,14 +192,48 @@ function readAll(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** A bucket's CORS rule: which page origins may send which methods to it. */
+export interface S3Cors {
+  buckets: string[];
+  origins: string[];
+  methods: string[];
+}
+
+/** The CORS headers for a request from an allowed origin to an allowed bucket (path style), else null. */
+function allowedCors(cors: S3Cors | undefined, req: IncomingMessage): Record<string, string> | null {
+  const origin = req.headers.origin;
+  if (!cors || typeof origin !== 'string' || !cors.origins.includes(origin)) return null;
+  const bucket = decodeURIComponent((req.url ?? '/').split('?')[0]!.split('/')[1] ?? '');
+  if (!cors.buckets.includes(bucket)) return null;
+  const method =
+    req.method === 'OPTIONS' ? String(req.headers['access-control-request-method'] ?? '') : req.method;
+  if (!method || !cors.methods.includes(method)) return null;
+  return { 'access-control-allow-origin': origin, 'access-control-expose-headers': 'ETag', vary: 'Origin' };
+}
+
 /** Starts the front on host:port, forwarding verified requests to s3rver on upstreamPort. */
 export async function startS3Front(opts: {
   host: string;
   port: number;
   upstreamPort: number;
   credentials: Credentials;
+  cors?: S3Cors;
 }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer(async (req, res) => {
+    const corsHeaders = allowedCors(opts.cors, req);
+    if (corsHeaders) {
+      if (req.method === 'OPTIONS') {
+        res.writeHead(200, {
+          ...corsHeaders,
+          'access-control-allow-methods': opts.cors!.methods.join(', '),
+          'access-control-allow-headers': String(req.headers['access-control-request-headers'] ?? ''),
+          'access-control-max-age': '3600',
+        });
+        res.end();
+        return;
+      }
+      for (const [k, v] of Object.entries(corsHeaders)) res.setHeader(k, v);
+    }
     try {
       const body = await readAll(req);
       const verdict = await verifyS3Request(

@@ -1,7 +1,8 @@
 /**
  * The whole system on one machine: DynamoDB Local, the S3 emulator, the Razorpay sandbox,
- * in-process queues (webhooks, bulk work) with dead-letter queues, the reconciliation timer,
- * and the local API gateway serving the route table and the web page. Used by `npm start`,
+ * in-process queues (webhooks, bulk work, loans file imports fed by the imports bucket's S3 event
+ * notifications) with dead-letter queues, the EMI table's stream feeding the curated payments feed,
+ * the reconciliation timer, and the local API gateway serving the route table and the web page. Used by `npm start`,
  * the browser tests and the benchmarks.
  *
  * Identity: the local OpenID Connect provider (or another issuer named by AUTH_ISSUER).
@@ -16,10 +17,11 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { queueOf, workerOn } from '../lib/routes';
 import type { Actor } from '../shared/auth/actor';
 import { localSetting } from '../shared/config';
+import { IMPORTS_PREFIX } from '../shared/domain/objects';
 import { DEMO_CLIENT_IDS, WEB_CLIENT_ID } from './auth/identities';
 import { LOCAL_DIR, ROOT } from './paths';
 import type { LocalQueue } from './queue';
@@ -142,6 +144,26 @@ async function workerHandler(id: string): Promise<SqsHandler | undefined> {
   return (event) => mod.handler(event, {});
 }
 
+/** Loads a stream consumer's handler, or undefined if it isn't built yet. */
+async function streamHandler(
+  id: string,
+): Promise<((e: DynamoDBStreamEvent) => Promise<unknown>) | undefined> {
+  const file = join(ROOT, 'functions', id, 'handler.ts');
+  if (!existsSync(file)) return undefined;
+  const mod = (await import(file)) as { handler: (e: DynamoDBStreamEvent) => Promise<unknown> };
+  return mod.handler;
+}
+
+interface S3EventRecordLike {
+  s3?: { bucket?: { name?: string }; object?: { key?: string; sequencer?: string } };
+}
+
+let sequence = 0;
+function localSequencer(): string {
+  sequence = (sequence + 1) % 0x10000;
+  return Date.now().toString(16).toUpperCase() + sequence.toString(16).toUpperCase().padStart(4, '0');
+}
+
 export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   const log = opts.log ?? (() => {});
   const port = opts.port ?? localSetting('PORT');
@@ -242,6 +264,9 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       RAZORPAY_TIMEOUT_MS: process.env.RAZORPAY_TIMEOUT_MS ?? '5000',
       WEBHOOK_QUEUE_URL: 'local://webhooks',
       BULK_QUEUE_URL: 'local://bulk',
+      IMPORT_QUEUE_URL: 'local://imports',
+      // the page's Import tab PUTs files to the S3 emulator (its CSP's connect-src)
+      IMPORTS_UPLOAD_ORIGIN: s3Endpoint,
       BULK_RATE_PER_SECOND: process.env.BULK_RATE_PER_SECOND ?? '20',
       POWERTOOLS_SERVICE_NAME: 'emi-payment-links',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
@@ -250,8 +275,24 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     resetConfigCache();
 
     // 4. side by side while the JVM starts
+    // S3 event notifications of the imports bucket's loans/ prefix → the imports queue, as on AWS
+    // (held until the queue exists)
+    const s3Events: { Records: unknown[] }[] = [];
+    let forwardS3Event = (event: { Records: unknown[] }) => {
+      s3Events.push(event);
+    };
     const s3Ready = step('S3 emulator and buckets', async () => {
-      const s3 = await aws.startS3({ port: s3Port, directory: join(dataDir, 's3') });
+      const s3 = await aws.startS3({
+        port: s3Port,
+        directory: join(dataDir, 's3'),
+        onEvent: (e) => forwardS3Event(e),
+        // the page uploads a loans file with a presigned PUT, as the imports bucket's CORS allows on AWS
+        cors: {
+          buckets: [names.IMPORTS_BUCKET],
+          origins: [`http://localhost:${port}`, `http://127.0.0.1:${port}`],
+          methods: ['PUT'],
+        },
+      });
       stops.push(s3.stop);
       await aws.createBuckets(names, s3.endpoint);
       return s3;
@@ -278,9 +319,10 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     });
     const workersReady = step('import the workers', async () => {
       const { LocalQueue } = await import('./queue');
-      const [webhookWorker, bulkWorker] = await Promise.all([
+      const [webhookWorker, bulkWorker, importWorker] = await Promise.all([
         workerHandler('webhook-worker'),
         workerHandler('bulk-worker'),
+        workerHandler('import-worker'),
       ]);
       const onError = (err: unknown) => log(`worker error: ${(err as Error).message}`);
       if (webhookWorker) {
@@ -305,6 +347,29 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
           visibilityTimeoutMs: 5000,
           onError,
         });
+      }
+      if (importWorker) {
+        const importsQueue = new LocalQueue({
+          name: 'imports',
+          handler: importWorker,
+          batchSize: queueOf(workerOn('importQueue')).batchSize,
+          concurrency: queueOf(workerOn('importQueue')).maxConcurrency,
+          maxReceiveCount: queueOf(workerOn('importQueue')).maxReceiveCount,
+          visibilityTimeoutMs: 30_000,
+          onError,
+        });
+        queues.imports = importsQueue;
+        forwardS3Event = (event) => {
+          const records = (event.Records as S3EventRecordLike[]).filter(
+            (r) =>
+              r.s3?.bucket?.name === names.IMPORTS_BUCKET && r.s3.object?.key?.startsWith(IMPORTS_PREFIX),
+          );
+          if (records.length === 0) return;
+          // s3rver's sequencer is the millisecond; two uploads within one would tie: add a counter
+          for (const r of records) r.s3!.object!.sequencer = localSequencer();
+          importsQueue.send(JSON.stringify({ Records: records }));
+        };
+        for (const e of s3Events.splice(0)) forwardS3Event(e);
       }
       stops.push(async () => {
         for (const q of Object.values(queues)) q.close();
@@ -336,6 +401,23 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     );
     const ddb = await ddbStarted;
     const created = await step('DynamoDB tables', () => aws.createTables(names, dynamodbEndpoint));
+    // the curated feed: the EMI table's stream, read from DynamoDB Local like the event source on AWS
+    const feedReady = step('curated feed (EMI table stream)', async () => {
+      const [feedWorker, { startStreamPoller }] = await Promise.all([
+        streamHandler('feed-worker'),
+        import('./stream-poller'),
+      ]);
+      if (!feedWorker) return;
+      const poller = startStreamPoller({
+        endpoint: dynamodbEndpoint,
+        table: names.EMIS_TABLE,
+        handler: feedWorker,
+        everyMs: 1000,
+        onError: (err) => log(`feed error: ${(err as Error).message}`),
+      });
+      stops.push(async () => poller.stop());
+    });
+    inflight.push(feedReady);
     let demo: System['demo'];
     if (demoPrepared) {
       const { loans, upsert, EmiStore, clock } = await demoPrepared;
@@ -358,7 +440,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
         lenders: new Set(loans.map((l) => l.lender)).size,
       };
     }
-    const [s3, sandbox] = await Promise.all([s3Ready, sandboxReady, webReady, workersReady]);
+    const [s3, sandbox] = await Promise.all([s3Ready, sandboxReady, webReady, workersReady, feedReady]);
     const auth = await authReady;
     Object.assign(process.env, {
       AUTH_ISSUER: auth.issuer,

@@ -44,6 +44,12 @@ export const SETTINGS = {
   BULK_RATE_PER_SECOND: int(20, 1, 1000, 'bulk creates per second toward Razorpay, per worker instance'),
   BULK_CONCURRENCY: int(4, 1, 64, "a bulk worker's in-flight creates"),
   BULK_MAX_ITEM_ATTEMPTS: int(3, 1, 20, 'deliveries a bulk item gets before it is a failed row'),
+  IMPORT_MAX_ROWS_PER_INVOCATION: int(
+    0,
+    0,
+    10_000_000,
+    'rows an import worker writes before it hands on to a continuation (0: only its time budget decides)',
+  ),
 } as const;
 
 /** The local runtime's settings (npm start, tests), read by local/system.ts. */

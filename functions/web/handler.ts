@@ -70,13 +70,15 @@ function authConfig(): AuthConfig | undefined {
 /**
  * The page loads only its own script and style and talks only to its own API and its identity
  * provider (discovery, token and its renewal; on Cognito the token endpoint is on the hosted-UI
- * domain, AUTH_LOGIN_URL). Logging in and out are navigations, not fetches; so is
+ * domain, AUTH_LOGIN_URL), and the imports bucket (IMPORTS_UPLOAD_ORIGIN: the Import tab's presigned
+ * PUT of a loans file). Logging in and out are navigations, not fetches; so is
  * the CSV download (a presigned S3 URL), and connect-src governs none of them.
  */
 function securityHeaders(): Record<string, string> {
   const auth = authConfig();
   const connect = new Set(["'self'"]);
-  for (const o of [originOf(auth?.issuer), originOf(auth?.logoutUrl)]) if (o) connect.add(o);
+  const uploads = originOf(process.env.IMPORTS_UPLOAD_ORIGIN);
+  for (const o of [originOf(auth?.issuer), originOf(auth?.logoutUrl), uploads]) if (o) connect.add(o);
   return {
     'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src ${[...connect].join(' ')}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
     'x-content-type-options': 'nosniff',

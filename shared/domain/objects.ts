@@ -7,6 +7,10 @@
 export const EXPORTS_PREFIX = 'exports/';
 /** the raw webhook landing zone (the raw-webhooks bucket) */
 export const RAW_WEBHOOKS_PREFIX = 'raw/razorpay/webhooks/';
+/** loans files and their reports (the imports bucket) */
+export const IMPORTS_PREFIX = 'loans/';
+/** the curated payments feed (the raw-webhooks landing bucket) */
+export const CURATED_PREFIX = 'curated/payments/';
 
 /** Presigned CSV URLs live this long; the job route signs a new one on every call. */
 export const CSV_URL_TTL_SECONDS = 15 * 60;

@@ -30,6 +30,14 @@ export interface CreditEntry {
   creditedAt: string;
   /** the link's lender (the dashboard's collected totals); the store fills it from the link */
   lender?: string;
+  /**
+   * Set when this payment was flagged (paid after cancel or expiry, or beyond what the EMI owed):
+   * the reason, and the money the EMI did not need (0 when a dead link took money the EMI still
+   * owed). On the ledger entry so the curated feed's `surplus` line comes from the same record,
+   * in the same transaction, as the credit.
+   */
+  surplusAmount?: number;
+  surplusReason?: 'paid_after_cancel' | 'paid_after_expiry' | 'overpaid';
 }
 
 export interface LinkFilters {
@@ -459,4 +467,92 @@ export interface SearchIndex {
     term: string,
     limit: number,
   ): Promise<SearchHit[]>;
+}
+
+// ---- loans file imports (architecture: the warehouse, in) ----
+
+export type ImportStatus = 'waiting' | 'running' | 'completed' | 'failed';
+
+/** One problem of one row of a loans file. */
+export interface ImportError {
+  row: number;
+  field: string;
+  message: string;
+}
+
+export interface ImportCounts {
+  rows: number;
+  processed: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+}
+
+export interface ImportRecord extends ImportCounts {
+  importId: string;
+  bucketKey: string;
+  fileName: string;
+  status: ImportStatus;
+  /** the S3 upload this run reads (the notification's sequencer), and its ETag */
+  runId?: string;
+  etag?: string;
+  /** every row on a line up to this one is written (0 = none yet) */
+  checkpointLine: number;
+  /** failures of writes (not of validation, which a resume recomputes), kept for the report */
+  writeErrors: ImportError[];
+  /** the first errors, for `GET /api/imports/{id}`; the report has them all */
+  errors: ImportError[];
+  leaseOwner?: string;
+  leaseUntil?: number;
+  requestedBy?: { sub: string; name: string };
+  /** the requester's lenders: the rows of other lenders fail */
+  lenders?: string[] | '*';
+  createdAt: string;
+  updatedAt: string;
+  /** epoch seconds: the table's TTL drops the record after 90 days */
+  expiresAt: number;
+}
+
+/** Loans file imports, one record each (DynamoDB: import-store.ts). */
+export interface ImportStore {
+  /** `POST /api/imports` reserves an id before the upload */
+  createWaiting(rec: {
+    importId: string;
+    bucketKey: string;
+    fileName: string;
+    requestedBy: ActorRef;
+    lenders: readonly string[] | '*';
+    now: string;
+  }): Promise<void>;
+  /** consistent read (progress, resume) */
+  get(importId: string): Promise<ImportRecord | null>;
+  /** true when this upload's run is new; false for a repeated notification or a superseded upload */
+  startRun(rec: {
+    importId: string;
+    bucketKey: string;
+    fileName: string;
+    runId: string;
+    etag: string;
+    now: string;
+  }): Promise<boolean>;
+  /** the run's lease: one worker at a time reads a file */
+  claim(importId: string, runId: string, owner: string, nowMs: number, leaseMs: number): Promise<boolean>;
+  /** progress; false when the run or the lease is no longer ours (stop reading) */
+  checkpoint(
+    importId: string,
+    runId: string,
+    owner: string,
+    state: ImportCounts & { checkpointLine: number; writeErrors: ImportError[]; errors: ImportError[] },
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<boolean>;
+  finish(
+    importId: string,
+    runId: string,
+    owner: string,
+    status: 'completed' | 'failed',
+    state: ImportCounts & { errors: ImportError[] },
+    now: string,
+  ): Promise<boolean>;
 }

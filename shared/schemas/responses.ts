@@ -355,3 +355,49 @@ export const bulkJobPageSchema = doc(
   { id: 'BulkJobPage', description: 'recent bulk jobs, newest first' },
 );
 export type BulkJobPage = z.infer<typeof bulkJobPageSchema>;
+export const importErrorSchema = doc(
+  z.strictObject({
+    row: doc(z.int().check(z.minimum(1)), { description: "the file's line number (the header is line 1)" }),
+    field: doc(z.string(), { description: 'the column (`amount_due_inr`, …), or `row` / `file`' }),
+    message: z.string(),
+  }),
+  { id: 'ImportError', description: 'One problem of one row: that row fails alone.' },
+);
+export type ImportError = z.infer<typeof importErrorSchema>;
+
+export const startedImportSchema = doc(
+  z.strictObject({
+    importId: z.string().check(z.regex(/^imp_[0-9a-f]{20}$/)),
+    uploadUrl: doc(z.string(), {
+      description:
+        'a presigned PUT URL for the file (send the bytes as the body; its upload starts the import)',
+    }),
+    uploadExpiresAt: timestamp('when uploadUrl stops working'),
+  }),
+  { id: 'StartedImport', description: 'An import waiting for its file.' },
+);
+export type StartedImport = z.infer<typeof startedImportSchema>;
+
+export const IMPORT_STATUSES = ['waiting', 'running', 'completed', 'failed'] as const;
+
+export const importStatusSchema = doc(
+  z.strictObject({
+    importId: z.string().check(z.regex(/^imp_[0-9a-f]{20}$/)),
+    status: doc(z.enum(IMPORT_STATUSES), {
+      description:
+        'waiting (for the upload), running, completed (every row written or reported), failed (the file could not be read on; rows before the problem are written)',
+    }),
+    fileName: z.string(),
+    rows: doc(z.int().check(z.minimum(0)), { description: 'EMI rows read so far' }),
+    processed: doc(z.int().check(z.minimum(0)), { description: 'rows written or refused so far' }),
+    created: z.int().check(z.minimum(0)),
+    updated: z.int().check(z.minimum(0)),
+    unchanged: z.int().check(z.minimum(0)),
+    failed: z.int().check(z.minimum(0)),
+    errors: doc(z.array(importErrorSchema), {
+      description: 'the first problems (the report beside the file has them all)',
+    }),
+  }),
+  { id: 'Import', description: 'A loans file import: progress and counts of EMI rows.' },
+);
+export type ImportStatus = z.infer<typeof importStatusSchema>;

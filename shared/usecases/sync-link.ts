@@ -24,7 +24,7 @@ import {
   type LinkStatus,
 } from '../domain/model';
 import { capturedPaymentProblem, failedAttemptProblem, safeMethod } from '../domain/payment-checks';
-import type { StoredLink } from '../domain/ports';
+import type { CreditEntry, StoredLink } from '../domain/ports';
 import { log } from '../log';
 import { metrics } from '../metrics';
 import { bump, type LinkDeps, withRef } from './link-deps';
@@ -80,12 +80,20 @@ async function creditPayment(deps: LinkDeps, link: StoredLink, payment: GatewayP
   const now = deps.clock.now().toISOString();
   const emi = await loadEmi(deps, link);
   const owedBefore = emiOutstanding(emi);
-  let attention: AttentionReason | undefined = link.attention;
-  let surplus = true;
-  if (link.status === 'cancelled') attention = 'paid_after_cancel';
-  else if (link.status === 'expired') attention = 'paid_after_expiry';
-  else if (payment.amount > owedBefore) attention = 'overpaid';
-  else surplus = false;
+  // money flagged for a person: the ledger entry carries it, so the curated feed's surplus line
+  // comes from the same record as the credit (the amount is what the EMI did not need)
+  const reason: CreditEntry['surplusReason'] =
+    link.status === 'cancelled'
+      ? 'paid_after_cancel'
+      : link.status === 'expired'
+        ? 'paid_after_expiry'
+        : payment.amount > owedBefore
+          ? 'overpaid'
+          : undefined;
+  const surplus = reason
+    ? { surplusReason: reason, surplusAmount: Math.max(0, payment.amount - Math.max(0, owedBefore)) }
+    : undefined;
+  const attention: AttentionReason | undefined = reason ?? link.attention;
 
   const entry: LinkPayment = {
     paymentId: payment.paymentId,
@@ -117,6 +125,7 @@ async function creditPayment(deps: LinkDeps, link: StoredLink, payment: GatewayP
       emiNumber: link.emiNumber,
       amount: payment.amount,
       creditedAt: now,
+      ...surplus,
     },
     link: { link: next, expectedRev: link.rev, before: link },
     emi: { emi: nextEmi, expectedVersion: emi.version, before: emi },

@@ -36,14 +36,14 @@ import type { UpsertLoansResult } from '../schemas/responses';
 export const MAX_LOANS_PER_REQUEST = 500;
 export const MAX_EMIS_PER_LOAN = 600;
 
-const emiInputSchema = z.strictObject({
+export const emiInputSchema = z.strictObject({
   emiNumber: emiNumberSchema,
   dueDate: dueDateSchema,
   amount: z.int().check(z.minimum(1, 'must be at least 1 paisa'), z.maximum(100_000_000_000)),
   amountPaid: z.optional(paiseSchema),
 });
 
-const loanInputSchema = z.strictObject({
+export const loanInputSchema = z.strictObject({
   loanId: loanIdSchema,
   lender: lenderSchema,
   clientName: safeTextSchema(120),
@@ -57,7 +57,7 @@ export const upsertLoansSchema = z.strictObject({
 });
 
 export type UpsertLoansInput = z.infer<typeof upsertLoansSchema>;
-type LoanInput = UpsertLoansInput['loans'][number];
+export type LoanInput = UpsertLoansInput['loans'][number];
 
 export type { UpsertLoansResult };
 
@@ -166,6 +166,7 @@ async function upsertOne(
   now: string,
   counts: UpsertLoansResult['emis'],
   by: ActorRef,
+  removeMissing: boolean,
 ): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const local = { created: 0, updated: 0, unchanged: 0, removed: 0 };
@@ -189,7 +190,7 @@ async function upsertOne(
     }
     // EMIs no longer in the schedule leave the pending list; their links and credits stay.
     for (const gone of byNumber.values()) {
-      if (gone.removed) continue;
+      if (gone.removed || !removeMissing) continue;
       local.removed++;
       writes.push({
         emi: { ...gone, removed: true, version: gone.version + 1, updatedAt: now },
@@ -230,6 +231,13 @@ export async function upsertLoans(
   deps: { emis: EmiStore; clock: Clock; concurrency?: number },
   input: UpsertLoansInput,
   actor: Actor,
+  opts: {
+    /**
+     * `false` for file imports: a file's rows are EMIs to create or change, and a loan whose rows
+     * are spread over a file (or over batches of it) must not lose the EMIs of another batch.
+     */
+    removeMissing?: boolean;
+  } = {},
 ): Promise<UpsertLoansResult> {
   checkLoansSemantics(input);
   await checkLenderScope(deps.emis, input, actor);
@@ -241,7 +249,7 @@ export async function upsertLoans(
   const queue = [...input.loans];
   const workers = Array.from({ length: Math.min(deps.concurrency ?? 8, queue.length) }, async () => {
     for (let loan = queue.shift(); loan; loan = queue.shift()) {
-      await upsertOne(deps.emis, loan, now, counts, by);
+      await upsertOne(deps.emis, loan, now, counts, by, opts.removeMissing ?? true);
     }
   });
   await Promise.all(workers);

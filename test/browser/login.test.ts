@@ -247,6 +247,8 @@ describe('logging in', () => {
     expect(await page.getByTestId('generate').count()).toBe(0);
     expect(await page.getByRole('button', { name: /^Generate/ }).count()).toBe(0);
     expect(await page.getByTestId('bulk-start').isVisible()).toBe(false);
+    // importing loans needs the loans permission: no Import loans tab for a viewer
+    expect(await page.getByTestId('tab-import').isVisible()).toBe(false);
     await page.screenshot({ path: join(ARTIFACTS, 'login-viewer-pending.png') });
 
     await page.getByRole('tab', { name: 'Generated Links' }).click();

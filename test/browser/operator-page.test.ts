@@ -534,4 +534,51 @@ describe('operator page', () => {
     }
     expect(pageErrors).toEqual([]);
   }, 60_000);
+  it('Import loans: an admin chooses a spreadsheet CSV, sees the upload and the import progress, then the report with the failed row; the EMIs are pending', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.getByRole('tab', { name: 'Import loans' }).click();
+    await poll(() => page.locator('#panel-import').isVisible()).toBe(true);
+    const header =
+      'loan_id,lender,client_name,phone,email,emi_number,due_date,amount_due_inr,amount_paid_inr';
+    const rows = [header];
+    for (let l = 0; l < 40; l++) {
+      for (let e = 1; e <= 5; e++) {
+        rows.push(
+          `WEBIMP-${l},Kaveri Finance,"Iyer, Lata ${l}",+919812345${String(l).padStart(3, '0')},,${e},2026-0${e}-10,1999.50,`,
+        );
+      }
+    }
+    rows.push('WEBIMP-BAD,Kaveri Finance,Bad Amount,+919812345999,,1,2026-01-10,"1,999.50",');
+    await page.getByTestId('import-file').setInputFiles({
+      name: 'book from sheet.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`\uFEFF${rows.join('\r\n')}\r\n`),
+    });
+    await page.getByTestId('import-start').click();
+    await poll(() => page.getByTestId('import-state').textContent(), { timeout: 60_000 }).toBe('Imported');
+    expect(await page.getByTestId('import-name').textContent()).toBe('book from sheet.csv');
+    const bar = page.getByTestId('import-bar');
+    expect(
+      await bar.evaluate((b) => (b as HTMLProgressElement).value === (b as HTMLProgressElement).max),
+    ).toBe(true);
+    expect(await page.getByTestId('import-counts').textContent()).toBe(
+      '201 rows read · 200 new · 0 changed · 0 unchanged · 1 failed',
+    );
+    const failed = page.getByTestId('import-errors').locator('tbody tr');
+    expect(await failed.count()).toBe(1);
+    expect(await failed.first().locator('td').allTextContents()).toEqual([
+      '202',
+      'amount_due_inr',
+      'must be rupees without thousands separators, e.g. 1234.50',
+    ]);
+    await screenshot('import-desktop');
+    const pending = await h.api<{ items: PendingItem[] }>(
+      'GET',
+      '/api/payment-links/pending-emis?lender=Kaveri%20Finance&bucket=overdue&limit=200',
+    );
+    expect(pending.body.items.some((i) => i.loanId === 'WEBIMP-0' && i.amountOutstanding === 199_950)).toBe(
+      true,
+    );
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
 });

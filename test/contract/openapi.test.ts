@@ -327,6 +327,48 @@ describe('real answers from the local stack match the description', () => {
     );
   });
 
+  it('imports: a file through its upload URL, its progress to completed; bad names, unknown ids, no permission', async () => {
+    const start = await call('imports-start', 'POST', '/api/imports', { body: { fileName: 'contract.csv' } });
+    expect(start.status).toBe(201);
+    const importId = start.body.importId as string;
+    const csv = [
+      'loan_id,lender,client_name,phone,email,emi_number,due_date,amount_due_inr,amount_paid_inr',
+      'CONTRACT-IMP-1,Kaveri Finance,"Rao, Anil",+919811111111,,1,2026-01-05,1500.00,',
+      'CONTRACT-IMP-1,Kaveri Finance,"Rao, Anil",+919811111111,,2,2026-02-05,1500.00,12.345',
+    ].join('\r\n');
+    const put = await fetch(start.body.uploadUrl as string, { method: 'PUT', body: csv });
+    expect(put.status).toBe(200);
+    // the upload's S3 notification → the imports queue → the import worker, as on AWS
+    let state = await call('import-status', 'GET', `/api/imports/${importId}`);
+    for (let i = 0; i < 200 && !['completed', 'failed'].includes(state.body.status as string); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      state = await call('import-status', 'GET', `/api/imports/${importId}`);
+    }
+    expect(state.body).toMatchObject({
+      status: 'completed',
+      rows: 2,
+      created: 1,
+      failed: 1,
+      errors: [{ row: 3, field: 'amount_paid_inr' }],
+    });
+    expect(
+      (await call('imports-start', 'POST', '/api/imports', { body: { fileName: 'x.exe' } })).status,
+    ).toBe(400);
+    expect((await call('import-status', 'GET', '/api/imports/imp_00000000000000000000')).status).toBe(404);
+    expect((await call('import-status', 'GET', '/api/imports/nope')).status).toBe(400);
+    const viewer = DEMO_USERS.find((u) => u.role === 'viewer')!;
+    const person = await passwordLogin(system.auth.issuer, {
+      username: viewer.username,
+      password: viewer.password,
+      redirectUri: `${system.url}/`,
+    });
+    const denied = await call('imports-start', 'POST', '/api/imports', {
+      body: { fileName: 'a.csv' },
+      headers: { authorization: `Bearer ${person}` },
+    });
+    expect(denied.status).toBe(403);
+  });
+
   it('covered every route of the table at least once', () => {
     const routesSeen = new Set(seen.map((s) => s.split(' ')[0]));
     for (const route of routes.filter((r) => r.path !== '$default'))

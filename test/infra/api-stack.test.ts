@@ -156,7 +156,42 @@ describe('workers', () => {
     );
     expect(consumers.sort()).toEqual([
       `local:${functionId('bulk-worker')}`,
+      `local:${functionId('feed-worker')}`,
+      `local:${functionId('import-worker')}`,
       `local:${functionId('webhook-worker')}`,
     ]);
+  });
+});
+
+describe('warehouse workers', () => {
+  it('feeds the import worker one queued file event at a time, reporting failures per message', () => {
+    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(
+      ([, r]) => app.render(r.Properties['FunctionName']) === `local:${functionId('import-worker')}`,
+    )![1];
+    expect(mapping.Properties).toMatchObject({
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it("reads only new credit-ledger items from the EMI table's stream, retrying a failed batch", () => {
+    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(
+      ([, r]) => app.render(r.Properties['FunctionName']) === `local:${functionId('feed-worker')}`,
+    )![1];
+    expect(mapping.Properties).toMatchObject({
+      StartingPosition: 'TRIM_HORIZON',
+      MaximumRetryAttempts: -1,
+      BisectBatchOnFunctionError: false,
+      FilterCriteria: {
+        Filters: [
+          {
+            Pattern: JSON.stringify({
+              eventName: ['INSERT'],
+              dynamodb: { Keys: { sk: { S: ['#CREDIT'] } } },
+            }),
+          },
+        ],
+      },
+    });
   });
 });

@@ -62,6 +62,10 @@ describe('cdk-nag AwsSolutions', () => {
         'Api: AwsSolutions-IAM5[Resource::EmiLinks-dev-Stateful:export:ExportsBucket.Arn/exports/*]',
         'Api: AwsSolutions-IAM5[Resource::<RawWebhooksBucket.Arn>/raw/razorpay/webhooks/*]',
         'Api: AwsSolutions-IAM5[Resource::EmiLinks-dev-Stateful:export:RawWebhooksBucket.Arn/raw/razorpay/webhooks/*]',
+        'Api: AwsSolutions-IAM5[Resource::<ImportsBucket.Arn>/loans/*]',
+        'Api: AwsSolutions-IAM5[Resource::EmiLinks-dev-Stateful:export:ImportsBucket.Arn/loans/*]',
+        'Api: AwsSolutions-IAM5[Resource::<RawWebhooksBucket.Arn>/curated/payments/*]',
+        'Api: AwsSolutions-IAM5[Resource::EmiLinks-dev-Stateful:export:RawWebhooksBucket.Arn/curated/payments/*]',
         'Stateful/RazorpayApiSecret: AwsSolutions-SMG4',
         'Stateful/RazorpayWebhookSecret: AwsSolutions-SMG4',
         'Stateful/CursorSecret: AwsSolutions-SMG4',
@@ -84,11 +88,13 @@ describe('cdk-nag AwsSolutions', () => {
     expect(acknowledgements(strictRoot).map((a) => a.rule)).not.toContain('AwsSolutions-COG2');
   });
 
-  it('acknowledges no wildcard but the two object prefixes: table indexes and log groups are exact', () => {
+  it('acknowledges no wildcard but the four object prefixes: table indexes and log groups are exact', () => {
     const iam5 = acknowledgements(root).filter(
       (a) => a.rule.startsWith('AwsSolutions-IAM5') && a.rule !== 'AwsSolutions-IAM5[Resource::*]',
     );
-    expect(iam5.every((a) => /\/(exports|raw\/razorpay\/webhooks)\/\*\]$/.test(a.rule))).toBe(true);
+    expect(
+      iam5.every((a) => /\/(exports|raw\/razorpay\/webhooks|loans|curated\/payments)\/\*\]$/.test(a.rule)),
+    ).toBe(true);
   });
 });
 

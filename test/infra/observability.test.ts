@@ -36,16 +36,19 @@ describe('functions', () => {
 });
 
 describe('alarms', () => {
-  it.each([['WebhookDlq'], ['BulkDlq']])('alarms as soon as one message is visible in the %s', (dlq) => {
-    const props = alarm(`${dlq}Alarm`);
-    expect(app.render((props['Dimensions'] as { Value: unknown }[])[0]!.Value)).toBe(`${dlq}.QueueName`);
-    expect(props).toMatchObject({
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Threshold: 1,
-      EvaluationPeriods: 1,
-    });
-  });
+  it.each([['WebhookDlq'], ['BulkDlq'], ['ImportDlq']])(
+    'alarms as soon as one message is visible in the %s',
+    (dlq) => {
+      const props = alarm(`${dlq}Alarm`);
+      expect(app.render((props['Dimensions'] as { Value: unknown }[])[0]!.Value)).toBe(`${dlq}.QueueName`);
+      expect(props).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 1,
+        EvaluationPeriods: 1,
+      });
+    },
+  );
 
   it('alarms when the webhook receiver crashes', () => {
     const props = alarm('WebhookErrorsAlarm');
@@ -128,7 +131,7 @@ describe('alarms', () => {
 
   it('sends every alarm, and nothing else, to the one alarm topic; no data is not an alarm', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(10);
+    expect(alarms).toHaveLength(11); // the import DLQ's alarm included
     for (const [, a] of alarms) {
       expect(a.Properties['AlarmActions']).toEqual([topicRef]);
       expect(a.Properties).toMatchObject({

@@ -208,6 +208,47 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       BULK_RATE_PER_SECOND: '10',
     },
   },
+  // presigns PUTs of loans files: PutObject under loans/ only, never a read
+  'imports-start': {
+    permissions: {
+      ...table('Ops', DDB_READ_WRITE),
+      'ImportsBucket.Arn/loans/*': ['s3:PutObject'],
+    },
+    env: { OPS_TABLE: 'Ops', IMPORTS_BUCKET: 'ImportsBucket' },
+  },
+  'import-status': {
+    permissions: { ...table('Ops', DDB_READ) },
+    env: { OPS_TABLE: 'Ops' },
+  },
+  'import-worker': {
+    permissions: {
+      ...table('Emis', DDB_READ_WRITE),
+      ...table('Ops', DDB_READ_WRITE),
+      'ImportsBucket.Arn/loans/*': ['s3:GetObject', 's3:PutObject'],
+      // consumes the queue (event source) and sends its own continuations to it
+      'ImportQueue.Arn': [...new Set([...SQS_CONSUME, ...SQS_SEND])].sort(),
+    },
+    env: {
+      EMIS_TABLE: 'Emis',
+      OPS_TABLE: 'Ops',
+      IMPORTS_BUCKET: 'ImportsBucket',
+      IMPORT_QUEUE_URL: 'ImportQueue',
+    },
+  },
+  // the curated feed: the EMI table's stream in, links read, PutObject under curated/payments/ out
+  'feed-worker': {
+    permissions: {
+      ...table('Links', DDB_READ),
+      'Emis.StreamArn': [
+        'dynamodb:DescribeStream',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'dynamodb:ListStreams',
+      ],
+      'RawWebhooksBucket.Arn/curated/payments/*': ['s3:PutObject'],
+    },
+    env: { LINKS_TABLE: 'Links', RAW_WEBHOOKS_BUCKET: 'RawWebhooksBucket' },
+  },
   // the web page's function reads only its own bundled files
   web: {
     permissions: {},
@@ -215,6 +256,8 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
     env: {
       AUTH_WEB_CLIENT_ID: 'WebClient',
       AUTH_LOGIN_URL: 'https://Domain.auth.ap-south-1.amazoncognito.com',
+      // where the Import tab PUTs a loans file (its CSP's connect-src); a name, not a grant
+      IMPORTS_UPLOAD_ORIGIN: 'https://ImportsBucket.RegionalDomainName',
     },
   },
   // readiness and the OpenAPI description (bundled JSON) touch nothing

@@ -194,6 +194,7 @@ describe('queues', () => {
   const pairs = {
     webhook: { queue: app.stateful.webhookQueue, dlq: app.stateful.webhookDlq, trigger: 'webhookQueue' },
     bulk: { queue: app.stateful.bulkQueue, dlq: app.stateful.bulkDlq, trigger: 'bulkQueue' },
+    import: { queue: app.stateful.importQueue, dlq: app.stateful.importDlq, trigger: 'importQueue' },
   };
 
   it.each(Object.entries(pairs))('parks a %s message in its DLQ after 5 failed receives', (_name, pair) => {
@@ -284,6 +285,9 @@ describe('names and outputs', () => {
         'WebhookDlqUrl',
         'BulkQueueUrl',
         'BulkDlqUrl',
+        'ImportsBucketName',
+        'ImportQueueUrl',
+        'ImportDlqUrl',
         'RazorpayApiSecretArn',
         'RazorpayWebhookSecretArn',
         'UserPoolId',

@@ -146,6 +146,14 @@ interface OurLink {
 }
 
 /** A real-shaped `payment_link.paid`/`partially_paid` body (Razorpay's captured one) for our link. */
+/** The payment's credit-ledger entry (what the curated feed reads). */
+async function ledger(paymentId: string) {
+  const out = await documentClient().send(
+    new GetCommand({ TableName: app.names.EMIS_TABLE, Key: keys.credit(paymentId), ConsistentRead: true }),
+  );
+  return out.Item;
+}
+
 function linkPaymentBody(link: OurLink, paymentId: string, amount: number, amountPaid = amount): string {
   const body = structuredClone(SAMPLES['webhook:payment_link.paid:standard:real_capture']!.payload);
   const status = amountPaid >= link.amount ? 'paid' : 'partially_paid';
@@ -208,6 +216,7 @@ beforeAll(async () => {
   resetConfigCache();
   const loans = [
     loan('W-SIB', 'Acme', [-2]),
+    loan('W-SUR', 'Acme', [-2]),
     loan('W-DUP', 'Acme', [-2]),
     loan('W-ROT', 'Acme', [-1]),
     loan('W-PART', 'Acme', [-1]),
@@ -237,17 +246,18 @@ beforeEach(() => {
   };
 });
 
-describe('a payment on one of several links for an EMI', () => {
-  async function threeLinksPayOne(loanId: string) {
-    const a = await gen({ loanId, emiNumber: 1 });
-    const b = await gen({ loanId, emiNumber: 1, forceNew: true });
-    const c = await gen({ loanId, emiNumber: 1, forceNew: true });
-    await settle();
-    await pay(b.razorpayLinkId, { method: 'card' });
-    await settle();
-    return { a, b, c };
-  }
+/** Three open links for one EMI; the borrower pays the second (b) by card. */
+async function threeLinksPayOne(loanId: string) {
+  const a = await gen({ loanId, emiNumber: 1 });
+  const b = await gen({ loanId, emiNumber: 1, forceNew: true });
+  const c = await gen({ loanId, emiNumber: 1, forceNew: true });
+  await settle();
+  await pay(b.razorpayLinkId, { method: 'card' });
+  await settle();
+  return { a, b, c };
+}
 
+describe('a payment on one of several links for an EMI', () => {
   async function expectSettledOnB(loanId: string, { a, b, c }: Awaited<ReturnType<typeof threeLinksPayOne>>) {
     expect(await stored(b.id)).toMatchObject({ status: 'paid', amountPaid: 250_000 });
     expect((await stored(b.id)).payments).toEqual([
@@ -387,6 +397,27 @@ describe('money that needs a person', () => {
       payments: [expect.objectContaining({ paymentId, status: 'captured' })],
     });
     expect(await emiStore().getEmi('W-CXL', 1, true)).toMatchObject({ amountCredited: 250_000 });
+    // flagged, but the EMI needed the money: the ledger entry says so, with no surplus money
+    expect(await ledger(paymentId)).toMatchObject({
+      amount: 250_000,
+      surplusReason: 'paid_after_cancel',
+      surplusAmount: 0,
+    });
+  });
+
+  it('records the whole payment as surplus on the ledger when a sibling cancelled because the EMI was paid takes money', async () => {
+    const { a, b } = await threeLinksPayOne('W-SUR');
+    const paid = (await stored(b.id)).payments[0]!.paymentId;
+    expect(await ledger(paid)).not.toHaveProperty('surplusReason');
+    const late = newPaymentId();
+    expect((await deliver(linkPaymentBody(a, late, 250_000))).status).toBe(200);
+    await settle();
+    expect(await stored(a.id)).toMatchObject({ attention: 'paid_after_cancel' });
+    expect(await ledger(late)).toMatchObject({
+      amount: 250_000,
+      surplusReason: 'paid_after_cancel',
+      surplusAmount: 250_000,
+    });
   });
 });
 

@@ -58,7 +58,13 @@ describe('the web function ($default route)', () => {
 });
 
 describe('the page login settings (/auth-config.json)', () => {
-  const AUTH_VARS = ['AUTH_ISSUER', 'AUTH_WEB_CLIENT_ID', 'AUTH_WEB_REDIRECT_URI', 'AUTH_LOGIN_URL'];
+  const AUTH_VARS = [
+    'AUTH_ISSUER',
+    'AUTH_WEB_CLIENT_ID',
+    'AUTH_WEB_REDIRECT_URI',
+    'AUTH_LOGIN_URL',
+    'IMPORTS_UPLOAD_ORIGIN',
+  ];
   const saved = Object.fromEntries(AUTH_VARS.map((k) => [k, process.env[k]]));
   const setEnv = (vars: Record<string, string | undefined>) => {
     for (const k of AUTH_VARS) {
@@ -102,6 +108,18 @@ describe('the page login settings (/auth-config.json)', () => {
       logoutUrl: 'https://emi.auth.ap-south-1.amazoncognito.com/logout',
       revokeUrl: 'https://emi.auth.ap-south-1.amazoncognito.com/oauth2/revoke',
     });
+  });
+
+  it('lets the Import tab PUT to the imports bucket: its origin only, no path', async () => {
+    setEnv({
+      AUTH_ISSUER: 'https://cognito-idp.ap-south-1.amazonaws.com/ap-south-1_Abc',
+      AUTH_WEB_CLIENT_ID: 'abc123',
+      IMPORTS_UPLOAD_ORIGIN: 'https://imports-bucket.s3.ap-south-1.amazonaws.com/ignored/path',
+    });
+    const csp = String((await get('/')).headers?.['content-security-policy']);
+    expect(csp).toContain(
+      "connect-src 'self' https://cognito-idp.ap-south-1.amazonaws.com https://imports-bucket.s3.ap-south-1.amazonaws.com;",
+    );
   });
 
   it('says logging in is not configured when there is no issuer (503, the contract error body)', async () => {

@@ -6,7 +6,7 @@
 
 // The response shapes are the server's own types (type-only imports: erased from the bundle),
 // so the page and the API cannot drift apart.
-import type { SearchPage } from '../../shared/schemas/responses';
+import type { ImportStatus, SearchPage, StartedImport } from '../../shared/schemas/responses';
 import type { BulkJobView } from '../../shared/usecases/bulk-job';
 import type { Dashboard } from '../../shared/usecases/dashboard';
 import type { LinkView } from '../../shared/usecases/link-view';
@@ -14,7 +14,7 @@ import type { ActiveLink, PendingEmi, PendingEmisPage } from '../../shared/useca
 import { accessToken, endSession, renewAfter401 } from './auth';
 import { fieldLabel } from './format';
 
-export type { ActiveLink, PendingEmi };
+export type { ActiveLink, ImportStatus, PendingEmi, StartedImport };
 export type PendingPage = PendingEmisPage;
 /** a link as the list and generate routes answer it (generate adds `reused`) */
 export type Link = LinkView & { reused?: boolean };
@@ -204,6 +204,9 @@ export const api = {
     request<BulkJob>('GET', `/api/payment-links/bulk-jobs/${encodeURIComponent(jobId)}`),
   dashboard: (q: { lender?: string }) => request<Dashboard>('GET', '/api/dashboard', { query: q }),
   search: (q: string) => request<SearchPage>('GET', '/api/search', { query: { q } }),
+  startImport: (fileName: string) => request<StartedImport>('POST', '/api/imports', { body: { fileName } }),
+  importStatus: (importId: string) =>
+    request<ImportStatus>('GET', `/api/imports/${encodeURIComponent(importId)}`),
 };
 
 /** A fresh Idempotency-Key (works outside secure contexts too, unlike crypto.randomUUID). */

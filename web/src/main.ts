@@ -1,6 +1,7 @@
 /**
- * The operator page: three tabs (Dashboard, Pending EMIs, Generated Links) over the HTTP API, shown once
- * someone has logged in (auth.ts) with their name and role; what the role may not do is hidden.
+ * The operator page: tabs (Dashboard, Pending EMIs, Generated Links, and for admins Import loans)
+ * over the HTTP API, shown once someone has logged in (auth.ts) with their name and role; what the
+ * role may not do is hidden.
  * Tabs follow the WAI-ARIA tabs pattern: arrow keys, Home and End move between them.
  */
 import { can, setPermissions } from './access';
@@ -8,14 +9,17 @@ import { ApiError, api, errorText, type Me } from './api';
 import { initAuth, LoginError, login, logout, onSessionEnd } from './auth';
 import { initDashboard, loadDashboard } from './dashboard';
 import { byId, notify, whileBusy } from './dom';
+import { initImports } from './imports';
 import { initLinks, reloadLinks } from './links';
 import { initPending } from './pending';
 import { initSearch } from './search';
 import { loadLenders } from './shared-ui';
 
-type TabName = 'dashboard' | 'pending' | 'links';
+type TabName = 'dashboard' | 'pending' | 'links' | 'import';
 
-const TABS: TabName[] = ['dashboard', 'pending', 'links'];
+const ALL_TABS: TabName[] = ['dashboard', 'pending', 'links', 'import'];
+/** the tabs this person sees (Import loans needs the loans permission) */
+let TABS: TabName[] = ['dashboard', 'pending', 'links'];
 
 function selectTab(name: TabName, focus = false): void {
   for (const t of TABS) {
@@ -49,8 +53,8 @@ function initTabs(): void {
       }
     });
   }
-  const fromHash = window.location.hash.slice(1);
-  selectTab(TABS.includes(fromHash as TabName) ? (fromHash as TabName) : 'dashboard');
+  const fromHash = window.location.hash.slice(1) as TabName;
+  selectTab(TABS.includes(fromHash) ? fromHash : 'dashboard');
 }
 
 const ROLE_LABELS: Record<string, string> = { viewer: 'Viewer', collector: 'Collector', admin: 'Admin' };
@@ -59,7 +63,7 @@ const ROLE_LABELS: Record<string, string> = { viewer: 'Viewer', collector: 'Coll
 function showSignedOut(message?: string): void {
   document.body.dataset.auth = 'out';
   byId('tabs').hidden = true;
-  for (const t of TABS) byId(`panel-${t}`).hidden = true;
+  for (const t of ALL_TABS) byId(`panel-${t}`).hidden = true;
   byId('who').hidden = true;
   byId('search').hidden = true;
   byId('logout').hidden = true;
@@ -82,6 +86,8 @@ function showSignedIn(me: Me): void {
   byId('tabs').hidden = false;
   // the role may not generate, refresh or cancel: those controls are not shown at all
   byId('bulk-start').hidden = !can('write');
+  TABS = can('loans') ? ['dashboard', 'pending', 'links', 'import'] : ['dashboard', 'pending', 'links'];
+  byId('tab-import').hidden = !can('loans');
 }
 
 function initAccount(): void {
@@ -127,6 +133,7 @@ async function main(): Promise<void> {
       byId<HTMLInputElement>('links-loan').value = loanId;
       selectTab('links', true);
     });
+    if (can('loans')) initImports();
     initTabs();
     void loadLenders(
       [

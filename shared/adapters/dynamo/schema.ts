@@ -29,6 +29,8 @@ export interface TableDef {
   indexes: IndexDef[];
   /** attribute holding an epoch-seconds expiry, when the table uses TTL */
   ttlAttribute?: string;
+  /** a DynamoDB stream of new item images (the EMI table's feeds the curated payments feed) */
+  stream?: 'NEW_IMAGE';
 }
 
 export const EMIS_INDEX = {
@@ -64,6 +66,7 @@ export const TABLES: Record<'emis' | 'links' | 'ops', TableDef> = {
     pk: 'pk',
     sk: 'sk',
     indexes: Object.values(EMIS_INDEX),
+    stream: 'NEW_IMAGE',
   },
   links: {
     id: 'Links',
@@ -112,6 +115,8 @@ export const keys = {
     pk: `SEARCH#${lender}#${kind}`,
     sk: `${term}#${loanId}`,
   }),
+  /** one loans file import (architecture §4e) */
+  importFile: (importId: string) => ({ pk: `IMPORT#${importId}`, sk: '#IMPORT' }),
 };
 
 const LENDERS_PK = 'LENDERS';
