@@ -29,6 +29,11 @@ export interface FunctionAccess {
   razorpayApi?: true;
   /** Razorpay webhook secret(s) */
   razorpayWebhook?: true;
+  /**
+   * The payment accounts' secrets (architecture §4b): Secrets Manager under the project's prefix
+   * on AWS (`read` = GetSecretValue, `readWrite` adds create/put); the emis table locally.
+   */
+  accountSecrets?: 'read' | 'readWrite';
   /** the key that seals page cursors (list routes) */
   cursorKey?: true;
 }
@@ -45,7 +50,7 @@ export interface RouteDef {
   /** stable id: also the folder under functions/ and the construct id */
   id: string;
   /** `ANY` only with the `$default` route */
-  method: 'GET' | 'POST' | 'ANY';
+  method: 'GET' | 'POST' | 'PUT' | 'ANY';
   /** API Gateway path syntax: `{param}` for path parameters; `$default` catches every other request */
   path: string;
   permission: Permission;
@@ -94,7 +99,13 @@ export const routes: readonly RouteDef[] = [
     method: 'POST',
     path: '/api/payment-links/generate',
     permission: 'write',
-    access: { emis: 'readWrite', links: 'readWrite', ops: 'readWrite', razorpayApi: true },
+    access: {
+      emis: 'readWrite',
+      links: 'readWrite',
+      ops: 'readWrite',
+      razorpayApi: true,
+      accountSecrets: 'read',
+    },
     timeoutSeconds: 29,
   },
   {
@@ -109,7 +120,7 @@ export const routes: readonly RouteDef[] = [
     method: 'POST',
     path: '/api/payment-links/{id}/refresh-status',
     permission: 'write',
-    access: { emis: 'readWrite', links: 'readWrite', razorpayApi: true },
+    access: { emis: 'readWrite', links: 'readWrite', razorpayApi: true, accountSecrets: 'read' },
     timeoutSeconds: 29,
   },
   {
@@ -117,7 +128,7 @@ export const routes: readonly RouteDef[] = [
     method: 'POST',
     path: '/api/payment-links/{id}/cancel',
     permission: 'write',
-    access: { emis: 'readWrite', links: 'readWrite', razorpayApi: true },
+    access: { emis: 'readWrite', links: 'readWrite', razorpayApi: true, accountSecrets: 'read' },
     timeoutSeconds: 29,
   },
   {
@@ -154,12 +165,57 @@ export const routes: readonly RouteDef[] = [
     memoryMb: 128,
   },
   {
+    // the `default` account's webhook URL
     id: 'webhook',
     method: 'POST',
     path: '/webhooks/razorpay',
     permission: 'public',
-    access: { ops: 'readWrite', rawWebhooks: 'write', webhookQueue: 'send', razorpayWebhook: true },
+    access: {
+      ops: 'readWrite',
+      rawWebhooks: 'write',
+      webhookQueue: 'send',
+      razorpayWebhook: true,
+      accountSecrets: 'read',
+    },
     timeoutSeconds: 10,
+  },
+  {
+    // each payment account's own webhook URL (architecture §4b), checked with its secrets only
+    id: 'webhook-account',
+    method: 'POST',
+    path: '/webhooks/razorpay/{accountId}',
+    permission: 'public',
+    access: {
+      ops: 'readWrite',
+      rawWebhooks: 'write',
+      webhookQueue: 'send',
+      razorpayWebhook: true,
+      accountSecrets: 'read',
+    },
+    timeoutSeconds: 10,
+  },
+  {
+    id: 'list-accounts',
+    method: 'GET',
+    path: '/api/payment-accounts',
+    permission: 'admin',
+    access: { emis: 'read' },
+  },
+  {
+    // checks the keys with the provider before saving them
+    id: 'put-account',
+    method: 'PUT',
+    path: '/api/payment-accounts/{accountId}',
+    permission: 'admin',
+    access: { emis: 'readWrite', accountSecrets: 'readWrite', razorpayApi: true },
+    timeoutSeconds: 29,
+  },
+  {
+    id: 'rotate-webhook-secret',
+    method: 'POST',
+    path: '/api/payment-accounts/{accountId}/webhook-secret',
+    permission: 'admin',
+    access: { emis: 'readWrite', accountSecrets: 'readWrite' },
   },
   {
     // the operator page, served by the API itself: same origin as /api (no CORS), one deploy
@@ -194,7 +250,7 @@ export const workers: readonly WorkerDef[] = [
     id: 'webhook-worker',
     trigger: 'webhookQueue',
     // ops: marks each webhook event `queued` when it takes it (the receiver's dedupe record)
-    access: { emis: 'readWrite', links: 'readWrite', ops: 'write', razorpayApi: true },
+    access: { emis: 'readWrite', links: 'readWrite', ops: 'write', razorpayApi: true, accountSecrets: 'read' },
     timeoutSeconds: 60,
   },
   {
@@ -206,6 +262,7 @@ export const workers: readonly WorkerDef[] = [
       ops: 'readWrite',
       exports: 'write',
       razorpayApi: true,
+      accountSecrets: 'read',
     },
     // a chunk of 25 items at the paced rate takes seconds; the queue's visibility timeout is
     // 6× this, and a chunk handed back for a retry waits that long before it comes again
@@ -216,7 +273,14 @@ export const workers: readonly WorkerDef[] = [
     trigger: 'schedule',
     everyMinutes: 15,
     // bulkQueue: stuck bulk jobs get their unfinished items re-enqueued (or their CSV requested)
-    access: { emis: 'readWrite', links: 'readWrite', ops: 'readWrite', bulkQueue: 'send', razorpayApi: true },
+    access: {
+      emis: 'readWrite',
+      links: 'readWrite',
+      ops: 'readWrite',
+      bulkQueue: 'send',
+      razorpayApi: true,
+      accountSecrets: 'read',
+    },
     timeoutSeconds: 300,
   },
 ] as const;

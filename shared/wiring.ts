@@ -4,6 +4,7 @@
  * environment variable. Read-only routes import only this module: the Razorpay SDK (and
  * axios) stay out of their bundles — see shared/wiring-links.ts for what needs Razorpay.
  */
+import { AccountStore } from './adapters/dynamo/account-store';
 import { EmiStore } from './adapters/dynamo/emi-store';
 import { LinkStore } from './adapters/dynamo/link-store';
 import { OpsStore } from './adapters/dynamo/ops-store';
@@ -12,6 +13,7 @@ import { env } from './config';
 let emiStore: EmiStore | undefined;
 let linkStore: LinkStore | undefined;
 let opsStore: OpsStore | undefined;
+let accountStore: AccountStore | undefined;
 
 export function emis(): EmiStore {
   emiStore ??= new EmiStore(env('EMIS_TABLE'));
@@ -28,8 +30,15 @@ export function ops(): OpsStore {
   return opsStore;
 }
 
+/** Payment accounts and their lenders (emis table). */
+export function accounts(): AccountStore {
+  accountStore ??= new AccountStore(env('EMIS_TABLE'));
+  return accountStore;
+}
+
 /** For tests that rebuild the environment between files. */
 export function resetStores(): void {
+  accountStore = undefined;
   emiStore = undefined;
   linkStore = undefined;
   opsStore = undefined;

@@ -26,13 +26,12 @@ import {
   ConflictError,
   GatewayError,
   GatewayNotFoundError,
-  GatewayRateLimitedError,
   GatewayRejectedError,
   NotFoundError,
   ValidationError,
 } from '../domain/errors';
 import { emiOutstanding, OPEN_STATUSES } from '../domain/model';
-import type { Semaphore, TokenBucket } from '../domain/rate-limit';
+import type { Semaphore } from '../domain/rate-limit';
 import { log } from '../log';
 import { metrics } from '../metrics';
 import { csvStream } from './bulk-csv';
@@ -53,7 +52,7 @@ export interface BulkWorkerSettings {
   itemBudgetMs: number;
   /** how long a CSV writer holds the export before another may take over */
   exportLeaseMs: number;
-  /** pause of the bucket after Razorpay still answered 429 through the adapter's retries */
+  /** pause of the account's bucket after Razorpay still answered 429 through the adapter's retries (the worker wires it into each account's paced gateway) */
   rateLimitPauseMs: number;
 }
 
@@ -68,11 +67,10 @@ export const DEFAULT_BULK_WORKER_SETTINGS: BulkWorkerSettings = {
 };
 
 export interface BulkWorkerDeps {
-  /** the generate use case's ports; its gateway is paced by `pacer` */
+  /** the generate use case's ports; each account's gateway is paced by that account's bucket */
   link: LinkDeps;
   jobs: JobStore;
   exports: ExportWriter;
-  pacer: TokenBucket;
   pool: Semaphore;
   clock: Clock;
   settings: BulkWorkerSettings;
@@ -189,7 +187,6 @@ async function processItem(
       verdict = { final: true, result };
     } catch (err) {
       verdict = judge(err);
-      if (err instanceof GatewayRateLimitedError) deps.pacer.pause(settings.rateLimitPauseMs);
     }
     if (verdict.final) return record(deps, job, item, verdict.result);
     lastError = verdict.error;

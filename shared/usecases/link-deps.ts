@@ -3,7 +3,8 @@ import type { EmiStore } from '../adapters/dynamo/emi-store';
 import type { LinkStore, StoredLink } from '../adapters/dynamo/link-store';
 import type { OpsStore } from '../adapters/dynamo/ops-store';
 import type { Clock } from '../domain/dates';
-import type { PaymentGateway } from '../domain/gateway';
+import { accountOfLink } from '../domain/accounts';
+import type { PaymentGateway, PaymentGateways } from '../domain/gateway';
 import type { Emi, EmiLinkRef, Link } from '../domain/model';
 import { OPEN_STATUSES } from '../domain/model';
 
@@ -19,7 +20,8 @@ export interface LinkDeps {
   emis: EmiStore;
   links: LinkStore;
   ops: OpsStore;
-  gateway: PaymentGateway;
+  /** the gateway of each payment account: a link is always served by its own */
+  gateways: PaymentGateways;
   clock: Clock;
   settings: LinkSettings;
 }
@@ -49,7 +51,16 @@ export function refOf(link: Link): EmiLinkRef {
     amount: link.amount,
     expireBy: link.expireBy,
     createdAt: link.createdAt,
+    ...(link.accountId ? { accountId: link.accountId, provider: link.provider } : {}),
   };
+}
+
+/** The gateway of the account a link (or an EMI's link entry) lives in, for life. */
+export function gatewayOf(
+  deps: Pick<LinkDeps, 'gateways'>,
+  link: { accountId?: string; provider?: Link['provider'] },
+): Promise<PaymentGateway> {
+  return deps.gateways.forAccount(accountOfLink(link));
 }
 
 /** The EMI with this link's entry added, updated or dropped to match the link. */

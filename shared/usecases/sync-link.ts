@@ -27,7 +27,7 @@ import {
 import { capturedPaymentProblem, failedAttemptProblem, safeMethod } from '../domain/payment-checks';
 import { log } from '../log';
 import { metrics } from '../metrics';
-import { bump, type LinkDeps, withRef } from './link-deps';
+import { bump, gatewayOf, type LinkDeps, withRef } from './link-deps';
 
 export interface FailedAttempt {
   paymentId: string;
@@ -314,7 +314,8 @@ export async function cancelAtRazorpay(
 ): Promise<StoredLink> {
   if (!link.razorpayLinkId) return link;
   try {
-    const g = await deps.gateway.cancelLink(link.razorpayLinkId);
+    const gateway = await gatewayOf(deps, link);
+    const g = await gateway.cancelLink(link.razorpayLinkId);
     if (g.status === 'cancelled') return markCancelled(deps, link.id, reason, by);
     return applyObservation(deps, link.id, observationFromGatewayLink(g));
   } catch (err) {
@@ -322,7 +323,7 @@ export async function cancelAtRazorpay(
       err instanceof GatewayRejectedError &&
       (CANNOT_CANCEL_PAID.test(err.reason) || CANNOT_CANCEL_EXPIRED.test(err.reason))
     ) {
-      const g = await deps.gateway.fetchLink(link.razorpayLinkId);
+      const g = await (await gatewayOf(deps, link)).fetchLink(link.razorpayLinkId);
       // already cancelled (Razorpay answers the "expired link" text for that too) by a concurrent
       // cancel for the same reason, e.g. two deliveries of one payment settling the siblings
       if (g.status === 'cancelled' && g.payments.length === 0)

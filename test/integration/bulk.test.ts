@@ -23,6 +23,7 @@ import { checkStuckJobs } from '../../shared/usecases/bulk-stuck';
 import type { BulkWorkerDeps } from '../../shared/usecases/bulk-worker';
 import { emis as emiStore } from '../../shared/wiring';
 import { sandboxLinks, startTestApp, type TestApp } from '../support/app';
+import type { AccountRef } from '../../shared/domain/accounts';
 import { type LoanFixture, loan } from '../support/fixtures';
 import { call } from '../support/http';
 import { opsActor } from '../support/token-issuer';
@@ -349,11 +350,14 @@ describe('a worker that dies mid-item', () => {
     const base = workerDeps();
     const crashLinks = async () => [...(await atRazorpayPerEmi())].filter(([k]) => k.startsWith('C-'));
     // delivery 1 dies after each link record is claimed (status creating), before Razorpay is called
-    const gateway = {
-      ...base.link.gateway,
-      createLink: async () => Promise.reject(new Error('process killed')),
+    const gateways = {
+      ...base.link.gateways,
+      forAccount: async (account: AccountRef) => ({
+        ...(await base.link.gateways.forAccount(account)),
+        createLink: async () => Promise.reject(new Error('process killed')),
+      }),
     };
-    const beforeCreate: BulkWorkerDeps = { ...base, link: { ...base.link, gateway } };
+    const beforeCreate: BulkWorkerDeps = { ...base, link: { ...base.link, gateways } };
     // delivery 2 dies after Razorpay made each link, before the item's outcome is written
     const jobs = Object.create(base.jobs) as JobStore;
     jobs.completeItem = async () => Promise.reject(new Error('process killed'));

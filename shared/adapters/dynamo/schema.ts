@@ -4,8 +4,9 @@
  * the stores; this module only says how keys are spelled.
  *
  * Three tables, each with generic `pk`/`sk` string keys:
- * - emis:  loans, EMIs (the consistency anchor for links), the lender registry, and the
- *          payment-credit ledger (one item per Razorpay payment id: "credit once").
+ * - emis:  loans, EMIs (the consistency anchor for links), the lender registry, the
+ *          payment-credit ledger (one item per Razorpay payment id: "credit once"), and the
+ *          payment accounts with their lenders.
  * - links: payment links, with the loan+EMI GSI for sibling listing and listing indexes.
  * - ops:   webhook event ids (dedupe), idempotency keys, bulk jobs and their work items.
  */
@@ -84,6 +85,13 @@ export const keys = {
   emi: (loanId: string, emiNumber: number) => ({ pk: `LOAN#${loanId}`, sk: `EMI#${emiPart(emiNumber)}` }),
   emiPrefix: 'EMI#',
   lender: (lender: string) => ({ pk: 'LENDERS', sk: lender }),
+  /** payment accounts (§4b): one small partition, listed with one Query */
+  account: (accountId: string) => ({ pk: 'ACCOUNTS', sk: accountId }),
+  accountsPk: 'ACCOUNTS',
+  /** a lender's account: the conditional put that keeps a lender in at most one account */
+  lenderAccount: (lender: string) => ({ pk: `LENDER_ACCOUNT#${lender}`, sk: '#ACCOUNT' }),
+  /** an account's secrets in the local run only (on AWS they live in Secrets Manager) */
+  accountSecret: (accountId: string) => ({ pk: `ACCOUNT_SECRET#${accountId}`, sk: '#SECRET' }),
   credit: (paymentId: string) => ({ pk: `PAYMENT#${paymentId}`, sk: '#CREDIT' }),
   link: (linkId: string) => ({ pk: `LINK#${linkId}`, sk: '#LINK' }),
   webhookEvent: (eventId: string) => ({ pk: `EVENT#${eventId}`, sk: '#EVENT' }),

@@ -26,6 +26,8 @@ export const ARCHIVED_HEADERS = [
 
 export interface RawWebhook {
   eventId: string;
+  /** the payment account whose URL received it (architecture §4b) */
+  accountId: string;
   /** the envelope's `event`, or null when the body is not JSON */
   event: string | null;
   receivedAt: Date;
@@ -37,6 +39,7 @@ export interface RawWebhook {
 export interface RawWebhookEnvelope {
   source: 'razorpay';
   eventId: string;
+  accountId: string;
   event: string | null;
   receivedAt: string;
   headers: Record<string, string>;
@@ -51,13 +54,13 @@ export interface RawWebhookEnvelope {
 /** The port the receiver writes through. */
 export interface RawWebhookArchive {
   /** the object key a delivery received at `receivedAt` is stored under */
-  keyOf(eventId: string, receivedAt: Date): string;
+  keyOf(eventId: string, receivedAt: Date, accountId: string): string;
   /** stores the delivery (again: the same object); returns the object key */
   put(raw: RawWebhook): Promise<string>;
 }
 
-export function rawWebhookKey(eventId: string, receivedAt: Date): string {
-  return `${RAW_WEBHOOK_PREFIX}dt=${receivedAt.toISOString().slice(0, 10)}/${eventId}.json`;
+export function rawWebhookKey(eventId: string, receivedAt: Date, accountId: string): string {
+  return `${RAW_WEBHOOK_PREFIX}account=${accountId}/dt=${receivedAt.toISOString().slice(0, 10)}/${eventId}.json`;
 }
 
 export function rawWebhookEnvelope(raw: RawWebhook): RawWebhookEnvelope {
@@ -71,6 +74,7 @@ export function rawWebhookEnvelope(raw: RawWebhook): RawWebhookEnvelope {
   return {
     source: 'razorpay',
     eventId: raw.eventId,
+    accountId: raw.accountId,
     event: raw.event,
     receivedAt: raw.receivedAt.toISOString(),
     headers,
@@ -86,12 +90,12 @@ export class S3RawWebhookArchive implements RawWebhookArchive {
     private readonly s3: S3Client = s3Client(),
   ) {}
 
-  keyOf(eventId: string, receivedAt: Date): string {
-    return rawWebhookKey(eventId, receivedAt);
+  keyOf(eventId: string, receivedAt: Date, accountId: string): string {
+    return rawWebhookKey(eventId, receivedAt, accountId);
   }
 
   async put(raw: RawWebhook): Promise<string> {
-    const key = rawWebhookKey(raw.eventId, raw.receivedAt);
+    const key = rawWebhookKey(raw.eventId, raw.receivedAt, raw.accountId);
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,

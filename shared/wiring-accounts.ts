@@ -1,0 +1,40 @@
+/**
+ * The payment-account routes' dependencies (architecture §4b), wired once per cold start. No
+ * provider SDK here: the routes that check keys pass their own checker.
+ */
+import { accountSecrets } from './adapters/secrets/account-secrets';
+import { envOptional } from './config';
+import type { AccountCredentials } from './domain/accounts';
+import { systemClock } from './domain/dates';
+import type { AccountDeps } from './usecases/payment-accounts';
+import { accounts } from './wiring';
+
+const noKeyCheck = async (_: AccountCredentials): Promise<'accepted' | 'rejected'> => {
+  throw new Error('this route does not check keys');
+};
+
+/**
+ * Where the API is reached from outside: PUBLIC_BASE_URL when set (the deployment's API URL),
+ * else the request's own host over https.
+ */
+export function publicBaseUrl(headers: Record<string, string | undefined>): string {
+  const configured = envOptional('PUBLIC_BASE_URL');
+  if (configured !== undefined) return configured;
+  const host = headers.host ?? 'localhost';
+  const proto = headers['x-forwarded-proto'] ?? 'https';
+  return `${proto}://${host}`;
+}
+
+export function accountDeps(
+  headers: Record<string, string | undefined>,
+  options: { checkKeys?: AccountDeps['checkKeys']; changed?: () => void } = {},
+): AccountDeps {
+  return {
+    accounts: accounts(),
+    secrets: accountSecrets(),
+    checkKeys: options.checkKeys ?? noKeyCheck,
+    clock: systemClock,
+    publicBaseUrl: publicBaseUrl(headers),
+    changed: options.changed,
+  };
+}
