@@ -250,7 +250,13 @@ export const workers: readonly WorkerDef[] = [
     id: 'webhook-worker',
     trigger: 'webhookQueue',
     // ops: marks each webhook event `queued` when it takes it (the receiver's dedupe record)
-    access: { emis: 'readWrite', links: 'readWrite', ops: 'write', razorpayApi: true, accountSecrets: 'read' },
+    access: {
+      emis: 'readWrite',
+      links: 'readWrite',
+      ops: 'write',
+      razorpayApi: true,
+      accountSecrets: 'read',
+    },
     timeoutSeconds: 60,
   },
   {

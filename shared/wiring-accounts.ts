@@ -15,13 +15,15 @@ const noKeyCheck = async (_: AccountCredentials): Promise<'accepted' | 'rejected
 
 /**
  * Where the API is reached from outside: PUBLIC_BASE_URL when set (the deployment's API URL),
- * else the request's own host over https.
+ * else the request's own host (https, or http for a loopback host: the local gateway).
  */
 export function publicBaseUrl(headers: Record<string, string | undefined>): string {
   const configured = envOptional('PUBLIC_BASE_URL');
   if (configured !== undefined) return configured;
   const host = headers.host ?? 'localhost';
-  const proto = headers['x-forwarded-proto'] ?? 'https';
+  // API Gateway answers only https; the local gateway only http
+  const local = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
+  const proto = headers['x-forwarded-proto'] ?? (local ? 'http' : 'https');
   return `${proto}://${host}`;
 }
 

@@ -50,7 +50,8 @@ export function workerDeps(): BulkWorkerDeps {
         await pacers.of(account.accountId).take();
       },
     }),
-    (gateway, account) => rateLimitedGateway(gateway, pacers.of(account.accountId), settings.rateLimitPauseMs),
+    (gateway, account) =>
+      rateLimitedGateway(gateway, pacers.of(account.accountId), settings.rateLimitPauseMs),
   );
   deps = {
     link: {

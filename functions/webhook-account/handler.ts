@@ -7,6 +7,8 @@ import { main } from '../webhook/handler';
  * checked with that account's secrets only; an unknown account is a 404 and nothing is stored.
  */
 // no body schema: the JSON body parser must never run in front of a signature check
-export const handler = httpRoute('webhook-account', { anyContentType: true, path: accountIdPathSchema }, (req) =>
-  main({ accountId: req.path.accountId, body: req.rawBody(), headers: req.headers }),
+export const handler = httpRoute(
+  'webhook-account',
+  { anyContentType: true, path: accountIdPathSchema },
+  (req) => main({ accountId: req.path.accountId, body: req.rawBody(), headers: req.headers }),
 );

@@ -1,9 +1,8 @@
-import { WebhookEventStore } from '../../shared/adapters/dynamo/webhook-events';
 import { AccountDirectory } from '../../shared/adapters/account-directory';
-import { AccountStore } from '../../shared/adapters/dynamo/account-store';
+import { WebhookEventStore } from '../../shared/adapters/dynamo/webhook-events';
 import { queueSender } from '../../shared/adapters/queue/sender';
-import { accountSecrets } from '../../shared/adapters/secrets/account-secrets';
 import { S3RawWebhookArchive } from '../../shared/adapters/s3/raw-archive';
+import { accountSecrets } from '../../shared/adapters/secrets/account-secrets';
 import { env } from '../../shared/config';
 import { DEFAULT_ACCOUNT_ID } from '../../shared/domain/accounts';
 import { systemClock } from '../../shared/domain/dates';
@@ -28,10 +27,7 @@ function receiveDeps(): ReceiveDeps {
   const key = `${table}|${bucket}|${queueUrl}|${process.env.EMIS_TABLE ?? ''}|${process.env.PAYMENT_ACCOUNT_SECRET_PREFIX ?? ''}`;
   if (wired?.key !== key) {
     // only the secrets are read here (Secrets Manager on AWS; the emis table locally)
-    const directory = new AccountDirectory(
-      { accountOfLender: async () => null },
-      accountSecrets(),
-    );
+    const directory = new AccountDirectory({ accountOfLender: async () => null }, accountSecrets());
     const secrets: ReceiveDeps['secrets'] = (accountId, options = {}) => {
       // unauthenticated requests must not be able to hammer the secret store
       if (options.refresh) {

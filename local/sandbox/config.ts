@@ -84,7 +84,9 @@ export interface MerchantSpec {
 }
 
 const merchantSchema = z.strictObject({
-  keyId: z.string().regex(/^rzp_(test|live)_[A-Za-z0-9]{6,40}$/, 'keyId must look like rzp_test_… or rzp_live_…'),
+  keyId: z
+    .string()
+    .regex(/^rzp_(test|live)_[A-Za-z0-9]{6,40}$/, 'keyId must look like rzp_test_… or rzp_live_…'),
   keySecret: z.string().min(8),
   webhookSecret: z.string().min(1),
   webhookUrl,

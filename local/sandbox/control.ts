@@ -4,7 +4,13 @@
  * time would do (pay, fail, expire) and inspect what the sandbox sent.
  */
 import { z } from 'zod';
-import { ConfigError, describeIssues, type MerchantSpec, parseMerchantSpec, type SandboxConfig } from './config';
+import {
+  ConfigError,
+  describeIssues,
+  type MerchantSpec,
+  parseMerchantSpec,
+  type SandboxConfig,
+} from './config';
 import { linkEntity } from './entities';
 import { ApiError } from './errors';
 import { type Link, PAYMENT_METHODS } from './model';
@@ -79,7 +85,9 @@ function route(ctx: ControlContext, method: string, path: string, body: unknown)
       case 'GET payment_links': {
         const links = ctx
           .stores()
-          .flatMap((store) => store.list({}).map((link) => linkEntity(link, store.shortUrl(link), 'captured')));
+          .flatMap((store) =>
+            store.list({}).map((link) => linkEntity(link, store.shortUrl(link), 'captured')),
+          );
         return ok({ count: links.length, payment_links: links });
       }
       case 'GET accounts':

@@ -19,7 +19,9 @@ import { loadWebhookSecrets } from './razorpay/signature';
 import type { AccountSecretStore } from './secrets/account-secrets';
 
 /** The deployment's own API credentials, for `default` without stored ones. */
-export type DefaultCredentials = (options: { refresh?: boolean }) => Promise<{ keyId: string; keySecret: string }>;
+export type DefaultCredentials = (options: {
+  refresh?: boolean;
+}) => Promise<{ keyId: string; keySecret: string }>;
 
 const noDefaultCredentials: DefaultCredentials = async () => {
   throw new ConfigError('The default payment account has no API credentials here');
@@ -74,4 +76,3 @@ export class AccountDirectory {
     this.lenders.clear();
   }
 }
-

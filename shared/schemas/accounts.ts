@@ -3,8 +3,8 @@
  * appear only in input schemas; no answer schema has a field that could carry one.
  */
 import * as z from 'zod/mini';
-import { ACCOUNT_ID, PROVIDERS } from '../domain/accounts';
 import { MAX_LENDERS_PER_ACCOUNT } from '../adapters/dynamo/account-store';
+import { ACCOUNT_ID, PROVIDERS } from '../domain/accounts';
 import { lenderSchema, safeTextSchema } from './common';
 
 const META = z.globalRegistry;
@@ -36,12 +36,10 @@ export const putAccountSchema = z.strictObject({
   keyId: keyIdSchema,
   keySecret: secretSchema(),
   webhookSecret: secretSchema(),
-  lenders: z
-    .array(lenderSchema)
-    .check(
-      z.maxLength(MAX_LENDERS_PER_ACCOUNT, `at most ${MAX_LENDERS_PER_ACCOUNT} lenders per account`),
-      z.refine((l) => new Set(l).size === l.length, 'must not name a lender twice'),
-    ),
+  lenders: z.array(lenderSchema).check(
+    z.maxLength(MAX_LENDERS_PER_ACCOUNT, `at most ${MAX_LENDERS_PER_ACCOUNT} lenders per account`),
+    z.refine((l) => new Set(l).size === l.length, 'must not name a lender twice'),
+  ),
 });
 export type PutAccountInput = z.infer<typeof putAccountSchema>;
 

@@ -2,8 +2,8 @@
 import type { EmiStore } from '../adapters/dynamo/emi-store';
 import type { LinkStore, StoredLink } from '../adapters/dynamo/link-store';
 import type { OpsStore } from '../adapters/dynamo/ops-store';
-import type { Clock } from '../domain/dates';
 import { accountOfLink } from '../domain/accounts';
+import type { Clock } from '../domain/dates';
 import type { PaymentGateway, PaymentGateways } from '../domain/gateway';
 import type { Emi, EmiLinkRef, Link } from '../domain/model';
 import { OPEN_STATUSES } from '../domain/model';

@@ -12,8 +12,9 @@
  * current, and the record's webhookSecretSetAt moves.
  * Secrets are never returned, never logged and never in an error message.
  */
-import { lenderTaken } from '../adapters/dynamo/account-store';
+
 import type { AccountStore } from '../adapters/dynamo/account-store';
+import { lenderTaken } from '../adapters/dynamo/account-store';
 import type { AccountSecretStore } from '../adapters/secrets/account-secrets';
 import type { Actor } from '../auth/actor';
 import { actorRef } from '../auth/actor';
@@ -45,7 +46,9 @@ export interface AccountDeps {
 /** The webhook URL to paste into the provider's dashboard. */
 export function webhookUrlOf(publicBaseUrl: string, accountId: string): string {
   const base = publicBaseUrl.replace(/\/+$/, '');
-  return accountId === DEFAULT_ACCOUNT_ID ? `${base}/webhooks/razorpay` : `${base}/webhooks/razorpay/${accountId}`;
+  return accountId === DEFAULT_ACCOUNT_ID
+    ? `${base}/webhooks/razorpay`
+    : `${base}/webhooks/razorpay/${accountId}`;
 }
 
 function view(account: PaymentAccount, publicBaseUrl: string): PaymentAccountView {

@@ -7,7 +7,12 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { signWebhookBody } from '../../shared/adapters/razorpay/signature';
 import { type RawWebhook, rawWebhookEnvelope, rawWebhookKey } from '../../shared/adapters/s3/raw-archive';
-import { NotFoundError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '../../shared/domain/errors';
+import {
+  NotFoundError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+  ValidationError,
+} from '../../shared/domain/errors';
 import {
   decodeWebhookMessage,
   encodeWebhookMessage,
@@ -398,12 +403,21 @@ describe('the raw archive envelope', () => {
       'x-razorpay-signature',
     ]);
     expect(envelope.accountId).toBe('sahyadri');
-    expect(rawWebhookKey('E1', NOW, 'sahyadri')).toBe('raw/razorpay/webhooks/account=sahyadri/dt=2026-03-31/E1.json');
+    expect(rawWebhookKey('E1', NOW, 'sahyadri')).toBe(
+      'raw/razorpay/webhooks/account=sahyadri/dt=2026-03-31/E1.json',
+    );
   });
 
   it('keeps bytes that are not UTF-8 as base64', () => {
     const body = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]);
-    const envelope = rawWebhookEnvelope({ eventId: 'E2', accountId: 'default', event: null, receivedAt: NOW, headers: {}, body });
+    const envelope = rawWebhookEnvelope({
+      eventId: 'E2',
+      accountId: 'default',
+      event: null,
+      receivedAt: NOW,
+      headers: {},
+      body,
+    });
     expect(envelope.body).toBeUndefined();
     expect(Buffer.from(envelope.bodyBase64!, 'base64').equals(body)).toBe(true);
   });

@@ -109,7 +109,9 @@ export class AccountStore {
     } catch (err) {
       const reasons = transactionReasons(err);
       if (!reasons) throw err;
-      const taken = reasons.findIndex((r, i) => i >= 1 && i <= gained.length && r === 'ConditionalCheckFailed');
+      const taken = reasons.findIndex(
+        (r, i) => i >= 1 && i <= gained.length && r === 'ConditionalCheckFailed',
+      );
       if (taken !== -1) throw lenderTaken(gained[taken - 1] as string);
       throw new ConflictError(
         'CONCURRENT_UPDATE',

@@ -9,17 +9,18 @@
  *
  * Secret values are registered with the log redactor as soon as they are read or written.
  */
+
+import { BaseProvider } from '@aws-lambda-powertools/parameters/base';
+import { ParameterNotFoundError } from '@aws-lambda-powertools/parameters/errors';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import {
   CreateSecretCommand,
   PutSecretValueCommand,
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { BaseProvider } from '@aws-lambda-powertools/parameters/base';
-import { ParameterNotFoundError } from '@aws-lambda-powertools/parameters/errors';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { envOptional, env } from '../../config';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { env, envOptional } from '../../config';
 import type { AccountSecrets } from '../../domain/accounts';
 import { ConfigError } from '../../domain/errors';
 import { registerSecret } from '../../observability/redact';
@@ -48,7 +49,9 @@ function parse(accountId: string, value: unknown): AccountSecrets | null {
   const v = value as Partial<AccountSecrets>;
   if (typeof v.keyId !== 'string' || typeof v.keySecret !== 'string' || typeof v.webhookSecret !== 'string') {
     // names the account and the fields, never a value
-    throw new ConfigError(`The secret of payment account ${accountId} lacks keyId, keySecret or webhookSecret`);
+    throw new ConfigError(
+      `The secret of payment account ${accountId} lacks keyId, keySecret or webhookSecret`,
+    );
   }
   const secrets: AccountSecrets = { keyId: v.keyId, keySecret: v.keySecret, webhookSecret: v.webhookSecret };
   if (typeof v.previousWebhookSecret === 'string') secrets.previousWebhookSecret = v.previousWebhookSecret;
@@ -147,7 +150,11 @@ export function secretsManagerStore(prefix: string, client = traced(new SecretsM
 /** The local run's store (the emis table). */
 export function tableSecretStore(table: string, db = documentClient()): AccountSecretStore {
   const provider = new TableSecretsProvider(table, db);
-  return new ProviderSecretStore(provider, (accountId) => accountId, (name, value) => provider.put(name, value));
+  return new ProviderSecretStore(
+    provider,
+    (accountId) => accountId,
+    (name, value) => provider.put(name, value),
+  );
 }
 
 let shared: { key: string; store: AccountSecretStore } | undefined;
@@ -160,7 +167,10 @@ export function accountSecrets(): AccountSecretStore {
   const prefix = envOptional('PAYMENT_ACCOUNT_SECRET_PREFIX');
   const key = prefix === undefined ? `table:${env('EMIS_TABLE')}` : `sm:${prefix}`;
   if (shared?.key !== key) {
-    shared = { key, store: prefix === undefined ? tableSecretStore(env('EMIS_TABLE')) : secretsManagerStore(prefix) };
+    shared = {
+      key,
+      store: prefix === undefined ? tableSecretStore(env('EMIS_TABLE')) : secretsManagerStore(prefix),
+    };
   }
   return shared.store;
 }
