@@ -55,6 +55,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(rules.sort()).toEqual(
       [
         'Api/HttpApi/POST--webhooks--razorpay/Resource: AwsSolutions-APIG4',
+        'Api/HttpApi/POST--webhooks--razorpay--{accountId}/Resource: AwsSolutions-APIG4',
         'Api/HttpApi/GET--api--health/Resource: AwsSolutions-APIG4',
         'Api/HttpApi/GET--api--openapi.json/Resource: AwsSolutions-APIG4',
         'Api/webRoute/Resource: AwsSolutions-APIG4',
@@ -62,6 +63,7 @@ describe('cdk-nag AwsSolutions', () => {
         'Api: AwsSolutions-IAM5[Resource::EmiLinks-dev-Stateful:export:ExportsBucket.Arn/exports/*]',
         'Api: AwsSolutions-IAM5[Resource::<RawWebhooksBucket.Arn>/raw/razorpay/webhooks/*]',
         'Api: AwsSolutions-IAM5[Resource::EmiLinks-dev-Stateful:export:RawWebhooksBucket.Arn/raw/razorpay/webhooks/*]',
+        'Api: AwsSolutions-IAM5[Resource::arn:aws:secretsmanager:ap-south-1:<AWS::AccountId>:secret:EmiLinks-dev-Stateful/payment-accounts/*]',
         'Stateful/RazorpayApiSecret: AwsSolutions-SMG4',
         'Stateful/RazorpayWebhookSecret: AwsSolutions-SMG4',
         'Stateful/CursorSecret: AwsSolutions-SMG4',
@@ -84,11 +86,13 @@ describe('cdk-nag AwsSolutions', () => {
     expect(acknowledgements(strictRoot).map((a) => a.rule)).not.toContain('AwsSolutions-COG2');
   });
 
-  it('acknowledges no wildcard but the two object prefixes: table indexes and log groups are exact', () => {
+  it("acknowledges no wildcard but the two object prefixes and the payment accounts' secret prefix: table indexes and log groups are exact", () => {
     const iam5 = acknowledgements(root).filter(
       (a) => a.rule.startsWith('AwsSolutions-IAM5') && a.rule !== 'AwsSolutions-IAM5[Resource::*]',
     );
-    expect(iam5.every((a) => /\/(exports|raw\/razorpay\/webhooks)\/\*\]$/.test(a.rule))).toBe(true);
+    expect(
+      iam5.every((a) => /\/(exports|raw\/razorpay\/webhooks|payment-accounts)\/\*\]$/.test(a.rule)),
+    ).toBe(true);
   });
 });
 

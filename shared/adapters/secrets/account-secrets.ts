@@ -20,7 +20,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { env, envOptional } from '../../config';
+import { envOptional } from '../../config';
 import type { AccountSecrets } from '../../domain/accounts';
 import { ConfigError } from '../../domain/errors';
 import { registerSecret } from '../../observability/redact';
@@ -159,18 +159,32 @@ export function tableSecretStore(table: string, db = documentClient()): AccountS
 
 let shared: { key: string; store: AccountSecretStore } | undefined;
 
+/** No account store configured: no account has stored secrets (`default` uses the deployment's). */
+const noStore: AccountSecretStore = {
+  read: async () => null,
+  write: async () => {
+    throw new ConfigError(
+      'Set PAYMENT_ACCOUNT_SECRET_PREFIX (or, locally, EMIS_TABLE) to save payment accounts',
+    );
+  },
+};
+
 /**
- * Secrets Manager when PAYMENT_ACCOUNT_SECRET_PREFIX is set (AWS), else the emis table (local).
- * Built once per cold start (again only when the environment changes, as in tests).
+ * Secrets Manager when PAYMENT_ACCOUNT_SECRET_PREFIX is set (AWS), else the emis table (local),
+ * else none. Built once per cold start (again only when the environment changes, as in tests).
  */
 export function accountSecrets(): AccountSecretStore {
   const prefix = envOptional('PAYMENT_ACCOUNT_SECRET_PREFIX');
-  const key = prefix === undefined ? `table:${env('EMIS_TABLE')}` : `sm:${prefix}`;
+  const table = envOptional('EMIS_TABLE');
+  const key = prefix !== undefined ? `sm:${prefix}` : table !== undefined ? `table:${table}` : 'none';
   if (shared?.key !== key) {
-    shared = {
-      key,
-      store: prefix === undefined ? tableSecretStore(env('EMIS_TABLE')) : secretsManagerStore(prefix),
-    };
+    const store =
+      prefix !== undefined
+        ? secretsManagerStore(prefix)
+        : table !== undefined
+          ? tableSecretStore(table)
+          : noStore;
+    shared = { key, store };
   }
   return shared.store;
 }
