@@ -132,14 +132,14 @@ async function cursorCost(): Promise<string[][]> {
   const ctx = {
     scope: 'all-lenders',
     query: '["links",{"attention":false}]',
-    keyNames: ['pk', 'sk', 'listAll', 'createdKey'],
   };
-  const key = {
-    pk: 'LINK#lnk_abcdefghij0123456789',
-    sk: '#LINK',
-    listAll: 'ALL',
-    createdKey: '2026-12-02T21:00:00.000Z#lnk_abcdefghij0123456789',
-  };
+  // a links-list page position: pk, sk, listAll, createdKey
+  const key = [
+    'LINK#lnk_abcdefghij0123456789',
+    '#LINK',
+    'ALL',
+    '2026-12-02T21:00:00.000Z#lnk_abcdefghij0123456789',
+  ];
   const enc: number[] = [];
   const dec: number[] = [];
   for (let i = 0; i < 2000; i++) {

@@ -18,6 +18,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { BuildOptions } from 'esbuild';
 import { TABLES, type TableDef } from '../shared/adapters/dynamo/schema';
+import { EXPORTS_PREFIX, RAW_WEBHOOKS_PREFIX } from '../shared/domain/objects';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../shared/observability/names';
 import type { Access, FunctionAccess } from './routes';
 
@@ -25,8 +26,7 @@ import type { Access, FunctionAccess } from './routes';
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
 /** Object prefixes a function may touch; the S3 adapters write under exactly these. */
-export const EXPORTS_PREFIX = 'exports/';
-export const RAW_WEBHOOKS_PREFIX = 'raw/razorpay/webhooks/';
+export { EXPORTS_PREFIX, RAW_WEBHOOKS_PREFIX };
 
 /** The stateful resources a function can be granted, by the names `FunctionAccess` uses. */
 export interface AppResources {

@@ -10,13 +10,13 @@
 import {
   type AccountCredentials,
   type AccountRef,
+  type AccountRepository,
+  type AccountSecretStore,
   DEFAULT_ACCOUNT_ID,
   webhookSecretsInForce,
 } from '../domain/accounts';
 import { ConfigError } from '../domain/errors';
-import type { AccountStore } from './dynamo/account-store';
 import { loadWebhookSecrets } from './razorpay/signature';
-import type { AccountSecretStore } from './secrets/account-secrets';
 
 /** The deployment's own API credentials, for `default` without stored ones. */
 export type DefaultCredentials = (options: {
@@ -38,7 +38,7 @@ export class AccountDirectory {
   private readonly lenders = new Map<string, { ref: AccountRef; until: number }>();
 
   constructor(
-    private readonly store: Pick<AccountStore, 'accountOfLender'>,
+    private readonly store: Pick<AccountRepository, 'accountOfLender'>,
     private readonly secrets: AccountSecretStore,
     private readonly defaultCredentials: DefaultCredentials = noDefaultCredentials,
     private readonly now: () => number = Date.now,

@@ -4,6 +4,7 @@
  * `default` account. The record is provider-neutral: `provider` says which gateway adapter
  * serves it; key material lives apart from it (AccountSecrets), never in the record.
  */
+import { ConflictError } from './errors';
 
 export const DEFAULT_ACCOUNT_ID = 'default';
 
@@ -11,6 +12,12 @@ export const DEFAULT_ACCOUNT_ID = 'default';
 export const ACCOUNT_ID = /^[a-z0-9-]{3,32}$/;
 
 export const PROVIDERS = ['razorpay'] as const;
+
+/**
+ * Saving an account is one DynamoDB transaction (at most 100 items): the record plus one item
+ * per lender gained or dropped.
+ */
+export const MAX_LENDERS_PER_ACCOUNT = 45;
 export type Provider = (typeof PROVIDERS)[number];
 
 /** How long a rotated-out webhook secret keeps verifying deliveries (Razorpay retries for 24 h). */
@@ -74,4 +81,33 @@ export function webhookSecretsInForce(secrets: AccountSecrets, now: Date): strin
 /** The account of a stored link: links made before accounts existed belong to `default`. */
 export function accountOfLink(link: { accountId?: string; provider?: Provider }): AccountRef {
   return { accountId: link.accountId ?? DEFAULT_ACCOUNT_ID, provider: link.provider ?? 'razorpay' };
+}
+
+/** The payment-account records (adapter: shared/adapters/dynamo/account-store.ts). */
+export interface AccountRepository {
+  listAccounts(): Promise<PaymentAccount[]>;
+  getAccount(accountId: string): Promise<PaymentAccount | null>;
+  /** The account a lender is in, or null (it uses `default`). */
+  accountOfLender(lender: string): Promise<AccountRef | null>;
+  /**
+   * Writes the account (version previous + 1, or 1), claims the lenders it gains and releases
+   * those it drops, all or nothing; ConflictError LENDER_IN_OTHER_ACCOUNT or CONCURRENT_UPDATE.
+   */
+  saveAccount(next: PaymentAccount, previous: PaymentAccount | null): Promise<void>;
+  /** The first of these lenders that another account holds, or null. */
+  lenderHeldElsewhere(accountId: string, lenders: readonly string[]): Promise<string | null>;
+}
+
+/** Each account's secrets (adapter: shared/adapters/secrets/account-secrets.ts). */
+export interface AccountSecretStore {
+  /** The account's secrets, or null when it has none. `refresh` skips the cache. */
+  read(accountId: string, options?: { refresh?: boolean }): Promise<AccountSecrets | null>;
+  write(accountId: string, secrets: AccountSecrets): Promise<void>;
+}
+
+export function lenderTaken(lender: string): ConflictError {
+  return new ConflictError(
+    'LENDER_IN_OTHER_ACCOUNT',
+    `Lender "${lender}" already belongs to another payment account; remove it there first`,
+  );
 }

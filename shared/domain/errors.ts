@@ -134,6 +134,21 @@ export class GatewayRejectedError extends GatewayError {
   }
 }
 
+/**
+ * The provider refused to cancel a link because it is no longer open: `paid` (paid or
+ * partially paid) or `closed` (expired, or already cancelled — Razorpay answers the same text
+ * for both). Use cases switch on `because`; only the adapter knows the provider's wording.
+ */
+export class GatewayNotCancellableError extends GatewayRejectedError {
+  constructor(
+    readonly because: 'paid' | 'closed',
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(reason, undefined, options);
+  }
+}
+
 /** Razorpay says the entity does not exist. */
 export class GatewayNotFoundError extends GatewayError {
   readonly code = 'RAZORPAY_NOT_FOUND';

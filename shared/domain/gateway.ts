@@ -5,7 +5,9 @@
  */
 import { type AccountRef, DEFAULT_ACCOUNT_ID } from './accounts';
 
-export type RazorpayLinkStatus = 'created' | 'partially_paid' | 'paid' | 'expired' | 'cancelled';
+/** Razorpay's payment-link statuses (reference.md §1.12). */
+export const RAZORPAY_LINK_STATUSES = ['created', 'partially_paid', 'paid', 'expired', 'cancelled'] as const;
+export type RazorpayLinkStatus = (typeof RAZORPAY_LINK_STATUSES)[number];
 
 export interface CreateLinkRequest {
   /** paise, integer ≥ 100 */

@@ -1,6 +1,6 @@
 /**
- * Opaque, tamper-proof page cursors. A cursor is DynamoDB's LastEvaluatedKey, its values only
- * (in the order of the index's key names, so no attribute name leaves the server), sealed with
+ * Opaque, tamper-proof page cursors. A cursor is a store's page position (`PageKey`: key values
+ * only, in the store's own order, so no attribute name is known outside the adapter), sealed with
  * AES-256-GCM under a key from configuration. The query fingerprint and the caller's scope are
  * the authenticated associated data: a cursor forged, edited, truncated, reused with other
  * filters or by a caller of another scope fails to open and is a 400 naming `query.cursor`.
@@ -14,16 +14,16 @@ import { readSecretJson, secretField } from '../adapters/razorpay/secrets';
 import { envOptional } from '../config';
 import { ConfigError, ValidationError } from '../domain/errors';
 
-type Key = Record<string, string | number>;
+import type { PageKey } from '../domain/ports';
+
+const MAX_KEY_PARTS = 8;
 
 /** What a cursor is bound to. */
 export interface CursorContext {
   /** the caller's scope (e.g. the lenders the caller may see); a constant until access control */
   scope: string;
-  /** every query parameter that shapes the result, except the cursor and the page size */
+  /** every query parameter that shapes the result (and so the index read), except the cursor and the page size */
   query: string;
-  /** the key attributes of the index the query reads (DynamoDB's LastEvaluatedKey names) */
-  keyNames: readonly string[];
 }
 
 /** Until callers carry their own scope (access control), every cursor is bound to this one. */
@@ -73,23 +73,12 @@ export function cursorKey(): Promise<Buffer> {
 }
 
 function associatedData(ctx: CursorContext): Buffer {
-  return Buffer.from(JSON.stringify([VERSION, ctx.scope, ctx.query, [...ctx.keyNames].sort()]), 'utf8');
+  return Buffer.from(JSON.stringify([VERSION, ctx.scope, ctx.query]), 'utf8');
 }
 
-function ordered(keyNames: readonly string[]): string[] {
-  return [...keyNames].sort();
-}
-
-export async function encodeCursor(
-  ctx: CursorContext,
-  lastKey: Record<string, unknown> | undefined,
-): Promise<string | null> {
+export async function encodeCursor(ctx: CursorContext, lastKey: PageKey | undefined): Promise<string | null> {
   if (!lastKey) return null;
-  const names = ordered(ctx.keyNames);
-  if (Object.keys(lastKey).sort().join(',') !== names.join(',')) {
-    throw new Error(`page key does not have the index's key attributes (${names.length} expected)`);
-  }
-  const values = names.map((n) => lastKey[n]);
+  const values = [...lastKey];
   const key = await cursorKey();
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
@@ -103,8 +92,11 @@ const bad = () =>
     { field: 'query.cursor', message: 'is invalid or belongs to another query; start again without it' },
   ]);
 
-/** Returns the ExclusiveStartKey the cursor was made from, or a 400 for anything else. */
-export async function decodeCursor(cursor: string | undefined, ctx: CursorContext): Promise<Key | undefined> {
+/** Returns the page position the cursor was made from, or a 400 for anything else. */
+export async function decodeCursor(
+  cursor: string | undefined,
+  ctx: CursorContext,
+): Promise<PageKey | undefined> {
   if (cursor === undefined) return undefined;
   if (cursor.length > MAX_CURSOR_CHARS || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
   const raw = Buffer.from(cursor, 'base64url');
@@ -129,14 +121,10 @@ export async function decodeCursor(cursor: string | undefined, ctx: CursorContex
   } catch {
     throw bad();
   }
-  const names = ordered(ctx.keyNames);
-  if (!Array.isArray(values) || values.length !== names.length) throw bad();
-  const out: Key = {};
-  names.forEach((name, i) => {
-    const v: unknown = values[i];
-    if (typeof v === 'string' && v.length > 0 && v.length <= 1024) out[name] = v;
-    else if (typeof v === 'number' && Number.isFinite(v)) out[name] = v;
-    else throw bad();
+  if (!Array.isArray(values) || values.length === 0 || values.length > MAX_KEY_PARTS) throw bad();
+  return values.map((v: unknown) => {
+    if (typeof v === 'string' && v.length > 0 && v.length <= 1024) return v;
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    throw bad();
   });
-  return out;
 }

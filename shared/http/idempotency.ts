@@ -6,8 +6,8 @@
  * the link id is derived from the key.
  */
 import { createHash } from 'node:crypto';
-import type { OpsStore } from '../adapters/dynamo/ops-store';
 import { IdempotencyInProgressError, IdempotencyMismatchError, ValidationError } from '../domain/errors';
+import type { OpsStore } from '../domain/ports';
 import { toHttpError } from './errors';
 import type { RouteResponse } from './route';
 

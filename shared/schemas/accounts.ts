@@ -3,8 +3,7 @@
  * appear only in input schemas; no answer schema has a field that could carry one.
  */
 import * as z from 'zod/mini';
-import { MAX_LENDERS_PER_ACCOUNT } from '../adapters/dynamo/account-store';
-import { ACCOUNT_ID, PROVIDERS } from '../domain/accounts';
+import { ACCOUNT_ID, MAX_LENDERS_PER_ACCOUNT, PROVIDERS } from '../domain/accounts';
 import { lenderSchema, safeTextSchema } from './common';
 
 const META = z.globalRegistry;

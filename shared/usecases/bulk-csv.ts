@@ -15,8 +15,8 @@
  */
 import { pipeline, Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
-import type { JobItem } from '../adapters/dynamo/job-store';
 import { paiseToRupeesString } from '../domain/money';
+import type { JobItem } from '../domain/ports';
 
 export const CSV_COLUMNS = [
   'loan_id',

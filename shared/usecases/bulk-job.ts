@@ -7,12 +7,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
-import type { JobRecord, JobStore } from '../adapters/dynamo/job-store';
-import { CSV_URL_TTL_SECONDS, type ExportReader } from '../adapters/s3/export-store';
 import type { Actor } from '../auth/actor';
 import { mayAccessScope } from '../auth/scope';
 import type { Clock } from '../domain/dates';
 import { NotFoundError } from '../domain/errors';
+import { CSV_URL_TTL_SECONDS } from '../domain/objects';
+import type { ExportReader, JobRecord, JobStore } from '../domain/ports';
 import { correlate } from '../observe';
 import type { BulkJob } from '../schemas/responses';
 

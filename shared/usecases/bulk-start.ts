@@ -17,14 +17,12 @@
  *   5. for a small job, wait up to `waitMs` for it to finish so the caller gets the CSV at once.
  */
 import * as z from 'zod/mini';
-import type { EmiStore } from '../adapters/dynamo/emi-store';
-import type { JobRecord, NewJobItem } from '../adapters/dynamo/job-store';
-import type { QueueSender } from '../adapters/queue/sender';
 import { type Actor, actorRef } from '../auth/actor';
 import { lendersToRead } from '../auth/scope';
 import { type Clock, istDate } from '../domain/dates';
 import { type FieldIssue, ValidationError } from '../domain/errors';
 import { emiOutstanding } from '../domain/model';
+import type { EmiStore, JobRecord, NewJobItem, PageKey, QueueSender } from '../domain/ports';
 import { correlate } from '../observe';
 import { emiNumberSchema, lenderSchema, loanIdSchema } from '../schemas/common';
 import { type BulkJobDeps, type BulkJobView, newJobId, toJobView } from './bulk-job';
@@ -113,7 +111,7 @@ async function selectByFilter(
 ): Promise<NewJobItem[]> {
   const range = bucketRange(bucket, today, withinDays);
   const items: NewJobItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
+  let startKey: PageKey | undefined;
   do {
     const page = await deps.emis.queryPending({ lender, ...range, limit: 1000, startKey });
     for (const emi of page.items) {

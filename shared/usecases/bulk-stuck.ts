@@ -11,9 +11,8 @@
  *     worker for the export again; after three such stalls mark the job failed.
  * Every action is conditional on the progress time it saw, so overlapping runs act once.
  */
-import type { JobRecord, JobStore } from '../adapters/dynamo/job-store';
-import type { QueueSender } from '../adapters/queue/sender';
 import type { Clock } from '../domain/dates';
+import type { JobRecord, JobStore, QueueSender } from '../domain/ports';
 import { log } from '../log';
 import { type BulkMessage, chunkMessages } from './bulk-messages';
 

@@ -18,8 +18,7 @@
  *   6. whoever finds every item counted claims the export (a conditional lease: exactly one
  *      writer), streams the CSV to S3 page by page and marks the job completed.
  */
-import type { ItemResult, JobItem, JobRecord, JobStore } from '../adapters/dynamo/job-store';
-import { type ExportWriter, exportKey } from '../adapters/s3/export-store';
+
 import { mayAccessLender } from '../auth/scope';
 import type { Clock } from '../domain/dates';
 import {
@@ -31,6 +30,8 @@ import {
   ValidationError,
 } from '../domain/errors';
 import { emiOutstanding, OPEN_STATUSES } from '../domain/model';
+import { exportKey } from '../domain/objects';
+import type { ExportWriter, ItemResult, JobItem, JobRecord, JobStore } from '../domain/ports';
 import type { Semaphore } from '../domain/rate-limit';
 import { log } from '../log';
 import { metrics } from '../metrics';

@@ -19,7 +19,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
-import type { StoredLink } from '../adapters/dynamo/link-store';
 import { mayAccessLender } from '../auth/scope';
 import {
   ConflictError,
@@ -38,6 +37,7 @@ import {
   OPEN_STATUSES,
 } from '../domain/model';
 import { CURRENCY, MIN_LINK_AMOUNT_PAISE, paiseToRupeesString } from '../domain/money';
+import type { StoredLink } from '../domain/ports';
 import { log } from '../log';
 import { metrics } from '../metrics';
 import { correlate } from '../observe';

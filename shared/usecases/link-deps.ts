@@ -1,12 +1,10 @@
 /** What the link use cases need, passed in (ports), wired once per cold start by handlers. */
-import type { EmiStore } from '../adapters/dynamo/emi-store';
-import type { LinkStore, StoredLink } from '../adapters/dynamo/link-store';
-import type { OpsStore } from '../adapters/dynamo/ops-store';
 import { accountOfLink } from '../domain/accounts';
 import type { Clock } from '../domain/dates';
 import type { PaymentGateway, PaymentGateways } from '../domain/gateway';
 import type { Emi, EmiLinkRef, Link } from '../domain/model';
 import { OPEN_STATUSES } from '../domain/model';
+import type { EmiStore, LinkStore, OpsStore, StoredLink } from '../domain/ports';
 
 export interface LinkSettings {
   /** default link lifetime when the request gives no expireBy */

@@ -8,11 +8,11 @@
  * Query per lender merged for several; shape each EMI with its active link from the EMI anchor.
  */
 import * as z from 'zod/mini';
-import type { EmiStore, PendingPage } from '../adapters/dynamo/emi-store';
 import type { Actor } from '../auth/actor';
 import { lendersToRead } from '../auth/scope';
 import { addDays, type Clock, daysBetween, istDate } from '../domain/dates';
 import { type Emi, type EmiLinkRef, emiAmountPaid, emiOutstanding, OPEN_STATUSES } from '../domain/model';
+import type { EmiStore, PendingPage } from '../domain/ports';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { lenderSchema, queryInt } from '../schemas/common';
 import type { ActiveLink, PendingEmi, PendingEmiPage } from '../schemas/responses';
@@ -64,17 +64,16 @@ export function toPendingEmi(emi: Emi, today: string, nowSeconds: number): Pendi
   };
 }
 
-/** Sort-key range on the pending index for a bucket (inclusive; keys are `<date>#…`). */
+/** The due dates a bucket covers (inclusive; no `fromDate`: from the oldest). */
 export function bucketRange(
   bucket: 'overdue' | 'upcoming' | 'all',
   today: string,
   withinDays: number,
-): { fromSk?: string; toSk: string } {
+): { fromDate?: string; toDate: string } {
   const lastUpcoming = addDays(today, withinDays);
-  // '#' < '~': `<date>~` sorts after every key of that date, `<date>#` before all of them
-  if (bucket === 'overdue') return { toSk: `${addDays(today, -1)}~` };
-  if (bucket === 'upcoming') return { fromSk: `${today}#`, toSk: `${lastUpcoming}~` };
-  return { toSk: `${lastUpcoming}~` };
+  if (bucket === 'overdue') return { toDate: addDays(today, -1) };
+  if (bucket === 'upcoming') return { fromDate: today, toDate: lastUpcoming };
+  return { toDate: lastUpcoming };
 }
 
 export async function listPendingEmis(
@@ -95,11 +94,7 @@ export async function listPendingEmis(
   let page: PendingPage;
   const single = scope === '*' || scope.length === 1;
   const lender = scope === '*' ? undefined : scope[0];
-  const cursor = {
-    scope: JSON.stringify(scope),
-    query: fingerprint,
-    keyNames: single ? deps.emis.pendingIndexKeyNames(lender) : deps.emis.pendingOfLendersKeyNames(),
-  };
+  const cursor = { scope: JSON.stringify(scope), query: fingerprint };
   const startKey = await decodeCursor(query.cursor, cursor);
   if (single) {
     page = await deps.emis.queryPending({ lender, ...range, limit, startKey });

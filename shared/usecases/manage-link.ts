@@ -11,11 +11,11 @@
  * Another lender's link answers exactly like an unknown id (404).
  */
 import * as z from 'zod/mini';
-import type { StoredLink } from '../adapters/dynamo/link-store';
 import { type Actor, actorRef } from '../auth/actor';
 import { lendersToRead, mayAccessLender } from '../auth/scope';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 import { LINK_STATUSES } from '../domain/model';
+import type { StoredLink } from '../domain/ports';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { correlate } from '../observe';
 import { emiNumberSchema, lenderSchema, loanIdSchema, queryInt } from '../schemas/common';
@@ -126,11 +126,7 @@ export async function listLinks(
   const merged = several && filters.loanId === undefined && !filters.attention;
   // a loan's links and the attention list are small sets: the lender set is a filter on them
   const scoped = several && !merged ? { ...filters, lenders: scope as string[] } : filters;
-  const cursor = {
-    scope: JSON.stringify(scope),
-    query: fingerprint,
-    keyNames: merged ? deps.links.linksOfLendersKeyNames() : deps.links.keyNamesFor(scoped),
-  };
+  const cursor = { scope: JSON.stringify(scope), query: fingerprint };
   const startKey = await decodeCursor(query.cursor, cursor);
   // several lenders, listed through their own partitions and merged (never all links filtered)
   const page = merged

@@ -13,15 +13,15 @@
  * Secrets are never returned, never logged and never in an error message.
  */
 
-import type { AccountStore } from '../adapters/dynamo/account-store';
-import { lenderTaken } from '../adapters/dynamo/account-store';
-import type { AccountSecretStore } from '../adapters/secrets/account-secrets';
 import type { Actor } from '../auth/actor';
 import { actorRef } from '../auth/actor';
 import {
   type AccountCredentials,
+  type AccountRepository,
+  type AccountSecretStore,
   type AccountSecrets,
   DEFAULT_ACCOUNT_ID,
+  lenderTaken,
   type PaymentAccount,
   PREVIOUS_SECRET_GRACE_MS,
   webhookSecretsInForce,
@@ -32,7 +32,7 @@ import { log } from '../log';
 import type { PaymentAccountView, PutAccountInput, RotateWebhookSecretInput } from '../schemas/accounts';
 
 export interface AccountDeps {
-  accounts: Pick<AccountStore, 'listAccounts' | 'getAccount' | 'saveAccount' | 'lenderHeldElsewhere'>;
+  accounts: Pick<AccountRepository, 'listAccounts' | 'getAccount' | 'saveAccount' | 'lenderHeldElsewhere'>;
   secrets: AccountSecretStore;
   /** one harmless call with these keys: does the provider accept them? */
   checkKeys: (creds: AccountCredentials) => Promise<'accepted' | 'rejected'>;

@@ -16,9 +16,9 @@
  *      is cancelled at Razorpay and locally (`emi_settled`);
  *   4. a link that fails is counted and left for the next run; the others go on.
  */
-import type { StoredLink } from '../adapters/dynamo/link-store';
 import type { GatewayLink } from '../domain/gateway';
 import { emiOutstanding } from '../domain/model';
+import type { StoredLink } from '../domain/ports';
 import { log, withLogContext } from '../log';
 import { metrics } from '../metrics';
 import { finishFailed } from './generate-link';

@@ -11,8 +11,7 @@
  * and then `settleSiblings` cancels every other open link of the EMI (see there).
  * Optimistic conflicts (another writer changed the link or the EMI) re-read and retry.
  */
-import type { StoredLink } from '../adapters/dynamo/link-store';
-import { ConflictError, GatewayRejectedError, NotFoundError } from '../domain/errors';
+import { ConflictError, GatewayNotCancellableError, NotFoundError } from '../domain/errors';
 import type { GatewayLink, GatewayPayment, RazorpayLinkStatus } from '../domain/gateway';
 import type { ActorRef } from '../domain/model';
 import {
@@ -25,6 +24,7 @@ import {
   type LinkStatus,
 } from '../domain/model';
 import { capturedPaymentProblem, failedAttemptProblem, safeMethod } from '../domain/payment-checks';
+import type { StoredLink } from '../domain/ports';
 import { log } from '../log';
 import { metrics } from '../metrics';
 import { bump, gatewayOf, type LinkDeps, withRef } from './link-deps';
@@ -298,9 +298,6 @@ export async function flagAttention(
   }
 }
 
-const CANNOT_CANCEL_PAID = /already paid\/partially paid/i;
-const CANNOT_CANCEL_EXPIRED = /expired link/i;
-
 /**
  * Cancels one open link at Razorpay and locally. When Razorpay refuses because the borrower
  * has paid it meanwhile, the payment is fetched and credited instead (never lost).
@@ -313,18 +310,16 @@ export async function cancelAtRazorpay(
   by?: ActorRef,
 ): Promise<StoredLink> {
   if (!link.razorpayLinkId) return link;
+  const gateway = await gatewayOf(deps, link);
   try {
-    const gateway = await gatewayOf(deps, link);
     const g = await gateway.cancelLink(link.razorpayLinkId);
     if (g.status === 'cancelled') return markCancelled(deps, link.id, reason, by);
     return applyObservation(deps, link.id, observationFromGatewayLink(g));
   } catch (err) {
-    if (
-      err instanceof GatewayRejectedError &&
-      (CANNOT_CANCEL_PAID.test(err.reason) || CANNOT_CANCEL_EXPIRED.test(err.reason))
-    ) {
-      const g = await (await gatewayOf(deps, link)).fetchLink(link.razorpayLinkId);
-      // already cancelled (Razorpay answers the "expired link" text for that too) by a concurrent
+    // paid meanwhile, or already closed: read the link and follow what it says
+    if (err instanceof GatewayNotCancellableError) {
+      const g = await gateway.fetchLink(link.razorpayLinkId);
+      // already cancelled (`closed` covers that too) by a concurrent
       // cancel for the same reason, e.g. two deliveries of one payment settling the siblings
       if (g.status === 'cancelled' && g.payments.length === 0)
         return markCancelled(deps, link.id, reason, by);

@@ -14,13 +14,13 @@
  * each loan as `updatedBy`.
  */
 import * as z from 'zod/mini';
-import type { EmiStore } from '../adapters/dynamo/emi-store';
 import { type Actor, actorRef } from '../auth/actor';
 import { mayAccessLender } from '../auth/scope';
 import type { Clock } from '../domain/dates';
 import { ConflictError, type FieldIssue, ForbiddenError, ValidationError } from '../domain/errors';
 import type { ActorRef, Emi } from '../domain/model';
 import { CURRENCY } from '../domain/money';
+import type { EmiStore } from '../domain/ports';
 import {
   dueDateSchema,
   emiNumberSchema,

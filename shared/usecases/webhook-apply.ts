@@ -20,17 +20,18 @@
  *      - anything else: acknowledged.
  * Any other failure (Razorpay down while cancelling siblings, …) throws for this event alone.
  */
-import type { LinkStore, StoredLink } from '../adapters/dynamo/link-store';
+
+import { accountOfLink, DEFAULT_ACCOUNT_ID } from '../domain/accounts';
+import { AppError } from '../domain/errors';
+import type { GatewayPayment } from '../domain/gateway';
+import { capturedPaymentProblem, failedAttemptProblem, PLINK_ID, safeMethod } from '../domain/payment-checks';
+import type { LinkStore, StoredLink } from '../domain/ports';
 import {
   parseWebhookEvent,
   type WebhookEvent,
   type WebhookPayment,
   type WebhookPaymentLink,
-} from '../adapters/razorpay/webhook-types';
-import { accountOfLink, DEFAULT_ACCOUNT_ID } from '../domain/accounts';
-import { AppError } from '../domain/errors';
-import type { GatewayPayment } from '../domain/gateway';
-import { capturedPaymentProblem, failedAttemptProblem, PLINK_ID, safeMethod } from '../domain/payment-checks';
+} from '../domain/razorpay/events';
 import { log } from '../log';
 import { metrics } from '../metrics';
 import { correlate } from '../observe';

@@ -20,12 +20,10 @@
  * left, so the event ends archived and queued once. An event is acknowledged only once it is both.
  */
 
-import type { WebhookEventStore } from '../adapters/dynamo/webhook-events';
-import type { QueueSender } from '../adapters/queue/sender';
-import { verifyWebhookSignature } from '../adapters/razorpay/signature';
-import type { RawWebhookArchive } from '../adapters/s3/raw-archive';
 import type { Clock } from '../domain/dates';
 import { NotFoundError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '../domain/errors';
+import type { QueueSender, RawWebhookArchive, WebhookEventStore } from '../domain/ports';
+import { verifyWebhookSignature } from '../domain/webhook-signature';
 import { log } from '../log';
 import { metrics } from '../metrics';
 import { correlate } from '../observe';

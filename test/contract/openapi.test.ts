@@ -15,7 +15,8 @@ import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPENAPI_FILE, renderOpenApi } from '../../lib/openapi';
 import { routeKeyOf, routes } from '../../lib/routes';
-import { passwordLogin } from '../../local/auth/tokens';
+import { DEMO_CLIENTS, DEMO_USERS } from '../../local/auth/identities';
+import { clientCredentialsToken, passwordLogin } from '../../local/auth/tokens';
 import { freePort } from '../../local/aws-local';
 import {
   SANDBOX_KEY_SECRET,
@@ -123,6 +124,8 @@ function newAjv() {
 
 describe('real answers from the local stack match the description', () => {
   let system: System;
+  /** a real token from the local OpenID Connect provider: the demo-ops machine client */
+  let token: string;
   const ajv = newAjv();
   const seen: string[] = [];
 
@@ -132,9 +135,12 @@ describe('real answers from the local stack match the description', () => {
       sandboxPort: await freePort(),
       dynamodbPort: await freePort(),
       s3Port: await freePort(),
+      authPort: await freePort(),
       demoData: true,
       reconcileEveryMs: 0,
     });
+    const ops = DEMO_CLIENTS.find((c) => c.clientId === 'demo-ops')!;
+    token = await clientCredentialsToken(system.auth.issuer, ops.clientId, ops.secret!);
   }, 120_000);
   afterAll(async () => {
     await system?.stop();
@@ -149,6 +155,7 @@ describe('real answers from the local stack match the description', () => {
   ): Promise<{ status: number; body: Json }> {
     const route = routes.find((r) => r.id === routeId)!;
     const headers: Record<string, string> = { ...init.headers };
+    if (route.permission !== 'public') headers.authorization ??= `Bearer ${token}`;
     if (init.body !== undefined) headers['content-type'] ??= 'application/json';
     const res = await fetch(`${system.url}${path}`, {
       method,
@@ -318,7 +325,8 @@ describe('real answers from the local stack match the description', () => {
     const refused = { ...account, keySecret: 'not-the-sandbox-secret' };
     expect((await call('put-account', 'PUT', path, { body: refused, headers: auth })).status).toBe(422);
     await call('put-account', 'PUT', '/api/payment-accounts/Bad_Id', { body: account, headers: auth });
-    await call('put-account', 'PUT', path, { body: account });
+    // a machine token (the default here) holds no admin permission
+    expect((await call('put-account', 'PUT', path, { body: account })).status).toBe(403);
     const rotate = `${path}/webhook-secret`;
     const rotated = await call('rotate-webhook-secret', 'POST', rotate, {
       body: { webhookSecret: 'whsec-contract-0000002' },
@@ -346,6 +354,23 @@ describe('real answers from the local stack match the description', () => {
     ).toBe(401);
     const unknown = '/webhooks/razorpay/nobody-here';
     expect((await call('webhook-account', 'POST', unknown, { raw, headers: headers('x') })).status).toBe(404);
+  });
+
+  it('access: who am I, as a machine, as a person, and without a token', async () => {
+    const machine = await call('me', 'GET', '/api/me');
+    expect(machine.status).toBe(200);
+    const viewer = DEMO_USERS.find((u) => u.role === 'viewer')!;
+    const person = await passwordLogin(system.auth.issuer, {
+      username: viewer.username,
+      password: viewer.password,
+      redirectUri: `${system.url}/`,
+    });
+    const me = await call('me', 'GET', '/api/me', { headers: { authorization: `Bearer ${person}` } });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ role: 'viewer', lenders: viewer.lenders });
+    expect((await call('me', 'GET', '/api/me', { headers: { authorization: 'Bearer nope' } })).status).toBe(
+      401,
+    );
   });
 
   it('covered every route of the table at least once', () => {

@@ -28,8 +28,8 @@ const DDB_WRITE = ['dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable', ...D
 // no function may Scan: every list is a Query on a key or an index
 const SECRET_READ = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
 /** The payment accounts' secrets (architecture §4b): only those under the project's prefix. */
-const ACCOUNT_SECRETS =
-  'arn:aws:secretsmanager:ap-south-1:${AWS::AccountId}:secret:EmiLinks-dev-Stateful/payment-accounts/*';
+// `${AWS::AccountId}`: CloudFormation's Fn::Sub spelling, as the test support renders the template
+const ACCOUNT_SECRETS = `arn:aws:secretsmanager:ap-south-1:${'$'}{AWS::AccountId}:secret:EmiLinks-dev-Stateful/payment-accounts/*`;
 const ACCOUNT_SECRETS_WRITE = [
   'secretsmanager:CreateSecret',
   'secretsmanager:DescribeSecret',

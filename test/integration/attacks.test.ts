@@ -258,7 +258,10 @@ describe('finding 2: forged cursors are a 400', () => {
     const filters = { loanId, attention: false };
     const page = await linkStore().listLinks(filters, 1);
     expect(page.lastKey).toBeDefined();
-    return { q: JSON.stringify(['links', filters]), k: page.lastKey as Record<string, string> };
+    // the key as the pre-hardening cursors spelled it (names and values), which an attacker edits
+    const names = ['pk', 'sk', 'loanId', 'emiKey'];
+    const k = Object.fromEntries(names.map((n, i) => [n, String(page.lastKey![i])]));
+    return { q: JSON.stringify(['links', filters]), k };
   }
 
   it('the genuine nextCursor pages on; every edited or invented one answers 400 naming query.cursor', async () => {

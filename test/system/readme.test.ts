@@ -14,6 +14,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_CLIENTS } from '../../local/auth/identities';
+import { clientCredentialsToken } from '../../local/auth/tokens';
 import { freePort } from '../../local/aws-local';
 import { ROOT } from '../../local/paths';
 
@@ -71,10 +73,23 @@ describe('npm start and the README walk-through', () => {
       output += String(d);
     });
     const base = `http://127.0.0.1:${ports.PORT}`;
+    // the list needs a token: the demo-ops client's, from the local provider once it answers
+    // (until then the list is asked without one; before "ready" every answer must still be 503)
+    const ops = DEMO_CLIENTS.find((c) => c.clientId === 'demo-ops')!;
+    let token: string | undefined;
     const ask = async (path: string, into: Answer[]) => {
       const at = performance.now() - started;
+      if (!token && into === answers) {
+        token = await clientCredentialsToken(
+          `http://localhost:${ports.AUTH_PORT}`,
+          ops.clientId,
+          ops.secret!,
+        ).catch(() => undefined);
+      }
+      const headers: Record<string, string> =
+        into === answers && token ? { authorization: `Bearer ${token}` } : {};
       try {
-        const res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(10_000) });
+        const res = await fetch(`${base}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
         into.push({
           at,
           kind: 'answer',

@@ -9,20 +9,22 @@
  * The account's secrets are not here (AccountSecretStore); only its public key id is.
  */
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { AccountRef, PaymentAccount } from '../../domain/accounts';
+import {
+  type AccountRef,
+  type AccountRepository,
+  lenderTaken,
+  type PaymentAccount,
+} from '../../domain/accounts';
 import { ConflictError } from '../../domain/errors';
 import { documentClient, transactionReasons } from './client';
 import { keys } from './schema';
-
-/** A transaction holds at most 100 items: the record plus one per lender gained or dropped. */
-export const MAX_LENDERS_PER_ACCOUNT = 45;
 
 function fromItem(item: Record<string, unknown>): PaymentAccount {
   const { pk: _pk, sk: _sk, type: _type, ...rest } = item;
   return rest as unknown as PaymentAccount;
 }
 
-export class AccountStore {
+export class AccountStore implements AccountRepository {
   constructor(
     private readonly table: string,
     private readonly db = documentClient(),
@@ -33,7 +35,7 @@ export class AccountStore {
       new QueryCommand({
         TableName: this.table,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.accountsPk },
+        ExpressionAttributeValues: { ':pk': keys.accountsPk() },
         ConsistentRead: true,
       }),
     );
@@ -126,11 +128,4 @@ export class AccountStore {
     const i = owners.findIndex((o) => o !== null && o.accountId !== accountId);
     return i === -1 ? null : (lenders[i] as string);
   }
-}
-
-export function lenderTaken(lender: string): ConflictError {
-  return new ConflictError(
-    'LENDER_IN_OTHER_ACCOUNT',
-    `Lender "${lender}" already belongs to another payment account; remove it there first`,
-  );
 }

@@ -18,8 +18,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ActorRef, Emi, EmiLinkRef, Loan } from '../../domain/model';
 import { emiIsPending } from '../../domain/model';
+import type * as port from '../../domain/ports';
+import type { PageKey, PendingPage, StoredLoan } from '../../domain/ports';
 import { documentClient, isConditionFailed, queryAll } from './client';
-import { EMIS_INDEX, keys, pendingSortKey } from './schema';
+import { EMIS_INDEX, fromPageKey, indexKeys, keys, pendingSortKey, toPageKey } from './schema';
+
+export type { PendingPage };
 
 export interface EmiItem extends Emi {
   pk: string;
@@ -31,13 +35,10 @@ export interface EmiItem extends Emi {
   gsi2sk?: string;
 }
 
-export interface LoanItem extends Loan {
+export interface LoanItem extends StoredLoan {
   pk: string;
   sk: string;
   type: 'LOAN';
-  updatedAt: string;
-  /** who wrote it last (a person or a machine client) */
-  updatedBy?: ActorRef;
 }
 
 /** The full stored item for an EMI, with the sparse pending-index keys set only while pending. */
@@ -45,9 +46,9 @@ export function toEmiItem(emi: Emi): EmiItem {
   const item: EmiItem = { ...keys.emi(emi.loanId, emi.emiNumber), type: 'EMI', ...emi };
   if (emiIsPending(emi)) {
     const sk = pendingSortKey(emi.dueDate, emi.loanId, emi.emiNumber);
-    item.gsi1pk = `PENDING#${emi.lender}`;
+    item.gsi1pk = indexKeys.pending(emi.lender);
     item.gsi1sk = sk;
-    item.gsi2pk = 'PENDING';
+    item.gsi2pk = indexKeys.pending();
     item.gsi2sk = sk;
   }
   return item;
@@ -63,12 +64,7 @@ export function fromEmiItem(item: Record<string, unknown>): Emi {
 /** Batch requests in flight while seeding (measured with `npm run bench -- startup`). */
 const BATCH_WRITERS = 8;
 
-export interface PendingPage {
-  items: Emi[];
-  lastKey?: Record<string, unknown>;
-}
-
-export class EmiStore {
+export class EmiStore implements port.EmiStore {
   constructor(
     private readonly table: string,
     private readonly db = documentClient(),
@@ -183,7 +179,7 @@ export class EmiStore {
     const items = await queryAll(this.db, {
       TableName: this.table,
       KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': 'LENDERS' },
+      ExpressionAttributeValues: { ':pk': keys.lendersPk() },
     });
     return items.map((item) => String(item.lender));
   }
@@ -194,34 +190,35 @@ export class EmiStore {
    */
   async queryPending(args: {
     lender?: string;
-    fromSk?: string;
-    toSk: string;
+    fromDate?: string;
+    toDate: string;
     limit: number;
-    startKey?: Record<string, unknown>;
+    startKey?: PageKey;
   }): Promise<PendingPage> {
     const index = args.lender ? EMIS_INDEX.pendingByLender : EMIS_INDEX.pendingAll;
-    const pkValue = args.lender ? `PENDING#${args.lender}` : 'PENDING';
+    const pkValue = indexKeys.pending(args.lender);
+    const names = ['pk', 'sk', index.pk, index.sk];
+    const { fromSk, toSk } = indexKeys.pendingRange(args.fromDate, args.toDate);
     const input: QueryCommandInput = {
       TableName: this.table,
       IndexName: index.name,
       // one extra item tells whether another page exists, so the last page has no cursor
       Limit: args.limit + 1,
-      ExclusiveStartKey: args.startKey,
+      ExclusiveStartKey: fromPageKey(names, args.startKey),
       ExpressionAttributeNames: { '#pk': index.pk, '#sk': index.sk },
-      ExpressionAttributeValues: { ':pk': pkValue, ':to': args.toSk },
+      ExpressionAttributeValues: { ':pk': pkValue, ':to': toSk },
       KeyConditionExpression: '#pk = :pk AND #sk <= :to',
     };
-    if (args.fromSk !== undefined) {
+    if (fromSk !== undefined) {
       input.KeyConditionExpression = '#pk = :pk AND #sk BETWEEN :from AND :to';
-      input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':from': args.fromSk };
+      input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':from': fromSk };
     }
     const out = await this.db.send(new QueryCommand(input));
     const raw = out.Items ?? [];
     if (raw.length <= args.limit) return { items: raw.map(fromEmiItem) };
     const page = raw.slice(0, args.limit);
     const last = page[page.length - 1]!;
-    const lastKey = { pk: last.pk, sk: last.sk, [index.pk]: last[index.pk], [index.sk]: last[index.sk] };
-    return { items: page.map(fromEmiItem), lastKey };
+    return { items: page.map(fromEmiItem), lastKey: toPageKey(names, last) };
   }
 
   /**
@@ -232,26 +229,29 @@ export class EmiStore {
    */
   async queryPendingOfLenders(args: {
     lenders: readonly string[];
-    fromSk?: string;
-    toSk: string;
+    fromDate?: string;
+    toDate: string;
     limit: number;
-    startKey?: Record<string, unknown>;
+    startKey?: PageKey;
   }): Promise<PendingPage> {
     const index = EMIS_INDEX.pendingByLender;
+    const names = ['pk', 'sk', index.sk];
+    const startKey = fromPageKey(names, args.startKey);
+    const { fromSk, toSk } = indexKeys.pendingRange(args.fromDate, args.toDate);
     const pages = await Promise.all(
       args.lenders.map(async (lender) => {
         const input: QueryCommandInput = {
           TableName: this.table,
           IndexName: index.name,
           Limit: args.limit + 1,
-          ExclusiveStartKey: args.startKey && { ...args.startKey, [index.pk]: `PENDING#${lender}` },
+          ExclusiveStartKey: startKey && { ...startKey, [index.pk]: indexKeys.pending(lender) },
           ExpressionAttributeNames: { '#pk': index.pk, '#sk': index.sk },
-          ExpressionAttributeValues: { ':pk': `PENDING#${lender}`, ':to': args.toSk },
+          ExpressionAttributeValues: { ':pk': indexKeys.pending(lender), ':to': toSk },
           KeyConditionExpression: '#pk = :pk AND #sk <= :to',
         };
-        if (args.fromSk !== undefined) {
+        if (fromSk !== undefined) {
           input.KeyConditionExpression = '#pk = :pk AND #sk BETWEEN :from AND :to';
-          input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':from': args.fromSk };
+          input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':from': fromSk };
         }
         const out = await this.db.send(new QueryCommand(input));
         return { items: out.Items ?? [], more: out.LastEvaluatedKey !== undefined };
@@ -274,19 +274,6 @@ export class EmiStore {
     const page = merged.slice(0, args.limit);
     const last = page[page.length - 1];
     if (!more || !last) return { items: page.map(fromEmiItem) };
-    return {
-      items: page.map(fromEmiItem),
-      lastKey: { pk: last.pk, sk: last.sk, [index.sk]: last[index.sk] },
-    };
-  }
-
-  /** Key names of a queryPendingOfLenders page key. */
-  pendingOfLendersKeyNames(): string[] {
-    return ['pk', 'sk', EMIS_INDEX.pendingByLender.sk];
-  }
-
-  pendingIndexKeyNames(lender?: string): string[] {
-    const index = lender ? EMIS_INDEX.pendingByLender : EMIS_INDEX.pendingAll;
-    return ['pk', 'sk', index.pk, index.sk];
+    return { items: page.map(fromEmiItem), lastKey: toPageKey(names, last) };
   }
 }

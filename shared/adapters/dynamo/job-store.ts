@@ -23,78 +23,20 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ActorRef } from '../../domain/model';
+import type * as port from '../../domain/ports';
+import type {
+  ItemOutcome,
+  ItemResult,
+  JobCounts,
+  JobItem,
+  JobRecord,
+  JobStatus,
+  NewJobItem,
+} from '../../domain/ports';
 import { documentClient, isConditionFailed, queryAll, transactionReasons } from './client';
 import { keys } from './schema';
 
-export type JobStatus = 'queued' | 'running' | 'completed' | 'failed';
-export type ItemOutcome = 'created' | 'reused' | 'failed' | 'skipped';
-
-/** What a finished item keeps for its CSV row. */
-export interface ItemResult {
-  outcome: ItemOutcome;
-  linkId?: string;
-  shortUrl?: string;
-  linkStatus?: string;
-  /** unix seconds, 0 when none */
-  expireBy?: number;
-  /** paise: the link's amount, or the outstanding amount when no link was made */
-  amount?: number;
-  clientName?: string;
-  phone?: string;
-  email?: string;
-  lender?: string;
-  dueDate?: string;
-  error?: string;
-}
-
-export interface JobItem extends ItemResult {
-  jobId: string;
-  seq: number;
-  loanId: string;
-  emiNumber: number;
-  state: 'pending' | 'done';
-  attempts: number;
-}
-
-/** A new item: pending, or already done when the request itself decided it (a duplicate). */
-export type NewJobItem = Omit<JobItem, 'jobId' | 'attempts' | 'outcome'> & { outcome?: ItemOutcome };
-
-export interface JobCounts {
-  total: number;
-  processed: number;
-  created: number;
-  reused: number;
-  failed: number;
-  skipped: number;
-}
-
-export interface JobRecord extends JobCounts {
-  jobId: string;
-  status: JobStatus;
-  /** how the EMIs were chosen, for the record (`lender` / `bucket` / `withinDays`, or `list`) */
-  selection: Record<string, unknown>;
-  /** the link options every item is generated with */
-  options: Record<string, unknown>;
-  /**
-   * the lenders the job may touch and show (its creator's scope, narrowed to the selected
-   * lender): only EMIs of these get links and rows, only callers who see all of them see the
-   * job and its CSV. Absent on jobs from before access control: all lenders.
-   */
-  lenders?: string[] | '*';
-  /** who started it */
-  createdBy?: ActorRef;
-  createdAt: string;
-  /** last time an item finished (or the job was created or re-enqueued) */
-  lastProgressAt: string;
-  completedAt?: string;
-  csvKey?: string;
-  error?: string;
-  /** times the stuck-job check found no progress */
-  stalls: number;
-  /** epoch ms until which one worker holds the right to write the CSV */
-  exportLeaseUntil?: number;
-}
+export type { ItemOutcome, ItemResult, JobCounts, JobItem, JobRecord, JobStatus, NewJobItem };
 
 const JOB_TTL_SECONDS = 30 * 24 * 60 * 60;
 const BATCH = 25;
@@ -126,7 +68,7 @@ function toItem(item: Record<string, unknown>): JobItem {
   return rest as unknown as JobItem;
 }
 
-export class JobStore {
+export class JobStore implements port.JobStore {
   constructor(
     private readonly table: string,
     private readonly db = documentClient(),

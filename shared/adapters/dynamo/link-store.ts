@@ -23,16 +23,15 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Emi, Link, LinkStatus } from '../../domain/model';
+import type { Emi, Link } from '../../domain/model';
 import { OPEN_STATUSES } from '../../domain/model';
+import type * as port from '../../domain/ports';
+import type { CommitOutcome, CreditEntry, LinkFilters, PageKey, StoredLink } from '../../domain/ports';
 import { documentClient, isConditionFailed, queryAll, transactionReasons } from './client';
 import { toEmiItem } from './emi-store';
-import { emiPart, keys, LINKS_INDEX } from './schema';
+import { fromPageKey, indexKeys, keys, LINKS_INDEX, toPageKey } from './schema';
 
-/** A stored link carries an optimistic-lock revision. */
-export interface StoredLink extends Link {
-  rev: number;
-}
+export type { CommitOutcome, CreditEntry, LinkFilters, StoredLink };
 
 export function createdKey(link: Pick<Link, 'createdAt' | 'id'>): string {
   return `${link.createdAt}#${link.id}`;
@@ -52,14 +51,14 @@ function toItem(link: StoredLink): Record<string, unknown> {
     ...keys.link(link.id),
     type: 'LINK',
     ...link,
-    emiKey: `${emiPart(link.emiNumber)}#${link.createdAt}#${link.id}`,
-    listAll: 'ALL',
+    emiKey: indexKeys.emiKey(link.emiNumber, link.createdAt, link.id),
+    listAll: indexKeys.linksAll,
     createdKey: createdKey(link),
-    lenderStatus: `${link.lender}#${link.status}`,
+    lenderStatus: indexKeys.lenderStatus(link.lender, link.status),
   };
-  if (link.attention) item.attentionPk = 'ATTENTION';
+  if (link.attention) item.attentionPk = indexKeys.attention;
   if (needsWatching(link)) {
-    item.openPk = 'OPEN';
+    item.openPk = indexKeys.open;
     item.syncKey = `${link.lastSyncedAt ?? link.createdAt}#${link.id}`;
   }
   return item;
@@ -86,28 +85,7 @@ export function fromItem(item: Record<string, unknown>): StoredLink {
   return link;
 }
 
-export type CommitOutcome = 'ok' | 'conflict' | 'already-credited';
-
-export interface CreditEntry {
-  paymentId: string;
-  linkId: string;
-  loanId: string;
-  emiNumber: number;
-  amount: number;
-  creditedAt: string;
-}
-
-export interface LinkFilters {
-  status?: LinkStatus;
-  lender?: string;
-  /** only these lenders' links (with loanId or attention: a filter on a small set) */
-  lenders?: readonly string[];
-  loanId?: string;
-  emiNumber?: number;
-  attention?: boolean;
-}
-
-export class LinkStore {
+export class LinkStore implements port.LinkStore {
   constructor(
     private readonly linksTable: string,
     private readonly emisTable: string,
@@ -146,7 +124,7 @@ export class LinkStore {
       IndexName: idx.name,
       KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :emi)',
       ExpressionAttributeNames: { '#pk': idx.pk, '#sk': idx.sk },
-      ExpressionAttributeValues: { ':pk': loanId, ':emi': `${emiPart(emiNumber)}#` },
+      ExpressionAttributeValues: { ':pk': loanId, ':emi': indexKeys.emiKeyPrefix(emiNumber) },
     });
     return items.map(fromItem);
   }
@@ -164,7 +142,7 @@ export class LinkStore {
       values[':pk'] = filters.loanId;
       if (filters.emiNumber !== undefined) {
         keyCond = '#ipk = :pk AND begins_with(#isk, :emi)';
-        values[':emi'] = `${emiPart(filters.emiNumber)}#`;
+        values[':emi'] = indexKeys.emiKeyPrefix(filters.emiNumber);
       } else {
         keyCond = '#ipk = :pk';
       }
@@ -175,13 +153,13 @@ export class LinkStore {
     } else if (filters.attention) {
       index = LINKS_INDEX.attention;
       keyCond = '#ipk = :pk';
-      values[':pk'] = 'ATTENTION';
+      values[':pk'] = indexKeys.attention;
       if (filters.status) filterParts.push('#status = :status');
       if (filters.lender) filterParts.push('#lender = :lender');
     } else if (filters.lender && filters.status) {
       index = LINKS_INDEX.byLenderStatus;
       keyCond = '#ipk = :pk';
-      values[':pk'] = `${filters.lender}#${filters.status}`;
+      values[':pk'] = indexKeys.lenderStatus(filters.lender, filters.status);
     } else if (filters.lender) {
       index = LINKS_INDEX.byLender;
       keyCond = '#ipk = :pk';
@@ -193,7 +171,7 @@ export class LinkStore {
     } else {
       index = LINKS_INDEX.all;
       keyCond = '#ipk = :pk';
-      values[':pk'] = 'ALL';
+      values[':pk'] = indexKeys.linksAll;
     }
     names['#ipk'] = index.pk;
     if (keyCond.includes('#isk')) names['#isk'] = index.sk;
@@ -229,10 +207,6 @@ export class LinkStore {
     };
   }
 
-  keyNamesFor(filters: LinkFilters): string[] {
-    return this.plan(filters).keyNames;
-  }
-
   /**
    * One page, newest first. With a FilterExpression a Query may return fewer items than asked,
    * so it queries on (bounded) until the page is full; the cursor is the last returned item's key.
@@ -240,11 +214,11 @@ export class LinkStore {
   async listLinks(
     filters: LinkFilters,
     limit: number,
-    startKey?: Record<string, unknown>,
-  ): Promise<{ items: StoredLink[]; lastKey?: Record<string, unknown> }> {
+    startKey?: PageKey,
+  ): Promise<{ items: StoredLink[]; lastKey?: PageKey }> {
     const { input, keyNames } = this.plan(filters);
     const raw: Record<string, unknown>[] = [];
-    let next = startKey;
+    let next = fromPageKey(keyNames, startKey);
     for (let round = 0; round < 20; round++) {
       const out = await this.db.send(
         new QueryCommand({ ...input, ExclusiveStartKey: next, Limit: Math.max(limit + 1 - raw.length, 25) }),
@@ -256,10 +230,10 @@ export class LinkStore {
     if (raw.length > limit) {
       const page = raw.slice(0, limit);
       const last = page[page.length - 1]!;
-      return { items: page.map(fromItem), lastKey: Object.fromEntries(keyNames.map((k) => [k, last[k]])) };
+      return { items: page.map(fromItem), lastKey: toPageKey(keyNames, last) };
     }
     // stopped by the round bound with more to read: continue from DynamoDB's own key
-    return { items: raw.map(fromItem), lastKey: next };
+    return { items: raw.map(fromItem), lastKey: next && toPageKey(keyNames, next) };
   }
 
   /**
@@ -272,12 +246,14 @@ export class LinkStore {
     filters: Pick<LinkFilters, 'status'>,
     lenders: readonly string[],
     limit: number,
-    startKey?: Record<string, unknown>,
-  ): Promise<{ items: StoredLink[]; lastKey?: Record<string, unknown> }> {
+    startKey?: PageKey,
+  ): Promise<{ items: StoredLink[]; lastKey?: PageKey }> {
     const index = filters.status ? LINKS_INDEX.byLenderStatus : LINKS_INDEX.byLender;
+    const names = ['pk', 'sk', 'createdKey'];
+    const start = fromPageKey(names, startKey);
     const pages = await Promise.all(
       lenders.map(async (lender) => {
-        const pkValue = filters.status ? `${lender}#${filters.status}` : lender;
+        const pkValue = filters.status ? indexKeys.lenderStatus(lender, filters.status) : lender;
         const out = await this.db.send(
           new QueryCommand({
             TableName: this.linksTable,
@@ -287,7 +263,7 @@ export class LinkStore {
             ExpressionAttributeValues: { ':pk': pkValue },
             ScanIndexForward: false,
             Limit: limit + 1,
-            ExclusiveStartKey: startKey && { ...startKey, [index.pk]: pkValue },
+            ExclusiveStartKey: start && { ...start, [index.pk]: pkValue },
           }),
         );
         return { items: out.Items ?? [], more: out.LastEvaluatedKey !== undefined };
@@ -308,12 +284,7 @@ export class LinkStore {
     const page = merged.slice(0, limit);
     const last = page[page.length - 1];
     if (!more || !last) return { items: page.map(fromItem) };
-    return { items: page.map(fromItem), lastKey: { pk: last.pk, sk: last.sk, createdKey: last.createdKey } };
-  }
-
-  /** Key names of a listLinksOfLenders page key. */
-  linksOfLendersKeyNames(): string[] {
-    return ['pk', 'sk', 'createdKey'];
+    return { items: page.map(fromItem), lastKey: toPageKey(names, last) };
   }
 
   /**
@@ -328,7 +299,7 @@ export class LinkStore {
         IndexName: idx.name,
         KeyConditionExpression: '#pk = :pk AND #sk < :before',
         ExpressionAttributeNames: { '#pk': idx.pk, '#sk': idx.sk },
-        ExpressionAttributeValues: { ':pk': 'OPEN', ':before': syncedBefore },
+        ExpressionAttributeValues: { ':pk': indexKeys.open, ':before': syncedBefore },
         Limit: limit,
       }),
     );
@@ -353,7 +324,7 @@ export class LinkStore {
           FilterExpression: 'expireBy > :zero AND expireBy <= :now AND #status IN (:created, :partial)',
           ExpressionAttributeNames: { '#pk': idx.pk, '#sk': idx.sk, '#status': 'status' },
           ExpressionAttributeValues: {
-            ':pk': 'OPEN',
+            ':pk': indexKeys.open,
             ':since': syncedSince,
             ':zero': 0,
             ':now': nowSeconds,

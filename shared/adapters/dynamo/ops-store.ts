@@ -5,23 +5,16 @@
  * records (EVENT#id) live in the same table, written by webhook-events.ts.
  */
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type * as port from '../../domain/ports';
+import type { IdempotencyClaim, StoredResponse } from '../../domain/ports';
 import { documentClient, isConditionFailed } from './client';
 import { keys } from './schema';
 
-export interface StoredResponse {
-  statusCode: number;
-  body: unknown;
-}
-
-export type IdempotencyClaim =
-  | { state: 'new' }
-  | { state: 'completed'; response: StoredResponse }
-  | { state: 'in_progress' }
-  | { state: 'mismatch' };
+export type { IdempotencyClaim, StoredResponse };
 
 const DAY_SECONDS = 24 * 60 * 60;
 
-export class OpsStore {
+export class OpsStore implements port.OpsStore {
   constructor(
     private readonly table: string,
     private readonly db = documentClient(),

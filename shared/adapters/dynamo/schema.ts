@@ -11,6 +11,8 @@
  * - ops:   webhook event ids (dedupe), idempotency keys, bulk jobs and their work items.
  */
 
+import { ValidationError } from '../../domain/errors';
+
 export interface IndexDef {
   name: string;
   pk: string;
@@ -84,10 +86,11 @@ export const keys = {
   loan: (loanId: string) => ({ pk: `LOAN#${loanId}`, sk: '#LOAN' }),
   emi: (loanId: string, emiNumber: number) => ({ pk: `LOAN#${loanId}`, sk: `EMI#${emiPart(emiNumber)}` }),
   emiPrefix: 'EMI#',
-  lender: (lender: string) => ({ pk: 'LENDERS', sk: lender }),
+  lender: (lender: string) => ({ pk: LENDERS_PK, sk: lender }),
+  lendersPk: () => LENDERS_PK,
   /** payment accounts (§4b): one small partition, listed with one Query */
-  account: (accountId: string) => ({ pk: 'ACCOUNTS', sk: accountId }),
-  accountsPk: 'ACCOUNTS',
+  account: (accountId: string) => ({ pk: ACCOUNTS_PK, sk: accountId }),
+  accountsPk: () => ACCOUNTS_PK,
   /** a lender's account: the conditional put that keeps a lender in at most one account */
   lenderAccount: (lender: string) => ({ pk: `LENDER_ACCOUNT#${lender}`, sk: '#ACCOUNT' }),
   /** an account's secrets in the local run only (on AWS they live in Secrets Manager) */
@@ -105,6 +108,63 @@ export const keys = {
   /** one entry per bulk job not yet finished: the stuck-job check Queries this, never Scans */
   activeJob: (jobId: string) => ({ pk: 'JOBS#ACTIVE', sk: jobId }),
 };
+
+const LENDERS_PK = 'LENDERS';
+const ACCOUNTS_PK = 'ACCOUNTS';
+
+/**
+ * Index partition values and sort-key ranges: spelled here only. Stores build their Query keys
+ * from these; use cases speak in lenders, statuses and dates.
+ */
+export const indexKeys = {
+  /** pendingByLender (with a lender) or pendingAll */
+  pending: (lender?: string) => (lender === undefined ? 'PENDING' : `PENDING#${lender}`),
+  /**
+   * the pending sort-key range for due dates `fromDate`..`toDate` (inclusive): keys are
+   * `<date>#<loan>#<emi>`, and '#' sorts before and '~' after every such tail
+   */
+  pendingRange: (fromDate: string | undefined, toDate: string) => ({
+    fromSk: fromDate === undefined ? undefined : `${fromDate}#`,
+    toSk: `${toDate}~`,
+  }),
+  linksAll: 'ALL',
+  attention: 'ATTENTION',
+  open: 'OPEN',
+  lenderStatus: (lender: string, status: string) => `${lender}#${status}`,
+  emiKey: (emiNumber: number, createdAt: string, id: string) => `${emiPart(emiNumber)}#${createdAt}#${id}`,
+  emiKeyPrefix: (emiNumber: number) => `${emiPart(emiNumber)}#`,
+} as const;
+
+/**
+ * A store's page position as it leaves the store: the key's values in the order of `names`, no
+ * attribute name. Use cases seal it into a cursor and hand it back unread.
+ */
+export function toPageKey(names: readonly string[], key: Record<string, unknown>): (string | number)[] {
+  return names.map((n) => {
+    const v = key[n];
+    if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`page key lacks ${n}`);
+    return v;
+  });
+}
+
+/** The DynamoDB key a page position stands for; undefined when it does not fit this query. */
+export function fromPageKey(
+  names: readonly string[],
+  values: readonly (string | number)[] | undefined,
+): Record<string, unknown> | undefined {
+  if (values === undefined) return undefined;
+  if (values.length !== names.length) throw new InvalidPageKeyError();
+  return Object.fromEntries(names.map((n, i) => [n, values[i]]));
+}
+
+/** A page position that does not belong to the query it was handed to. */
+export class InvalidPageKeyError extends ValidationError {
+  constructor() {
+    super('cursor is invalid or belongs to another query', [
+      { field: 'query.cursor', message: 'is invalid or belongs to another query; start again without it' },
+    ]);
+  }
+}
 
 /** EMI numbers sort as text in keys: zero-pad them. */
 export function emiPart(emiNumber: number): string {

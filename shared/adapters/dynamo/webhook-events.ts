@@ -10,25 +10,19 @@
  * document client, and each receipt costs one cheap call (plain-client.ts).
  */
 import { type AttributeValue, type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type * as port from '../../domain/ports';
+import type { WebhookClaim } from '../../domain/ports';
 import { isConditionFailed, plainDynamoClient } from './plain-client';
 import { keys } from './schema';
 
-const DAY_SECONDS = 24 * 60 * 60;
+export type { WebhookClaim };
 
-/** What the receiver learns when it claims a webhook event id. */
-export interface WebhookClaim {
-  /** the first receipt's: every attempt archives to the same object */
-  receivedAt: string;
-  archiveKey: string;
-  /** what an earlier attempt finished before it failed (so this one does not do it again) */
-  archived: boolean;
-  enqueued: boolean;
-}
+const DAY_SECONDS = 24 * 60 * 60;
 
 const S = (value: string): AttributeValue => ({ S: value });
 const N = (value: number): AttributeValue => ({ N: String(value) });
 
-export class WebhookEventStore {
+export class WebhookEventStore implements port.WebhookEventStore {
   constructor(
     private readonly table: string,
     private readonly db: DynamoDBClient = plainDynamoClient(),

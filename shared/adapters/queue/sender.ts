@@ -4,13 +4,10 @@
  * process-wide registry — the seam that lets the same handler code run in both places.
  */
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { QueueSender } from '../../domain/ports';
 import { traced } from '../../tracing';
 
-export interface QueueSender {
-  send(body: string): Promise<void>;
-  /** sends many bodies (SQS batches of 10) */
-  sendMany(bodies: string[]): Promise<void>;
-}
+export type { QueueSender };
 
 /** What local/queue.ts registers under its `local://` URL. */
 export interface LocalQueueEndpoint {

@@ -16,6 +16,7 @@
 import {
   GatewayAuthError,
   GatewayError,
+  GatewayNotCancellableError,
   GatewayNotFoundError,
   GatewayRateLimitedError,
   GatewayRejectedError,
@@ -29,6 +30,7 @@ export const RAZORPAY_REASONS = {
   notFound: 'The id provided does not exist',
   referenceAlreadyAttempted: 'payment link creation with reference ID already attempted',
   cannotCancelExpired: 'cannot cancel or expire an expired link',
+  cannotCancelPaid: 'cannot cancel or expire an already paid/partially paid link',
   updateInProgress: 'an update is already in progress',
 } as const;
 
@@ -125,6 +127,19 @@ function fromHttpError(err: Record<string, unknown>): GatewayError {
     return new GatewayRejectedError(description ?? `Razorpay answered ${status}`, field, { cause });
   }
   return new GatewayUnavailableError(`Razorpay answered an unexpected status ${status}`, { cause });
+}
+
+/**
+ * A refused cancel as the typed outcome the use cases switch on (other errors unchanged):
+ * Razorpay's two "not open any more" texts become GatewayNotCancellableError.
+ */
+export function cancelRefusal(err: GatewayError): GatewayError {
+  if (!(err instanceof GatewayRejectedError) || err instanceof GatewayNotCancellableError) return err;
+  if (isRejectedBecause(err, RAZORPAY_REASONS.cannotCancelPaid))
+    return new GatewayNotCancellableError('paid', err.reason, { cause: err.cause });
+  if (isRejectedBecause(err, RAZORPAY_REASONS.cannotCancelExpired))
+    return new GatewayNotCancellableError('closed', err.reason, { cause: err.cause });
+  return err;
 }
 
 /** A 400 whose description starts with one of RAZORPAY_REASONS. */

@@ -18,6 +18,7 @@ import type { CreateLinkRequest, GatewayLink, PaymentGateway } from '../../domai
 import { metrics } from '../../metrics';
 import type { RazorpayOperation } from '../../observability/names';
 import {
+  cancelRefusal,
   isOutcomeUnknown,
   isRejectedBecause,
   RAZORPAY_REASONS,
@@ -186,10 +187,10 @@ export class RazorpayGateway implements PaymentGateway {
         if (mayHaveApplied && isRejectedBecause(last, RAZORPAY_REASONS.cannotCancelExpired)) {
           const link = await this.fetchLink(razorpayLinkId);
           if (link.status === 'cancelled') return link;
-          throw last;
+          throw cancelRefusal(last);
         }
         if (isRejectedBecause(last, RAZORPAY_REASONS.updateInProgress)) continue;
-        if (!last.retryable) throw last;
+        if (!last.retryable) throw cancelRefusal(last);
         // a 429 was refused before any work; a 5xx or no answer may have cancelled it
         if (last.code !== 'RAZORPAY_RATE_LIMITED') mayHaveApplied = true;
         continue;

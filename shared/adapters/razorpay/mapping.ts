@@ -9,6 +9,7 @@ import type {
   GatewayPayment,
   RazorpayLinkStatus,
 } from '../../domain/gateway';
+import { RAZORPAY_LINK_STATUSES } from '../../domain/gateway';
 import { isRecord, normaliseNotes } from './notes';
 
 /** The body of POST /v1/payment_links, as Razorpay documents it (reference.md §1.3). */
@@ -49,14 +50,8 @@ export function toCreateLinkBody(req: CreateLinkRequest): RazorpayCreateLinkBody
   return body;
 }
 
-/** Razorpay's payment-link statuses (reference.md §1.12). */
-export const LINK_STATUSES = [
-  'created',
-  'partially_paid',
-  'paid',
-  'expired',
-  'cancelled',
-] as const satisfies readonly RazorpayLinkStatus[];
+/** Razorpay's payment-link statuses, said once in the domain's gateway port. */
+export const LINK_STATUSES = RAZORPAY_LINK_STATUSES;
 
 function isLinkStatus(value: unknown): value is RazorpayLinkStatus {
   return typeof value === 'string' && (LINK_STATUSES as readonly string[]).includes(value);

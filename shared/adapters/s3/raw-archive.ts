@@ -1,7 +1,8 @@
 /**
  * The raw webhook landing zone (architecture §1.5, §6): one JSON object per Razorpay event at
- * `raw/razorpay/webhooks/dt=YYYY-MM-DD/<eventId>.json`, partitioned by the UTC receive date so a
- * warehouse (dbt) can load it like a `RAW_*_RAZORPAY_API` table.
+ * `raw/razorpay/webhooks/account=<accountId>/dt=YYYY-MM-DD/<eventId>.json`, partitioned by the
+ * payment account whose URL received it and the UTC receive date, so a warehouse (dbt) can load
+ * it like a `RAW_*_RAZORPAY_API` table.
  *
  * The object is an envelope around the body, never a re-serialisation of it: `body` is the
  * delivered bytes as a string (valid UTF-8, which Razorpay's JSON always is, round-trips
@@ -10,10 +11,14 @@
  */
 import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { RAW_WEBHOOKS_PREFIX } from '../../domain/objects';
+import type { RawWebhook, RawWebhookArchive } from '../../domain/ports';
 import { s3Client } from './client';
 
+export type { RawWebhook, RawWebhookArchive };
+
 /** Must match the prefix the webhook function may write under (lib/function.ts). */
-export const RAW_WEBHOOK_PREFIX = 'raw/razorpay/webhooks/';
+export const RAW_WEBHOOK_PREFIX = RAW_WEBHOOKS_PREFIX;
 
 /** The delivery headers worth keeping (lower-cased); everything else is infrastructure noise. */
 export const ARCHIVED_HEADERS = [
@@ -23,18 +28,6 @@ export const ARCHIVED_HEADERS = [
   'user-agent',
   'content-type',
 ] as const;
-
-export interface RawWebhook {
-  eventId: string;
-  /** the payment account whose URL received it (architecture §4b) */
-  accountId: string;
-  /** the envelope's `event`, or null when the body is not JSON */
-  event: string | null;
-  receivedAt: Date;
-  /** lower-cased header names */
-  headers: Record<string, string | undefined>;
-  body: Buffer;
-}
 
 export interface RawWebhookEnvelope {
   source: 'razorpay';
@@ -49,14 +42,6 @@ export interface RawWebhookEnvelope {
   body?: string;
   /** otherwise, its bytes in base64 */
   bodyBase64?: string;
-}
-
-/** The port the receiver writes through. */
-export interface RawWebhookArchive {
-  /** the object key a delivery received at `receivedAt` is stored under */
-  keyOf(eventId: string, receivedAt: Date, accountId: string): string;
-  /** stores the delivery (again: the same object); returns the object key */
-  put(raw: RawWebhook): Promise<string>;
 }
 
 export function rawWebhookKey(eventId: string, receivedAt: Date, accountId: string): string {

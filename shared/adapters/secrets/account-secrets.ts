@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { envOptional } from '../../config';
-import type { AccountSecrets } from '../../domain/accounts';
+import type { AccountSecretStore, AccountSecrets } from '../../domain/accounts';
 import { ConfigError } from '../../domain/errors';
 import { registerSecret } from '../../observability/redact';
 import { traced } from '../../tracing';
@@ -31,11 +31,7 @@ import { keys } from '../dynamo/schema';
 /** Short: a rotation made by the admin function reaches the other functions within a minute. */
 export const SECRET_MAX_AGE_SECONDS = 60;
 
-export interface AccountSecretStore {
-  /** The account's secrets, or null when it has none. `refresh` skips the cache. */
-  read(accountId: string, options?: { refresh?: boolean }): Promise<AccountSecrets | null>;
-  write(accountId: string, secrets: AccountSecrets): Promise<void>;
-}
+export type { AccountSecretStore };
 
 /** Marks every value of a secret as key material for the log redactor. */
 function register(secrets: AccountSecrets): void {

@@ -6,6 +6,7 @@ import { RazorpayGateway } from '../../../shared/adapters/razorpay/gateway';
 import {
   GatewayAuthError,
   GatewayError,
+  GatewayNotCancellableError,
   GatewayNotFoundError,
   GatewayRateLimitedError,
   GatewayRejectedError,
@@ -93,6 +94,24 @@ describe('RazorpayGateway error mapping', () => {
     expect(err.retryable).toBe(false);
     expect(stub.count('create')).toBe(1);
     expectNoSecrets(err);
+  });
+
+  it('turns Razorpay\'s two "cannot cancel" texts into GatewayNotCancellableError paid / closed', async () => {
+    stub.faults.cancel.push({
+      status: 400,
+      body: razorpayError('cannot cancel or expire an already paid/partially paid link'),
+    });
+    const paid = await failureOf(gateway.cancelLink('plink_Paid0000000001'));
+    expect(paid).toBeInstanceOf(GatewayNotCancellableError);
+    expect((paid as GatewayNotCancellableError).because).toBe('paid');
+    stub.faults.cancel.push({ status: 400, body: razorpayError('cannot cancel or expire an expired link') });
+    const closed = await failureOf(gateway.cancelLink('plink_Gone0000000001'));
+    expect((closed as GatewayNotCancellableError).because).toBe('closed');
+    stub.faults.cancel.push({ status: 400, body: razorpayError('some other reason') });
+    const other = await failureOf(gateway.cancelLink('plink_Other000000001'));
+    expect(other).toBeInstanceOf(GatewayRejectedError);
+    expect(other).not.toBeInstanceOf(GatewayNotCancellableError);
+    expect(stub.count('cancel')).toBe(3);
   });
 
   it('maps 400 "The id provided does not exist" to GatewayNotFoundError', async () => {
