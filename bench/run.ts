@@ -26,6 +26,11 @@ const BENCHES: [name: string, file: string, what: string][] = [
   ],
   ['startup', 'startup.ts', 'npm start: time to ready with demo data, and where it goes (issue 11)'],
   ['auth', 'auth.ts', 'Access control: token verification per request, warm and cold (issue 13)'],
+  [
+    'accounts',
+    'accounts.ts',
+    'Two payment accounts, two bulk jobs at once, each at its own limit (issue 15)',
+  ],
 ];
 
 const only = process.argv.slice(2);
