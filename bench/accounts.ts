@@ -68,8 +68,8 @@ async function benchAccounts(): Promise<void> {
       RAZORPAY_TIMEOUT_MS: '2000',
       BULK_QUEUE_URL: 'local://bench-accounts',
       BULK_RATE_PER_SECOND: String(LIMIT),
-      // one item pool for both jobs: in flight needed ≈ 2 × rate × time per item
-      BULK_CONCURRENCY: '64',
+      // per account: in flight needed ≈ rate × time per item (as bench bulk)
+      BULK_CONCURRENCY: '32',
     });
     resetConfigCache();
     resetWiring();

@@ -9,7 +9,7 @@ import { accountGateways, gatewaySettingsFromEnv } from '../../shared/adapters/p
 import { S3ExportWriter } from '../../shared/adapters/s3/export-writer';
 import { env, envInt } from '../../shared/config';
 import { systemClock } from '../../shared/domain/dates';
-import { AccountPacers, rateLimitedGateway, Semaphore } from '../../shared/domain/rate-limit';
+import { AccountPacers, AccountPools, rateLimitedGateway, Semaphore } from '../../shared/domain/rate-limit';
 import { log, withLogContext } from '../../shared/log';
 import { correlate, observedHandler } from '../../shared/observe';
 import { parseBulkMessage } from '../../shared/usecases/bulk-messages';
@@ -29,7 +29,8 @@ let deps: BulkWorkerDeps | undefined;
  * Wired once per container. The buckets and the concurrency pool are module-scoped on purpose:
  * every invocation this container runs shares them, so the container never exceeds
  * BULK_RATE_PER_SECOND toward any one payment account — each account has its own bucket, as
- * providers limit each merchant on its own. The adapter's own retries pace through the same
+ * providers limit each merchant on its own — and each account's items wait in its own pool of
+ * BULK_CONCURRENCY, so one account's queue never holds the slots of another's. The adapter's own retries pace through the same
  * account's bucket (its backoff `sleep` also takes a token).
  */
 export function workerDeps(): BulkWorkerDeps {
@@ -40,6 +41,7 @@ export function workerDeps(): BulkWorkerDeps {
     maxItemAttempts: envInt('BULK_MAX_ITEM_ATTEMPTS', DEFAULT_BULK_WORKER_SETTINGS.maxItemAttempts),
   };
   const pacers = new AccountPacers(() => rate);
+  const pools = new AccountPools(envInt('BULK_CONCURRENCY', 4));
   const base = gatewaySettingsFromEnv();
   const gateways = accountGateways(
     accountDirectory(),
@@ -65,6 +67,7 @@ export function workerDeps(): BulkWorkerDeps {
     jobs: new JobStore(env('OPS_TABLE')),
     exports: new S3ExportWriter(env('EXPORTS_BUCKET')),
     pool: new Semaphore(envInt('BULK_CONCURRENCY', 4)),
+    poolFor: async (lender) => pools.of((await gateways.accountFor(lender)).accountId),
     clock: systemClock,
     settings,
   };

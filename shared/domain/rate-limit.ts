@@ -150,3 +150,19 @@ export class AccountPacers {
     return bucket;
   }
 }
+
+/** One Semaphore per payment account, each of `limit` (the bulk worker's BULK_CONCURRENCY). */
+export class AccountPools {
+  private readonly pools = new Map<string, Semaphore>();
+
+  constructor(private readonly limit: number) {}
+
+  of(accountId: string): Semaphore {
+    let pool = this.pools.get(accountId);
+    if (!pool) {
+      pool = new Semaphore(this.limit);
+      this.pools.set(accountId, pool);
+    }
+    return pool;
+  }
+}

@@ -73,6 +73,12 @@ export interface BulkWorkerDeps {
   jobs: JobStore;
   exports: ExportWriter;
   pool: Semaphore;
+  /**
+   * The pool an item waits in: its payment account's own (items of one account waiting for that
+   * account's rate budget must not hold the slots another account's items could use). Items whose
+   * lender the selection did not record use `pool`.
+   */
+  poolFor?: (lender: string) => Promise<Semaphore>;
   clock: Clock;
   settings: BulkWorkerSettings;
   sleep?: (ms: number) => Promise<void>;
@@ -106,8 +112,8 @@ export async function handleBulkMessage(
   const outcomes = await Promise.all(
     items
       .filter((item) => item.state !== 'done')
-      .map((item) =>
-        deps.pool
+      .map(async (item) =>
+        (item.lender !== undefined && deps.poolFor ? await deps.poolFor(item.lender) : deps.pool)
           .run(() => processItem(deps, job, item, options, timeLeft))
           // one item's trouble must not abandon the others mid-flight: every item settles
           // before the invocation answers, and the chunk comes back for the ones that failed

@@ -530,7 +530,12 @@ describe('the receiver', () => {
     );
     expect(Buffer.from(envelope.body, 'utf8').equals(Buffer.from(body, 'utf8'))).toBe(true);
     expect(envelope.bodySha256).toBe(createHash('sha256').update(body).digest('hex'));
-    expect(envelope).toMatchObject({ source: 'razorpay', eventId, accountId: 'default', event: 'payment_link.paid' });
+    expect(envelope).toMatchObject({
+      source: 'razorpay',
+      eventId,
+      accountId: 'default',
+      event: 'payment_link.paid',
+    });
     expect(Object.keys(envelope.headers).sort()).toEqual(
       ['content-type', 'request-id', 'user-agent', 'x-razorpay-event-id', 'x-razorpay-signature'].sort(),
     );
