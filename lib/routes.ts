@@ -207,7 +207,7 @@ export const routes: readonly RouteDef[] = [
     method: 'PUT',
     path: '/api/payment-accounts/{accountId}',
     permission: 'admin',
-    access: { emis: 'readWrite', accountSecrets: 'readWrite', razorpayApi: true },
+    access: { emis: 'readWrite', accountSecrets: 'readWrite' },
     timeoutSeconds: 29,
   },
   {

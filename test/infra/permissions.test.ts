@@ -204,14 +204,10 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
     permissions: table('Emis', DDB_READ),
     env: { EMIS_TABLE: 'Emis' },
   },
+  // checks the keys it is given with one Razorpay call: needs no stored Razorpay secret
   'put-account': {
-    permissions: {
-      ...table('Emis', DDB_READ_WRITE),
-      [ACCOUNT_SECRETS]: ACCOUNT_SECRETS_WRITE,
-      // the keys are checked with one provider call; `default` may still use the deployment's keys
-      RazorpayApiSecret: SECRET_READ,
-    },
-    env: { EMIS_TABLE: 'Emis', RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret', ...ACCOUNT_PREFIX_ENV },
+    permissions: { ...table('Emis', DDB_READ_WRITE), [ACCOUNT_SECRETS]: ACCOUNT_SECRETS_WRITE },
+    env: { EMIS_TABLE: 'Emis', ...ACCOUNT_PREFIX_ENV },
   },
   'rotate-webhook-secret': {
     permissions: { ...table('Emis', DDB_READ_WRITE), [ACCOUNT_SECRETS]: ACCOUNT_SECRETS_WRITE },
