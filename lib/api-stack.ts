@@ -20,12 +20,13 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { SETTINGS } from '../shared/config';
 import { SERVICE_NAME } from '../shared/observability/names';
 import { accessLogSettings, authEnvironment, needsToken, operatorAuthorizer } from './api-access';
 import { AppFunction, type AppResources, assertHandlersExist } from './function';
 import type { AuthSettings } from './identity';
 import { Observability } from './observability';
-import { routes, type WorkerDef, workers } from './routes';
+import { queueOf, routes, type WorkerDef, workers } from './routes';
 
 export interface ApiStackProps extends StackProps {
   resources: AppResources;
@@ -68,7 +69,7 @@ export class ApiStack extends Stack {
     assertHandlersExist(this, [...routes, ...workers]);
 
     const environment: Record<string, string> = {
-      LINK_DEFAULT_EXPIRY_DAYS: '14',
+      LINK_DEFAULT_EXPIRY_DAYS: String(SETTINGS.LINK_DEFAULT_EXPIRY_DAYS.default),
       // RAZORPAY_API_BASE_URL is deliberately absent: deployed functions talk to Razorpay itself
     };
     const functions = new Map<string, AppFunction>();
@@ -124,10 +125,10 @@ export class ApiStack extends Stack {
       if (worker.trigger === 'webhookQueue') {
         createFunction(worker).addEventSource(
           new SqsEventSource(props.resources.webhookQueue, {
-            batchSize: 10,
+            batchSize: queueOf(worker).batchSize,
             // a failed event is retried alone, not with the nine good ones of its batch
             reportBatchItemFailures: true,
-            maxConcurrency: 5,
+            maxConcurrency: queueOf(worker).maxConcurrency,
           }),
         );
       } else if (worker.trigger === 'bulkQueue') {
@@ -136,7 +137,7 @@ export class ApiStack extends Stack {
         createFunction(worker, { BULK_RATE_PER_SECOND: String(perInstance) }).addEventSource(
           new SqsEventSource(props.resources.bulkQueue, {
             // one work item per invocation, and few invocations at once: the limiter toward Razorpay
-            batchSize: 1,
+            batchSize: queueOf(worker).batchSize,
             reportBatchItemFailures: true,
             maxConcurrency: props.bulkMaxConcurrency,
           }),

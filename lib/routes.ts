@@ -243,6 +243,18 @@ export interface WorkerDef {
   access: FunctionAccess;
   timeoutSeconds: number;
   memoryMb?: number;
+  /**
+   * for queue triggers: how the queue feeds the worker — read by CDK (the event source and the
+   * dead-letter redrive) and by the local runtime's in-process queue alike
+   */
+  queue?: {
+    /** records per invocation */
+    batchSize: number;
+    /** invocations at once (CDK: the event source's maxConcurrency; bulk: the `bulkMaxConcurrency` context overrides it) */
+    maxConcurrency: number;
+    /** receives before a message moves to the dead-letter queue */
+    maxReceiveCount: number;
+  };
 }
 
 export const workers: readonly WorkerDef[] = [
@@ -258,6 +270,8 @@ export const workers: readonly WorkerDef[] = [
       accountSecrets: 'read',
     },
     timeoutSeconds: 60,
+    // a failed event is retried alone (batch item failures), not with the nine good ones of its batch
+    queue: { batchSize: 10, maxConcurrency: 5, maxReceiveCount: 5 },
   },
   {
     id: 'bulk-worker',
@@ -273,6 +287,8 @@ export const workers: readonly WorkerDef[] = [
     // a chunk of 25 items at the paced rate takes seconds; the queue's visibility timeout is
     // 6× this, and a chunk handed back for a retry waits that long before it comes again
     timeoutSeconds: 120,
+    // one work item per invocation, and few invocations at once: the limiter toward Razorpay
+    queue: { batchSize: 1, maxConcurrency: 2, maxReceiveCount: 5 },
   },
   {
     id: 'reconcile',
@@ -290,3 +306,16 @@ export const workers: readonly WorkerDef[] = [
     timeoutSeconds: 300,
   },
 ] as const;
+
+/** A queue worker's queue settings (a worker on a queue trigger without them is a table error). */
+export function queueOf(worker: WorkerDef): NonNullable<WorkerDef['queue']> {
+  if (!worker.queue) throw new Error(`Worker ${worker.id} is fed by a queue but declares no queue settings`);
+  return worker.queue;
+}
+
+/** The worker a queue feeds. */
+export function workerOn(trigger: 'webhookQueue' | 'bulkQueue'): WorkerDef {
+  const worker = workers.find((w) => w.trigger === trigger);
+  if (!worker) throw new Error(`No worker on ${trigger}`);
+  return worker;
+}

@@ -20,7 +20,7 @@ import type { Construct } from 'constructs';
 import { TABLES, type TableDef } from '../shared/adapters/dynamo/schema';
 import { type AppResources, EXPORTS_PREFIX } from './function';
 import { Identity, type IdentityConfig } from './identity';
-import { type WorkerDef, workers } from './routes';
+import { queueOf, type WorkerDef, workers } from './routes';
 
 export interface StatefulStackProps extends StackProps {
   /** origins allowed to fetch exports through presigned URLs from browser script */
@@ -30,9 +30,6 @@ export interface StatefulStackProps extends StackProps {
   /** variables every function gets (the pre-token-generation trigger lives here) */
   functionEnvironment: Record<string, string>;
 }
-
-/** A queued message is redelivered after receiveCount > 5 tries, then parked in the DLQ. */
-const MAX_RECEIVE_COUNT = 5;
 
 export class StatefulStack extends Stack implements AppResources {
   readonly tables: Readonly<Record<keyof typeof TABLES, TableV2>>;
@@ -198,7 +195,7 @@ export class StatefulStack extends Stack implements AppResources {
       visibilityTimeout: Duration.seconds(worker.timeoutSeconds * 6),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      deadLetterQueue: { queue: dlq, maxReceiveCount: MAX_RECEIVE_COUNT },
+      deadLetterQueue: { queue: dlq, maxReceiveCount: queueOf(worker).maxReceiveCount },
       removalPolicy: RemovalPolicy.RETAIN,
     });
     return [queue, dlq];

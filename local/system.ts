@@ -17,7 +17,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { queueOf, workerOn } from '../lib/routes';
 import type { Actor } from '../shared/auth/actor';
+import { localSetting } from '../shared/config';
 import { DEMO_CLIENT_IDS, WEB_CLIENT_ID } from './auth/identities';
 import { LOCAL_DIR, ROOT } from './paths';
 import type { LocalQueue } from './queue';
@@ -140,18 +142,13 @@ async function workerHandler(id: string): Promise<SqsHandler | undefined> {
   return (event) => mod.handler(event, {});
 }
 
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  return v && /^\d+$/.test(v) ? Number(v) : fallback;
-}
-
 export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   const log = opts.log ?? (() => {});
-  const port = opts.port ?? envInt('PORT', 3000);
-  const sandboxPort = opts.sandboxPort ?? envInt('RAZORPAY_SANDBOX_PORT', 4010);
-  const dynamodbPort = opts.dynamodbPort ?? envInt('DYNAMODB_PORT', 8000);
-  const s3Port = opts.s3Port ?? envInt('S3_PORT', 4569);
-  const authPort = opts.authPort ?? envInt('AUTH_PORT', 4020);
+  const port = opts.port ?? localSetting('PORT');
+  const sandboxPort = opts.sandboxPort ?? localSetting('RAZORPAY_SANDBOX_PORT');
+  const dynamodbPort = opts.dynamodbPort ?? localSetting('DYNAMODB_PORT');
+  const s3Port = opts.s3Port ?? localSetting('S3_PORT');
+  const authPort = opts.authPort ?? localSetting('AUTH_PORT');
   const stops: (() => Promise<void>)[] = [];
   // the AUTH_* variables this run sets are put back on stop, so a second system in the same
   // process (tests) starts its own provider instead of trusting a stopped one
@@ -290,9 +287,9 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
         queues.webhooks = new LocalQueue({
           name: 'webhooks',
           handler: webhookWorker,
-          batchSize: 10,
-          concurrency: 2,
-          maxReceiveCount: 5,
+          batchSize: queueOf(workerOn('webhookQueue')).batchSize,
+          concurrency: queueOf(workerOn('webhookQueue')).maxConcurrency,
+          maxReceiveCount: queueOf(workerOn('webhookQueue')).maxReceiveCount,
           visibilityTimeoutMs: 2000,
           onError,
         });
@@ -301,10 +298,10 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
         queues.bulk = new LocalQueue({
           name: 'bulk',
           handler: bulkWorker,
-          batchSize: 1,
+          batchSize: queueOf(workerOn('bulkQueue')).batchSize,
           // like CDK's maxConcurrency; BULK_CONCURRENCY is the worker's own in-process item pool
-          concurrency: 2,
-          maxReceiveCount: 5,
+          concurrency: queueOf(workerOn('bulkQueue')).maxConcurrency,
+          maxReceiveCount: queueOf(workerOn('bulkQueue')).maxReceiveCount,
           visibilityTimeoutMs: 5000,
           onError,
         });

@@ -6,7 +6,7 @@ import { AccountDirectory } from './adapters/account-directory';
 import { accountGateways, gatewaySettingsFromEnv } from './adapters/payment-gateways';
 import { loadRazorpayCredentials } from './adapters/razorpay/gateway';
 import { accountSecrets } from './adapters/secrets/account-secrets';
-import { envBool, envInt } from './config';
+import { setting } from './config';
 import { systemClock } from './domain/dates';
 import type { PaymentGateways } from './domain/gateway';
 import type { LinkDeps, LinkSettings } from './usecases/link-deps';
@@ -27,17 +27,17 @@ export function gateways(): PaymentGateways {
   // request paths must finish inside API Gateway's 30 s: bounded attempts × per-call timeout
   paymentGateways ??= accountGateways(
     accountDirectory(),
-    gatewaySettingsFromEnv({ maxAttempts: envInt('RAZORPAY_MAX_ATTEMPTS', 3) }),
+    gatewaySettingsFromEnv({ maxAttempts: setting('RAZORPAY_MAX_ATTEMPTS') }),
   );
   return paymentGateways;
 }
 
 export function linkSettings(): LinkSettings {
   return {
-    defaultExpiryDays: envInt('LINK_DEFAULT_EXPIRY_DAYS', 14),
-    notifySms: envBool('LINK_NOTIFY_SMS', false),
-    notifyEmail: envBool('LINK_NOTIFY_EMAIL', false),
-    reminders: envBool('LINK_REMINDERS', true),
+    defaultExpiryDays: setting('LINK_DEFAULT_EXPIRY_DAYS'),
+    notifySms: setting('LINK_NOTIFY_SMS'),
+    notifyEmail: setting('LINK_NOTIFY_EMAIL'),
+    reminders: setting('LINK_REMINDERS'),
   };
 }
 

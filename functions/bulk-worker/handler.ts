@@ -7,11 +7,11 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { JobStore } from '../../shared/adapters/dynamo/job-store';
 import { accountGateways, gatewaySettingsFromEnv } from '../../shared/adapters/payment-gateways';
 import { S3ExportWriter } from '../../shared/adapters/s3/export-writer';
-import { env, envInt } from '../../shared/config';
+import { env, setting } from '../../shared/config';
 import { systemClock } from '../../shared/domain/dates';
-import { AccountPacers, AccountPools, rateLimitedGateway, Semaphore } from '../../shared/domain/rate-limit';
 import { log, withLogContext } from '../../shared/log';
 import { correlate, observedHandler } from '../../shared/observe';
+import { AccountPacers, AccountPools, rateLimitedGateway, Semaphore } from '../../shared/pacing';
 import { parseBulkMessage } from '../../shared/usecases/bulk-messages';
 import {
   type BulkWorkerDeps,
@@ -35,13 +35,13 @@ let deps: BulkWorkerDeps | undefined;
  */
 export function workerDeps(): BulkWorkerDeps {
   if (deps) return deps;
-  const rate = envInt('BULK_RATE_PER_SECOND', 20);
+  const rate = setting('BULK_RATE_PER_SECOND');
   const settings = {
     ...DEFAULT_BULK_WORKER_SETTINGS,
-    maxItemAttempts: envInt('BULK_MAX_ITEM_ATTEMPTS', DEFAULT_BULK_WORKER_SETTINGS.maxItemAttempts),
+    maxItemAttempts: setting('BULK_MAX_ITEM_ATTEMPTS'),
   };
   const pacers = new AccountPacers(() => rate);
-  const pools = new AccountPools(envInt('BULK_CONCURRENCY', 4));
+  const pools = new AccountPools(setting('BULK_CONCURRENCY'));
   const base = gatewaySettingsFromEnv();
   const gateways = accountGateways(
     accountDirectory(),
@@ -66,7 +66,7 @@ export function workerDeps(): BulkWorkerDeps {
     },
     jobs: new JobStore(env('OPS_TABLE')),
     exports: new S3ExportWriter(env('EXPORTS_BUCKET')),
-    pool: new Semaphore(envInt('BULK_CONCURRENCY', 4)),
+    pool: new Semaphore(setting('BULK_CONCURRENCY')),
     poolFor: async (lender) => pools.of((await gateways.accountFor(lender)).accountId),
     clock: systemClock,
     settings,

@@ -6,7 +6,7 @@
  *
  * Only functions that call the provider import this module (it pulls in the SDK).
  */
-import { envInt, envOptional } from '../config';
+import { envOptional, setting } from '../config';
 import type { AccountCredentials, AccountRef } from '../domain/accounts';
 import { ConfigError, GatewayAuthError } from '../domain/errors';
 import type { PaymentGateway, PaymentGateways } from '../domain/gateway';
@@ -89,7 +89,7 @@ export function accountGateways(
 export function gatewaySettingsFromEnv(overrides: GatewaySettings = {}): GatewaySettings {
   return {
     baseUrl: envOptional('RAZORPAY_API_BASE_URL'),
-    timeoutMs: envInt('RAZORPAY_TIMEOUT_MS', 8000),
+    timeoutMs: setting('RAZORPAY_TIMEOUT_MS'),
     ...overrides,
   };
 }

@@ -96,6 +96,21 @@ const RANK: Record<LinkStatus, number> = {
   paid: 5,
 };
 
+/** Our link ids (also the provider's reference ids): `lnk_` + 20 lower-case base32-ish characters. */
+export const LINK_ID = /^lnk_[a-z0-9]{20}$/;
+
+/**
+ * Not settled: a borrower may still pay it (open at the provider), or our create is not yet
+ * resolved. The EMI anchor keeps exactly these links, and reconciliation watches exactly these.
+ */
+export function isUnsettled(link: Pick<Link, 'status' | 'error'>): boolean {
+  return (
+    OPEN_STATUSES.includes(link.status) ||
+    link.status === 'creating' ||
+    (link.status === 'failed' && link.error?.unresolved === true)
+  );
+}
+
 export function canMoveStatus(from: LinkStatus, to: LinkStatus): boolean {
   if (from === to) return false;
   if (from === 'paid') return false;

@@ -10,7 +10,7 @@
 import * as z from 'zod/mini';
 import type { JobStatus } from '../adapters/dynamo/job-store';
 import { PROVIDERS } from '../domain/accounts';
-import { type AttentionReason, type CancelReason, LINK_STATUSES } from '../domain/model';
+import { type AttentionReason, type CancelReason, LINK_ID, LINK_STATUSES } from '../domain/model';
 
 type Meta = { id?: string; description?: string; example?: unknown };
 
@@ -108,7 +108,7 @@ export const linkPaymentSchema = doc(
 
 export const linkSchema = doc(
   z.strictObject({
-    id: doc(z.string().check(z.regex(/^lnk_[a-z0-9]{20}$/)), {
+    id: doc(z.string().check(z.regex(LINK_ID)), {
       description: "our id; also Razorpay's reference_id",
     }),
     razorpayLinkId: doc(nullable(z.string()), {

@@ -20,6 +20,7 @@
  */
 
 import { mayAccessLender } from '../auth/scope';
+import { SETTINGS } from '../config';
 import type { Clock } from '../domain/dates';
 import {
   ConflictError,
@@ -32,9 +33,9 @@ import {
 import { emiOutstanding, OPEN_STATUSES } from '../domain/model';
 import { exportKey } from '../domain/objects';
 import type { ExportWriter, ItemResult, JobItem, JobRecord, JobStore } from '../domain/ports';
-import type { Semaphore } from '../domain/rate-limit';
 import { log } from '../log';
 import { metrics } from '../metrics';
+import type { Semaphore } from '../pacing';
 import { csvStream } from './bulk-csv';
 import { csvFilename } from './bulk-job';
 import type { BulkMessage } from './bulk-messages';
@@ -58,7 +59,7 @@ export interface BulkWorkerSettings {
 }
 
 export const DEFAULT_BULK_WORKER_SETTINGS: BulkWorkerSettings = {
-  maxItemAttempts: 3,
+  maxItemAttempts: SETTINGS.BULK_MAX_ITEM_ATTEMPTS.default,
   triesPerDelivery: 3,
   retryBaseMs: 500,
   retryMaxMs: 5000,

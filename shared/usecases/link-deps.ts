@@ -1,9 +1,11 @@
 /** What the link use cases need, passed in (ports), wired once per cold start by handlers. */
+
+import { SETTINGS } from '../config';
 import { accountOfLink } from '../domain/accounts';
 import type { Clock } from '../domain/dates';
 import type { PaymentGateway, PaymentGateways } from '../domain/gateway';
 import type { Emi, EmiLinkRef, Link } from '../domain/model';
-import { OPEN_STATUSES } from '../domain/model';
+import { isUnsettled } from '../domain/model';
 import type { EmiStore, LinkStore, OpsStore, StoredLink } from '../domain/ports';
 
 export interface LinkSettings {
@@ -25,20 +27,11 @@ export interface LinkDeps {
 }
 
 export const DEFAULT_LINK_SETTINGS: LinkSettings = {
-  defaultExpiryDays: 14,
-  notifySms: false,
-  notifyEmail: false,
-  reminders: true,
+  defaultExpiryDays: SETTINGS.LINK_DEFAULT_EXPIRY_DAYS.default,
+  notifySms: SETTINGS.LINK_NOTIFY_SMS.default,
+  notifyEmail: SETTINGS.LINK_NOTIFY_EMAIL.default,
+  reminders: SETTINGS.LINK_REMINDERS.default,
 };
-
-/** Which links the EMI anchor keeps: those a borrower may still pay, or not yet resolved. */
-export function anchored(link: Link): boolean {
-  return (
-    OPEN_STATUSES.includes(link.status) ||
-    link.status === 'creating' ||
-    (link.status === 'failed' && link.error?.unresolved === true)
-  );
-}
 
 export function refOf(link: Link): EmiLinkRef {
   return {
@@ -64,7 +57,8 @@ export function gatewayOf(
 /** The EMI with this link's entry added, updated or dropped to match the link. */
 export function withRef(emi: Emi, link: Link, now: string): Emi {
   const links = { ...emi.links };
-  if (anchored(link)) links[link.id] = refOf(link);
+  // the anchor keeps the links that are not settled: payable, or not yet resolved
+  if (isUnsettled(link)) links[link.id] = refOf(link);
   else delete links[link.id];
   return { ...emi, links, version: emi.version + 1, updatedAt: now };
 }

@@ -14,7 +14,7 @@ import * as z from 'zod/mini';
 import { type Actor, actorRef } from '../auth/actor';
 import { lendersToRead, mayAccessLender } from '../auth/scope';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
-import { LINK_STATUSES } from '../domain/model';
+import { LINK_ID, LINK_STATUSES } from '../domain/model';
 import type { StoredLink } from '../domain/ports';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { correlate } from '../observe';
@@ -24,7 +24,7 @@ import { type LinkView, toLinkView } from './link-view';
 import { cancelAtRazorpay, observationFromGatewayLink, syncLink } from './sync-link';
 
 export const linkIdPathSchema = z.strictObject({
-  id: z.string().check(z.regex(/^lnk_[a-z0-9]{20}$/, 'must be a payment link id like lnk_…')),
+  id: z.string().check(z.regex(LINK_ID, 'must be a payment link id like lnk_…')),
 });
 
 /** The link, if it exists and is one of the actor's lenders'; otherwise the same 404. */

@@ -24,6 +24,7 @@
 import { accountOfLink, DEFAULT_ACCOUNT_ID } from '../domain/accounts';
 import { AppError } from '../domain/errors';
 import type { GatewayPayment } from '../domain/gateway';
+import { LINK_ID } from '../domain/model';
 import { capturedPaymentProblem, failedAttemptProblem, PLINK_ID, safeMethod } from '../domain/payment-checks';
 import type { LinkStore, StoredLink } from '../domain/ports';
 import {
@@ -49,7 +50,7 @@ export const MONEY_EVENTS = [
 const LINK_STATE_EVENTS = ['payment_link.expired', 'payment_link.cancelled'];
 export const HANDLED_EVENTS = [...MONEY_EVENTS, 'payment.failed', ...LINK_STATE_EVENTS];
 
-const OUR_LINK_ID = /^lnk_[a-z0-9]{20}$/;
+const OUR_LINK_ID = LINK_ID;
 /** a link payment's description: `#` + the link id without `plink_` (reference.md §4) */
 const PLINK_DESCRIPTION = /^#([A-Za-z0-9]{14})$/;
 

@@ -620,6 +620,16 @@ describe('Razorpay’s own sample bodies', () => {
         groups.set(payment.id, g);
       }
     }
+    // the samples file as it is: a changed file must change these on purpose, never silently
+    // shrink what the loop below proves (30 samples: 10 payments, 4 link changes, 8 without money)
+    expect(webhookSamples).toHaveLength(30);
+    expect(groups.size).toBe(10);
+    const withMoney = [...groups.values()].filter((g) =>
+      g.samples.some(([, body]) => body.event !== 'payment.failed' && body.event !== 'payment.authorized'),
+    );
+    expect(withMoney).toHaveLength(8);
+    expect(linkEvents).toHaveLength(4);
+    expect(acknowledged).toHaveLength(8);
     const linkEventLoans = linkEvents.map(([, body], i) =>
       loan(`S-L${i + 1}`, 'Samples', [-1], body.payload.payment_link.entity.amount),
     );

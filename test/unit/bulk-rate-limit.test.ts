@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Semaphore, TokenBucket } from '../../shared/domain/rate-limit';
+import { Semaphore, TokenBucket } from '../../shared/pacing';
 import { chunkMessages, parseBulkMessage } from '../../shared/usecases/bulk-messages';
 
 describe('TokenBucket', () => {

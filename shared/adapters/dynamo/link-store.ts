@@ -24,7 +24,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Emi, Link } from '../../domain/model';
-import { OPEN_STATUSES } from '../../domain/model';
+import { isUnsettled } from '../../domain/model';
 import type * as port from '../../domain/ports';
 import type { CommitOutcome, CreditEntry, LinkFilters, PageKey, StoredLink } from '../../domain/ports';
 import { documentClient, isConditionFailed, queryAll, transactionReasons } from './client';
@@ -35,15 +35,6 @@ export type { CommitOutcome, CreditEntry, LinkFilters, StoredLink };
 
 export function createdKey(link: Pick<Link, 'createdAt' | 'id'>): string {
   return `${link.createdAt}#${link.id}`;
-}
-
-/** True while reconciliation must look at the link: open at Razorpay, or never resolved. */
-export function needsWatching(link: Link): boolean {
-  return (
-    OPEN_STATUSES.includes(link.status) ||
-    link.status === 'creating' ||
-    (link.status === 'failed' && link.error?.unresolved === true)
-  );
 }
 
 function toItem(link: StoredLink): Record<string, unknown> {
@@ -57,7 +48,8 @@ function toItem(link: StoredLink): Record<string, unknown> {
     lenderStatus: indexKeys.lenderStatus(link.lender, link.status),
   };
   if (link.attention) item.attentionPk = indexKeys.attention;
-  if (needsWatching(link)) {
+  // reconciliation watches the links that are not settled (the sparse open index)
+  if (isUnsettled(link)) {
     item.openPk = indexKeys.open;
     item.syncKey = `${link.lastSyncedAt ?? link.createdAt}#${link.id}`;
   }

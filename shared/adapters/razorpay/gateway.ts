@@ -12,7 +12,7 @@
  *   looking the reference id up before anything is created again.
  */
 import Razorpay from 'razorpay';
-import { env, envInt, envOptional } from '../../config';
+import { env, envOptional, setting } from '../../config';
 import { GatewayAuthError, type GatewayError } from '../../domain/errors';
 import type { CreateLinkRequest, GatewayLink, PaymentGateway } from '../../domain/gateway';
 import { metrics } from '../../metrics';
@@ -292,7 +292,7 @@ export function createGatewayFromEnv(
 ): PaymentGateway {
   const settings: Omit<RazorpayGatewayOptions, 'keyId' | 'keySecret'> = {
     baseUrl: envOptional('RAZORPAY_API_BASE_URL'),
-    timeoutMs: envInt('RAZORPAY_TIMEOUT_MS', 8000),
+    timeoutMs: setting('RAZORPAY_TIMEOUT_MS'),
     ...overrides,
   };
   // without Secrets Manager the credentials are plain variables: check them at cold start

@@ -46,7 +46,8 @@ describe('RazorpayGateway retries', () => {
       keyId: 'rzp_test_RetryKey00001',
       keySecret: 'retry-secret',
       baseUrl: stub.url,
-      timeoutMs: 150,
+      // generous: a loaded machine must not turn a slow answer into a timeout (only hangs should time out)
+      timeoutMs: 1000,
       maxAttempts: 4,
       baseDelayMs: 100,
       maxDelayMs: 250,
@@ -215,7 +216,8 @@ describe('RazorpayGateway.cancelLink', () => {
       keyId: 'rzp_test_CancelKey0001',
       keySecret: 'cancel-secret',
       baseUrl: stub.url,
-      timeoutMs: 150,
+      // generous: a loaded machine must not turn a slow answer into a timeout (only hangs should time out)
+      timeoutMs: 1000,
       maxAttempts: 4,
       sleep: async () => {},
     });
@@ -250,8 +252,9 @@ describe('RazorpayGateway.cancelLink', () => {
   it('does not hide "cannot cancel an expired link" when nothing of ours could have cancelled it', async () => {
     const gateway = gatewayFor();
     const link = await gateway.createLink(linkRequest('ref-cancel-expired'));
-    const stored = stub.links.get(link.id);
-    if (stored) stored.status = 'expired';
+    const stored = stub.links.get(link.id)!;
+    expect(stored).toBeDefined();
+    stored.status = 'expired';
     const err = await failureOf(gateway.cancelLink(link.id));
     expect(err).toBeInstanceOf(GatewayRejectedError);
     expect((err as GatewayRejectedError).reason).toBe('cannot cancel or expire an expired link');
@@ -262,8 +265,9 @@ describe('RazorpayGateway.cancelLink', () => {
     const gateway = gatewayFor();
     const link = await gateway.createLink(linkRequest('ref-cancel-expired-2'));
     stub.faults.cancel.push('hang-before-apply');
-    const stored = stub.links.get(link.id);
-    if (stored) stored.status = 'expired';
+    const stored = stub.links.get(link.id)!;
+    expect(stored).toBeDefined();
+    stored.status = 'expired';
     const err = await failureOf(gateway.cancelLink(link.id));
     expect(err).toBeInstanceOf(GatewayRejectedError);
     expect(stub.count('fetch')).toBe(1);
@@ -272,8 +276,9 @@ describe('RazorpayGateway.cancelLink', () => {
   it('surfaces "already paid" as GatewayRejectedError without retrying', async () => {
     const gateway = gatewayFor();
     const link = await gateway.createLink(linkRequest('ref-cancel-paid'));
-    const stored = stub.links.get(link.id);
-    if (stored) stored.status = 'partially_paid';
+    const stored = stub.links.get(link.id)!;
+    expect(stored).toBeDefined();
+    stored.status = 'partially_paid';
     const err = await failureOf(gateway.cancelLink(link.id));
     expect((err as GatewayRejectedError).reason).toBe(
       'cannot cancel or expire an already paid/partially paid link',

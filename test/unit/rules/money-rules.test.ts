@@ -10,6 +10,7 @@ import type { GatewayLink, GatewayPayment } from '../../../shared/domain/gateway
 import { canMoveStatus, LINK_STATUSES } from '../../../shared/domain/model';
 import { planLink } from '../../../shared/usecases/generate-link';
 import { withRef } from '../../../shared/usecases/link-deps';
+import { listLenders } from '../../../shared/usecases/list-lenders';
 import { bucketRange } from '../../../shared/usecases/list-pending-emis';
 import { applyObservation, cancelAtRazorpay, syncLink } from '../../../shared/usecases/sync-link';
 import { aLink, anEmi, FakeGateway, FakeStores, fakeLinkDeps } from '../../support/fakes';
@@ -319,5 +320,16 @@ describe('siblings', () => {
     expect(after.status).toBe('paid');
     expect(stores.ledger.has('pay_BBBBBBBBBBBBB1')).toBe(true);
     expect(stores.emiOf('LN-1', 1).amountCredited).toBe(150_000);
+  });
+});
+
+describe('lender scope', () => {
+  const emis = { listLenders: async () => ['Sahyadri Microfin', 'Deccan Credit', 'Kaveri Finance'] };
+  it('shows a person only their lenders, in name order; all-lenders callers see every one', async () => {
+    expect(await listLenders({ emis }, { lenders: ['Kaveri Finance', 'Deccan Credit'] })).toEqual({
+      lenders: ['Deccan Credit', 'Kaveri Finance'],
+    });
+    expect((await listLenders({ emis }, { lenders: '*' })).lenders).toHaveLength(3);
+    expect(await listLenders({ emis }, { lenders: [] })).toEqual({ lenders: [] });
   });
 });

@@ -11,8 +11,8 @@
  * Both are per process (per Lambda container): the fleet's rate is this rate times the number
  * of containers the event source runs at once, which CDK caps (maxConcurrency).
  */
-import { GatewayRateLimitedError } from './errors';
-import type { PaymentGateway } from './gateway';
+import { GatewayRateLimitedError } from './domain/errors';
+import type { PaymentGateway } from './domain/gateway';
 
 export interface Pacer {
   /** resolves when the caller may make one call */
