@@ -4,6 +4,7 @@
  * Tabs follow the WAI-ARIA tabs pattern: arrow keys, Home and End move between them.
  */
 import { can, setPermissions } from './access';
+import { initAccounts, reloadAccounts } from './accounts';
 import { ApiError, api, errorText, type Me } from './api';
 import { initAuth, LoginError, login, logout, onSessionEnd } from './auth';
 import { byId, notify, whileBusy } from './dom';
@@ -11,9 +12,10 @@ import { initLinks, reloadLinks } from './links';
 import { initPending } from './pending';
 import { loadLenders } from './shared-ui';
 
-type TabName = 'pending' | 'links';
+type TabName = 'pending' | 'links' | 'accounts';
 
-const TABS: TabName[] = ['pending', 'links'];
+/** The tabs this person sees: Accounts only for admins. */
+let TABS: TabName[] = ['pending', 'links'];
 
 function selectTab(name: TabName, focus = false): void {
   for (const t of TABS) {
@@ -27,6 +29,7 @@ function selectTab(name: TabName, focus = false): void {
   if (window.location.hash !== `#${name}`) history.replaceState(null, '', `#${name}`);
   // links change on the other tab (generate, bulk, payments): show them fresh each time
   if (name === 'links') reloadLinks();
+  if (name === 'accounts') void reloadAccounts();
 }
 
 function initTabs(): void {
@@ -46,8 +49,8 @@ function initTabs(): void {
       }
     });
   }
-  const fromHash = window.location.hash.slice(1);
-  selectTab(fromHash === 'links' ? 'links' : 'pending');
+  const fromHash = window.location.hash.slice(1) as TabName;
+  selectTab(TABS.includes(fromHash) ? fromHash : 'pending');
 }
 
 const ROLE_LABELS: Record<string, string> = { viewer: 'Viewer', collector: 'Collector', admin: 'Admin' };
@@ -78,6 +81,8 @@ function showSignedIn(me: Me): void {
   byId('tabs').hidden = false;
   // the role may not generate, refresh or cancel: those controls are not shown at all
   byId('bulk-start').hidden = !can('write');
+  TABS = can('admin') ? ['pending', 'links', 'accounts'] : ['pending', 'links'];
+  byId('tab-accounts').hidden = !can('admin');
 }
 
 function initAccount(): void {
@@ -118,6 +123,7 @@ async function main(): Promise<void> {
     showSignedIn(me);
     initPending();
     initLinks();
+    if (can('admin')) initAccounts();
     initTabs();
     void loadLenders(
       [byId<HTMLSelectElement>('pending-lender'), byId<HTMLSelectElement>('links-lender')],
