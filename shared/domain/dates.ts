@@ -33,6 +33,16 @@ export function daysBetween(from: string, to: string): number {
 
 export interface Clock {
   now(): Date;
+  /** waits `ms` (a test clock may advance instead of waiting); absent: real time */
+  sleep?(ms: number): Promise<void>;
 }
 
-export const systemClock: Clock = { now: () => new Date() };
+export const systemClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
+
+/** Waits on the clock: every wait in a use case goes through here, so a test clock can drive it. */
+export function sleepOn(clock: Clock, ms: number): Promise<void> {
+  return clock.sleep ? clock.sleep(ms) : new Promise((r) => setTimeout(r, ms));
+}

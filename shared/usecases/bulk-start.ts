@@ -19,7 +19,7 @@
 import * as z from 'zod/mini';
 import { type Actor, actorRef } from '../auth/actor';
 import { lendersToRead } from '../auth/scope';
-import { type Clock, istDate } from '../domain/dates';
+import { type Clock, istDate, sleepOn } from '../domain/dates';
 import { type FieldIssue, ValidationError } from '../domain/errors';
 import { emiOutstanding } from '../domain/model';
 import type { EmiStore, JobRecord, NewJobItem, PageKey, QueueSender } from '../domain/ports';
@@ -208,10 +208,11 @@ async function awaitJob(
   waitMs: number,
   pollMs: number,
 ): Promise<JobRecord> {
-  const until = Date.now() + waitMs;
+  const until = deps.clock.now().getTime() + waitMs;
   let current = job;
-  while (Date.now() < until) {
-    await new Promise((r) => setTimeout(r, pollMs));
+  // bounded by count too: a clock that stands still (a test's) must not wait forever
+  for (let i = 0; i <= Math.ceil(waitMs / pollMs) && deps.clock.now().getTime() < until; i++) {
+    await sleepOn(deps.clock, pollMs);
     current = (await deps.jobs.getJob(job.jobId)) ?? current;
     if (current.status === 'completed' || current.status === 'failed') break;
   }

@@ -21,7 +21,7 @@
 
 import { mayAccessLender } from '../auth/scope';
 import { SETTINGS } from '../config';
-import type { Clock } from '../domain/dates';
+import { type Clock, sleepOn } from '../domain/dates';
 import {
   ConflictError,
   GatewayError,
@@ -82,14 +82,13 @@ export interface BulkWorkerDeps {
   poolFor?: (lender: string) => Promise<Semaphore>;
   clock: Clock;
   settings: BulkWorkerSettings;
+  /** waits between an item's tries; absent: the clock's */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
 
 /** Milliseconds left in this invocation (Infinity outside Lambda). */
 export type TimeLeft = () => number;
-
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** 'retry' when the message must come back later (some item is not finished). */
 export async function handleBulkMessage(
@@ -160,7 +159,7 @@ async function processItem(
   timeLeft: TimeLeft,
 ): Promise<'done' | 'retry'> {
   const { settings } = deps;
-  const sleep = deps.sleep ?? defaultSleep;
+  const sleep = deps.sleep ?? ((ms: number) => sleepOn(deps.clock, ms));
   const random = deps.random ?? Math.random;
   if (timeLeft() < settings.itemBudgetMs) return 'retry';
   const linkId = newLinkId(`bulk:${job.jobId}:${item.loanId}:${item.emiNumber}`);

@@ -20,6 +20,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import { mayAccessLender } from '../auth/scope';
+import { sleepOn } from '../domain/dates';
 import {
   ConflictError,
   GatewayError,
@@ -158,16 +159,15 @@ function reusable(ref: EmiLinkRef, amount: number, nowSeconds: number): boolean 
   );
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Waits for another request's in-flight create of `linkId` to finish. */
 async function awaitCreation(deps: LinkDeps, linkId: string): Promise<StoredLink | null> {
-  const until = Date.now() + CREATING_WAIT_MS;
+  const until = deps.clock.now().getTime() + CREATING_WAIT_MS;
   let delay = 25;
-  while (Date.now() < until) {
+  // bounded by count too: a clock that stands still (a test's) must not wait forever
+  for (let i = 0; i < 64 && deps.clock.now().getTime() < until; i++) {
     const link = await deps.links.getLink(linkId);
     if (link?.status !== 'creating') return link;
-    await sleep(delay);
+    await sleepOn(deps.clock, delay);
     delay = Math.min(delay * 2, 400);
   }
   return deps.links.getLink(linkId);
