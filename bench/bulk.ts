@@ -55,7 +55,7 @@ const LIMIT = 50;
 const execFileAsync = promisify(execFile);
 const MB = 1024 * 1024;
 
-function emi(i: number, lender: string, today: string): Emi {
+export function emi(i: number, lender: string, today: string): Emi {
   return {
     loanId: `${lender}-${i.toString().padStart(6, '0')}`,
     lender,
@@ -107,7 +107,7 @@ async function faultProxy(target: string, share: number, latencyMs: number) {
   return { url, stats, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-interface RunResult {
+export interface RunResult {
   total: number;
   seconds: number;
   rows: number;
@@ -129,7 +129,7 @@ async function linksPerEmi(sandbox: Sandbox, lender: string): Promise<Map<string
   return counts;
 }
 
-async function runJob(sandbox: Sandbox, jobs: JobStore, lender: string): Promise<RunResult> {
+export async function runJob(sandbox: Sandbox, jobs: JobStore, lender: string): Promise<RunResult> {
   const exportsStore = new S3ExportStore(process.env.EXPORTS_BUCKET!);
   const started = performance.now();
   const view = await startBulkJob(

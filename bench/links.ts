@@ -19,7 +19,7 @@ import { LinkStore } from '../shared/adapters/dynamo/link-store';
 import { OpsStore } from '../shared/adapters/dynamo/ops-store';
 import { RazorpayGateway } from '../shared/adapters/razorpay/gateway';
 import { addDays, istDate, systemClock } from '../shared/domain/dates';
-import type { PaymentGateway } from '../shared/domain/gateway';
+import { type PaymentGateway, singleAccount } from '../shared/domain/gateway';
 import { generateLink } from '../shared/usecases/generate-link';
 import { DEFAULT_LINK_SETTINGS, type LinkDeps } from '../shared/usecases/link-deps';
 import { listLinks } from '../shared/usecases/manage-link';
@@ -81,7 +81,7 @@ export async function benchLinks(): Promise<void> {
       emis,
       links: new LinkStore(names.LINKS_TABLE, names.EMIS_TABLE, db),
       ops: new OpsStore(names.OPS_TABLE, db),
-      gateway,
+      gateways: singleAccount(gateway),
       clock: systemClock,
       settings: DEFAULT_LINK_SETTINGS,
     };

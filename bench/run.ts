@@ -32,6 +32,11 @@ const BENCHES: [name: string, file: string, what: string][] = [
     'Dashboard and search at 1,000 vs 100,000 EMIs, and the write cost of the kept totals (issue 17)',
   ],
   ['import', 'import.ts', 'Loans file import (10k vs 50k rows) and the curated feed lag (issue 18)'],
+  [
+    'accounts',
+    'accounts.ts',
+    'Two payment accounts, two bulk jobs at once, each at its own limit (issue 15)',
+  ],
 ];
 
 const only = process.argv.slice(2);

@@ -45,6 +45,11 @@ export interface AppResources {
   readonly razorpayApiSecret: ISecret;
   readonly razorpayWebhookSecret: ISecret;
   readonly cursorSecret: ISecret;
+  /**
+   * The name prefix of the payment accounts' secrets (architecture §4b: one per account, created
+   * by the admin API at runtime); functions get access to secrets under it only.
+   */
+  readonly accountSecretPrefix: string;
 }
 
 /** What a function needs to know about itself: the common part of `RouteDef` and `WorkerDef`. */
@@ -239,6 +244,24 @@ export class AppFunction extends NodejsFunction {
         }),
       );
     }
+    if (access.accountSecrets) this.grantAccountSecrets(resources.accountSecretPrefix, access.accountSecrets);
+  }
+
+  /**
+   * The payment accounts' secrets: only those under the project's prefix. `read` gets and
+   * describes them; `readWrite` may also create one (a new account) and put a new value.
+   * Never delete, never list, never another project's secret.
+   */
+  grantAccountSecrets(prefix: string, access: 'read' | 'readWrite'): void {
+    const actions = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+    if (access === 'readWrite') actions.push('secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue');
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions,
+        resources: [accountSecretArnPattern(this, prefix)],
+      }),
+    );
+    this.addEnvironment('PAYMENT_ACCOUNT_SECRET_PREFIX', prefix);
   }
 
   /**
@@ -328,4 +351,10 @@ export class AppFunction extends NodejsFunction {
     secret.grantRead(this);
     this.addEnvironment(envVar, secret.secretArn);
   }
+}
+
+/** The ARN pattern of the payment accounts' secrets (Secrets Manager appends `-` and 6 characters). */
+export function accountSecretArnPattern(scope: Construct, prefix: string): string {
+  const stack = Stack.of(scope);
+  return `arn:${stack.partition}:secretsmanager:${stack.region}:${stack.account}:secret:${prefix}*`;
 }

@@ -4,14 +4,20 @@
  * acknowledgement is as narrow as cdk-nag allows (one finding on one resource, or one
  * resource pattern) and says why the finding is accepted rather than fixed.
  */
-import { type App, Aspects, type IAspect, Stack, Validations } from 'aws-cdk-lib';
+import { type App, Aspects, type IAspect, Stack, Token, Validations } from 'aws-cdk-lib';
 import { CfnRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { CfnPolicy } from 'aws-cdk-lib/aws-iam';
 import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import type { AppStacks } from './app';
-import { CURATED_PREFIX, EXPORTS_PREFIX, IMPORTS_PREFIX, RAW_WEBHOOKS_PREFIX } from './function';
+import {
+  accountSecretArnPattern,
+  CURATED_PREFIX,
+  EXPORTS_PREFIX,
+  IMPORTS_PREFIX,
+  RAW_WEBHOOKS_PREFIX,
+} from './function';
 import { routeKeyOf, routes } from './routes';
 
 export function addNagChecks(app: App, stacks: AppStacks, mfa: 'optional' | 'required'): void {
@@ -64,6 +70,10 @@ function acknowledgeFindings({ stateful, api }: AppStacks, mfa: 'optional' | 're
     webhook:
       'Razorpay cannot send a bearer token: the route checks the X-Razorpay-Signature HMAC of the ' +
       'raw body against the secret in Secrets Manager and refuses anything else with 401',
+    'webhook-account':
+      'Razorpay cannot send a bearer token: the route checks the X-Razorpay-Signature HMAC of the ' +
+      "raw body against that payment account's own secrets in Secrets Manager, refuses anything " +
+      'else with 401 and an unknown account with 404',
     web:
       "The $default route serves the operator page's static files, which hold no data; the page " +
       'reads data only through /api routes, each behind the JWT authorizer',
@@ -122,6 +132,14 @@ function acknowledgeFindings({ stateful, api }: AppStacks, mfa: 'optional' | 're
     }
   }
 
+  // IAM5: the payment accounts' secrets are created at runtime, one per account, so the grant
+  // names their prefix, not each secret (lib/function.ts grantAccountSecrets)
+  Validations.of(api).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${nagArn(api, accountSecretArnPattern(api, stateful.accountSecretPrefix))}]`,
+    reason:
+      "One Secrets Manager secret per payment account (architecture §4b), created by the admin API when an admin adds an account: the grant is limited to the project's own name prefix, with no delete and no list",
+  });
+
   // SMG4 (no automatic rotation): the values are issued by Razorpay.
   const rotation =
     "Razorpay issues these values in its Dashboard and has no API to rotate them, so a rotation Lambda cannot; the README's Deploy section has the manual rotation (webhook secrets keep `previous` for a day)";
@@ -149,4 +167,17 @@ function acknowledgeFindings({ stateful, api }: AppStacks, mfa: 'optional' | 're
 /** The nag pack run directly over a construct tree (tests; `cdk synth` runs it as a plugin). */
 export function nagReport(scope: IConstruct) {
   return new AwsSolutionsChecks().validateScope(scope);
+}
+
+/** An ARN as cdk-nag names it in a finding: pseudo parameters still unresolved show as `<AWS::…>`. */
+function nagArn(stack: Stack, arn: string): string {
+  let out = arn;
+  for (const [value, name] of [
+    [stack.account, 'AWS::AccountId'],
+    [stack.region, 'AWS::Region'],
+    [stack.partition, 'AWS::Partition'],
+  ] as const) {
+    if (Token.isUnresolved(value)) out = out.replace(value, `<${name}>`);
+  }
+  return out;
 }

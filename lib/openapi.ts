@@ -16,6 +16,13 @@ import * as z from 'zod/mini';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import { ROOT } from '../local/paths';
 import { MAX_JSON_BODY_BYTES } from '../shared/http/route';
+import {
+  accountIdPathSchema,
+  paymentAccountListSchema,
+  paymentAccountSchema,
+  putAccountSchema,
+  rotateWebhookSecretSchema,
+} from '../shared/schemas/accounts';
 import { dueDateSchema } from '../shared/schemas/common';
 import {
   bulkJobPageSchema,
@@ -305,6 +312,60 @@ const DOCS: Record<string, RouteDoc> = {
   },
 };
 
+const accountWebhookDoc: RouteDoc = {
+  summary: "A payment account's webhook delivery",
+  description:
+    "Each payment account's own webhook URL (paste it into that Razorpay account's Dashboard): the signature is checked with that account's current and, for 24 h after a rotation, previous secret only — a body signed with another account's secret is a 401. An unknown account is a 404 and nothing is stored. Otherwise as `POST /webhooks/razorpay` (the `default` account's URL).",
+  tags: ['webhooks'],
+  path: accountIdPathSchema,
+  header: z.object({
+    'x-razorpay-signature': z.string(),
+    'x-razorpay-event-id': z.string(),
+  }),
+  body: doc_any('the event exactly as Razorpay sends it'),
+  responses: {
+    '200': { description: 'recorded (or a duplicate)', content: json(webhookAckSchema) },
+    '401': error("bad or missing signature, or another account's: nothing stored"),
+    '404': error('no such payment account: nothing stored'),
+    '413': error('body too large'),
+  },
+};
+DOCS['webhook-account'] = accountWebhookDoc;
+DOCS['list-accounts'] = {
+  summary: 'Payment accounts',
+  description:
+    'Every payment account (architecture §4b) with its public key id, its lenders and the webhook URL to paste into its Razorpay Dashboard. Secrets are write-only: never returned.',
+  tags: ['accounts'],
+  responses: { '200': { description: 'every account', content: json(paymentAccountListSchema) } },
+};
+DOCS['put-account'] = {
+  summary: 'Create or replace a payment account',
+  description:
+    '`provider` defaults to `razorpay`. The keys are checked with one harmless Razorpay call before anything is saved. A lender belongs to at most one account; lenders without one use `default`. A link keeps the account it was created on for life. A new webhook secret keeps the previous one valid for 24 h. Secrets are write-only: never returned, never logged.',
+  tags: ['accounts'],
+  path: accountIdPathSchema,
+  body: putAccountSchema,
+  responses: {
+    '200': { description: 'replaced', content: json(paymentAccountSchema) },
+    '201': { description: 'created', content: json(paymentAccountSchema) },
+    '409': error('a lender already belongs to another account, or the account changed meanwhile'),
+    '422': error('Razorpay rejected these keys'),
+  },
+};
+DOCS['rotate-webhook-secret'] = {
+  summary: "Rotate an account's webhook secret",
+  description:
+    'The new secret is current at once; the previous one keeps verifying deliveries for 24 h (Razorpay retries events signed before the change). Set the same secret in the Razorpay Dashboard.',
+  tags: ['accounts'],
+  path: accountIdPathSchema,
+  body: rotateWebhookSecretSchema,
+  responses: {
+    '200': { description: 'the account after the rotation', content: json(paymentAccountSchema) },
+    '404': error('no such payment account'),
+    '409': error('the same secret as the current or the previous one'),
+  },
+};
+
 function doc_any(description: string): z.ZodMiniType {
   const s = z.record(z.string(), z.unknown());
   z.globalRegistry.add(s, { description });
@@ -319,7 +380,7 @@ function operation(route: RouteDef): ZodOpenApiOperationObject {
   const hasInput = d.query || d.path || d.body || d.header;
   if (hasInput && !responses['400'])
     responses['400'] = error('malformed or invalid input; `details` names each bad field');
-  if (d.body && route.id !== 'webhook') {
+  if (d.body && route.id !== 'webhook' && route.id !== 'webhook-account') {
     responses['413'] ??= error(`body larger than ${MAX_JSON_BODY_BYTES / 1024 / 1024} MB`);
     responses['415'] = error('Content-Type is not application/json');
   }
@@ -398,6 +459,7 @@ export function openApiDocument(version: string): ReturnType<typeof createDocume
       { name: 'dashboard' },
       { name: 'loans' },
       { name: 'webhooks' },
+      { name: 'accounts' },
       { name: 'operations' },
     ],
     components: {

@@ -35,6 +35,11 @@ export interface FunctionAccess {
   razorpayApi?: true;
   /** Razorpay webhook secret(s) */
   razorpayWebhook?: true;
+  /**
+   * The payment accounts' secrets (architecture §4b): Secrets Manager under the project's prefix
+   * on AWS (`read` = GetSecretValue, `readWrite` adds create/put); the emis table locally.
+   */
+  accountSecrets?: 'read' | 'readWrite';
   /** the key that seals page cursors (list routes) */
   cursorKey?: true;
   /**
@@ -56,7 +61,7 @@ export interface RouteDef {
   /** stable id: also the folder under functions/ and the construct id */
   id: string;
   /** `ANY` only with the `$default` route */
-  method: 'GET' | 'POST' | 'ANY';
+  method: 'GET' | 'POST' | 'PUT' | 'ANY';
   /** API Gateway path syntax: `{param}` for path parameters; `$default` catches every other request */
   path: string;
   permission: Permission;
@@ -105,7 +110,13 @@ export const routes: readonly RouteDef[] = [
     method: 'POST',
     path: '/api/payment-links/generate',
     permission: 'write',
-    access: { emis: 'readWrite', links: 'readWrite', ops: 'readWrite', razorpayApi: true },
+    access: {
+      emis: 'readWrite',
+      links: 'readWrite',
+      ops: 'readWrite',
+      razorpayApi: true,
+      accountSecrets: 'read',
+    },
     timeoutSeconds: 29,
   },
   {
@@ -120,7 +131,7 @@ export const routes: readonly RouteDef[] = [
     method: 'POST',
     path: '/api/payment-links/{id}/refresh-status',
     permission: 'write',
-    access: { emis: 'readWrite', links: 'readWrite', razorpayApi: true },
+    access: { emis: 'readWrite', links: 'readWrite', razorpayApi: true, accountSecrets: 'read' },
     timeoutSeconds: 29,
   },
   {
@@ -128,7 +139,7 @@ export const routes: readonly RouteDef[] = [
     method: 'POST',
     path: '/api/payment-links/{id}/cancel',
     permission: 'write',
-    access: { emis: 'readWrite', links: 'readWrite', razorpayApi: true },
+    access: { emis: 'readWrite', links: 'readWrite', razorpayApi: true, accountSecrets: 'read' },
     timeoutSeconds: 29,
   },
   {
@@ -202,12 +213,57 @@ export const routes: readonly RouteDef[] = [
     memoryMb: 128,
   },
   {
+    // the `default` account's webhook URL
     id: 'webhook',
     method: 'POST',
     path: '/webhooks/razorpay',
     permission: 'public',
-    access: { ops: 'readWrite', rawWebhooks: 'write', webhookQueue: 'send', razorpayWebhook: true },
+    access: {
+      ops: 'readWrite',
+      rawWebhooks: 'write',
+      webhookQueue: 'send',
+      razorpayWebhook: true,
+      accountSecrets: 'read',
+    },
     timeoutSeconds: 10,
+  },
+  {
+    // each payment account's own webhook URL (architecture §4b), checked with its secrets only
+    id: 'webhook-account',
+    method: 'POST',
+    path: '/webhooks/razorpay/{accountId}',
+    permission: 'public',
+    access: {
+      ops: 'readWrite',
+      rawWebhooks: 'write',
+      webhookQueue: 'send',
+      razorpayWebhook: true,
+      accountSecrets: 'read',
+    },
+    timeoutSeconds: 10,
+  },
+  {
+    id: 'list-accounts',
+    method: 'GET',
+    path: '/api/payment-accounts',
+    permission: 'admin',
+    access: { emis: 'read' },
+  },
+  {
+    // checks the keys with the provider before saving them
+    id: 'put-account',
+    method: 'PUT',
+    path: '/api/payment-accounts/{accountId}',
+    permission: 'admin',
+    access: { emis: 'readWrite', accountSecrets: 'readWrite' },
+    timeoutSeconds: 29,
+  },
+  {
+    id: 'rotate-webhook-secret',
+    method: 'POST',
+    path: '/api/payment-accounts/{accountId}/webhook-secret',
+    permission: 'admin',
+    access: { emis: 'readWrite', accountSecrets: 'readWrite' },
   },
   {
     // the operator page, served by the API itself: same origin as /api (no CORS), one deploy
@@ -254,7 +310,13 @@ export const workers: readonly WorkerDef[] = [
     id: 'webhook-worker',
     trigger: 'webhookQueue',
     // ops: marks each webhook event `queued` when it takes it (the receiver's dedupe record)
-    access: { emis: 'readWrite', links: 'readWrite', ops: 'write', razorpayApi: true },
+    access: {
+      emis: 'readWrite',
+      links: 'readWrite',
+      ops: 'write',
+      razorpayApi: true,
+      accountSecrets: 'read',
+    },
     timeoutSeconds: 60,
     // a failed event is retried alone (batch item failures), not with the nine good ones of its batch
     queue: { batchSize: 10, maxConcurrency: 5, maxReceiveCount: 5 },
@@ -268,6 +330,7 @@ export const workers: readonly WorkerDef[] = [
       ops: 'readWrite',
       exports: 'write',
       razorpayApi: true,
+      accountSecrets: 'read',
     },
     // a chunk of 25 items at the paced rate takes seconds; the queue's visibility timeout is
     // 6× this, and a chunk handed back for a retry waits that long before it comes again
@@ -297,7 +360,14 @@ export const workers: readonly WorkerDef[] = [
     trigger: 'schedule',
     everyMinutes: 15,
     // bulkQueue: stuck bulk jobs get their unfinished items re-enqueued (or their CSV requested)
-    access: { emis: 'readWrite', links: 'readWrite', ops: 'readWrite', bulkQueue: 'send', razorpayApi: true },
+    access: {
+      emis: 'readWrite',
+      links: 'readWrite',
+      ops: 'readWrite',
+      bulkQueue: 'send',
+      razorpayApi: true,
+      accountSecrets: 'read',
+    },
     timeoutSeconds: 300,
   },
   {

@@ -63,6 +63,12 @@ export class StatefulStack extends Stack implements AppResources {
   readonly identity: Identity;
   /** JSON `{ key }`: seals page cursors (shared/http/cursor.ts); generated, never typed in */
   readonly cursorSecret: Secret;
+  /**
+   * Name prefix of the payment accounts' secrets (architecture §4b): one Secrets Manager secret
+   * per account, created and updated by the admin API (never by CDK, so a deploy never touches
+   * them); tied to this stack's name, like the data they belong with.
+   */
+  readonly accountSecretPrefix: string;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -147,6 +153,7 @@ export class StatefulStack extends Stack implements AppResources {
     });
 
     this.identity = new Identity(this, 'Identity', props.identity, props.functionEnvironment);
+    this.accountSecretPrefix = `${this.stackName}/payment-accounts/`;
     this.cursorSecret = new Secret(this, 'CursorSecret', {
       description: 'Key that seals API page cursors {"key"}; replacing it only invalidates open cursors',
       generateSecretString: {

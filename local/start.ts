@@ -45,6 +45,9 @@ async function main() {
   say(`  API description   ${system.url}/api/openapi.json`);
   say(`  pending EMIs      ${system.url}/api/payment-links/pending-emis`);
   say(`  webhook           ${system.url}/webhooks/razorpay`);
+  if (system.demo?.accounts) {
+    say(`  payment accounts  default: /webhooks/razorpay, sahyadri: /webhooks/razorpay/sahyadri`);
+  }
   if (system.sandboxUrl)
     say(`  Razorpay sandbox  ${system.sandboxUrl}  (control: ${system.sandboxUrl}/_sandbox/config)`);
   say(`  DynamoDB Local    ${system.dynamodbEndpoint}`);

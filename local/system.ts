@@ -60,7 +60,7 @@ export interface System {
   /** what start-up spent its time on (steps overlap) */
   startup: StartupStep[];
   /** demo data loaded, or undefined when started without it */
-  demo?: { loans: number; emis: number; lenders: number };
+  demo?: { loans: number; emis: number; lenders: number; accounts: number };
   stop(): Promise<void>;
 }
 
@@ -438,9 +438,16 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
         loans: result.loans,
         emis: e.created + e.updated + e.unchanged,
         lenders: new Set(loans.map((l) => l.lender)).size,
+        accounts: 0,
       };
     }
     const [s3, sandbox] = await Promise.all([s3Ready, sandboxReady, webReady, workersReady, feedReady]);
+    // the demo's payment accounts need the sandbox (keys are checked) and the tables
+    let accounts = 0;
+    if (demoPrepared && sandbox) {
+      const { seedDemoAccounts } = await import('./demo-accounts');
+      accounts = await step('demo payment accounts', () => seedDemoAccounts(sandbox, gateway.url));
+    }
     const auth = await authReady;
     Object.assign(process.env, {
       AUTH_ISSUER: auth.issuer,
@@ -472,6 +479,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       stops.push(async () => clearInterval(timer));
     }
 
+    if (demo) demo.accounts = accounts;
     gateway.markReady();
     return {
       url: gateway.url,

@@ -6,10 +6,12 @@
  *   waiting callers are served in order and never spin.
  * - Semaphore: at most `limit` tasks in flight (the bulk worker's BULK_CONCURRENCY).
  * - rateLimitedGateway: the PaymentGateway port with every call paced by a bucket.
+ * - AccountPacers: one bucket per payment account.
  *
  * Both are per process (per Lambda container): the fleet's rate is this rate times the number
  * of containers the event source runs at once, which CDK caps (maxConcurrency).
  */
+import { GatewayRateLimitedError } from './domain/errors';
 import type { PaymentGateway } from './domain/gateway';
 
 export interface Pacer {
@@ -102,24 +104,65 @@ export class Semaphore {
   }
 }
 
-/** The gateway with one paced slot per call (retries inside the adapter pace through its `sleep`). */
-export function rateLimitedGateway(gateway: PaymentGateway, pacer: Pacer): PaymentGateway {
-  return {
-    createLink: async (req) => {
-      await pacer.take();
-      return gateway.createLink(req);
-    },
-    fetchLink: async (id) => {
-      await pacer.take();
-      return gateway.fetchLink(id);
-    },
-    findLinkByReferenceId: async (ref) => {
-      await pacer.take();
-      return gateway.findLinkByReferenceId(ref);
-    },
-    cancelLink: async (id) => {
-      await pacer.take();
-      return gateway.cancelLink(id);
-    },
+/**
+ * The gateway with one paced slot per call (retries inside the adapter pace through its `sleep`).
+ * When the provider still answers 429 through the adapter's retries, the bucket hands out nothing
+ * for `pauseOnRateLimitMs`: the limit we were told about is lower than we thought.
+ */
+export function rateLimitedGateway(
+  gateway: PaymentGateway,
+  pacer: Pacer & { pause?(ms: number): void },
+  pauseOnRateLimitMs = 0,
+): PaymentGateway {
+  const paced = async <T>(op: () => Promise<T>): Promise<T> => {
+    await pacer.take();
+    try {
+      return await op();
+    } catch (err) {
+      if (err instanceof GatewayRateLimitedError && pauseOnRateLimitMs > 0) pacer.pause?.(pauseOnRateLimitMs);
+      throw err;
+    }
   };
+  return {
+    createLink: (req) => paced(() => gateway.createLink(req)),
+    fetchLink: (id) => paced(() => gateway.fetchLink(id)),
+    findLinkByReferenceId: (ref) => paced(() => gateway.findLinkByReferenceId(ref)),
+    cancelLink: (id) => paced(() => gateway.cancelLink(id)),
+  };
+}
+
+/**
+ * One bucket per payment account (architecture §4b): providers limit each merchant on its own,
+ * so one lender's big job never spends another account's budget, and two accounts' jobs run at
+ * their full rates side by side.
+ */
+export class AccountPacers {
+  private readonly buckets = new Map<string, TokenBucket>();
+
+  constructor(private readonly ratePerSecond: (accountId: string) => number) {}
+
+  of(accountId: string): TokenBucket {
+    let bucket = this.buckets.get(accountId);
+    if (!bucket) {
+      bucket = new TokenBucket(this.ratePerSecond(accountId));
+      this.buckets.set(accountId, bucket);
+    }
+    return bucket;
+  }
+}
+
+/** One Semaphore per payment account, each of `limit` (the bulk worker's BULK_CONCURRENCY). */
+export class AccountPools {
+  private readonly pools = new Map<string, Semaphore>();
+
+  constructor(private readonly limit: number) {}
+
+  of(accountId: string): Semaphore {
+    let pool = this.pools.get(accountId);
+    if (!pool) {
+      pool = new Semaphore(this.limit);
+      this.pools.set(accountId, pool);
+    }
+    return pool;
+  }
 }

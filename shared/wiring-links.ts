@@ -2,20 +2,34 @@
  * The link use cases' dependencies, with the Razorpay gateway, wired once per cold start.
  * Only functions that talk to Razorpay import this module (it pulls in the SDK and axios).
  */
-import { createGatewayFromEnv } from './adapters/razorpay/gateway';
+import { AccountDirectory } from './adapters/account-directory';
+import { accountGateways, gatewaySettingsFromEnv } from './adapters/payment-gateways';
+import { loadRazorpayCredentials } from './adapters/razorpay/gateway';
+import { accountSecrets } from './adapters/secrets/account-secrets';
 import { setting } from './config';
 import { systemClock } from './domain/dates';
-import type { PaymentGateway } from './domain/gateway';
+import type { PaymentGateways } from './domain/gateway';
 import type { LinkDeps, LinkSettings } from './usecases/link-deps';
-import { emis, links, ops, resetStores } from './wiring';
+import { accounts, emis, links, ops, resetStores } from './wiring';
 
-let paymentGateway: PaymentGateway | undefined;
+let paymentGateways: PaymentGateways | undefined;
+let directory: AccountDirectory | undefined;
 let deps: LinkDeps | undefined;
 
-export function gateway(): PaymentGateway {
+/** Payment accounts as the functions read them (lender → account, each account's secrets). */
+export function accountDirectory(): AccountDirectory {
+  directory ??= new AccountDirectory(accounts(), accountSecrets(), loadRazorpayCredentials);
+  return directory;
+}
+
+/** One gateway per payment account, each with its own SDK client, reused across invocations. */
+export function gateways(): PaymentGateways {
   // request paths must finish inside API Gateway's 30 s: bounded attempts × per-call timeout
-  paymentGateway ??= createGatewayFromEnv({ maxAttempts: setting('RAZORPAY_MAX_ATTEMPTS') });
-  return paymentGateway;
+  paymentGateways ??= accountGateways(
+    accountDirectory(),
+    gatewaySettingsFromEnv({ maxAttempts: setting('RAZORPAY_MAX_ATTEMPTS') }),
+  );
+  return paymentGateways;
 }
 
 export function linkSettings(): LinkSettings {
@@ -35,7 +49,7 @@ export function linkDeps(): LinkDeps {
     get ops() {
       return ops();
     },
-    gateway: gateway(),
+    gateways: gateways(),
     clock: systemClock,
     settings: linkSettings(),
   };
@@ -45,6 +59,7 @@ export function linkDeps(): LinkDeps {
 /** For tests that rebuild the environment between files. */
 export function resetWiring(): void {
   resetStores();
-  paymentGateway = undefined;
+  paymentGateways = undefined;
+  directory = undefined;
   deps = undefined;
 }

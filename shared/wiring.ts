@@ -4,6 +4,8 @@
  * environment variable. Read-only routes import only this module: the Razorpay SDK (and
  * axios) stay out of their bundles — see shared/wiring-links.ts for what needs Razorpay.
  */
+
+import { AccountStore } from './adapters/dynamo/account-store';
 import { AggregateStore } from './adapters/dynamo/aggregate-store';
 import { EmiStore } from './adapters/dynamo/emi-store';
 import { LinkStore } from './adapters/dynamo/link-store';
@@ -16,6 +18,7 @@ let linkStore: LinkStore | undefined;
 let opsStore: OpsStore | undefined;
 let aggregateStore: AggregateStore | undefined;
 let searchStore: SearchStore | undefined;
+let accountStore: AccountStore | undefined;
 
 export function emis(): EmiStore {
   emiStore ??= new EmiStore(env('EMIS_TABLE'));
@@ -42,10 +45,17 @@ export function searchIndex(): SearchStore {
   return searchStore;
 }
 
+/** Payment accounts and their lenders (emis table). */
+export function accounts(): AccountStore {
+  accountStore ??= new AccountStore(env('EMIS_TABLE'));
+  return accountStore;
+}
+
 /** For tests that rebuild the environment between files. */
 export function resetStores(): void {
   aggregateStore = undefined;
   searchStore = undefined;
+  accountStore = undefined;
   emiStore = undefined;
   linkStore = undefined;
   opsStore = undefined;

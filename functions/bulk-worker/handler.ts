@@ -5,13 +5,13 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { JobStore } from '../../shared/adapters/dynamo/job-store';
-import { createGatewayFromEnv } from '../../shared/adapters/razorpay/gateway';
+import { accountGateways, gatewaySettingsFromEnv } from '../../shared/adapters/payment-gateways';
 import { S3ExportWriter } from '../../shared/adapters/s3/export-writer';
 import { env, setting } from '../../shared/config';
 import { systemClock } from '../../shared/domain/dates';
 import { log, withLogContext } from '../../shared/log';
 import { correlate, observedHandler } from '../../shared/observe';
-import { rateLimitedGateway, Semaphore, TokenBucket } from '../../shared/pacing';
+import { AccountPacers, AccountPools, rateLimitedGateway, Semaphore } from '../../shared/pacing';
 import { parseBulkMessage } from '../../shared/usecases/bulk-messages';
 import {
   type BulkWorkerDeps,
@@ -19,45 +19,57 @@ import {
   handleBulkMessage,
 } from '../../shared/usecases/bulk-worker';
 import { emis, links, ops } from '../../shared/wiring';
-import { linkSettings } from '../../shared/wiring-links';
+import { accountDirectory, linkSettings } from '../../shared/wiring-links';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 let deps: BulkWorkerDeps | undefined;
 
 /**
- * Wired once per container. The bucket and the concurrency pool are module-scoped on purpose:
+ * Wired once per container. The buckets and the concurrency pool are module-scoped on purpose:
  * every invocation this container runs shares them, so the container never exceeds
- * BULK_RATE_PER_SECOND toward Razorpay. The adapter's own retries pace through the same bucket
- * (its backoff `sleep` also takes a token).
+ * BULK_RATE_PER_SECOND toward any one payment account — each account has its own bucket, as
+ * providers limit each merchant on its own — and each account's items wait in its own pool of
+ * BULK_CONCURRENCY, so one account's queue never holds the slots of another's. The adapter's own retries pace through the same
+ * account's bucket (its backoff `sleep` also takes a token).
  */
 export function workerDeps(): BulkWorkerDeps {
   if (deps) return deps;
-  const pacer = new TokenBucket(setting('BULK_RATE_PER_SECOND'));
-  const gateway = createGatewayFromEnv({
-    sleep: async (ms) => {
-      await sleep(ms);
-      await pacer.take();
-    },
-  });
+  const rate = setting('BULK_RATE_PER_SECOND');
+  const settings = {
+    ...DEFAULT_BULK_WORKER_SETTINGS,
+    maxItemAttempts: setting('BULK_MAX_ITEM_ATTEMPTS'),
+  };
+  const pacers = new AccountPacers(() => rate);
+  const pools = new AccountPools(setting('BULK_CONCURRENCY'));
+  const base = gatewaySettingsFromEnv();
+  const gateways = accountGateways(
+    accountDirectory(),
+    (account) => ({
+      ...base,
+      sleep: async (ms) => {
+        await sleep(ms);
+        await pacers.of(account.accountId).take();
+      },
+    }),
+    (gateway, account) =>
+      rateLimitedGateway(gateway, pacers.of(account.accountId), settings.rateLimitPauseMs),
+  );
   deps = {
     link: {
       emis: emis(),
       links: links(),
       ops: ops(),
-      gateway: rateLimitedGateway(gateway, pacer),
+      gateways,
       clock: systemClock,
       settings: linkSettings(),
     },
     jobs: new JobStore(env('OPS_TABLE')),
     exports: new S3ExportWriter(env('EXPORTS_BUCKET')),
-    pacer,
     pool: new Semaphore(setting('BULK_CONCURRENCY')),
+    poolFor: async (lender) => pools.of((await gateways.accountFor(lender)).accountId),
     clock: systemClock,
-    settings: {
-      ...DEFAULT_BULK_WORKER_SETTINGS,
-      maxItemAttempts: setting('BULK_MAX_ITEM_ATTEMPTS'),
-    },
+    settings,
   };
   return deps;
 }

@@ -1,8 +1,10 @@
+import { AccountDirectory } from '../../shared/adapters/account-directory';
 import { WebhookEventStore } from '../../shared/adapters/dynamo/webhook-events';
 import { queueSender } from '../../shared/adapters/queue/sender';
-import { loadWebhookSecrets } from '../../shared/adapters/razorpay/signature';
 import { S3RawWebhookArchive } from '../../shared/adapters/s3/raw-archive';
+import { accountSecrets } from '../../shared/adapters/secrets/account-secrets';
 import { env } from '../../shared/config';
+import { DEFAULT_ACCOUNT_ID } from '../../shared/domain/accounts';
 import { systemClock } from '../../shared/domain/dates';
 import { httpRoute } from '../../shared/http/route';
 import {
@@ -11,17 +13,9 @@ import {
   type WebhookDelivery,
 } from '../../shared/usecases/webhook-receive';
 
-/** A signature mismatch may mean the secret was rotated; re-read it at most this often. */
+/** A signature mismatch may mean the secret was rotated; re-read it at most this often per account. */
 const SECRET_REFRESH_INTERVAL_MS = 60_000;
-let lastSecretRefresh = 0;
-
-async function secrets(options: { refresh?: boolean } = {}): Promise<string[]> {
-  // unauthenticated requests must not be able to hammer Secrets Manager
-  if (options.refresh && Date.now() - lastSecretRefresh < SECRET_REFRESH_INTERVAL_MS)
-    return loadWebhookSecrets();
-  if (options.refresh) lastSecretRefresh = Date.now();
-  return loadWebhookSecrets(options);
-}
+const lastSecretRefresh = new Map<string, number>();
 
 let wired: { key: string; deps: ReceiveDeps } | undefined;
 
@@ -30,8 +24,19 @@ function receiveDeps(): ReceiveDeps {
   const bucket = env('RAW_WEBHOOKS_BUCKET');
   const queueUrl = env('WEBHOOK_QUEUE_URL');
   const table = env('OPS_TABLE');
-  const key = `${table}|${bucket}|${queueUrl}`;
+  const key = `${table}|${bucket}|${queueUrl}|${process.env.EMIS_TABLE ?? ''}|${process.env.PAYMENT_ACCOUNT_SECRET_PREFIX ?? ''}`;
   if (wired?.key !== key) {
+    // only the secrets are read here (Secrets Manager on AWS; the emis table locally)
+    const directory = new AccountDirectory({ accountOfLender: async () => null }, accountSecrets());
+    const secrets: ReceiveDeps['secrets'] = (accountId, options = {}) => {
+      // unauthenticated requests must not be able to hammer the secret store
+      if (options.refresh) {
+        const last = lastSecretRefresh.get(accountId) ?? 0;
+        if (Date.now() - last < SECRET_REFRESH_INTERVAL_MS) return directory.webhookSecrets(accountId);
+        lastSecretRefresh.set(accountId, Date.now());
+      }
+      return directory.webhookSecrets(accountId, options);
+    };
     wired = {
       key,
       deps: {
@@ -46,7 +51,10 @@ function receiveDeps(): ReceiveDeps {
   return wired.deps;
 }
 
-/** POST /webhooks/razorpay — verify, dedupe, archive, enqueue; 200 only once safely queued. */
+/**
+ * POST /webhooks/razorpay (the `default` account) and /webhooks/razorpay/{accountId} —
+ * verify with that account's secrets, dedupe, archive, enqueue; 200 only once safely queued.
+ */
 export async function main(delivery: WebhookDelivery) {
   const result = await receiveWebhook(receiveDeps(), delivery);
   return { statusCode: 200, body: { received: true, outcome: result.outcome } };
@@ -54,5 +62,5 @@ export async function main(delivery: WebhookDelivery) {
 
 // no body schema: the JSON body parser must never run in front of a signature check
 export const handler = httpRoute('webhook', { anyContentType: true }, (req) =>
-  main({ body: req.rawBody(), headers: req.headers }),
+  main({ accountId: DEFAULT_ACCOUNT_ID, body: req.rawBody(), headers: req.headers }),
 );

@@ -69,3 +69,33 @@ export function applyConfigPatch(current: SandboxConfig, patch: unknown): Sandbo
   }
   return next;
 }
+
+/**
+ * One merchant of the sandbox (`PUT /_sandbox/accounts`): its key pair, and where and how its
+ * webhooks go; `rateLimitPerSecond` (its own limit) falls back to the config's. The first
+ * merchant's webhook URL and secret may be left out: the config's apply.
+ */
+export interface MerchantSpec {
+  keyId: string;
+  keySecret: string;
+  webhookUrl?: string;
+  webhookSecret?: string;
+  rateLimitPerSecond?: number;
+}
+
+const merchantSchema = z.strictObject({
+  keyId: z
+    .string()
+    .regex(/^rzp_(test|live)_[A-Za-z0-9]{6,40}$/, 'keyId must look like rzp_test_… or rzp_live_…'),
+  keySecret: z.string().min(8),
+  webhookSecret: z.string().min(1),
+  webhookUrl,
+  rateLimitPerSecond: z.int().min(0).max(100_000).optional(),
+});
+
+/** A merchant from a PUT body, or ConfigError naming each bad key. */
+export function parseMerchantSpec(body: unknown): MerchantSpec {
+  const parsed = merchantSchema.safeParse(body);
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error));
+  return parsed.data;
+}

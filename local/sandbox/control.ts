@@ -4,7 +4,13 @@
  * time would do (pay, fail, expire) and inspect what the sandbox sent.
  */
 import { z } from 'zod';
-import { ConfigError, describeIssues, type SandboxConfig } from './config';
+import {
+  ConfigError,
+  describeIssues,
+  type MerchantSpec,
+  parseMerchantSpec,
+  type SandboxConfig,
+} from './config';
 import { linkEntity } from './entities';
 import { ApiError } from './errors';
 import { type Link, PAYMENT_METHODS } from './model';
@@ -12,7 +18,14 @@ import { ControlError, type Store } from './store';
 import type { DeliveryRecord } from './webhooks';
 
 export interface ControlContext {
+  /** the first merchant's store */
   store: Store;
+  /** every merchant's store: a link id is found in whichever holds it */
+  stores: () => Store[];
+  /** the merchants, without secrets */
+  accounts: () => unknown[];
+  /** adds or replaces a merchant from a parsed spec */
+  putAccount: (spec: MerchantSpec) => unknown;
   config: () => SandboxConfig;
   /** throws ConfigError */
   updateConfig: (patch: unknown) => SandboxConfig;
@@ -56,11 +69,11 @@ export function handleControl(
 }
 
 function route(ctx: ControlContext, method: string, path: string, body: unknown): ControlAnswer {
-  const { store } = ctx;
   // ['', '_sandbox', resource, id?, action?]
   const [, , resource, id, action] = path.split('/');
   const depth = path.split('/').length;
   if (resource === 'payment_links' && id !== undefined && depth === 5 && method === 'POST') {
+    const store = ownerOf(ctx, id);
     if (action === 'pay') return pay(store, lookup(store, id), body);
     if (action === 'expire') {
       const link = store.expire(lookup(store, id));
@@ -70,9 +83,17 @@ function route(ctx: ControlContext, method: string, path: string, body: unknown)
   if (depth === 3) {
     switch (`${method} ${resource}`) {
       case 'GET payment_links': {
-        const links = store.list({}).map((link) => linkEntity(link, store.shortUrl(link), 'captured'));
+        const links = ctx
+          .stores()
+          .flatMap((store) =>
+            store.list({}).map((link) => linkEntity(link, store.shortUrl(link), 'captured')),
+          );
         return ok({ count: links.length, payment_links: links });
       }
+      case 'GET accounts':
+        return ok({ items: ctx.accounts() });
+      case 'PUT accounts':
+        return ok(ctx.putAccount(parseMerchantSpec(body)));
       case 'GET webhooks':
         return ok({ deliveries: ctx.deliveries() });
       case 'GET config':
@@ -106,6 +127,11 @@ function pay(store: Store, link: Link, body: unknown): ControlAnswer {
 
 function ok(body: unknown): ControlAnswer {
   return { status: 200, body };
+}
+
+/** The store of the merchant holding this link (the first merchant's when none does: then 404). */
+function ownerOf(ctx: ControlContext, id: string): Store {
+  return ctx.stores().find((store) => store.links.has(id)) ?? ctx.store;
 }
 
 function lookup(store: Store, id: string): Link {

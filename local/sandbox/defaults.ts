@@ -30,3 +30,11 @@ export const WEBHOOK_TIMEOUT_MS = 5_000;
 export const WEBHOOK_RETRY_DELAYS_MS: readonly number[] = [
   200, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000,
 ];
+
+/**
+ * The second demo merchant (architecture §4b: account `sahyadri`, lender Sahyadri Microfin).
+ * Like the first, these only ever unlock the local sandbox.
+ */
+export const SANDBOX_SAHYADRI_KEY_ID = 'rzp_test_SahyadriSandbox1';
+export const SANDBOX_SAHYADRI_KEY_SECRET = 'localsahyadrisecret000000000';
+export const SANDBOX_SAHYADRI_WEBHOOK_SECRET = 'local-sahyadri-webhook-secret';

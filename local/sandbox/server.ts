@@ -11,7 +11,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { handleApi } from './api';
-import { applyConfigPatch, type SandboxConfig } from './config';
+import { applyConfigPatch, type MerchantSpec, parseMerchantSpec, type SandboxConfig } from './config';
 import { handleControl } from './control';
 import {
   SANDBOX_ACCOUNT_ID,
@@ -46,7 +46,7 @@ import {
   sendJson,
 } from './http';
 import { handlePage } from './page';
-import { seededRandom } from './random';
+import { base62, seededRandom } from './random';
 import { SlidingWindowLimiter } from './rate-limit';
 import { Store } from './store';
 import { type DeliveryRecord, WebhookDispatcher } from './webhooks';
@@ -82,6 +82,25 @@ export interface SandboxOptions {
   clock?: () => number;
 }
 
+/** One merchant's keys and where its webhooks go (PUT /_sandbox/accounts). */
+export type { MerchantSpec } from './config';
+
+/** A merchant as GET /_sandbox/accounts shows it: never its secrets. */
+export interface SandboxAccount {
+  keyId: string;
+  /** Razorpay's `account_id` in its webhook envelopes */
+  accountId: string;
+  webhookUrl: string;
+  rateLimitPerSecond: number;
+  links: number;
+}
+
+interface Merchant extends MerchantSpec {
+  store: Store;
+  dispatcher: WebhookDispatcher;
+  limiter: SlidingWindowLimiter;
+}
+
 export interface SandboxStats {
   /** links in memory */
   links: number;
@@ -111,6 +130,12 @@ export interface Sandbox {
   webhooksIdle(): Promise<void>;
   /** runs the expiry check now; returns how many links expired */
   expireDue(): number;
+  /** adds or replaces a merchant, like PUT /_sandbox/accounts (throws ConfigError on bad input) */
+  addAccount(spec: MerchantSpec): SandboxAccount;
+  /** every merchant, the first one first (no secrets) */
+  readonly accounts: SandboxAccount[];
+  /** how many links the merchant with this key id holds */
+  linksOf(keyId: string): number;
   close(): Promise<void>;
 }
 
@@ -151,40 +176,81 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...(options.webhookSecret === undefined ? {} : { webhookSecret: options.webhookSecret }),
     },
   );
-  const expectedAuth = `Basic ${Buffer.from(`${keyId}:${keySecret}`).toString('base64')}`;
-  /** HTTP Basic with exactly the configured key id and secret (fast path: the header as axios writes it). */
-  const authorised = (header: string | undefined): boolean => {
-    if (header === expectedAuth) return true;
-    const match = header === undefined ? null : /^basic\s+(\S+)$/i.exec(header);
-    if (match === null) return false;
-    return Buffer.from(match[1] as string, 'base64').toString('utf8') === `${keyId}:${keySecret}`;
-  };
   let publicBaseUrl = '';
   let requests = 0;
 
-  const limiter = new SlidingWindowLimiter();
-  const dispatcher = new WebhookDispatcher({
-    config: () => config,
-    random,
-    retryDelaysMs: options.webhookRetryDelaysMs ?? WEBHOOK_RETRY_DELAYS_MS,
-    timeoutMs: options.webhookTimeoutMs ?? WEBHOOK_TIMEOUT_MS,
-  });
-  const store = new Store({
-    accountId: options.accountId ?? SANDBOX_ACCOUNT_ID,
-    testMode: keyId.startsWith('rzp_test_'),
-    maxAmount: options.maxAmount ?? DEFAULT_MAX_AMOUNT,
-    clock,
-    shortUrl: (code) => `${publicBaseUrl}/rzp/${code}`,
-    publish: (events) => dispatcher.publish(events),
-  });
+  /**
+   * The merchants (architecture §4b): each key pair sees only its own links, signs with its own
+   * webhook secret, posts to its own URL and has its own rate limit. The first is the one the
+   * options name; its webhook URL and secret are `config`'s unless a PUT /_sandbox/accounts gave
+   * it its own. Every other knob of `config` applies to all.
+   */
+  const merchants = new Map<string, Merchant>();
+  const addMerchant = (spec: MerchantSpec, razorpayAccountId?: string): Merchant => {
+    const existing = merchants.get(spec.keyId);
+    if (existing) {
+      Object.assign(existing, spec);
+      return existing;
+    }
+    const merchant = { ...spec } as Merchant;
+    merchant.limiter = new SlidingWindowLimiter();
+    merchant.dispatcher = new WebhookDispatcher({
+      config: () => ({
+        ...config,
+        webhookUrl: merchant.webhookUrl ?? config.webhookUrl,
+        webhookSecret: merchant.webhookSecret ?? config.webhookSecret,
+      }),
+      random,
+      retryDelaysMs: options.webhookRetryDelaysMs ?? WEBHOOK_RETRY_DELAYS_MS,
+      timeoutMs: options.webhookTimeoutMs ?? WEBHOOK_TIMEOUT_MS,
+    });
+    merchant.store = new Store({
+      accountId: razorpayAccountId ?? `acc_${base62(14)}`,
+      testMode: spec.keyId.startsWith('rzp_test_'),
+      maxAmount: options.maxAmount ?? DEFAULT_MAX_AMOUNT,
+      clock,
+      shortUrl: (code) => `${publicBaseUrl}/rzp/${code}`,
+      publish: (events) => merchant.dispatcher.publish(events),
+    });
+    merchants.set(spec.keyId, merchant);
+    return merchant;
+  };
+  const primary = addMerchant({ keyId, keySecret }, options.accountId ?? SANDBOX_ACCOUNT_ID);
+  const store = primary.store;
+  const all = () => [...merchants.values()];
+
+  /** The merchant whose key pair the HTTP Basic header carries, or undefined (→ 401). */
+  const merchantOf = (header: string | undefined): Merchant | undefined => {
+    const match = header === undefined ? null : /^basic\s+(\S+)$/i.exec(header);
+    if (match === null) return undefined;
+    const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon === -1) return undefined;
+    const merchant = merchants.get(decoded.slice(0, colon));
+    return merchant && merchant.keySecret === decoded.slice(colon + 1) ? merchant : undefined;
+  };
   const answerTimers = new Set<NodeJS.Timeout>();
 
   const reset = (): void => {
-    store.reset();
-    dispatcher.reset();
-    limiter.reset();
+    for (const m of all()) {
+      m.store.reset();
+      m.dispatcher.reset();
+      m.limiter.reset();
+    }
     requests = 0;
   };
+  const stats = (): SandboxStats => ({
+    links: all().reduce((n, m) => n + m.store.links.size, 0),
+    creates: all().reduce((n, m) => n + m.store.creates, 0),
+    requests,
+  });
+  const merchantView = (m: Merchant): SandboxAccount => ({
+    keyId: m.keyId,
+    accountId: m.store.accountId,
+    webhookUrl: m.webhookUrl ?? config.webhookUrl,
+    rateLimitPerSecond: m.rateLimitPerSecond ?? config.rateLimitPerSecond,
+    links: m.store.links.size,
+  });
   const updateConfig = (patch: unknown): SandboxConfig => {
     config = applyConfigPatch(config, patch);
     return { ...config };
@@ -221,8 +287,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (error instanceof BodyTooLargeError) return reply(413, gatewayErrorBody('Request entity too large'));
       throw error;
     }
+    // Razorpay limits each merchant on its own; a request no merchant's keys open shares the
+    // first merchant's window, and is refused 401 below
+    const merchant = merchantOf(req.headers.authorization);
+    const limit = merchant?.rateLimitPerSecond ?? knobs.rateLimitPerSecond;
     // real elapsed time (monotonic), not the injectable clock that tests move around
-    if (!limiter.allow(knobs.rateLimitPerSecond, performance.now())) {
+    if (!(merchant ?? primary).limiter.allow(limit, performance.now())) {
       return reply(429, gatewayErrorBody(TOO_MANY_REQUESTS));
     }
     // decided before anything is applied: a 500 changes nothing
@@ -230,7 +300,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return reply(500, gatewayErrorBody(SERVER_ERROR, 'SERVER_ERROR'));
     }
     const hangMs = knobs.hangRate > 0 && random() < knobs.hangRate ? knobs.hangMs : 0;
-    if (!authorised(req.headers.authorization)) return reply(401, gatewayErrorBody(INVALID_API_KEY), hangMs);
+    if (merchant === undefined) return reply(401, gatewayErrorBody(INVALID_API_KEY), hangMs);
     let body: unknown;
     try {
       body = parseBody(text, req.headers['content-type']);
@@ -238,7 +308,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (error instanceof BadJsonError) return reply(400, linkErrorBody(MSG.badJson), hangMs);
       throw error;
     }
-    const answer = handleApi(store, req.method ?? 'GET', path, new URLSearchParams(query), body);
+    const answer = handleApi(merchant.store, req.method ?? 'GET', path, new URLSearchParams(query), body);
     reply(answer.status, answer.body, hangMs);
   };
 
@@ -257,11 +327,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const answer = handleControl(
       {
         store,
+        stores: () => all().map((m) => m.store),
         config: () => ({ ...config }),
         updateConfig,
-        deliveries: () => dispatcher.deliveries,
+        deliveries: () => all().flatMap((m) => m.dispatcher.deliveries),
         reset,
-        stats: () => ({ links: store.links.size, creates: store.creates, requests }),
+        stats: () => stats(),
+        accounts: () => all().map((m) => merchantView(m)),
+        putAccount: (spec) => merchantView(addMerchant(spec)),
       },
       req.method ?? 'GET',
       path,
@@ -278,8 +351,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   ): Promise<void> => {
     const [, , code = '', action] = path.split('/');
     const text = await readBody(req);
+    const code_ = code;
+    const owner = all().find((m) => m.store.byShortCodeOrUndefined(code_) !== undefined) ?? primary;
     const answer = handlePage(
-      { store, keySecret },
+      { store: owner.store, keySecret: owner.keySecret },
       req.method ?? 'GET',
       code,
       action,
@@ -339,12 +414,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const url = `http://${urlHost}:${port}`;
   publicBaseUrl = (options.publicBaseUrl ?? url).replace(/\/+$/, '');
 
-  const expiryTimer = setInterval(() => store.expireDue(), options.expiryIntervalMs ?? 1000);
+  const expireDue = () => all().reduce((n, m) => n + m.store.expireDue(), 0);
+  const expiryTimer = setInterval(expireDue, options.expiryIntervalMs ?? 1000);
   expiryTimer.unref();
 
   const closeServer = async (): Promise<void> => {
     clearInterval(expiryTimer);
-    dispatcher.close();
+    for (const m of all()) m.dispatcher.close();
     for (const timer of answerTimers) clearTimeout(timer);
     answerTimers.clear();
     await new Promise<void>((resolve) => {
@@ -367,22 +443,31 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       updateConfig(patch);
     }
     get links(): number {
-      return store.links.size;
+      return all().reduce((n, m) => n + m.store.links.size, 0);
     }
     get deliveries(): DeliveryRecord[] {
-      return dispatcher.deliveries;
+      return all().flatMap((m) => m.dispatcher.deliveries);
     }
     get stats(): SandboxStats {
-      return { links: store.links.size, creates: store.creates, requests };
+      return stats();
     }
     reset(): void {
       reset();
     }
-    webhooksIdle(): Promise<void> {
-      return dispatcher.idle();
+    async webhooksIdle(): Promise<void> {
+      await Promise.all(all().map((m) => m.dispatcher.idle()));
     }
     expireDue(): number {
-      return store.expireDue();
+      return expireDue();
+    }
+    addAccount(spec: MerchantSpec): SandboxAccount {
+      return merchantView(addMerchant(parseMerchantSpec(spec)));
+    }
+    get accounts(): SandboxAccount[] {
+      return all().map((m) => merchantView(m));
+    }
+    linksOf(keyId: string): number {
+      return merchants.get(keyId)?.store.links.size ?? 0;
     }
     close(): Promise<void> {
       return closeServer();

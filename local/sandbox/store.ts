@@ -52,6 +52,11 @@ export class Store {
 
   constructor(private readonly options: StoreOptions) {}
 
+  /** Razorpay's `account_id` of this merchant */
+  get accountId(): string {
+    return this.options.accountId;
+  }
+
   now(): number {
     return Math.floor(this.options.clock() / 1000);
   }

@@ -3,6 +3,7 @@
  * implementation talking to Razorpay is shared/adapters/razorpay/gateway.ts (the only module
  * that imports the `razorpay` SDK); tests may pass fakes.
  */
+import { type AccountRef, DEFAULT_ACCOUNT_ID } from './accounts';
 
 /** Razorpay's payment-link statuses (reference.md §1.12). */
 export const RAZORPAY_LINK_STATUSES = ['created', 'partially_paid', 'paid', 'expired', 'cancelled'] as const;
@@ -67,4 +68,23 @@ export interface PaymentGateway {
   findLinkByReferenceId(referenceId: string): Promise<GatewayLink | null>;
   /** Throws GatewayRejectedError with Razorpay's reason when the link cannot be cancelled. */
   cancelLink(razorpayLinkId: string): Promise<GatewayLink>;
+}
+
+/**
+ * Gateways by payment account (architecture §4b): a link is created, refreshed and cancelled
+ * through its own account, for life. Provider-neutral: an account's `provider` picks the adapter.
+ */
+export interface PaymentGateways {
+  /** The account new links of this lender are created on (`default` when it has none). */
+  accountFor(lender: string): Promise<AccountRef>;
+  /** The gateway of one account; throws NotFoundError for an account that does not exist. */
+  forAccount(account: AccountRef): Promise<PaymentGateway>;
+}
+
+/** One gateway for every account: for tests and single-account tools. */
+export function singleAccount(gateway: PaymentGateway): PaymentGateways {
+  return {
+    accountFor: async () => ({ accountId: DEFAULT_ACCOUNT_ID, provider: 'razorpay' }),
+    forAccount: async () => gateway,
+  };
 }

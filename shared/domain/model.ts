@@ -1,4 +1,5 @@
 /** The domain's records, as use cases see them (storage keys live in shared/adapters/dynamo/schema.ts). */
+import type { Provider } from './accounts';
 import type { Currency } from './money';
 
 export interface Loan {
@@ -19,6 +20,9 @@ export interface EmiLinkRef {
   /** unix seconds */
   expireBy: number;
   createdAt: string;
+  /** the payment account it lives in (absent: `default`, made before accounts existed) */
+  accountId?: string;
+  provider?: Provider;
 }
 
 export interface Emi {
@@ -177,4 +181,10 @@ export interface Link {
   cancelledBy?: ActorRef;
   /** last time Razorpay told us about it (webhook or refresh) */
   lastSyncedAt?: string;
+  /**
+   * The payment account it was created on, kept for life (architecture §4b); absent on links
+   * made before accounts existed, which belong to `default`.
+   */
+  accountId?: string;
+  provider?: Provider;
 }

@@ -9,6 +9,7 @@
  */
 import * as z from 'zod/mini';
 import type { JobStatus } from '../adapters/dynamo/job-store';
+import { PROVIDERS } from '../domain/accounts';
 import { type AttentionReason, type CancelReason, LINK_ID, LINK_STATUSES } from '../domain/model';
 
 type Meta = { id?: string; description?: string; example?: unknown };
@@ -142,6 +143,10 @@ export const linkSchema = doc(
     jobId: doc(nullable(z.string()), { description: 'the bulk job that created it' }),
     createdBy: doc(nullable(actorRefSchema), { description: 'who generated it' }),
     cancelledBy: doc(nullable(actorRefSchema), { description: 'the person who cancelled it, if one did' }),
+    accountId: doc(z.string(), {
+      description: 'the payment account it lives in, for life (architecture §4b); `default` for older links',
+    }),
+    provider: doc(z.enum(PROVIDERS), { description: 'the payment provider of that account' }),
   }),
   { id: 'Link', description: 'A payment link for one EMI.' },
 );

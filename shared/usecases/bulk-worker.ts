@@ -26,7 +26,6 @@ import {
   ConflictError,
   GatewayError,
   GatewayNotFoundError,
-  GatewayRateLimitedError,
   GatewayRejectedError,
   NotFoundError,
   ValidationError,
@@ -36,7 +35,7 @@ import { exportKey } from '../domain/objects';
 import type { ExportWriter, ItemResult, JobItem, JobRecord, JobStore } from '../domain/ports';
 import { log } from '../log';
 import { metrics } from '../metrics';
-import type { Semaphore, TokenBucket } from '../pacing';
+import type { Semaphore } from '../pacing';
 import { csvStream } from './bulk-csv';
 import { csvFilename } from './bulk-job';
 import type { BulkMessage } from './bulk-messages';
@@ -55,7 +54,7 @@ export interface BulkWorkerSettings {
   itemBudgetMs: number;
   /** how long a CSV writer holds the export before another may take over */
   exportLeaseMs: number;
-  /** pause of the bucket after Razorpay still answered 429 through the adapter's retries */
+  /** pause of the account's bucket after Razorpay still answered 429 through the adapter's retries (the worker wires it into each account's paced gateway) */
   rateLimitPauseMs: number;
 }
 
@@ -70,12 +69,17 @@ export const DEFAULT_BULK_WORKER_SETTINGS: BulkWorkerSettings = {
 };
 
 export interface BulkWorkerDeps {
-  /** the generate use case's ports; its gateway is paced by `pacer` */
+  /** the generate use case's ports; each account's gateway is paced by that account's bucket */
   link: LinkDeps;
   jobs: JobStore;
   exports: ExportWriter;
-  pacer: TokenBucket;
   pool: Semaphore;
+  /**
+   * The pool an item waits in: its payment account's own (items of one account waiting for that
+   * account's rate budget must not hold the slots another account's items could use). Items whose
+   * lender the selection did not record use `pool`.
+   */
+  poolFor?: (lender: string) => Promise<Semaphore>;
   clock: Clock;
   settings: BulkWorkerSettings;
   /** waits between an item's tries; absent: the clock's */
@@ -108,8 +112,8 @@ export async function handleBulkMessage(
   const outcomes = await Promise.all(
     items
       .filter((item) => item.state !== 'done')
-      .map((item) =>
-        deps.pool
+      .map(async (item) =>
+        (item.lender !== undefined && deps.poolFor ? await deps.poolFor(item.lender) : deps.pool)
           .run(() => processItem(deps, job, item, options, timeLeft))
           // one item's trouble must not abandon the others mid-flight: every item settles
           // before the invocation answers, and the chunk comes back for the ones that failed
@@ -190,7 +194,6 @@ async function processItem(
       verdict = { final: true, result };
     } catch (err) {
       verdict = judge(err);
-      if (err instanceof GatewayRateLimitedError) deps.pacer.pause(settings.rateLimitPauseMs);
     }
     if (verdict.final) return record(deps, job, item, verdict.result);
     lastError = verdict.error;

@@ -14,6 +14,7 @@
  * The line's other fields come from the link the credit landed on (a consistent read; the link
  * and the credit were written in one transaction).
  */
+import { DEFAULT_ACCOUNT_ID, type Provider } from '../domain/accounts';
 import { CURATED_PREFIX } from '../domain/objects';
 import type { LinkStore } from '../domain/ports';
 
@@ -25,8 +26,9 @@ export type FeedKind = 'credit' | 'refund' | 'surplus';
 export interface FeedLine {
   payment_id: string;
   link_id: string;
-  provider: 'razorpay';
+  provider: Provider;
   provider_link_id: string | null;
+  /** the payment account the money went to (links from before accounts: `default`) */
   account_id: string | null;
   loan_id: string;
   lender: string | null;
@@ -75,9 +77,9 @@ export async function feedLineFor(deps: Pick<FeedDeps, 'links'>, c: LedgerImage)
   return {
     payment_id: c.paymentId!,
     link_id: c.linkId ?? '',
-    provider: 'razorpay',
+    provider: link?.provider ?? 'razorpay',
     provider_link_id: link?.razorpayLinkId ?? null,
-    account_id: null,
+    account_id: link ? (link.accountId ?? DEFAULT_ACCOUNT_ID) : null,
     loan_id: c.loanId ?? link?.loanId ?? '',
     lender: link?.lender ?? null,
     emi_number: c.emiNumber ?? link?.emiNumber ?? 0,

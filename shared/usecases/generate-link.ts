@@ -43,7 +43,7 @@ import { log } from '../log';
 import { metrics } from '../metrics';
 import { correlate } from '../observe';
 import { emiNumberSchema, loanIdSchema } from '../schemas/common';
-import { bump, type LinkDeps, withRef } from './link-deps';
+import { bump, gatewayOf, type LinkDeps, withRef } from './link-deps';
 import { type LinkView, toLinkView } from './link-view';
 import {
   applyObservation,
@@ -179,7 +179,7 @@ async function resolveUnresolved(deps: LinkDeps, emi: Emi, nowMs: number): Promi
   for (const ref of Object.values(emi.links)) {
     const stale = ref.status === 'creating' && nowMs - Date.parse(ref.createdAt) > CREATING_STALE_MS;
     if (!(ref.status === 'failed' || stale)) continue;
-    const found = await deps.gateway.findLinkByReferenceId(ref.linkId);
+    const found = await (await gatewayOf(deps, ref)).findLinkByReferenceId(ref.linkId);
     if (found) {
       await applyObservation(deps, ref.linkId, observationFromGatewayLink(found));
     } else {
@@ -245,7 +245,7 @@ export async function createAtRazorpay(
   const emi = await deps.emis.getEmi(link.loanId, link.emiNumber, true);
   if (!emi) throw new NotFoundError(`EMI ${link.emiNumber} of loan ${link.loanId} not found`);
   try {
-    const g = await deps.gateway.createLink(createRequest(link, emi, opts, deps));
+    const g = await (await gatewayOf(deps, link)).createLink(createRequest(link, emi, opts, deps));
     const created = await applyObservation(deps, link.id, observationFromGatewayLink(g));
     log.info('link created', {
       linkId: link.id,
@@ -326,6 +326,8 @@ export async function generateLink(
 
     const now = new Date(nowMs).toISOString();
     const id = options.linkId ?? newLinkId();
+    // the lender's account now; the link keeps it for life, even if the lender moves later
+    const account = await deps.gateways.accountFor(emi.lender);
     const link: StoredLink = {
       id,
       referenceId: id,
@@ -346,6 +348,8 @@ export async function generateLink(
       failedAttempts: 0,
       jobId: options.jobId,
       createdBy: options.createdBy,
+      accountId: account.accountId,
+      provider: account.provider,
       rev: 1,
     };
     const outcome = await deps.links.commit({
@@ -365,7 +369,7 @@ export async function generateLink(
 /** Finishes a link whose create may not have completed (a retry, or a stuck creator). */
 async function resume(deps: LinkDeps, link: StoredLink, opts: LinkOptions): Promise<GenerateResult> {
   if (link.status === 'creating' || (link.status === 'failed' && link.error?.unresolved)) {
-    const found = await deps.gateway.findLinkByReferenceId(link.referenceId);
+    const found = await (await gatewayOf(deps, link)).findLinkByReferenceId(link.referenceId);
     const done = found
       ? await applyObservation(deps, link.id, observationFromGatewayLink(found))
       : await createAtRazorpay(deps, link, opts);

@@ -1,7 +1,9 @@
 /** What the link use cases need, passed in (ports), wired once per cold start by handlers. */
+
 import { SETTINGS } from '../config';
+import { accountOfLink } from '../domain/accounts';
 import type { Clock } from '../domain/dates';
-import type { PaymentGateway } from '../domain/gateway';
+import type { PaymentGateway, PaymentGateways } from '../domain/gateway';
 import type { Emi, EmiLinkRef, Link } from '../domain/model';
 import { isUnsettled } from '../domain/model';
 import type { EmiStore, LinkStore, OpsStore, StoredLink } from '../domain/ports';
@@ -18,7 +20,8 @@ export interface LinkDeps {
   emis: EmiStore;
   links: LinkStore;
   ops: OpsStore;
-  gateway: PaymentGateway;
+  /** the gateway of each payment account: a link is always served by its own */
+  gateways: PaymentGateways;
   clock: Clock;
   settings: LinkSettings;
 }
@@ -39,7 +42,16 @@ export function refOf(link: Link): EmiLinkRef {
     amount: link.amount,
     expireBy: link.expireBy,
     createdAt: link.createdAt,
+    ...(link.accountId ? { accountId: link.accountId, provider: link.provider } : {}),
   };
+}
+
+/** The gateway of the account a link (or an EMI's link entry) lives in, for life. */
+export function gatewayOf(
+  deps: Pick<LinkDeps, 'gateways'>,
+  link: { accountId?: string; provider?: Link['provider'] },
+): Promise<PaymentGateway> {
+  return deps.gateways.forAccount(accountOfLink(link));
 }
 
 /** The EMI with this link's entry added, updated or dropped to match the link. */

@@ -1,4 +1,5 @@
 /** The contract's Link shape, from a stored link. */
+import { accountOfLink } from '../domain/accounts';
 import type { Link as StoredLink } from '../domain/model';
 import type { Link } from '../schemas/responses';
 
@@ -31,5 +32,6 @@ export function toLinkView(link: StoredLink): LinkView {
     jobId: link.jobId ?? null,
     createdBy: link.createdBy ?? null,
     cancelledBy: link.cancelledBy ?? null,
+    ...accountOfLink(link),
   };
 }

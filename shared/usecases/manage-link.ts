@@ -19,7 +19,7 @@ import type { StoredLink } from '../domain/ports';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { correlate } from '../observe';
 import { emiNumberSchema, lenderSchema, loanIdSchema, queryInt } from '../schemas/common';
-import type { LinkDeps } from './link-deps';
+import { gatewayOf, type LinkDeps } from './link-deps';
 import { type LinkView, toLinkView } from './link-view';
 import { cancelAtRazorpay, observationFromGatewayLink, syncLink } from './sync-link';
 
@@ -45,11 +45,11 @@ export async function refreshLink(
   if (!razorpayId) {
     // a create that never got an answer: Razorpay's list finds it by reference id (but lists
     // no payments), so fetch it by its id afterwards for the payments
-    const found = await deps.gateway.findLinkByReferenceId(link.referenceId);
+    const found = await (await gatewayOf(deps, link)).findLinkByReferenceId(link.referenceId);
     if (!found) return toLinkView(link); // Razorpay never created it: it stays failed
     razorpayId = found.id;
   }
-  const g = await deps.gateway.fetchLink(razorpayId);
+  const g = await (await gatewayOf(deps, link)).fetchLink(razorpayId);
   return toLinkView(await syncLink(deps, id, observationFromGatewayLink(g)));
 }
 

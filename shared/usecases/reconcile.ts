@@ -22,7 +22,7 @@ import type { StoredLink } from '../domain/ports';
 import { log, withLogContext } from '../log';
 import { metrics } from '../metrics';
 import { finishFailed } from './generate-link';
-import type { LinkDeps } from './link-deps';
+import { gatewayOf, type LinkDeps } from './link-deps';
 import { cancelAtRazorpay, observationFromGatewayLink, syncLink } from './sync-link';
 
 export interface ReconcileOptions {
@@ -146,7 +146,7 @@ async function refreshOrResolve(
     if (link.status === 'creating' && now.getTime() - Date.parse(link.createdAt) < CREATING_STALE_MS)
       return null;
     if (link.status === 'failed' && !link.error?.unresolved) return null;
-    const found = await findByReference(deps, link.referenceId);
+    const found = await findByReference(deps, link);
     if (!found) {
       await finishFailed(deps, link.id, 'RAZORPAY_NO_LINK', 'Razorpay has no link for this request', false);
       counts.failedForGood++;
@@ -158,8 +158,8 @@ async function refreshOrResolve(
     return syncLink(deps, link.id, observationFromGatewayLink(found));
   }
   const g = link.razorpayLinkId
-    ? await deps.gateway.fetchLink(link.razorpayLinkId)
-    : await findByReference(deps, link.referenceId);
+    ? await (await gatewayOf(deps, link)).fetchLink(link.razorpayLinkId)
+    : await findByReference(deps, link);
   if (!g) return null;
   counts.refreshed++;
   return syncLink(deps, link.id, observationFromGatewayLink(g));
@@ -169,10 +169,11 @@ async function refreshOrResolve(
  * The link Razorpay holds for our reference id, with its payments: Razorpay's list (which the
  * reference-id lookup uses) leaves `payments` empty, so a link that took money is fetched by id.
  */
-async function findByReference(deps: LinkDeps, referenceId: string): Promise<GatewayLink | null> {
-  const found = await deps.gateway.findLinkByReferenceId(referenceId);
+async function findByReference(deps: LinkDeps, link: StoredLink): Promise<GatewayLink | null> {
+  const gateway = await gatewayOf(deps, link);
+  const found = await gateway.findLinkByReferenceId(link.referenceId);
   if (!found || found.amountPaid === 0) return found;
-  return deps.gateway.fetchLink(found.id);
+  return gateway.fetchLink(found.id);
 }
 
 /**

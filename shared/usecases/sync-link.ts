@@ -27,7 +27,7 @@ import { capturedPaymentProblem, failedAttemptProblem, safeMethod } from '../dom
 import type { CreditEntry, StoredLink } from '../domain/ports';
 import { log } from '../log';
 import { metrics } from '../metrics';
-import { bump, type LinkDeps, withRef } from './link-deps';
+import { bump, gatewayOf, type LinkDeps, withRef } from './link-deps';
 
 export interface FailedAttempt {
   paymentId: string;
@@ -319,14 +319,15 @@ export async function cancelAtRazorpay(
   by?: ActorRef,
 ): Promise<StoredLink> {
   if (!link.razorpayLinkId) return link;
+  const gateway = await gatewayOf(deps, link);
   try {
-    const g = await deps.gateway.cancelLink(link.razorpayLinkId);
+    const g = await gateway.cancelLink(link.razorpayLinkId);
     if (g.status === 'cancelled') return markCancelled(deps, link.id, reason, by);
     return applyObservation(deps, link.id, observationFromGatewayLink(g));
   } catch (err) {
     // paid meanwhile, or already closed: read the link and follow what it says
     if (err instanceof GatewayNotCancellableError) {
-      const g = await deps.gateway.fetchLink(link.razorpayLinkId);
+      const g = await gateway.fetchLink(link.razorpayLinkId);
       // already cancelled (`closed` covers that too) by a concurrent
       // cancel for the same reason, e.g. two deliveries of one payment settling the siblings
       if (g.status === 'cancelled' && g.payments.length === 0)

@@ -9,7 +9,9 @@
  *   2. find our link: `notes.link_id` (payment, order, link notes) → Razorpay link id (the
  *      payment_link entity, or the payment's `#<suffix>` description) → reference id (link
  *      `reference_id` / order `receipt` = our link id);
- *   3. by event:
+ *   3. an event about a link of another account than the URL that received it is flagged on the
+ *      link (attention `invalid_event`), never applied (it stays in the raw archive);
+ *   4. by event:
  *      - payment.captured, order.paid, payment_link.paid/partially_paid: syncLink with the
  *        captured payment (and the link's status); a payment that maps to no link of ours throws
  *        UnmappedPaymentError — retried, then dead-lettered where an operator sees it;
@@ -19,6 +21,7 @@
  * Any other failure (Razorpay down while cancelling siblings, …) throws for this event alone.
  */
 
+import { accountOfLink, DEFAULT_ACCOUNT_ID } from '../domain/accounts';
 import { AppError } from '../domain/errors';
 import type { GatewayPayment } from '../domain/gateway';
 import { LINK_ID } from '../domain/model';
@@ -178,6 +181,8 @@ export async function applyWebhookEvent(
   deps: LinkDeps,
   event: WebhookEvent,
   eventId: string,
+  /** the account whose webhook URL received it (architecture §4b) */
+  accountId: string = DEFAULT_ACCOUNT_ID,
 ): Promise<ApplyOutcome> {
   if (!HANDLED_EVENTS.includes(event.event)) return { applied: false, reason: 'ignored-event' };
   const payment = event.payload.payment?.entity;
@@ -214,7 +219,9 @@ export async function applyWebhookEvent(
   }
 
   const obs = observationOf(event);
-  const problem = eventProblem(event, obs, link);
+  // signed with account B's secret but about account A's link: B's merchant cannot move A's money
+  const problem =
+    accountOfLink(link).accountId === accountId ? eventProblem(event, obs, link) : 'account_mismatch';
   if (problem) {
     // signed by Razorpay and still wrong: archived at receipt, flagged for a person on the link,
     // acknowledged (a retry cannot make it right) and never applied
@@ -254,5 +261,5 @@ export async function applyWebhookMessage(deps: LinkDeps, messageBody: string): 
     });
     throw parsed.error;
   }
-  return applyWebhookEvent(deps, parsed.event, meta.eventId);
+  return applyWebhookEvent(deps, parsed.event, meta.eventId, meta.accountId ?? DEFAULT_ACCOUNT_ID);
 }

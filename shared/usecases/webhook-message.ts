@@ -19,6 +19,8 @@ const messageSchema = z.object({
   event: z.string(),
   archiveKey: z.string(),
   receivedAt: z.string(),
+  /** the account whose webhook URL received it; absent in messages from before accounts: `default` */
+  accountId: z.optional(z.string()),
   body: z.optional(z.string()),
   /** base64 of the gzip of the body bytes, when `body` would not fit */
   bodyGzip: z.optional(z.string()),

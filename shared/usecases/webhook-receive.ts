@@ -3,9 +3,11 @@
  * well inside Razorpay's 5-second budget whatever Razorpay's API is doing.
  *
  * Steps:
- *   1. a body over MAX_WEBHOOK_BODY_BYTES → 413, before anything else;
- *   2. the signature (`x-razorpay-signature`, hex HMAC-SHA256 of the raw bytes) must match the
- *      current or, during a rotation, the previous secret → else 401; nothing stored or applied;
+ *   1. a body over MAX_WEBHOOK_BODY_BYTES → 413, before anything else; an account the URL
+ *      names that does not exist → 404, nothing stored;
+ *   2. the signature (`x-razorpay-signature`, hex HMAC-SHA256 of the raw bytes) must match that
+ *      account's current or, during a rotation, previous secret → else 401 (another account's
+ *      secret included); nothing stored or applied;
  *   3. the event id (`x-razorpay-event-id`) is required → else 400;
  *   4. claim the event id with one conditional write that both dedupes and records it: a
  *      duplicate is acknowledged and ends here;
@@ -19,7 +21,7 @@
  */
 
 import type { Clock } from '../domain/dates';
-import { PayloadTooLargeError, UnauthorizedError, ValidationError } from '../domain/errors';
+import { NotFoundError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '../domain/errors';
 import type { QueueSender, RawWebhookArchive, WebhookEventStore } from '../domain/ports';
 import { verifyWebhookSignature } from '../domain/webhook-signature';
 import { log } from '../log';
@@ -40,12 +42,17 @@ export interface ReceiveDeps {
   events: Pick<WebhookEventStore, 'claimWebhookEvent' | 'releaseWebhookEvent' | 'completeWebhookEvent'>;
   archive: RawWebhookArchive;
   queue: Pick<QueueSender, 'send'>;
-  /** the secrets to accept, current first; `refresh` re-reads them (after a rotation) */
-  secrets: (options?: { refresh?: boolean }) => Promise<string[]>;
+  /**
+   * The secrets of one payment account to accept, current first, or null when there is no such
+   * account; `refresh` re-reads them (after a rotation).
+   */
+  secrets: (accountId: string, options?: { refresh?: boolean }) => Promise<string[] | null>;
   clock: Clock;
 }
 
 export interface WebhookDelivery {
+  /** the account whose URL it came to: `/webhooks/razorpay/{accountId}` (`default` without one) */
+  accountId: string;
   body: Buffer;
   /** lower-cased header names */
   headers: Record<string, string | undefined>;
@@ -74,11 +81,16 @@ function eventTypeOf(body: Buffer): { json: boolean; event: string | null } {
 }
 
 async function verify(deps: ReceiveDeps, delivery: WebhookDelivery): Promise<boolean> {
+  const secrets = await deps.secrets(delivery.accountId);
+  if (secrets === null) {
+    throw new NotFoundError(`No payment account ${delivery.accountId} receives webhooks here`);
+  }
   const signature = delivery.headers['x-razorpay-signature'];
   if (signature === undefined) return false;
-  if (verifyWebhookSignature(delivery.body, signature, await deps.secrets())) return true;
+  if (verifyWebhookSignature(delivery.body, signature, secrets)) return true;
   // the secret may have been rotated since it was cached; the loader rate-limits re-reads
-  return verifyWebhookSignature(delivery.body, signature, await deps.secrets({ refresh: true }));
+  const fresh = await deps.secrets(delivery.accountId, { refresh: true });
+  return fresh !== null && verifyWebhookSignature(delivery.body, signature, fresh);
 }
 
 export async function receiveWebhook(deps: ReceiveDeps, delivery: WebhookDelivery): Promise<ReceiveResult> {
@@ -87,6 +99,7 @@ export async function receiveWebhook(deps: ReceiveDeps, delivery: WebhookDeliver
   }
   if (!(await verify(deps, delivery))) {
     log.warn('webhook signature rejected', {
+      accountId: delivery.accountId,
       hasSignature: delivery.headers['x-razorpay-signature'] !== undefined,
       bytes: delivery.body.length,
     });
@@ -108,7 +121,7 @@ export async function receiveWebhook(deps: ReceiveDeps, delivery: WebhookDeliver
     {
       event: event ?? (json ? 'unknown' : 'unparseable'),
       receivedAt: receivedAt.toISOString(),
-      archiveKey: deps.archive.keyOf(eventId, receivedAt),
+      archiveKey: deps.archive.keyOf(eventId, receivedAt, delivery.accountId),
     },
     Math.floor(receivedAt.getTime() / 1000),
     RECEIPT_LEASE_SECONDS,
@@ -125,6 +138,7 @@ export async function receiveWebhook(deps: ReceiveDeps, delivery: WebhookDeliver
       ? undefined
       : deps.archive.put({
           eventId,
+          accountId: delivery.accountId,
           event,
           receivedAt: new Date(claim.receivedAt),
           headers: delivery.headers,
@@ -134,7 +148,13 @@ export async function receiveWebhook(deps: ReceiveDeps, delivery: WebhookDeliver
       if (!queueable || claim.enqueued) return;
       await deps.queue.send(
         encodeWebhookMessage(
-          { eventId, event, archiveKey: claim.archiveKey, receivedAt: claim.receivedAt },
+          {
+            eventId,
+            event,
+            archiveKey: claim.archiveKey,
+            receivedAt: claim.receivedAt,
+            accountId: delivery.accountId,
+          },
           delivery.body,
         ),
       );

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPaise } from '../../web/src/format';
+import { today } from '../support/fixtures';
 import { ARTIFACTS, type Harness, login, startHarness } from './harness';
 
 const CSV_HEADER =
@@ -505,6 +506,54 @@ describe('operator page', () => {
     await page.getByTestId('links-show').click();
     await row.waitFor();
   }, 60_000);
+
+  it('an admin adds a third payment account on the Accounts tab, and a link is generated through it', async () => {
+    const keyId = 'rzp_test_PageTunga0001';
+    await h.sandbox('PUT', '/_sandbox/accounts', {
+      keyId,
+      keySecret: 'page-tunga-secret-0001',
+      webhookSecret: 'whsec-page-tunga-0001',
+      webhookUrl: `${h.system.url.replace('localhost', '127.0.0.1')}/webhooks/razorpay/tunga`,
+    });
+    await h.api('POST', '/api/loans', {
+      loans: [
+        {
+          loanId: 'PAGE-TUNGA-1',
+          lender: 'Tunga Capital',
+          clientName: 'Page Borrower',
+          phone: '+919000000099',
+          emis: [{ emiNumber: 1, dueDate: today(), amount: 150_000 }],
+        },
+      ],
+    });
+    await page.getByRole('tab', { name: 'Accounts' }).click();
+    await page.getByTestId('account-sahyadri').waitFor();
+    expect(await page.getByTestId('account-sahyadri').textContent()).toContain('/webhooks/razorpay/sahyadri');
+    expect(await page.getByTestId('account-default').textContent()).toContain('Kaveri Finance');
+    await page.getByLabel('Account id').fill('tunga');
+    await page.getByLabel('Name').fill('Tunga Capital');
+    await page.getByLabel('Key id').fill(keyId);
+    await page.getByLabel('Key secret').fill('page-tunga-secret-0001');
+    await page.getByLabel('Webhook secret').fill('whsec-page-tunga-0001');
+    await page.getByLabel('Lenders (comma-separated)').fill('Tunga Capital');
+    await page.getByTestId('account-save').click();
+    await page.getByTestId('account-tunga').waitFor();
+    expect(await page.getByTestId('account-tunga').textContent()).toContain('/webhooks/razorpay/tunga');
+    // the secrets left the form once saved
+    expect(await page.getByLabel('Key secret').inputValue()).toBe('');
+    const link = await h.api<{ accountId: string }>('POST', '/api/payment-links/generate', {
+      loanId: 'PAGE-TUNGA-1',
+      emiNumber: 1,
+    });
+    expect(link.body.accountId).toBe('tunga');
+    const merchants = await h.sandbox<{ items: { keyId: string; links: number }[] }>(
+      'GET',
+      '/_sandbox/accounts',
+    );
+    expect(merchants.items.find((m) => m.keyId === keyId)?.links).toBe(1);
+    await openTab('pending');
+    expect(pageErrors).toEqual([]);
+  });
 
   it('reads at 1280 px and on a phone (390 px) without sideways scrolling; screenshots both tabs', async () => {
     for (const [name, width, height] of [

@@ -18,7 +18,12 @@ import { routeKeyOf, routes } from '../../lib/routes';
 import { DEMO_CLIENTS, DEMO_USERS } from '../../local/auth/identities';
 import { clientCredentialsToken, passwordLogin } from '../../local/auth/tokens';
 import { freePort } from '../../local/aws-local';
-import { SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET } from '../../local/sandbox/defaults';
+import {
+  SANDBOX_KEY_SECRET,
+  SANDBOX_SAHYADRI_KEY_ID,
+  SANDBOX_SAHYADRI_KEY_SECRET,
+  SANDBOX_WEBHOOK_SECRET,
+} from '../../local/sandbox/defaults';
 import { type System, startSystem } from '../../local/system';
 
 type Json = Record<string, unknown>;
@@ -78,7 +83,8 @@ describe('the OpenAPI description', () => {
         expect(op.security, route.id).toEqual([]);
         expect(op.responses['403'], route.id).toBeUndefined();
         // the webhook's 401 is its signature check, not a token
-        if (route.id !== 'webhook') expect(op.responses['401'], route.id).toBeUndefined();
+        if (route.id !== 'webhook' && route.id !== 'webhook-account')
+          expect(op.responses['401'], route.id).toBeUndefined();
       } else {
         expect(op.security, route.id).toEqual([{ bearer: [] }]);
         expect(Object.keys(op.responses), route.id).toEqual(expect.arrayContaining(['401', '403']));
@@ -308,6 +314,64 @@ describe('real answers from the local stack match the description', () => {
         })
       ).status,
     ).toBe(401);
+  });
+
+  it('payment accounts: list, create, replace, rotate, an account webhook URL, and their errors', async () => {
+    const admin = await passwordLogin(system.auth.issuer, {
+      username: 'admin',
+      password: 'demo-admin',
+      redirectUri: `${system.url}/`,
+    });
+    const auth = { authorization: `Bearer ${admin}` };
+    const listed = await call('list-accounts', 'GET', '/api/payment-accounts', { headers: auth });
+    expect((listed.body.items as { accountId: string }[]).map((a) => a.accountId).sort()).toEqual([
+      'default',
+      'sahyadri',
+    ]);
+    const account = {
+      name: 'Contract Co',
+      keyId: SANDBOX_SAHYADRI_KEY_ID,
+      keySecret: SANDBOX_SAHYADRI_KEY_SECRET,
+      webhookSecret: 'whsec-contract-0000001',
+      lenders: ['Contract Lender'],
+    };
+    const path = '/api/payment-accounts/contract-co';
+    expect((await call('put-account', 'PUT', path, { body: account, headers: auth })).status).toBe(201);
+    expect((await call('put-account', 'PUT', path, { body: account, headers: auth })).status).toBe(200);
+    const taken = { ...account, lenders: ['Sahyadri Microfin'] };
+    expect((await call('put-account', 'PUT', path, { body: taken, headers: auth })).status).toBe(409);
+    const refused = { ...account, keySecret: 'not-the-sandbox-secret' };
+    expect((await call('put-account', 'PUT', path, { body: refused, headers: auth })).status).toBe(422);
+    await call('put-account', 'PUT', '/api/payment-accounts/Bad_Id', { body: account, headers: auth });
+    // a machine token (the default here) holds no admin permission
+    expect((await call('put-account', 'PUT', path, { body: account })).status).toBe(403);
+    const rotate = `${path}/webhook-secret`;
+    const rotated = await call('rotate-webhook-secret', 'POST', rotate, {
+      body: { webhookSecret: 'whsec-contract-0000002' },
+      headers: auth,
+    });
+    expect(rotated.status).toBe(200);
+    const again = { body: { webhookSecret: 'whsec-contract-0000002' }, headers: auth };
+    expect((await call('rotate-webhook-secret', 'POST', rotate, again)).status).toBe(409);
+    const nobody = '/api/payment-accounts/nobody-here/webhook-secret';
+    expect((await call('rotate-webhook-secret', 'POST', nobody, again)).status).toBe(404);
+
+    const raw = JSON.stringify({ event: 'payment.failed', payload: {}, created_at: 1 });
+    const headers = (secret: string) => ({
+      'content-type': 'application/json',
+      'x-razorpay-event-id': `evt_${randomUUID().replaceAll('-', '').slice(0, 14)}`,
+      'x-razorpay-signature': createHmac('sha256', secret).update(raw).digest('hex'),
+    });
+    const hook = '/webhooks/razorpay/contract-co';
+    expect(
+      (await call('webhook-account', 'POST', hook, { raw, headers: headers('whsec-contract-0000002') }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await call('webhook-account', 'POST', hook, { raw, headers: headers(SANDBOX_WEBHOOK_SECRET) })).status,
+    ).toBe(401);
+    const unknown = '/webhooks/razorpay/nobody-here';
+    expect((await call('webhook-account', 'POST', unknown, { raw, headers: headers('x') })).status).toBe(404);
   });
 
   it('access: who am I, as a machine, as a person, and without a token', async () => {

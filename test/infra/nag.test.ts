@@ -55,6 +55,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(rules.sort()).toEqual(
       [
         'Api/HttpApi/POST--webhooks--razorpay/Resource: AwsSolutions-APIG4',
+        'Api/HttpApi/POST--webhooks--razorpay--{accountId}/Resource: AwsSolutions-APIG4',
         'Api/HttpApi/GET--api--health/Resource: AwsSolutions-APIG4',
         'Api/HttpApi/GET--api--openapi.json/Resource: AwsSolutions-APIG4',
         'Api/webRoute/Resource: AwsSolutions-APIG4',
@@ -66,6 +67,7 @@ describe('cdk-nag AwsSolutions', () => {
         'Api: AwsSolutions-IAM5[Resource::EmiLinks-dev-Stateful:export:ImportsBucket.Arn/loans/*]',
         'Api: AwsSolutions-IAM5[Resource::<RawWebhooksBucket.Arn>/curated/payments/*]',
         'Api: AwsSolutions-IAM5[Resource::EmiLinks-dev-Stateful:export:RawWebhooksBucket.Arn/curated/payments/*]',
+        'Api: AwsSolutions-IAM5[Resource::arn:aws:secretsmanager:ap-south-1:<AWS::AccountId>:secret:EmiLinks-dev-Stateful/payment-accounts/*]',
         'Stateful/RazorpayApiSecret: AwsSolutions-SMG4',
         'Stateful/RazorpayWebhookSecret: AwsSolutions-SMG4',
         'Stateful/CursorSecret: AwsSolutions-SMG4',
@@ -88,12 +90,14 @@ describe('cdk-nag AwsSolutions', () => {
     expect(acknowledgements(strictRoot).map((a) => a.rule)).not.toContain('AwsSolutions-COG2');
   });
 
-  it('acknowledges no wildcard but the four object prefixes: table indexes and log groups are exact', () => {
+  it("acknowledges no wildcard but the four object prefixes and the payment accounts' secret prefix: table indexes and log groups are exact", () => {
     const iam5 = acknowledgements(root).filter(
       (a) => a.rule.startsWith('AwsSolutions-IAM5') && a.rule !== 'AwsSolutions-IAM5[Resource::*]',
     );
     expect(
-      iam5.every((a) => /\/(exports|raw\/razorpay\/webhooks|loans|curated\/payments)\/\*\]$/.test(a.rule)),
+      iam5.every((a) =>
+        /\/(exports|raw\/razorpay\/webhooks|loans|curated\/payments|payment-accounts)\/\*\]$/.test(a.rule),
+      ),
     ).toBe(true);
   });
 });

@@ -27,6 +27,16 @@ const DDB_READ_WRITE = [...DDB_READ, ...DDB_WRITES].sort();
 const DDB_WRITE = ['dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable', ...DDB_WRITES].sort();
 // no function may Scan: every list is a Query on a key or an index
 const SECRET_READ = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+/** The payment accounts' secrets (architecture §4b): only those under the project's prefix. */
+// `${AWS::AccountId}`: CloudFormation's Fn::Sub spelling, as the test support renders the template
+const ACCOUNT_SECRETS = `arn:aws:secretsmanager:ap-south-1:${'$'}{AWS::AccountId}:secret:EmiLinks-dev-Stateful/payment-accounts/*`;
+const ACCOUNT_SECRETS_WRITE = [
+  'secretsmanager:CreateSecret',
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+];
+const ACCOUNT_PREFIX_ENV = { PAYMENT_ACCOUNT_SECRET_PREFIX: 'EmiLinks-dev-Stateful/payment-accounts/' };
 const SQS_SEND = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
 const SQS_CONSUME = [
   'sqs:ChangeMessageVisibility',
@@ -93,12 +103,14 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       ...table('Links', DDB_READ_WRITE),
       ...table('Ops', DDB_READ_WRITE),
       RazorpayApiSecret: SECRET_READ,
+      [ACCOUNT_SECRETS]: SECRET_READ,
     },
     env: {
       EMIS_TABLE: 'Emis',
       LINKS_TABLE: 'Links',
       OPS_TABLE: 'Ops',
       RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
+      ...ACCOUNT_PREFIX_ENV,
     },
   },
   'list-links': {
@@ -110,16 +122,28 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       ...table('Emis', DDB_READ_WRITE),
       ...table('Links', DDB_READ_WRITE),
       RazorpayApiSecret: SECRET_READ,
+      [ACCOUNT_SECRETS]: SECRET_READ,
     },
-    env: { EMIS_TABLE: 'Emis', LINKS_TABLE: 'Links', RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret' },
+    env: {
+      EMIS_TABLE: 'Emis',
+      LINKS_TABLE: 'Links',
+      RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
+      ...ACCOUNT_PREFIX_ENV,
+    },
   },
   'cancel-link': {
     permissions: {
       ...table('Emis', DDB_READ_WRITE),
       ...table('Links', DDB_READ_WRITE),
       RazorpayApiSecret: SECRET_READ,
+      [ACCOUNT_SECRETS]: SECRET_READ,
     },
-    env: { EMIS_TABLE: 'Emis', LINKS_TABLE: 'Links', RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret' },
+    env: {
+      EMIS_TABLE: 'Emis',
+      LINKS_TABLE: 'Links',
+      RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
+      ...ACCOUNT_PREFIX_ENV,
+    },
   },
   'bulk-start': {
     permissions: {
@@ -165,13 +189,46 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       'RawWebhooksBucket.Arn/raw/razorpay/webhooks/*': ['s3:PutObject'],
       'WebhookQueue.Arn': SQS_SEND,
       RazorpayWebhookSecret: SECRET_READ,
+      [ACCOUNT_SECRETS]: SECRET_READ,
     },
     env: {
       OPS_TABLE: 'Ops',
       RAW_WEBHOOKS_BUCKET: 'RawWebhooksBucket',
       WEBHOOK_QUEUE_URL: 'WebhookQueue',
       RAZORPAY_WEBHOOK_SECRET_ARN: 'RazorpayWebhookSecret',
+      ...ACCOUNT_PREFIX_ENV,
     },
+  },
+  // each payment account's own webhook URL: the same grants
+  'webhook-account': {
+    permissions: {
+      ...table('Ops', DDB_READ_WRITE),
+      'RawWebhooksBucket.Arn/raw/razorpay/webhooks/*': ['s3:PutObject'],
+      'WebhookQueue.Arn': SQS_SEND,
+      RazorpayWebhookSecret: SECRET_READ,
+      [ACCOUNT_SECRETS]: SECRET_READ,
+    },
+    env: {
+      OPS_TABLE: 'Ops',
+      RAW_WEBHOOKS_BUCKET: 'RawWebhooksBucket',
+      WEBHOOK_QUEUE_URL: 'WebhookQueue',
+      RAZORPAY_WEBHOOK_SECRET_ARN: 'RazorpayWebhookSecret',
+      ...ACCOUNT_PREFIX_ENV,
+    },
+  },
+  // payment accounts (admin): the records in the emis table, the secrets under the prefix
+  'list-accounts': {
+    permissions: table('Emis', DDB_READ),
+    env: { EMIS_TABLE: 'Emis' },
+  },
+  // checks the keys it is given with one Razorpay call: needs no stored Razorpay secret
+  'put-account': {
+    permissions: { ...table('Emis', DDB_READ_WRITE), [ACCOUNT_SECRETS]: ACCOUNT_SECRETS_WRITE },
+    env: { EMIS_TABLE: 'Emis', ...ACCOUNT_PREFIX_ENV },
+  },
+  'rotate-webhook-secret': {
+    permissions: { ...table('Emis', DDB_READ_WRITE), [ACCOUNT_SECRETS]: ACCOUNT_SECRETS_WRITE },
+    env: { EMIS_TABLE: 'Emis', ...ACCOUNT_PREFIX_ENV },
   },
   'webhook-worker': {
     permissions: {
@@ -180,6 +237,7 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       // marks the webhook event record `queued` when it takes the event
       ...table('Ops', DDB_WRITE),
       RazorpayApiSecret: SECRET_READ,
+      [ACCOUNT_SECRETS]: SECRET_READ,
       // from the SQS event source: Lambda polls with the function's role
       'WebhookQueue.Arn': SQS_CONSUME,
     },
@@ -188,6 +246,7 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       LINKS_TABLE: 'Links',
       OPS_TABLE: 'Ops',
       RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
+      ...ACCOUNT_PREFIX_ENV,
     },
   },
   'bulk-worker': {
@@ -197,6 +256,7 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       ...table('Ops', DDB_READ_WRITE),
       'ExportsBucket.Arn/exports/*': ['s3:AbortMultipartUpload', 's3:PutObject'],
       RazorpayApiSecret: SECRET_READ,
+      [ACCOUNT_SECRETS]: SECRET_READ,
       'BulkQueue.Arn': SQS_CONSUME,
     },
     env: {
@@ -206,6 +266,7 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       EXPORTS_BUCKET: 'ExportsBucket',
       RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
       BULK_RATE_PER_SECOND: '10',
+      ...ACCOUNT_PREFIX_ENV,
     },
   },
   // presigns PUTs of loans files: PutObject under loans/ only, never a read
@@ -286,6 +347,7 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       ...table('Ops', DDB_READ_WRITE),
       'BulkQueue.Arn': SQS_SEND,
       RazorpayApiSecret: SECRET_READ,
+      [ACCOUNT_SECRETS]: SECRET_READ,
     },
     env: {
       EMIS_TABLE: 'Emis',
@@ -293,6 +355,7 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       OPS_TABLE: 'Ops',
       BULK_QUEUE_URL: 'BulkQueue',
       RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
+      ...ACCOUNT_PREFIX_ENV,
     },
   },
 };
@@ -359,6 +422,19 @@ describe('function permissions', () => {
     expect(Object.keys(permissions).filter((r) => r.startsWith('Links') || r.startsWith('Emis'))).toEqual([]);
   });
 
+  it("lets only the account routes create or change the payment accounts' secrets, never delete or list them", () => {
+    for (const id of app.api.functions.keys()) {
+      const actions = app.actionsOf(id);
+      const writes = actions.filter(
+        (a) => a === 'secretsmanager:CreateSecret' || a === 'secretsmanager:PutSecretValue',
+      );
+      if (id === 'put-account' || id === 'rotate-webhook-secret') expect(writes.length).toBe(2);
+      else expect(writes).toEqual([]);
+      expect(actions).not.toContain('secretsmanager:DeleteSecret');
+      expect(actions).not.toContain('secretsmanager:ListSecrets');
+    }
+  });
+
   it('lets bulk-job only fetch exports (to presign), never list, put or delete them', () => {
     expect(app.actionsOf('bulk-job').filter((a) => a.startsWith('s3:'))).toEqual(['s3:GetObject']);
     expect(app.permissionsOf('bulk-job')['ExportsBucket.Arn/exports/*']).toEqual(['s3:GetObject']);
@@ -388,8 +464,11 @@ describe('function permissions', () => {
     for (const id of app.api.functions.keys()) {
       const wildcards = Object.entries(app.permissionsOf(id)).filter(([resource]) => resource.includes('*'));
       for (const [resource, actions] of wildcards) {
-        // only object keys under a bucket prefix, and (with tracing on) X-Ray, which IAM scopes to `*` only
+        // only object keys under a bucket prefix, the payment accounts' secrets under the project's
+        // prefix, and (with tracing on) X-Ray, which IAM scopes to `*` only
         if (resource === '*') expect(actions.every((a) => a.startsWith('xray:'))).toBe(true);
+        else if (resource === ACCOUNT_SECRETS)
+          expect(actions.every((a) => a.startsWith('secretsmanager:'))).toBe(true);
         else expect(resource).toMatch(/^\w+Bucket\.Arn\/[a-z/]+\/\*$/);
       }
     }

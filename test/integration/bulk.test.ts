@@ -16,6 +16,7 @@ import type { JobStore } from '../../shared/adapters/dynamo/job-store';
 import type { QueueSender } from '../../shared/adapters/queue/sender';
 import { queueSender } from '../../shared/adapters/queue/sender';
 import { S3ExportStore } from '../../shared/adapters/s3/exports';
+import type { AccountRef } from '../../shared/domain/accounts';
 import { systemClock } from '../../shared/domain/dates';
 import type { BulkJobView } from '../../shared/usecases/bulk-job';
 import { type BulkStartInput, startBulkJob } from '../../shared/usecases/bulk-start';
@@ -349,11 +350,14 @@ describe('a worker that dies mid-item', () => {
     const base = workerDeps();
     const crashLinks = async () => [...(await atRazorpayPerEmi())].filter(([k]) => k.startsWith('C-'));
     // delivery 1 dies after each link record is claimed (status creating), before Razorpay is called
-    const gateway = {
-      ...base.link.gateway,
-      createLink: async () => Promise.reject(new Error('process killed')),
+    const gateways = {
+      ...base.link.gateways,
+      forAccount: async (account: AccountRef) => ({
+        ...(await base.link.gateways.forAccount(account)),
+        createLink: async () => Promise.reject(new Error('process killed')),
+      }),
     };
-    const beforeCreate: BulkWorkerDeps = { ...base, link: { ...base.link, gateway } };
+    const beforeCreate: BulkWorkerDeps = { ...base, link: { ...base.link, gateways } };
     // delivery 2 dies after Razorpay made each link, before the item's outcome is written
     const jobs = Object.create(base.jobs) as JobStore;
     jobs.completeItem = async () => Promise.reject(new Error('process killed'));

@@ -13,7 +13,7 @@ import type { LinkDeps } from '../../shared/usecases/link-deps';
 import { withRef } from '../../shared/usecases/link-deps';
 import { reconcile } from '../../shared/usecases/reconcile';
 import { emis as emiStore, links as linkStore } from '../../shared/wiring';
-import { gateway, linkDeps } from '../../shared/wiring-links';
+import { gateways, linkDeps } from '../../shared/wiring-links';
 import { sandboxLinks, startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
 import { call } from '../support/http';
@@ -79,7 +79,8 @@ async function strandedLink(
 
 /** What Razorpay holds when a create went through but its answer never reached us. */
 async function createdAtRazorpayOnly(link: StoredLink) {
-  return gateway().createLink({
+  const gateway = await gateways().forAccount({ accountId: 'default', provider: 'razorpay' });
+  return gateway.createLink({
     amount: link.amount,
     currency: 'INR',
     description: `EMI 1 of loan ${link.loanId}`,
@@ -129,11 +130,17 @@ describe('reconcile', () => {
       const deps = depsAt(offsetMs);
       return {
         ...deps,
-        gateway: {
-          ...deps.gateway,
-          fetchLink: (plink) => {
-            seen.push(plink);
-            return deps.gateway.fetchLink(plink);
+        gateways: {
+          ...deps.gateways,
+          forAccount: async (account) => {
+            const real = await deps.gateways.forAccount(account);
+            return {
+              ...real,
+              fetchLink: (plink) => {
+                seen.push(plink);
+                return real.fetchLink(plink);
+              },
+            };
           },
         },
       };

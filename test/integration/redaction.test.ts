@@ -17,14 +17,18 @@ import { handler as bulkWorker, resetWorkerDeps } from '../../functions/bulk-wor
 import { handler as cancel } from '../../functions/cancel-link/handler';
 import { handler as generate } from '../../functions/generate-link/handler';
 import { handler as lenders } from '../../functions/lenders/handler';
+import { handler as listAccounts } from '../../functions/list-accounts/handler';
 import { handler as listLinks } from '../../functions/list-links/handler';
 import { handler as upsert } from '../../functions/loans-upsert/handler';
 import { handler as pending } from '../../functions/pending-emis/handler';
 import { handler as preTokenGeneration } from '../../functions/pre-token-generation/handler';
+import { handler as putAccount } from '../../functions/put-account/handler';
 import { handler as reconcile, main as reconcileNow } from '../../functions/reconcile/handler';
 import { handler as refresh } from '../../functions/refresh-link/handler';
+import { handler as rotateWebhookSecret } from '../../functions/rotate-webhook-secret/handler';
 import { handler as web } from '../../functions/web/handler';
 import { handler as webhook } from '../../functions/webhook/handler';
+import { handler as webhookAccount } from '../../functions/webhook-account/handler';
 import { handler as webhookWorker } from '../../functions/webhook-worker/handler';
 import { localQueueRegistry } from '../../shared/adapters/queue/sender';
 import { signWebhookBody } from '../../shared/adapters/razorpay/signature';
@@ -226,6 +230,45 @@ async function everyHandler(LOAN: string): Promise<void> {
     sqsEvent([JSON.stringify({ eventId: EMAIL, event: 'payment.captured', body: PII_TEXT })]),
   );
   expect(bad.batchItemFailures).toHaveLength(1);
+
+  // payment accounts (admin): saved with the secrets, refused keys, a body full of data, a
+  // rotation to the webhook secret, deliveries to the account's own URL, the list
+  const accountId = `probe-${LOAN.slice(-6).toLowerCase()}`;
+  const admin = await app.names.issuer.person('admin', ['*']);
+  const account = {
+    name: 'Probe account',
+    keyId: app.sandbox.keyId,
+    keySecret: KEY_SECRET,
+    webhookSecret: `${WEBHOOK_SECRET}-first`,
+    lenders: [],
+  };
+  const put = (b: unknown) =>
+    call(putAccount, { method: 'PUT', body: b, pathParameters: { accountId }, token: admin });
+  expect((await put(account)).status).toBe(201);
+  expect((await put({ ...account, keySecret: `${KEY_SECRET}-wrong` })).status).toBe(422);
+  expect((await put({ ...account, ...PII, note: PII_TEXT })).status).toBe(400);
+  expect((await put({ ...account, keySecret: PII_TEXT })).status).toBe(400);
+  expect(
+    (
+      await call(rotateWebhookSecret, {
+        method: 'POST',
+        body: { webhookSecret: WEBHOOK_SECRET },
+        pathParameters: { accountId },
+        token: admin,
+      })
+    ).status,
+  ).toBe(200);
+  const toAccount = (b: string, h: Record<string, string>) => ({
+    method: 'POST',
+    rawBody: b,
+    headers: h,
+    pathParameters: { accountId },
+  });
+  expect((await call(webhookAccount, toAccount(PII_TEXT, webhookHeaders(PII_TEXT)))).status).toBe(200);
+  expect((await call(webhookAccount, toAccount(PII_TEXT, webhookHeaders(PII_TEXT, KEY_SECRET)))).status).toBe(
+    401,
+  );
+  expect((await call(listAccounts, { token: admin })).status).toBe(200);
 
   // the schedule: reconciliation (fetching the borrower's links from the sandbox) and stuck jobs
   await reconcileNow({ staleAfterMs: 0 });

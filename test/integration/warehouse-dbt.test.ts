@@ -73,6 +73,7 @@ describe('dbt staging model stg_razorpay__payments', () => {
       eventSeq++;
       await archive.put({
         eventId: `evt_${eventSeq.toString(36).padStart(8, '0')}`,
+        accountId: 'default',
         event,
         receivedAt: new Date(at * 1000),
         headers: { 'content-type': 'application/json' },
@@ -196,7 +197,7 @@ describe('dbt staging model stg_razorpay__payments', () => {
       'utf8',
     ).replace(
       "{{ source('razorpay', 'raw_webhooks') }}",
-      `read_json_auto('${join(dir, 'raw', 'razorpay', 'webhooks')}/*/*.json', union_by_name = true)`,
+      `read_json_auto('${join(dir, 'raw', 'razorpay', 'webhooks')}/*/*/*.json', union_by_name = true)`,
     );
     const duck = await DuckDBInstance.create(':memory:');
     const conn = await duck.connect();

@@ -558,11 +558,16 @@ describe('the receiver', () => {
     expect(processed.get(eventId)).toBe(1);
     const envelope = await archived(eventId);
     expect(envelope.key).toMatch(
-      new RegExp(`^raw/razorpay/webhooks/dt=\\d{4}-\\d{2}-\\d{2}/${eventId}\\.json$`),
+      new RegExp(`^raw/razorpay/webhooks/account=default/dt=\\d{4}-\\d{2}-\\d{2}/${eventId}\\.json$`),
     );
     expect(Buffer.from(envelope.body, 'utf8').equals(Buffer.from(body, 'utf8'))).toBe(true);
     expect(envelope.bodySha256).toBe(createHash('sha256').update(body).digest('hex'));
-    expect(envelope).toMatchObject({ source: 'razorpay', eventId, event: 'payment_link.paid' });
+    expect(envelope).toMatchObject({
+      source: 'razorpay',
+      eventId,
+      accountId: 'default',
+      event: 'payment_link.paid',
+    });
     expect(Object.keys(envelope.headers).sort()).toEqual(
       ['content-type', 'request-id', 'user-agent', 'x-razorpay-event-id', 'x-razorpay-signature'].sort(),
     );

@@ -7,7 +7,12 @@
  * The DynamoDB Local tests (test/integration) remain the proof of the real adapters.
  */
 import type { Clock } from '../../shared/domain/dates';
-import type { CreateLinkRequest, GatewayLink, PaymentGateway } from '../../shared/domain/gateway';
+import {
+  type CreateLinkRequest,
+  type GatewayLink,
+  type PaymentGateway,
+  singleAccount,
+} from '../../shared/domain/gateway';
 import type { Emi } from '../../shared/domain/model';
 import type {
   CommitOutcome,
@@ -134,7 +139,7 @@ export function fakeLinkDeps(stores: FakeStores, gateway: PaymentGateway, clock 
     emis: stores.emiStore(),
     links: stores.linkStore(),
     ops,
-    gateway,
+    gateways: singleAccount(gateway),
     clock,
     settings: DEFAULT_LINK_SETTINGS,
   };

@@ -7,7 +7,12 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { signWebhookBody } from '../../shared/adapters/razorpay/signature';
 import { type RawWebhook, rawWebhookEnvelope, rawWebhookKey } from '../../shared/adapters/s3/raw-archive';
-import { PayloadTooLargeError, UnauthorizedError, ValidationError } from '../../shared/domain/errors';
+import {
+  NotFoundError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+  ValidationError,
+} from '../../shared/domain/errors';
 import {
   decodeWebhookMessage,
   encodeWebhookMessage,
@@ -98,7 +103,7 @@ function fakes(
       put: async (raw) => {
         if (opts.failArchive) throw new Error('S3 is down');
         archived.push(raw);
-        return rawWebhookKey(raw.eventId, raw.receivedAt);
+        return rawWebhookKey(raw.eventId, raw.receivedAt, raw.accountId);
       },
     },
     queue: {
@@ -107,7 +112,8 @@ function fakes(
         sent.push(body);
       },
     },
-    secrets: async (o) => {
+    secrets: async (accountId, o) => {
+      if (accountId !== 'default') return null;
       secretReads.push(Boolean(o?.refresh));
       return secretSets[Math.min(secretReads.length - 1, secretSets.length - 1)]!;
     },
@@ -136,6 +142,7 @@ const BODY = Buffer.from('{"entity":"event","event":"payment.captured","payload"
 
 function delivery(body: Buffer = BODY, headers: Record<string, string | undefined> = {}) {
   return {
+    accountId: 'default',
     body,
     headers: {
       'content-type': 'application/json',
@@ -156,7 +163,7 @@ describe('receiveWebhook', () => {
       state: 'received',
       leaseUntil: Math.floor(NOW.getTime() / 1000) + 60,
       receivedAt: NOW.toISOString(),
-      archiveKey: 'raw/razorpay/webhooks/dt=2026-03-31/EvtAbc123XYZ01.json',
+      archiveKey: 'raw/razorpay/webhooks/account=default/dt=2026-03-31/EvtAbc123XYZ01.json',
     });
     expect(f.archived[0]).toMatchObject({
       eventId: 'EvtAbc123XYZ01',
@@ -168,8 +175,9 @@ describe('receiveWebhook', () => {
       v: 1,
       eventId: 'EvtAbc123XYZ01',
       event: 'payment.captured',
-      archiveKey: 'raw/razorpay/webhooks/dt=2026-03-31/EvtAbc123XYZ01.json',
+      archiveKey: 'raw/razorpay/webhooks/account=default/dt=2026-03-31/EvtAbc123XYZ01.json',
       receivedAt: NOW.toISOString(),
+      accountId: 'default',
     });
     expect(body.equals(BODY)).toBe(true);
   });
@@ -243,7 +251,7 @@ describe('receiveWebhook', () => {
       {
         event: 'payment.captured',
         receivedAt: NOW.toISOString(),
-        archiveKey: rawWebhookKey('EvtAbc123XYZ01', NOW),
+        archiveKey: rawWebhookKey('EvtAbc123XYZ01', NOW, 'default'),
       },
       Math.floor(NOW.getTime() / 1000),
     );
@@ -268,7 +276,7 @@ describe('receiveWebhook', () => {
       state: 'received',
       leaseUntil: 0,
       receivedAt: NOW.toISOString(),
-      archiveKey: 'raw/razorpay/webhooks/dt=2026-03-31/EvtAbc123XYZ01.json',
+      archiveKey: 'raw/razorpay/webhooks/account=default/dt=2026-03-31/EvtAbc123XYZ01.json',
       ...flags,
     });
   });
@@ -290,11 +298,11 @@ describe('receiveWebhook', () => {
       expect(retry.outcome).toBe('queued');
       expect(f.archived).toHaveLength(1);
       expect(f.sent).toHaveLength(1);
-      expect(rawWebhookKey(f.archived[0]!.eventId, f.archived[0]!.receivedAt)).toBe(
-        'raw/razorpay/webhooks/dt=2026-03-31/EvtAbc123XYZ01.json',
+      expect(rawWebhookKey(f.archived[0]!.eventId, f.archived[0]!.receivedAt, 'default')).toBe(
+        'raw/razorpay/webhooks/account=default/dt=2026-03-31/EvtAbc123XYZ01.json',
       );
       expect(decodeWebhookMessage(f.sent[0]!).meta).toMatchObject({
-        archiveKey: 'raw/razorpay/webhooks/dt=2026-03-31/EvtAbc123XYZ01.json',
+        archiveKey: 'raw/razorpay/webhooks/account=default/dt=2026-03-31/EvtAbc123XYZ01.json',
         receivedAt: NOW.toISOString(),
       });
       // done: the part-way marks are gone, and a later delivery is a duplicate
@@ -316,7 +324,7 @@ describe('receiveWebhook', () => {
     expect((await receiveWebhook(f.deps, delivery())).outcome).toBe('queued');
     expect(f.sent).toHaveLength(1);
     // archived twice, to the same object
-    expect(new Set(f.archived.map((a) => rawWebhookKey(a.eventId, a.receivedAt))).size).toBe(1);
+    expect(new Set(f.archived.map((a) => rawWebhookKey(a.eventId, a.receivedAt, a.accountId))).size).toBe(1);
   });
 
   it('acknowledges a retry whose marks cannot be cleared: it is archived and queued', async () => {
@@ -343,11 +351,35 @@ describe('receiveWebhook', () => {
   });
 });
 
+describe('receiveWebhook on an account URL', () => {
+  it('answers 404 for an account that does not exist, storing nothing', async () => {
+    const f = fakes();
+    await expect(receiveWebhook(f.deps, { ...delivery(), accountId: 'nobody' })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    expect(f.calls).toEqual([]);
+    expect(f.archived).toEqual([]);
+    expect(f.sent).toEqual([]);
+  });
+
+  it('archives under the account and tells the worker which account received it', async () => {
+    const f = fakes();
+    f.deps.secrets = async (accountId) => (accountId === 'sahyadri' ? [SECRET] : null);
+    await receiveWebhook(f.deps, { ...delivery(), accountId: 'sahyadri' });
+    expect(f.archived[0]?.accountId).toBe('sahyadri');
+    expect(f.events.get('EvtAbc123XYZ01')?.archiveKey).toBe(
+      'raw/razorpay/webhooks/account=sahyadri/dt=2026-03-31/EvtAbc123XYZ01.json',
+    );
+    expect(JSON.parse(f.sent[0]!).accountId).toBe('sahyadri');
+  });
+});
+
 describe('the raw archive envelope', () => {
   it('keeps the exact body, its sha256 and only Razorpay’s headers, under the UTC receive date', () => {
     const body = Buffer.from('{ "event" : "payment.captured", "note": "₹ \\/ é" }');
     const envelope = rawWebhookEnvelope({
       eventId: 'E1',
+      accountId: 'sahyadri',
       event: 'payment.captured',
       receivedAt: NOW,
       headers: {
@@ -370,12 +402,22 @@ describe('the raw archive envelope', () => {
       'x-razorpay-event-id',
       'x-razorpay-signature',
     ]);
-    expect(rawWebhookKey('E1', NOW)).toBe('raw/razorpay/webhooks/dt=2026-03-31/E1.json');
+    expect(envelope.accountId).toBe('sahyadri');
+    expect(rawWebhookKey('E1', NOW, 'sahyadri')).toBe(
+      'raw/razorpay/webhooks/account=sahyadri/dt=2026-03-31/E1.json',
+    );
   });
 
   it('keeps bytes that are not UTF-8 as base64', () => {
     const body = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]);
-    const envelope = rawWebhookEnvelope({ eventId: 'E2', event: null, receivedAt: NOW, headers: {}, body });
+    const envelope = rawWebhookEnvelope({
+      eventId: 'E2',
+      accountId: 'default',
+      event: null,
+      receivedAt: NOW,
+      headers: {},
+      body,
+    });
     expect(envelope.body).toBeUndefined();
     expect(Buffer.from(envelope.bodyBase64!, 'base64').equals(body)).toBe(true);
   });

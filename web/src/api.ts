@@ -94,7 +94,7 @@ export interface ApiResponse<T> {
 }
 
 export async function request<T>(
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PUT',
   path: string,
   opts: RequestOptions = {},
 ): Promise<ApiResponse<T>> {
@@ -168,7 +168,33 @@ export interface Me {
   lenders: string[] | '*';
 }
 
+/** A payment account as the admin routes answer it (secrets are never answered). */
+export interface PaymentAccount {
+  accountId: string;
+  name: string;
+  provider: string;
+  keyId: string;
+  lenders: string[];
+  webhookUrl: string;
+  webhookSecretSetAt: string;
+}
+
+export interface PaymentAccountInput {
+  name: string;
+  keyId: string;
+  keySecret: string;
+  webhookSecret: string;
+  lenders: string[];
+}
+
 export const api = {
+  accounts: () => request<{ items: PaymentAccount[] }>('GET', '/api/payment-accounts'),
+  putAccount: (accountId: string, body: PaymentAccountInput) =>
+    request<PaymentAccount>('PUT', `/api/payment-accounts/${encodeURIComponent(accountId)}`, { body }),
+  rotateWebhookSecret: (accountId: string, webhookSecret: string) =>
+    request<PaymentAccount>('POST', `/api/payment-accounts/${encodeURIComponent(accountId)}/webhook-secret`, {
+      body: { webhookSecret },
+    }),
   me: () => request<Me>('GET', '/api/me'),
   lenders: () => request<{ lenders: string[] }>('GET', '/api/lenders'),
   pending: (q: {

@@ -5,6 +5,7 @@
  * Tabs follow the WAI-ARIA tabs pattern: arrow keys, Home and End move between them.
  */
 import { can, setPermissions } from './access';
+import { initAccounts, reloadAccounts } from './accounts';
 import { ApiError, api, errorText, type Me } from './api';
 import { initAuth, LoginError, login, logout, onSessionEnd } from './auth';
 import { initDashboard, loadDashboard } from './dashboard';
@@ -15,10 +16,10 @@ import { initPending } from './pending';
 import { initSearch } from './search';
 import { loadLenders } from './shared-ui';
 
-type TabName = 'dashboard' | 'pending' | 'links' | 'import';
+type TabName = 'dashboard' | 'pending' | 'links' | 'import' | 'accounts';
 
-const ALL_TABS: TabName[] = ['dashboard', 'pending', 'links', 'import'];
-/** the tabs this person sees (Import loans needs the loans permission) */
+const ALL_TABS: TabName[] = ['dashboard', 'pending', 'links', 'import', 'accounts'];
+/** the tabs this person sees (Import loans needs the loans permission, Accounts admin) */
 let TABS: TabName[] = ['dashboard', 'pending', 'links'];
 
 function selectTab(name: TabName, focus = false): void {
@@ -34,6 +35,7 @@ function selectTab(name: TabName, focus = false): void {
   // links change on the other tab (generate, bulk, payments): show them fresh each time
   if (name === 'links') reloadLinks();
   if (name === 'dashboard') void loadDashboard();
+  if (name === 'accounts') void reloadAccounts();
 }
 
 function initTabs(): void {
@@ -86,8 +88,15 @@ function showSignedIn(me: Me): void {
   byId('tabs').hidden = false;
   // the role may not generate, refresh or cancel: those controls are not shown at all
   byId('bulk-start').hidden = !can('write');
-  TABS = can('loans') ? ['dashboard', 'pending', 'links', 'import'] : ['dashboard', 'pending', 'links'];
+  TABS = [
+    'dashboard',
+    'pending',
+    'links',
+    ...(can('loans') ? (['import'] as const) : []),
+    ...(can('admin') ? (['accounts'] as const) : []),
+  ];
   byId('tab-import').hidden = !can('loans');
+  byId('tab-accounts').hidden = !can('admin');
 }
 
 function initAccount(): void {
@@ -134,6 +143,7 @@ async function main(): Promise<void> {
       selectTab('links', true);
     });
     if (can('loans')) initImports();
+    if (can('admin')) initAccounts();
     initTabs();
     void loadLenders(
       [

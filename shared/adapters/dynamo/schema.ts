@@ -6,7 +6,8 @@
  * Three tables, each with generic `pk`/`sk` string keys:
  * - emis:  loans, EMIs (the consistency anchor for links), the lender registry, the
  *          payment-credit ledger (one item per Razorpay payment id: "credit once"), the
- *          dashboard's kept totals (`AGG#…`, `LOAN#…/#AGG`) and search entries (`SEARCH#…`).
+ *          dashboard's kept totals (`AGG#…`, `LOAN#…/#AGG`), search entries (`SEARCH#…`) and
+ *          the payment accounts with their lenders.
  * - links: payment links, with the loan+EMI GSI for sibling listing and listing indexes.
  * - ops:   webhook event ids (dedupe), idempotency keys, bulk jobs and their work items.
  */
@@ -92,6 +93,13 @@ export const keys = {
   emiPrefix: 'EMI#',
   lender: (lender: string) => ({ pk: LENDERS_PK, sk: lender }),
   lendersPk: () => LENDERS_PK,
+  /** payment accounts (§4b): one small partition, listed with one Query */
+  account: (accountId: string) => ({ pk: ACCOUNTS_PK, sk: accountId }),
+  accountsPk: () => ACCOUNTS_PK,
+  /** a lender's account: the conditional put that keeps a lender in at most one account */
+  lenderAccount: (lender: string) => ({ pk: `LENDER_ACCOUNT#${lender}`, sk: '#ACCOUNT' }),
+  /** an account's secrets in the local run only (on AWS they live in Secrets Manager) */
+  accountSecret: (accountId: string) => ({ pk: `ACCOUNT_SECRET#${accountId}`, sk: '#SECRET' }),
   credit: (paymentId: string) => ({ pk: `PAYMENT#${paymentId}`, sk: '#CREDIT' }),
   link: (linkId: string) => ({ pk: `LINK#${linkId}`, sk: '#LINK' }),
   webhookEvent: (eventId: string) => ({ pk: `EVENT#${eventId}`, sk: '#EVENT' }),
@@ -120,6 +128,7 @@ export const keys = {
 };
 
 const LENDERS_PK = 'LENDERS';
+const ACCOUNTS_PK = 'ACCOUNTS';
 
 /**
  * Index partition values and sort-key ranges: spelled here only. Stores build their Query keys

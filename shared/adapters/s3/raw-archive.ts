@@ -1,7 +1,8 @@
 /**
  * The raw webhook landing zone (architecture §1.5, §6): one JSON object per Razorpay event at
- * `raw/razorpay/webhooks/dt=YYYY-MM-DD/<eventId>.json`, partitioned by the UTC receive date so a
- * warehouse (dbt) can load it like a `RAW_*_RAZORPAY_API` table.
+ * `raw/razorpay/webhooks/account=<accountId>/dt=YYYY-MM-DD/<eventId>.json`, partitioned by the
+ * payment account whose URL received it and the UTC receive date, so a warehouse (dbt) can load
+ * it like a `RAW_*_RAZORPAY_API` table.
  *
  * The object is an envelope around the body, never a re-serialisation of it: `body` is the
  * delivered bytes as a string (valid UTF-8, which Razorpay's JSON always is, round-trips
@@ -31,6 +32,7 @@ export const ARCHIVED_HEADERS = [
 export interface RawWebhookEnvelope {
   source: 'razorpay';
   eventId: string;
+  accountId: string;
   event: string | null;
   receivedAt: string;
   headers: Record<string, string>;
@@ -42,8 +44,8 @@ export interface RawWebhookEnvelope {
   bodyBase64?: string;
 }
 
-export function rawWebhookKey(eventId: string, receivedAt: Date): string {
-  return `${RAW_WEBHOOK_PREFIX}dt=${receivedAt.toISOString().slice(0, 10)}/${eventId}.json`;
+export function rawWebhookKey(eventId: string, receivedAt: Date, accountId: string): string {
+  return `${RAW_WEBHOOK_PREFIX}account=${accountId}/dt=${receivedAt.toISOString().slice(0, 10)}/${eventId}.json`;
 }
 
 export function rawWebhookEnvelope(raw: RawWebhook): RawWebhookEnvelope {
@@ -57,6 +59,7 @@ export function rawWebhookEnvelope(raw: RawWebhook): RawWebhookEnvelope {
   return {
     source: 'razorpay',
     eventId: raw.eventId,
+    accountId: raw.accountId,
     event: raw.event,
     receivedAt: raw.receivedAt.toISOString(),
     headers,
@@ -72,12 +75,12 @@ export class S3RawWebhookArchive implements RawWebhookArchive {
     private readonly s3: S3Client = s3Client(),
   ) {}
 
-  keyOf(eventId: string, receivedAt: Date): string {
-    return rawWebhookKey(eventId, receivedAt);
+  keyOf(eventId: string, receivedAt: Date, accountId: string): string {
+    return rawWebhookKey(eventId, receivedAt, accountId);
   }
 
   async put(raw: RawWebhook): Promise<string> {
-    const key = rawWebhookKey(raw.eventId, raw.receivedAt);
+    const key = rawWebhookKey(raw.eventId, raw.receivedAt, raw.accountId);
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,

@@ -1,0 +1,113 @@
+/**
+ * PaymentGateways on the payment accounts (architecture §4b): which account a lender's new links
+ * go to, each account's credentials, and one gateway (one SDK client) per account, built on first
+ * use and reused across invocations; rebuilt only when the account's keys change. The account's
+ * `provider` picks the adapter: `razorpay` today; another provider adds a branch in `build`.
+ *
+ * Only functions that call the provider import this module (it pulls in the SDK).
+ */
+import { envOptional, setting } from '../config';
+import type { AccountCredentials, AccountRef } from '../domain/accounts';
+import { ConfigError, GatewayAuthError } from '../domain/errors';
+import type { PaymentGateway, PaymentGateways } from '../domain/gateway';
+import type { AccountDirectory } from './account-directory';
+import { RazorpayGateway, type RazorpayGatewayOptions } from './razorpay/gateway';
+
+export type GatewaySettings = Omit<RazorpayGatewayOptions, 'keyId' | 'keySecret'>;
+
+interface Built {
+  keyId: string;
+  keySecret: string;
+  gateway: PaymentGateway;
+}
+
+function build(settings: GatewaySettings, creds: AccountCredentials): PaymentGateway {
+  if (creds.provider === 'razorpay') return new RazorpayGateway({ ...settings, ...creds });
+  throw new ConfigError(`Payment provider ${String(creds.provider)} is not supported`);
+}
+
+/**
+ * One gateway per account. Each call resolves the account's credentials (cached), reuses the
+ * account's client while they are unchanged, and, if the provider refuses them (401), reads the
+ * secret again once so a key change takes effect without waiting for the cache.
+ * `wrap` lets the bulk worker pace each account's calls through that account's own budget.
+ */
+export function accountGateways(
+  directory: AccountDirectory,
+  settings: GatewaySettings | ((account: AccountRef) => GatewaySettings),
+  wrap: (gateway: PaymentGateway, account: AccountRef) => PaymentGateway = (g) => g,
+): PaymentGateways {
+  const built = new Map<string, Built>();
+  const facades = new Map<string, PaymentGateway>();
+
+  const clientFor = async (ref: AccountRef, refresh: boolean): Promise<PaymentGateway> => {
+    const creds = await directory.credentials(ref, { refresh });
+    const current = built.get(ref.accountId);
+    if (current?.keyId === creds.keyId && current.keySecret === creds.keySecret) return current.gateway;
+    const gateway = build(typeof settings === 'function' ? settings(ref) : settings, creds);
+    built.set(ref.accountId, { keyId: creds.keyId, keySecret: creds.keySecret, gateway });
+    return gateway;
+  };
+
+  const facade = (ref: AccountRef): PaymentGateway => {
+    const run = async <T>(op: (g: PaymentGateway) => Promise<T>): Promise<T> => {
+      const gateway = await clientFor(ref, false);
+      try {
+        return await op(gateway);
+      } catch (err) {
+        if (!(err instanceof GatewayAuthError)) throw err;
+        const fresh = await clientFor(ref, true);
+        if (fresh === gateway) throw err;
+        return op(fresh);
+      }
+    };
+    return wrap(
+      {
+        createLink: (req) => run((g) => g.createLink(req)),
+        fetchLink: (id) => run((g) => g.fetchLink(id)),
+        findLinkByReferenceId: (ref) => run((g) => g.findLinkByReferenceId(ref)),
+        cancelLink: (id) => run((g) => g.cancelLink(id)),
+      },
+      ref,
+    );
+  };
+
+  return {
+    accountFor: (lender) => directory.accountFor(lender),
+    forAccount: async (ref) => {
+      let g = facades.get(ref.accountId);
+      if (!g) {
+        g = facade(ref);
+        facades.set(ref.accountId, g);
+      }
+      return g;
+    },
+  };
+}
+
+/** The gateway settings from the environment (read now, so a bad value fails the cold start). */
+export function gatewaySettingsFromEnv(overrides: GatewaySettings = {}): GatewaySettings {
+  return {
+    baseUrl: envOptional('RAZORPAY_API_BASE_URL'),
+    timeoutMs: setting('RAZORPAY_TIMEOUT_MS'),
+    ...overrides,
+  };
+}
+
+/**
+ * Whether the provider accepts a key pair, with one harmless call (Razorpay: list links by a
+ * reference id nobody uses). 'rejected' when it answers 401; other failures propagate.
+ */
+export async function checkKeys(
+  settings: GatewaySettings,
+  creds: AccountCredentials,
+): Promise<'accepted' | 'rejected'> {
+  const gateway = build({ ...settings, maxAttempts: 2 }, creds);
+  try {
+    await gateway.findLinkByReferenceId('key-check');
+    return 'accepted';
+  } catch (err) {
+    if (err instanceof GatewayAuthError) return 'rejected';
+    throw err;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Payment accounts (architecture §4b): each lender collects into its own provider account — a
+ * Razorpay merchant with its own keys and webhook secret — and lenders without one use the
+ * `default` account. The record is provider-neutral: `provider` says which gateway adapter
+ * serves it; key material lives apart from it (AccountSecrets), never in the record.
+ */
+import { ConflictError } from './errors';
+
+export const DEFAULT_ACCOUNT_ID = 'default';
+
+/** `[a-z0-9-]{3,32}`: it goes into a URL path, a DynamoDB key and a Secrets Manager name. */
+export const ACCOUNT_ID = /^[a-z0-9-]{3,32}$/;
+
+export const PROVIDERS = ['razorpay'] as const;
+
+/**
+ * Saving an account is one DynamoDB transaction (at most 100 items): the record plus one item
+ * per lender gained or dropped.
+ */
+export const MAX_LENDERS_PER_ACCOUNT = 45;
+export type Provider = (typeof PROVIDERS)[number];
+
+/** How long a rotated-out webhook secret keeps verifying deliveries (Razorpay retries for 24 h). */
+export const PREVIOUS_SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
+
+/** Where a link was (or will be) created: kept on the link for life. */
+export interface AccountRef {
+  accountId: string;
+  provider: Provider;
+}
+
+/** The account record: everything about an account except its secrets. */
+export interface PaymentAccount extends AccountRef {
+  name: string;
+  /** the provider's public key id (Razorpay `rzp_test_…`/`rzp_live_…`); not a secret */
+  keyId: string;
+  lenders: string[];
+  webhookSecretSetAt: string;
+  createdAt: string;
+  updatedAt: string;
+  /** optimistic-lock counter */
+  version: number;
+  updatedBy?: { sub: string; name: string };
+}
+
+/** An account's secrets: write-only through the API, never logged, never returned. */
+export interface AccountSecrets {
+  /**
+   * Kept beside its secret so the pair always changes together (a reader never sees one key
+   * id with another key's secret); the record's `keyId` is for people.
+   */
+  keyId: string;
+  keySecret: string;
+  webhookSecret: string;
+  /** the secret `webhookSecret` replaced, accepted until `previousValidUntil` */
+  previousWebhookSecret?: string;
+  /** ISO time */
+  previousValidUntil?: string;
+}
+
+/** Credentials a gateway adapter needs for one account. */
+export interface AccountCredentials extends AccountRef {
+  keyId: string;
+  keySecret: string;
+}
+
+/** The webhook secrets in force at `now`, current first. */
+export function webhookSecretsInForce(secrets: AccountSecrets, now: Date): string[] {
+  const out = [secrets.webhookSecret];
+  if (
+    secrets.previousWebhookSecret &&
+    secrets.previousWebhookSecret !== secrets.webhookSecret &&
+    secrets.previousValidUntil !== undefined &&
+    Date.parse(secrets.previousValidUntil) > now.getTime()
+  ) {
+    out.push(secrets.previousWebhookSecret);
+  }
+  return out;
+}
+
+/** The account of a stored link: links made before accounts existed belong to `default`. */
+export function accountOfLink(link: { accountId?: string; provider?: Provider }): AccountRef {
+  return { accountId: link.accountId ?? DEFAULT_ACCOUNT_ID, provider: link.provider ?? 'razorpay' };
+}
+
+/** The payment-account records (adapter: shared/adapters/dynamo/account-store.ts). */
+export interface AccountRepository {
+  listAccounts(): Promise<PaymentAccount[]>;
+  getAccount(accountId: string): Promise<PaymentAccount | null>;
+  /** The account a lender is in, or null (it uses `default`). */
+  accountOfLender(lender: string): Promise<AccountRef | null>;
+  /**
+   * Writes the account (version previous + 1, or 1), claims the lenders it gains and releases
+   * those it drops, all or nothing; ConflictError LENDER_IN_OTHER_ACCOUNT or CONCURRENT_UPDATE.
+   */
+  saveAccount(next: PaymentAccount, previous: PaymentAccount | null): Promise<void>;
+  /** The first of these lenders that another account holds, or null. */
+  lenderHeldElsewhere(accountId: string, lenders: readonly string[]): Promise<string | null>;
+}
+
+/** Each account's secrets (adapter: shared/adapters/secrets/account-secrets.ts). */
+export interface AccountSecretStore {
+  /** The account's secrets, or null when it has none. `refresh` skips the cache. */
+  read(accountId: string, options?: { refresh?: boolean }): Promise<AccountSecrets | null>;
+  write(accountId: string, secrets: AccountSecrets): Promise<void>;
+}
+
+export function lenderTaken(lender: string): ConflictError {
+  return new ConflictError(
+    'LENDER_IN_OTHER_ACCOUNT',
+    `Lender "${lender}" already belongs to another payment account; remove it there first`,
+  );
+}
