@@ -81,8 +81,11 @@ describe('dbt staging model stg_razorpay__payments', () => {
       });
     };
 
-    const n = 120;
-    for (let i = 0; i < n; i++) {
+    // 1,000 payments over five days (each day's listing stays under the S3 emulator's 1,000-key
+    // page), eight written at a time
+    const n = 1000;
+    const DAYS = 5;
+    const one = async (i: number) => {
       const linkId = `lnk_dbt_${i}`;
       const plink = `plink_dbt${i}`;
       const notes = {
@@ -91,7 +94,7 @@ describe('dbt staging model stg_razorpay__payments', () => {
         emi_number: String((i % 9) + 1),
         lender: ['Acme', 'Bharat'][i % 2]!,
       };
-      const at = base + rnd(3 * 86_400);
+      const at = base + rnd(DAYS * 86_400);
       const amount = 100 + rnd(2_000_000);
       const method = ['upi', 'card', 'netbanking'][rnd(3)]!;
       const paymentId = `pay_dbt${i.toString(36)}${rnd(1e9).toString(36)}`;
@@ -173,7 +176,19 @@ describe('dbt staging model stg_razorpay__payments', () => {
         creditedAt,
       };
       expect(await links().commit({ link: { link, expectedRev: 0 }, credit })).toBe('ok');
-    }
+    };
+    let nextPayment = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (nextPayment < n) await one(nextPayment++);
+      }),
+    );
+    // the days the scenario spans, for listing one day at a time
+    const days = Array.from({ length: DAYS + 2 }, (_, d) =>
+      new Date((base + (d - 1) * 86_400) * 1000).toISOString().slice(0, 10),
+    );
+    const byDay = async (prefix: (day: string) => string) =>
+      (await Promise.all(days.map((day) => allKeys(names.RAW_WEBHOOKS_BUCKET, prefix(day))))).flat();
 
     const poller = startStreamPoller({
       endpoint: names.dynamodb,
@@ -185,13 +200,19 @@ describe('dbt staging model stg_razorpay__payments', () => {
     poller.stop();
 
     // local copies of the archive, as a warehouse loader would have them
-    const rawKeys = await allKeys(names.RAW_WEBHOOKS_BUCKET, 'raw/razorpay/webhooks/');
+    const rawKeys = await byDay((day) => `raw/razorpay/webhooks/account=default/dt=${day}/`);
     expect(rawKeys.length).toBeGreaterThanOrEqual(2 * n);
-    for (const key of rawKeys) {
-      const file = join(dir, key);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, await text(names.RAW_WEBHOOKS_BUCKET, key));
-    }
+    let nextKey = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (nextKey < rawKeys.length) {
+          const key = rawKeys[nextKey++]!;
+          const file = join(dir, key);
+          mkdirSync(dirname(file), { recursive: true });
+          writeFileSync(file, await text(names.RAW_WEBHOOKS_BUCKET, key));
+        }
+      }),
+    );
     const model = readFileSync(
       join(ROOT, 'warehouse', 'models', 'stg_razorpay__payments.sql'),
       'utf8',
@@ -210,7 +231,7 @@ describe('dbt staging model stg_razorpay__payments', () => {
     conn.closeSync();
 
     const feed = [];
-    for (const key of await allKeys(names.RAW_WEBHOOKS_BUCKET, 'curated/payments/')) {
+    for (const key of await byDay((day) => `curated/payments/dt=${day}/`)) {
       for (const line of (await text(names.RAW_WEBHOOKS_BUCKET, key)).trim().split('\n'))
         feed.push(JSON.parse(line));
     }
@@ -231,5 +252,5 @@ describe('dbt staging model stg_razorpay__payments', () => {
       .sort((a, b) => (a.payment_id < b.payment_id ? -1 : a.payment_id > b.payment_id ? 1 : 0));
     expect(fromFeed).toHaveLength(n);
     expect(staged).toEqual(fromFeed);
-  }, 120_000);
+  }, 600_000);
 });
