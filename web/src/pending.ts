@@ -3,6 +3,7 @@
  * generate one link per row (shown at once, copyable), and "Generate all & export" for what the
  * filters show, with a progress bar while the bulk job runs and the CSV link when it is done.
  */
+import { daysBetween } from '../../shared/domain/dates';
 import { can } from './access';
 import { ApiError, api, type BulkJob, errorText, type Link, newIdempotencyKey, type PendingEmi } from './api';
 import { byId, confirmDialog, h, notify, whileBusy } from './dom';
@@ -38,10 +39,6 @@ function readFilters(): Filters {
   const raw = byId<HTMLInputElement>('pending-within').value.trim();
   const n = /^\d{1,3}$/.test(raw) ? Number(raw) : 7;
   return { lender: byId<HTMLSelectElement>('pending-lender').value, bucket, withinDays: Math.min(n, 365) };
-}
-
-function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
 
 function dueCell(emi: PendingEmi): HTMLTableCellElement {

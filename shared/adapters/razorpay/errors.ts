@@ -23,7 +23,7 @@ import {
   GatewayTimeoutError,
   GatewayUnavailableError,
 } from '../../domain/errors';
-import { isRecord } from './notes';
+import { isRecord } from '../../domain/records';
 
 /** Razorpay's descriptions the adapter acts on (exact texts: reference.md §2.3). */
 export const RAZORPAY_REASONS = {

@@ -10,7 +10,8 @@ import type {
   RazorpayLinkStatus,
 } from '../../domain/gateway';
 import { RAZORPAY_LINK_STATUSES } from '../../domain/gateway';
-import { isRecord, normaliseNotes } from './notes';
+import { isRecord } from '../../domain/records';
+import { normaliseNotes } from './notes';
 
 /** The body of POST /v1/payment_links, as Razorpay documents it (reference.md §1.3). */
 export interface RazorpayCreateLinkBody {

@@ -6,9 +6,9 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from '../../domain/errors';
+import { isRecord } from '../../domain/records';
 import { registerSecret } from '../../observability/redact';
 import { traced } from '../../tracing';
-import { isRecord } from './notes';
 
 export const SECRET_TTL_MS = 5 * 60 * 1000;
 

@@ -3,6 +3,7 @@
  * empty-array artefact), and `[{key, value}]` in one documented update response. Every reader
  * gets a plain Record<string, string>.
  */
+import { isRecord } from '../records';
 export function normaliseNotes(raw: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (Array.isArray(raw)) {
@@ -26,8 +27,4 @@ function scalarToString(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return undefined;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
