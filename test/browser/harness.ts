@@ -123,7 +123,8 @@ export async function login(
   const user = DEMO_USERS.find((u) => u.username === username);
   if (!user) throw new Error(`no demo user ${username}`);
   await page.goto(url);
-  await page.locator('body[data-ready]').waitFor();
+  // the page's first load on a loaded machine (Chromium and the whole stack share 2 cores)
+  await page.locator('body[data-ready]').waitFor({ timeout: 60_000 });
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByLabel('Username').fill(user.username);
   await page.getByLabel('Password').fill(user.password);

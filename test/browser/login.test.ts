@@ -152,7 +152,7 @@ describe('logging in', () => {
     const { page, apiCalls } = await open();
     const collector = DEMO_USERS.find((u) => u.username === 'collector')!;
     await page.goto(h.system.url);
-    await page.locator('body[data-ready]').waitFor();
+    await page.locator('body[data-ready]').waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Log in' }).click();
 
     // the provider's own login page, on the provider's origin
@@ -216,7 +216,7 @@ describe('logging in', () => {
   it('a wrong password is refused on the provider login page, and the page stays logged out', async () => {
     const { page, apiCalls } = await open();
     await page.goto(h.system.url);
-    await page.locator('body[data-ready]').waitFor();
+    await page.locator('body[data-ready]').waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByLabel('Username').fill('collector');
     await page.getByLabel('Password').fill('demo-viewer');
