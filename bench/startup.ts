@@ -84,9 +84,16 @@ async function once(): Promise<Run> {
       }, 30_000);
       child.once('exit', () => {
         clearTimeout(last);
+        // whatever the stop left behind in the group (a JVM still shutting down) goes too
+        try {
+          if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // the group is gone already
+        }
         resolve();
       });
-      child.kill('SIGINT');
+      // Ctrl-C as a terminal sends it: to the whole process group, DynamoDB Local's JVM included
+      if (child.pid) process.kill(-child.pid, 'SIGINT');
     });
   }
 }
