@@ -30,23 +30,11 @@ export async function buildWeb(opts: { outdir?: string; minify?: boolean } = {})
   const outdir = opts.outdir ?? DIST;
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
+  // two independent bundles: the page, and the dashboard's charts (uPlot and our two charts),
+  // which the page loads on first show
   await build({
-    entryPoints: [join(WEB, 'src', 'main.ts')],
-    outfile: join(outdir, 'app.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022', 'chrome110', 'firefox115', 'safari16'],
-    minify: opts.minify ?? true,
-    sourcemap: false,
-    legalComments: 'none',
-    logLevel: 'warning',
-    tsconfigRaw: { compilerOptions: { strict: true } },
-  });
-  // the dashboard's charts: uPlot and our two charts in their own file, loaded on first show
-  await build({
-    entryPoints: [join(WEB, 'src', 'charts.ts')],
-    outfile: join(outdir, 'charts.js'),
+    entryPoints: { app: join(WEB, 'src', 'main.ts'), charts: join(WEB, 'src', 'charts.ts') },
+    outdir,
     bundle: true,
     format: 'esm',
     platform: 'browser',

@@ -20,7 +20,7 @@
  */
 import { daysBetween, istDate } from './dates';
 import type { Emi, Link, LinkStatus } from './model';
-import { emiIsPending, emiOutstanding } from './model';
+import { emiIsPending, emiOutstanding, LINK_STATUSES } from './model';
 
 export type Counters = Map<string, number>;
 
@@ -135,14 +135,7 @@ export function loanContribution(summary: LoanSummary | null, c: Counters = new 
 }
 
 /** Statuses reported in `links` (a link still `creating` is counted nowhere). */
-export const REPORTED_STATUSES: readonly LinkStatus[] = [
-  'created',
-  'partially_paid',
-  'paid',
-  'expired',
-  'cancelled',
-  'failed',
-];
+export const REPORTED_STATUSES: readonly LinkStatus[] = LINK_STATUSES.filter((s) => s !== 'creating');
 
 /** When a paid link became paid: its last captured payment. */
 export function paidAt(link: Pick<Link, 'status' | 'payments'>): string | null {
