@@ -141,8 +141,6 @@ export interface EmiStore {
     loan: StoredLoan | null;
     emis: Emi[];
   }>;
-  /** Writes the EMI only if nobody changed it since `expectedVersion` was read (0 = must not exist). */
-  putEmiIfVersion(emi: Emi, expectedVersion: number): Promise<boolean>;
   /** The lender a loan is filed under, or null for a new loan. */
   getLoanLender(loanId: string): Promise<string | null>;
   /**

@@ -87,7 +87,6 @@ export class FakeStores {
       getEmi: async (loanId, emiNumber) =>
         structuredClone(this.emis.get(FakeStores.emiKey(loanId, emiNumber)) ?? null),
       getLoanItems: unused('emis.getLoanItems'),
-      putEmiIfVersion: unused('emis.putEmiIfVersion'),
       writeEmis: unused('emis.writeEmis'),
       getLoanLender: unused('emis.getLoanLender'),
       putLoan: unused('emis.putLoan'),

@@ -3,7 +3,6 @@
  * - getEmi(loanId, emiNumber, consistent)      GetItem
  * - getLoanItems(loanId)                        Query pk = LOAN#id (consistent)
  * - getLoanLender(loanId)                       GetItem LOAN#id / #LOAN (consistent)
- * - putEmiIfVersion(emi, expectedVersion)       conditional PutItem (optimistic lock)
  * - queryPending(lender?, range, page)          Query on the sparse pendingByLender / pendingAll GSI
  * - queryPendingOfLenders(lenders, range, page) one Query per lender on pendingByLender, merged
  * - listLenders()                               Query pk = LENDERS
@@ -133,29 +132,6 @@ export class EmiStore implements port.EmiStore {
     const loan = (items.find((item) => item.type === 'LOAN') as LoanItem | undefined) ?? null;
     const emis = items.filter((item) => item.type === 'EMI').map(fromEmiItem);
     return { loan, emis };
-  }
-
-  /** Writes the EMI only if nobody changed it since `expectedVersion` was read (0 = must not exist). */
-  async putEmiIfVersion(emi: Emi, expectedVersion: number): Promise<boolean> {
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: toEmiItem(emi),
-          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
-          ...(expectedVersion === 0
-            ? {}
-            : {
-                ExpressionAttributeNames: { '#v': 'version' },
-                ExpressionAttributeValues: { ':v': expectedVersion },
-              }),
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailed(err)) return false;
-      throw err;
-    }
   }
 
   /** The lender a loan is filed under, or null for a new loan. */

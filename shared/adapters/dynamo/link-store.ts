@@ -417,9 +417,15 @@ export class LinkStore implements port.LinkStore {
       fresh && args.link?.before?.rev === args.link?.expectedRev ? args.link?.before : undefined;
     const emiKnown =
       fresh && args.emi?.before?.version === args.emi?.expectedVersion ? args.emi?.before : undefined;
-    const [linkBefore, emiBefore] = await Promise.all([
+    // the loan's summary is read beside them when the EMI's pending facts may move (always, for
+    // a credit): its own rev guards the write, so reading it alongside is as safe as after
+    const mayMoveDpd =
+      args.emi !== undefined &&
+      (emiKnown === undefined || !sameEntry(pendingEntry(emiKnown), pendingEntry(args.emi.emi)));
+    const [linkBefore, emiBefore, storedSummary] = await Promise.all([
       args.link && args.link.expectedRev > 0 ? (linkKnown ?? this.getLink(args.link.link.id)) : null,
       args.emi ? (emiKnown ?? this.getEmiRecord(args.emi.emi.loanId, args.emi.emi.emiNumber)) : null,
+      mayMoveDpd && args.emi ? this.aggregates.getSummary(args.emi.emi.loanId) : null,
     ]);
     if (args.link && args.link.expectedRev > 0 && linkBefore?.rev !== args.link.expectedRev)
       return 'conflict';
@@ -472,7 +478,7 @@ export class LinkStore implements port.LinkStore {
       const entryBefore = pendingEntry(emiBefore);
       const entryAfter = pendingEntry(args.emi.emi);
       if (!sameEntry(entryBefore, entryAfter)) {
-        const { summary, rev } = await this.aggregates.getSummary(args.emi.emi.loanId);
+        const { summary, rev } = storedSummary ?? (await this.aggregates.getSummary(args.emi.emi.loanId));
         const next = summaryWith(summary, args.emi.emi.emiNumber, entryAfter);
         loanContribution(summary, before);
         loanContribution(next, after);
