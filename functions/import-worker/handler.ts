@@ -75,6 +75,10 @@ export async function handleImportMessage(body: string, d: ImportDeps): Promise<
     log.warn('import message is not JSON; dropped');
     return;
   }
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+    log.warn('import message is not a JSON object; dropped');
+    return;
+  }
   if (msg.importContinue) {
     const { importId, runId } = msg.importContinue;
     if (typeof importId === 'string' && typeof runId === 'string') {
@@ -93,7 +97,7 @@ export async function handleImportMessage(body: string, d: ImportDeps): Promise<
     log.info('import event', { outcome });
     return;
   }
-  for (const r of msg.Records ?? []) {
+  for (const r of Array.isArray(msg.Records) ? msg.Records : []) {
     const o = r.s3?.object;
     if (!r.eventName?.startsWith('ObjectCreated:') || !o?.key || !o.sequencer) continue;
     const key = decodeKey(o.key);

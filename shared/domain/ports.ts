@@ -471,6 +471,9 @@ export interface SearchIndex {
 
 // ---- loans file imports (architecture: the warehouse, in) ----
 
+/** Write errors an import record keeps (~100 bytes each: far below DynamoDB's 400 KB item). */
+export const MAX_WRITE_ERRORS = 1000;
+
 export type ImportStatus = 'waiting' | 'running' | 'completed' | 'failed';
 
 /** One problem of one row of a loans file. */
@@ -499,8 +502,13 @@ export interface ImportRecord extends ImportCounts {
   etag?: string;
   /** every row on a line up to this one is written (0 = none yet) */
   checkpointLine: number;
-  /** failures of writes (not of validation, which a resume recomputes), kept for the report */
+  /**
+   * failures of writes (not of validation, which a resume recomputes), kept for the report: the
+   * first MAX_WRITE_ERRORS only, so a file of refused rows cannot outgrow the item
+   */
   writeErrors: ImportError[];
+  /** rows whose write failed, all of them (writeErrors may be cut short); absent on older records */
+  writeFailedRows?: number;
   /** the first errors, for `GET /api/imports/{id}`; the report has them all */
   errors: ImportError[];
   leaseOwner?: string;
@@ -543,7 +551,12 @@ export interface ImportStore {
     importId: string,
     runId: string,
     owner: string,
-    state: ImportCounts & { checkpointLine: number; writeErrors: ImportError[]; errors: ImportError[] },
+    state: ImportCounts & {
+      checkpointLine: number;
+      writeErrors: ImportError[];
+      writeFailedRows: number;
+      errors: ImportError[];
+    },
     nowMs: number,
     leaseMs: number,
   ): Promise<boolean>;

@@ -145,6 +145,10 @@ export async function runImport(
     checkpointLine: rec.checkpointLine,
     writeErrors: [...rec.writeErrors],
   };
+  // rows whose write failed: those of earlier runs of this upload (counted in full even when their
+  // errors were cut short in the record), and this run's
+  const writeFailedBefore = rec.writeFailedRows ?? new Set(rec.writeErrors.map((e) => e.row)).size;
+  const writeFailedNow = new Set<number>();
   const validationErrors: ImportError[] = [];
   const failedLines = new Set<number>();
   const loans = new Map<string, LoanState>();
@@ -165,7 +169,7 @@ export async function runImport(
     created: state.created,
     updated: state.updated,
     unchanged: state.unchanged,
-    failed: failedLines.size + new Set(state.writeErrors.map((e) => e.row)).size,
+    failed: failedLines.size + writeFailedBefore + writeFailedNow.size,
   });
 
   const flush = async (): Promise<boolean> => {
@@ -175,6 +179,8 @@ export async function runImport(
     state.created += result.created;
     state.updated += result.updated;
     state.unchanged += result.unchanged;
+    for (const e of result.errors) writeFailedNow.add(e.row);
+    // all of them for this run's report; the record keeps the first MAX_WRITE_ERRORS
     state.writeErrors.push(...result.errors);
     written += batch.length;
     batch = [];
@@ -184,7 +190,13 @@ export async function runImport(
       importId,
       runId,
       deps.owner,
-      { ...counts(), checkpointLine: lastLine, writeErrors: state.writeErrors, errors: errorsSoFar() },
+      {
+        ...counts(),
+        checkpointLine: lastLine,
+        writeErrors: state.writeErrors,
+        writeFailedRows: writeFailedBefore + writeFailedNow.size,
+        errors: errorsSoFar(),
+      },
       now(),
       leaseMs,
     );

@@ -8,13 +8,14 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handler as importStatus } from '../../functions/import-status/handler';
-import { handler as importWorker } from '../../functions/import-worker/handler';
+import { handleImportMessage, handler as importWorker } from '../../functions/import-worker/handler';
 import { handler as importsStart } from '../../functions/imports-start/handler';
 import { handler as pending } from '../../functions/pending-emis/handler';
 import { ImportStore } from '../../shared/adapters/dynamo/import-store';
 import { localQueueRegistry } from '../../shared/adapters/queue/sender';
 import { S3ImportFiles } from '../../shared/adapters/s3/imports';
 import { addDays, systemClock } from '../../shared/domain/dates';
+import { MAX_WRITE_ERRORS } from '../../shared/domain/ports';
 import { type ImportDeps, runImport, startImport } from '../../shared/usecases/import-loans';
 import { emis } from '../../shared/wiring';
 import { today } from '../support/fixtures';
@@ -396,6 +397,46 @@ describe('loans file import', () => {
       token: other,
     });
     expect(hidden.status).toBe(404);
+  });
+
+  it('completes a file of thousands of refused rows: the record keeps the first errors and counts them all', async () => {
+    // 450 loans filed under another lender (the warehouse's drop, all lenders), then the same
+    // loan ids sent as Acme's by someone who works on Acme only: each of the 4,500 rows is refused
+    // at write time. Their errors alone would be ~500 KB, over DynamoDB's 400 KB item, if the
+    // record kept them all (it then could never checkpoint, and the import never finished)
+    await drop('loans/refused-seed.csv', spreadsheetCsv(450, 10, 'RF', 'Elsewhere Bank'));
+    const admin = await names.issuer.person('admin', ['Acme']);
+    const start = await call(importsStart, {
+      method: 'POST',
+      path: '/api/imports',
+      body: { fileName: 'refused.csv' },
+      token: admin,
+    });
+    expect(start.status).toBe(201);
+    const { importId, uploadUrl } = start.json;
+    const csv = spreadsheetCsv(450, 10, 'RF', 'Acme');
+    const put = await fetch(uploadUrl, { method: 'PUT', body: csv });
+    await deliver(`loans/${importId}/refused.csv`, put.headers.get('etag') ?? '');
+    const done = await call(importStatus, {
+      path: `/api/imports/${importId}`,
+      pathParameters: { importId },
+      token: admin,
+    });
+    expect(done.json).toMatchObject({ status: 'completed', rows: 4500, created: 0, failed: 4500 });
+    const rec = (await new ImportStore(names.OPS_TABLE).get(importId))!;
+    expect(rec.writeErrors).toHaveLength(MAX_WRITE_ERRORS);
+    expect(rec.writeFailedRows).toBe(4500);
+  }, 120_000);
+
+  it('drops queue messages that are not S3 events or continuations, whatever JSON they are', async () => {
+    // none of these may touch a store: a deps object that throws on any use proves it
+    const untouchable = new Proxy({} as ImportDeps, {
+      get: (_t, prop) => {
+        throw new Error(`touched deps.${String(prop)}`);
+      },
+    });
+    for (const body of ['null', '[]', '42', '"text"', '{"Records":{}}', '{"Records":[{}]}', 'not json'])
+      await expect(handleImportMessage(body, untouchable), body).resolves.toBeUndefined();
   });
 
   it('refuses bad requests with the contract error body', async () => {

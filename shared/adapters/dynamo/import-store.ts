@@ -12,7 +12,7 @@
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type * as port from '../../domain/ports';
-import type { ImportCounts, ImportError, ImportRecord } from '../../domain/ports';
+import { type ImportCounts, type ImportError, type ImportRecord, MAX_WRITE_ERRORS } from '../../domain/ports';
 import { documentClient, isConditionFailed } from './client';
 import { keys } from './schema';
 
@@ -90,7 +90,7 @@ export class ImportStore implements port.ImportStore {
             Key: keys.importFile(rec.importId),
             UpdateExpression:
               'SET #type = :type, #importId = :id, #bucketKey = :key, #fileName = :name, #status = :running, ' +
-              '#runId = :run, #etag = :etag, #checkpointLine = :zero, #writeErrors = :empty, #errors = :empty, ' +
+              '#runId = :run, #etag = :etag, #checkpointLine = :zero, #writeErrors = :empty, #writeFailedRows = :zero, #errors = :empty, ' +
               '#rows = :zero, #processed = :zero, #created = :zero, #updated = :zero, #unchanged = :zero, ' +
               '#failed = :zero, #createdAt = if_not_exists(#createdAt, :now), #updatedAt = :now, #expiresAt = :exp ' +
               'REMOVE #leaseOwner, #leaseUntil',
@@ -152,7 +152,12 @@ export class ImportStore implements port.ImportStore {
     importId: string,
     runId: string,
     owner: string,
-    state: ImportCounts & { checkpointLine: number; writeErrors: ImportError[]; errors: ImportError[] },
+    state: ImportCounts & {
+      checkpointLine: number;
+      writeErrors: ImportError[];
+      writeFailedRows: number;
+      errors: ImportError[];
+    },
     nowMs: number,
     leaseMs: number,
   ): Promise<boolean> {
@@ -164,7 +169,7 @@ export class ImportStore implements port.ImportStore {
             Key: keys.importFile(importId),
             UpdateExpression:
               'SET #checkpointLine = :line, #rows = :rows, #processed = :processed, #created = :created, ' +
-              '#updated = :updated, #unchanged = :unchanged, #failed = :failed, #writeErrors = :werr, ' +
+              '#updated = :updated, #unchanged = :unchanged, #failed = :failed, #writeErrors = :werr, #writeFailedRows = :wfr, ' +
               '#errors = :errors, #leaseUntil = :until, #updatedAt = :now',
             ConditionExpression: '#runId = :run AND #leaseOwner = :owner AND #status = :running',
             ExpressionAttributeValues: {
@@ -175,7 +180,8 @@ export class ImportStore implements port.ImportStore {
               ':updated': state.updated,
               ':unchanged': state.unchanged,
               ':failed': state.failed,
-              ':werr': state.writeErrors,
+              ':werr': state.writeErrors.slice(0, MAX_WRITE_ERRORS),
+              ':wfr': state.writeFailedRows,
               ':errors': state.errors.slice(0, MAX_ERRORS_IN_RECORD),
               ':until': nowMs + leaseMs,
               ':now': new Date(nowMs).toISOString(),
