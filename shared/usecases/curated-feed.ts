@@ -102,7 +102,18 @@ export async function feedLinesFor(deps: Pick<FeedDeps, 'links'>, c: LedgerImage
 /** Writes the lines of a batch of new ledger images; throws (the batch comes again) on any failure. */
 export async function appendToFeed(deps: FeedDeps, images: LedgerImage[]): Promise<number> {
   const credits = images.filter(isCreditImage);
-  const lines = (await Promise.all(credits.map((c) => feedLinesFor(deps, c)))).flat();
+  // one read per link, however many of the batch's credits landed on it
+  const links = new Map<string, ReturnType<FeedDeps['links']['getLink']>>();
+  const reader: Pick<FeedDeps, 'links'> = {
+    links: {
+      getLink: (id) => {
+        let link = links.get(id);
+        if (!link) links.set(id, (link = deps.links.getLink(id)));
+        return link;
+      },
+    },
+  };
+  const lines = (await Promise.all(credits.map((c) => feedLinesFor(reader, c)))).flat();
   // a bounded number of PUTs at a time: a batch is up to 100 records (200 lines with surpluses)
   let next = 0;
   const worker = async () => {

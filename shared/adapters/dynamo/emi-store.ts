@@ -42,7 +42,7 @@ import type * as port from '../../domain/ports';
 import type { PageKey, PendingPage, StoredLoan } from '../../domain/ports';
 import { searchTerms } from '../../domain/search-terms';
 import { AggregateStore, loanSummaryItem, type TransactItem } from './aggregate-store';
-import { documentClient, isConditionFailed, queryAll, transactionReasons } from './client';
+import { documentClient, queryAll, transactionReasons } from './client';
 import { EMIS_INDEX, fromPageKey, indexKeys, keys, pendingSortKey, toPageKey } from './schema';
 
 export type { PendingPage };
