@@ -76,8 +76,10 @@ export async function putAccount(
   input: PutAccountInput,
   actor: Actor,
 ): Promise<{ created: boolean; account: PaymentAccountView }> {
-  const previous = await deps.accounts.getAccount(accountId);
-  const held = await deps.accounts.lenderHeldElsewhere(accountId, input.lenders);
+  const [previous, held] = await Promise.all([
+    deps.accounts.getAccount(accountId),
+    deps.accounts.lenderHeldElsewhere(accountId, input.lenders),
+  ]);
   if (held !== null) throw lenderTaken(held);
 
   const verdict = await deps.checkKeys({
@@ -112,8 +114,6 @@ export async function putAccount(
         ? { previousWebhookSecret: old.previousWebhookSecret, previousValidUntil: old.previousValidUntil }
         : {}),
   };
-  await deps.secrets.write(accountId, secrets);
-
   const next: PaymentAccount = {
     accountId,
     name: input.name,
@@ -126,7 +126,7 @@ export async function putAccount(
     version: (previous?.version ?? 0) + 1,
     updatedBy: actorRef(actor),
   };
-  await deps.accounts.saveAccount(next, previous);
+  await saveWithSecrets(deps, next, previous, secrets, old);
   deps.changed?.();
   log.info('payment account saved', {
     accountId,
@@ -153,13 +153,13 @@ export async function rotateWebhookSecret(
       'The new webhook secret must differ from the current and the previous one',
     );
   }
-  await deps.secrets.write(accountId, {
+  const secrets: AccountSecrets = {
     keyId: old.keyId,
     keySecret: old.keySecret,
     webhookSecret: input.webhookSecret,
     previousWebhookSecret: old.webhookSecret,
     previousValidUntil: new Date(now.getTime() + PREVIOUS_SECRET_GRACE_MS).toISOString(),
-  });
+  };
   const at = now.toISOString();
   const next: PaymentAccount = {
     ...account,
@@ -168,8 +168,39 @@ export async function rotateWebhookSecret(
     version: account.version + 1,
     updatedBy: actorRef(actor),
   };
-  await deps.accounts.saveAccount(next, account);
+  await saveWithSecrets(deps, next, account, secrets, old);
   deps.changed?.();
   log.info('payment account webhook secret rotated', { accountId });
   return view(next, deps.publicBaseUrl);
+}
+
+/**
+ * Writes the secrets, then the record (guarded by its version and the lenders' claims). The
+ * secret goes first so a saved record never points at keys that are not there yet; when the
+ * record then loses (409: a lender taken meanwhile, a concurrent change), the secrets it
+ * replaced are put back, so a refused request changes nothing. (A new account's secret has
+ * nothing to go back to: it stays, unused, until the account is saved; the webhook route answers
+ * only for accounts with secrets, and saving it later overwrites them.)
+ */
+async function saveWithSecrets(
+  deps: AccountDeps,
+  next: PaymentAccount,
+  previous: PaymentAccount | null,
+  secrets: AccountSecrets,
+  old: AccountSecrets | null,
+): Promise<void> {
+  await deps.secrets.write(next.accountId, secrets);
+  try {
+    await deps.accounts.saveAccount(next, previous);
+  } catch (err) {
+    if (old) {
+      await deps.secrets.write(next.accountId, old).catch((restoreErr: unknown) => {
+        log.error('payment account secrets could not be put back after a refused save', {
+          accountId: next.accountId,
+          error: restoreErr instanceof Error ? restoreErr.name : 'unknown',
+        });
+      });
+    }
+    throw err;
+  }
 }
