@@ -107,9 +107,11 @@ export async function appendToFeed(deps: FeedDeps, images: LedgerImage[]): Promi
   const reader: Pick<FeedDeps, 'links'> = {
     links: {
       getLink: (id) => {
-        let link = links.get(id);
-        if (!link) links.set(id, (link = deps.links.getLink(id)));
-        return link;
+        const known = links.get(id);
+        if (known) return known;
+        const read = deps.links.getLink(id);
+        links.set(id, read);
+        return read;
       },
     },
   };
