@@ -6,7 +6,8 @@
  *   npm run build:web            # build once and print the sizes
  *   import { buildWeb } …        # what the browser tests call before starting the system
  */
-import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -27,8 +28,10 @@ export interface WebBuild {
 }
 
 export async function buildWeb(opts: { outdir?: string; minify?: boolean } = {}): Promise<WebBuild> {
-  const outdir = opts.outdir ?? DIST;
-  await rm(outdir, { recursive: true, force: true });
+  const target = opts.outdir ?? DIST;
+  // built beside the target and swapped in at the end: several processes (test files, npm start)
+  // may build at once, and none may see another's half-built or removed directory
+  const outdir = `${target}.building-${process.pid}-${randomBytes(4).toString('hex')}`;
   await mkdir(outdir, { recursive: true });
   // two independent bundles: the page, and the dashboard's charts (uPlot and our two charts),
   // which the page loads on first show
@@ -54,6 +57,9 @@ export async function buildWeb(opts: { outdir?: string; minify?: boolean } = {})
   for (const name of ['index.html', 'styles.css', 'app.js', 'charts.js', 'uplot.css'])
     files[name] = (await stat(join(outdir, name))).size;
   const jsBytes = files['app.js'] ?? 0;
+  if (jsBytes > MAX_JS_BYTES || (files['charts.js'] ?? 0) > MAX_CHARTS_BYTES) {
+    await rm(outdir, { recursive: true, force: true });
+  }
   if (jsBytes > MAX_JS_BYTES) {
     throw new Error(`web/dist/app.js is ${jsBytes} bytes, over the ${MAX_JS_BYTES}-byte budget`);
   }
@@ -62,7 +68,28 @@ export async function buildWeb(opts: { outdir?: string; minify?: boolean } = {})
       `web/dist/charts.js is ${files['charts.js']} bytes, over the ${MAX_CHARTS_BYTES}-byte budget`,
     );
   }
-  return { outdir, files, jsBytes };
+  await swapIn(outdir, target);
+  return { outdir: target, files, jsBytes };
+}
+
+/** Replaces `target` with `built` by renames (the old one goes aside, then away). */
+async function swapIn(built: string, target: string): Promise<void> {
+  const old = `${built}.old`;
+  await rename(target, old).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+  try {
+    await rename(built, target);
+  } catch (err) {
+    // another build swapped its own in between the two renames: theirs is as good as ours
+    if (
+      (err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' &&
+      (err as NodeJS.ErrnoException).code !== 'EEXIST'
+    )
+      throw err;
+    await rm(built, { recursive: true, force: true });
+  }
+  await rm(old, { recursive: true, force: true });
 }
 
 const invokedDirectly =
