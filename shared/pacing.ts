@@ -66,6 +66,13 @@ export class TokenBucket implements Pacer {
     return Math.max(0, startAt - now) + (this.tokens < 0 ? -this.tokens * this.intervalMs : 0);
   }
 
+  /** Takes a slot only if one is free now (never goes into debt); false when none is. */
+  tryTake(): boolean {
+    if (this.reserve() === 0) return true;
+    this.tokens += 1;
+    return false;
+  }
+
   /** Hands out nothing for `ms` (Razorpay answered 429 even after the adapter's retries). */
   pause(ms: number): void {
     const until = this.now() + ms;

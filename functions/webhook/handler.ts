@@ -3,6 +3,7 @@ import { WebhookEventStore } from '../../shared/adapters/dynamo/webhook-events';
 import { queueSender } from '../../shared/adapters/queue/sender';
 import { S3RawWebhookArchive } from '../../shared/adapters/s3/raw-archive';
 import { accountSecrets } from '../../shared/adapters/secrets/account-secrets';
+import { gatedWebhookSecrets } from '../../shared/adapters/webhook-secret-gate';
 import { env } from '../../shared/config';
 import { DEFAULT_ACCOUNT_ID } from '../../shared/domain/accounts';
 import { systemClock } from '../../shared/domain/dates';
@@ -12,10 +13,6 @@ import {
   receiveWebhook,
   type WebhookDelivery,
 } from '../../shared/usecases/webhook-receive';
-
-/** A signature mismatch may mean the secret was rotated; re-read it at most this often per account. */
-const SECRET_REFRESH_INTERVAL_MS = 60_000;
-const lastSecretRefresh = new Map<string, number>();
 
 let wired: { key: string; deps: ReceiveDeps } | undefined;
 
@@ -28,15 +25,8 @@ function receiveDeps(): ReceiveDeps {
   if (wired?.key !== key) {
     // only the secrets are read here (Secrets Manager on AWS; the emis table locally)
     const directory = new AccountDirectory({ accountOfLender: async () => null }, accountSecrets());
-    const secrets: ReceiveDeps['secrets'] = (accountId, options = {}) => {
-      // unauthenticated requests must not be able to hammer the secret store
-      if (options.refresh) {
-        const last = lastSecretRefresh.get(accountId) ?? 0;
-        if (Date.now() - last < SECRET_REFRESH_INTERVAL_MS) return directory.webhookSecrets(accountId);
-        lastSecretRefresh.set(accountId, Date.now());
-      }
-      return directory.webhookSecrets(accountId, options);
-    };
+    // unauthenticated requests must not be able to drive the secret store (see the gate)
+    const secrets = gatedWebhookSecrets((accountId, options) => directory.webhookSecrets(accountId, options));
     wired = {
       key,
       deps: {

@@ -193,9 +193,7 @@ describe('bulk generate and export', () => {
     const { rows, text, res: download_ } = await download(job);
     expect(text.split('\r\n')[0]).toBe(HEADER);
     expect(download_.headers.get('content-type')).toMatch(/^text\/csv/);
-    expect(download_.headers.get('content-disposition')).toBe(
-      `attachment; filename="bulk-${job.jobId}.csv"`,
-    );
+    expect(download_.headers.get('content-disposition')).toBe(`attachment; filename="bulk-${job.jobId}.csv"`);
     expect(rows.map((r) => `${r.loan_id}#${r.emi_number}`)).toEqual(expected);
     const perEmi = await atRazorpayPerEmi();
     for (const row of rows) {
