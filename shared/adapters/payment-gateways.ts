@@ -11,18 +11,35 @@ import type { AccountCredentials, AccountRef } from '../domain/accounts';
 import { ConfigError, GatewayAuthError } from '../domain/errors';
 import type { PaymentGateway, PaymentGateways } from '../domain/gateway';
 import type { AccountDirectory } from './account-directory';
+import { EximpeGateway } from './eximpe/gateway';
 import { RazorpayGateway, type RazorpayGatewayOptions } from './razorpay/gateway';
 
-export type GatewaySettings = Omit<RazorpayGatewayOptions, 'keyId' | 'keySecret'>;
+export type GatewaySettings = Omit<RazorpayGatewayOptions, 'keyId' | 'keySecret'> & {
+  /** EximPe's API (EXIMPE_API_BASE_URL; default its production host) */
+  eximpeBaseUrl?: string;
+  eximpeTimeoutMs?: number;
+};
 
 interface Built {
   keyId: string;
   keySecret: string;
+  apiVersion?: string;
   gateway: PaymentGateway;
 }
 
 function build(settings: GatewaySettings, creds: AccountCredentials): PaymentGateway {
-  if (creds.provider === 'razorpay') return new RazorpayGateway({ ...settings, ...creds });
+  const { eximpeBaseUrl, eximpeTimeoutMs, ...common } = settings;
+  if (creds.provider === 'razorpay') return new RazorpayGateway({ ...common, ...creds });
+  if (creds.provider === 'eximpe') {
+    return new EximpeGateway({
+      ...common,
+      baseUrl: eximpeBaseUrl,
+      timeoutMs: eximpeTimeoutMs ?? common.timeoutMs,
+      clientId: creds.keyId,
+      clientSecret: creds.keySecret,
+      apiVersion: creds.apiVersion,
+    });
+  }
   throw new ConfigError(`Payment provider ${String(creds.provider)} is not supported`);
 }
 
@@ -43,9 +60,19 @@ export function accountGateways(
   const clientFor = async (ref: AccountRef, refresh: boolean): Promise<PaymentGateway> => {
     const creds = await directory.credentials(ref, { refresh });
     const current = built.get(ref.accountId);
-    if (current?.keyId === creds.keyId && current.keySecret === creds.keySecret) return current.gateway;
+    if (
+      current?.keyId === creds.keyId &&
+      current.keySecret === creds.keySecret &&
+      current.apiVersion === creds.apiVersion
+    )
+      return current.gateway;
     const gateway = build(typeof settings === 'function' ? settings(ref) : settings, creds);
-    built.set(ref.accountId, { keyId: creds.keyId, keySecret: creds.keySecret, gateway });
+    built.set(ref.accountId, {
+      keyId: creds.keyId,
+      keySecret: creds.keySecret,
+      apiVersion: creds.apiVersion,
+      gateway,
+    });
     return gateway;
   };
 
@@ -67,6 +94,14 @@ export function accountGateways(
         fetchLink: (id) => run((g) => g.fetchLink(id)),
         findLinkByReferenceId: (ref) => run((g) => g.findLinkByReferenceId(ref)),
         cancelLink: (id) => run((g) => g.cancelLink(id)),
+        // optional calls exist on the facade only where the account's provider has them
+        ...(ref.provider === 'eximpe'
+          ? {
+              extendLink: (id: string, expireBy: number) =>
+                run((g) => callOptional(g, 'extendLink', id, expireBy)),
+              fetchPayment: (id: string) => run((g) => callOptional(g, 'fetchPayment', id)),
+            }
+          : {}),
       },
       ref,
     );
@@ -85,11 +120,24 @@ export function accountGateways(
   };
 }
 
+/** One of the port's optional calls, on a gateway that must have it. */
+function callOptional<K extends 'extendLink' | 'fetchPayment'>(
+  gateway: PaymentGateway,
+  name: K,
+  ...args: Parameters<NonNullable<PaymentGateway[K]>>
+): ReturnType<NonNullable<PaymentGateway[K]>> {
+  const fn = gateway[name] as ((...a: unknown[]) => ReturnType<NonNullable<PaymentGateway[K]>>) | undefined;
+  if (!fn) throw new ConfigError(`This payment gateway has no ${name}`);
+  return fn.apply(gateway, args);
+}
+
 /** The gateway settings from the environment (read now, so a bad value fails the cold start). */
 export function gatewaySettingsFromEnv(overrides: GatewaySettings = {}): GatewaySettings {
   return {
     baseUrl: envOptional('RAZORPAY_API_BASE_URL'),
     timeoutMs: setting('RAZORPAY_TIMEOUT_MS'),
+    eximpeBaseUrl: envOptional('EXIMPE_API_BASE_URL'),
+    eximpeTimeoutMs: setting('EXIMPE_TIMEOUT_MS'),
     ...overrides,
   };
 }
@@ -104,7 +152,9 @@ export async function checkKeys(
 ): Promise<'accepted' | 'rejected'> {
   const gateway = build({ ...settings, maxAttempts: 2 }, creds);
   try {
-    await gateway.findLinkByReferenceId('key-check');
+    // EximPe: one page of one link (its list has no documented filter to aim with)
+    if (gateway instanceof EximpeGateway) await gateway.checkCredentials();
+    else await gateway.findLinkByReferenceId('key-check');
     return 'accepted';
   } catch (err) {
     if (err instanceof GatewayAuthError) return 'rejected';

@@ -11,7 +11,13 @@ export const DEFAULT_ACCOUNT_ID = 'default';
 /** `[a-z0-9-]{3,32}`: it goes into a URL path, a DynamoDB key and a Secrets Manager name. */
 export const ACCOUNT_ID = /^[a-z0-9-]{3,32}$/;
 
-export const PROVIDERS = ['razorpay'] as const;
+export const PROVIDERS = ['razorpay', 'eximpe'] as const;
+
+/** How people read a provider's name (messages, the page). */
+export const PROVIDER_NAMES: Record<(typeof PROVIDERS)[number], string> = {
+  razorpay: 'Razorpay',
+  eximpe: 'EximPe',
+};
 
 /**
  * Saving an account is one DynamoDB transaction (at most 100 items): the record plus one item
@@ -45,6 +51,8 @@ export interface PaymentAccount extends AccountRef {
 
 /** An account's secrets: write-only through the API, never logged, never returned. */
 export interface AccountSecrets {
+  /** EximPe's `X-API-Version` (not a secret; kept with the credentials it goes out with) */
+  apiVersion?: string;
   /**
    * Kept beside its secret so the pair always changes together (a reader never sees one key
    * id with another key's secret); the record's `keyId` is for people.
@@ -60,8 +68,12 @@ export interface AccountSecrets {
 
 /** Credentials a gateway adapter needs for one account. */
 export interface AccountCredentials extends AccountRef {
+  /** Razorpay key id, or EximPe client id */
   keyId: string;
+  /** Razorpay key secret, or EximPe client secret */
   keySecret: string;
+  /** EximPe's `X-API-Version` */
+  apiVersion?: string;
 }
 
 /** The webhook secrets in force at `now`, current first. */

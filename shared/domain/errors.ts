@@ -118,6 +118,8 @@ export class ConfigError extends AppError {
 export abstract class GatewayError extends AppError {
   /** safe to retry the same call */
   abstract readonly retryable: boolean;
+  /** the provider that failed, as people read it (the HTTP answer names it) */
+  provider = 'Razorpay';
 }
 
 /** Razorpay refused the request (HTTP 400 with a reason); retrying cannot help. */

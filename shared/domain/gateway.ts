@@ -68,6 +68,24 @@ export interface PaymentGateway {
   findLinkByReferenceId(referenceId: string): Promise<GatewayLink | null>;
   /** Throws GatewayRejectedError with Razorpay's reason when the link cannot be cancelled. */
   cancelLink(razorpayLinkId: string): Promise<GatewayLink>;
+  /**
+   * Moves an open link's expiry to `expireBy` (unix seconds). Absent when the provider (or its
+   * adapter) has no such call: the use case answers 422 FEATURE_NOT_SUPPORTED.
+   */
+  extendLink?(providerLinkId: string, expireBy: number): Promise<GatewayLink>;
+  /**
+   * One payment as the provider's payment API reports it, with the reference id of what it paid.
+   * For providers whose webhooks name only a payment (EximPe): the event is mapped to our link
+   * through this answer, never through the webhook body alone.
+   */
+  fetchPayment?(paymentId: string): Promise<ProviderPayment>;
+}
+
+/** A payment read from the provider's API, with the reference id (our link id) it belongs to. */
+export interface ProviderPayment extends GatewayPayment {
+  /** the paid order's `reference_id`: our link id; '' when the provider gave none */
+  referenceId: string;
+  orderId?: string;
 }
 
 /**

@@ -76,25 +76,28 @@ export function toHttpError(err: unknown): HttpErrorResponse {
   if (err instanceof GatewayRateLimitedError) {
     return {
       statusCode: 503,
-      body: body(err.code, 'Razorpay is rate-limiting requests; try again in a few seconds'),
+      body: body(err.code, `${err.provider} is rate-limiting requests; try again in a few seconds`),
       headers: { 'retry-after': '5' },
     };
   }
   if (err instanceof GatewayTimeoutError) {
-    return { statusCode: 503, body: body(err.code, 'Razorpay did not answer in time; try again shortly') };
+    return {
+      statusCode: 503,
+      body: body(err.code, `${err.provider} did not answer in time; try again shortly`),
+    };
   }
   if (err instanceof GatewayUnavailableError) {
-    return { statusCode: 502, body: body(err.code, 'Razorpay is unavailable; try again shortly') };
+    return { statusCode: 502, body: body(err.code, `${err.provider} is unavailable; try again shortly`) };
   }
   if (err instanceof GatewayAuthError) {
     log.error('razorpay refused our credentials', { err });
     return {
       statusCode: 502,
-      body: body(err.code, 'Razorpay refused our credentials; an operator must check them'),
+      body: body(err.code, `${err.provider} refused our credentials; an operator must check them`),
     };
   }
   if (err instanceof GatewayNotFoundError) {
-    return { statusCode: 502, body: body(err.code, 'Razorpay does not know this link') };
+    return { statusCode: 502, body: body(err.code, `${err.provider} does not know this link`) };
   }
   if (err instanceof AppError) {
     log.error('unmapped application error', { err });
