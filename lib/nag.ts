@@ -16,6 +16,7 @@ import {
   CURATED_PREFIX,
   EXPORTS_PREFIX,
   IMPORTS_PREFIX,
+  RAW_EXIMPE_WEBHOOKS_PREFIX,
   RAW_WEBHOOKS_PREFIX,
 } from './function';
 import { routeKeyOf, routes } from './routes';
@@ -74,6 +75,10 @@ function acknowledgeFindings({ stateful, api }: AppStacks, mfa: 'optional' | 're
       'Razorpay cannot send a bearer token: the route checks the X-Razorpay-Signature HMAC of the ' +
       "raw body against that payment account's own secrets in Secrets Manager, refuses anything " +
       'else with 401 and an unknown account with 404',
+    'webhook-eximpe':
+      'EximPe cannot send a bearer token: the route checks the X-Webhook-Signature HMAC of the raw ' +
+      "body against that EximPe account's own secrets in Secrets Manager, refuses anything else " +
+      'with 401 and an unknown account with 404',
     web:
       "The $default route serves the operator page's static files, which hold no data; the page " +
       'reads data only through /api routes, each behind the JWT authorizer',
@@ -114,6 +119,12 @@ function acknowledgeFindings({ stateful, api }: AppStacks, mfa: 'optional' | 're
       IMPORTS_PREFIX,
       'each loans file arrives under a key its sender chooses (or loans/<importId>/ from the API); ' +
         'the grant is GetObject/PutObject (the worker) or PutObject (presigning), limited to loans/',
+    ],
+    [
+      stateful.rawWebhooksBucket.node.defaultChild as CfnBucket,
+      RAW_EXIMPE_WEBHOOKS_PREFIX,
+      'each EximPe webhook delivery lands under a key made from its date and event id; the grant ' +
+        'is PutObject only, limited to the raw/eximpe/webhooks/ prefix',
     ],
     [
       stateful.rawWebhooksBucket.node.defaultChild as CfnBucket,

@@ -331,6 +331,21 @@ const accountWebhookDoc: RouteDoc = {
   },
 };
 DOCS['webhook-account'] = accountWebhookDoc;
+DOCS['webhook-eximpe'] = {
+  summary: "An EximPe payment account's webhook delivery",
+  description:
+    "An EximPe account's webhook URL (set it in EximPe's Developer settings). The raw body must carry a valid `X-Webhook-Signature` (hex HMAC-SHA256 with that account's current or, for 24 h after a rotation, previous webhook secret); anything else is a 401 and nothing is stored; an unknown account is a 404. The event is recorded once per `sequence_number`, archived under raw/eximpe/webhooks/ and queued before the 200. The worker maps it to a link only through EximPe's payment API (the order's `reference_id`) and credits only what that API confirms.",
+  tags: ['webhooks'],
+  path: accountIdPathSchema,
+  header: z.object({ 'x-webhook-signature': z.string() }),
+  body: doc_any('the event exactly as EximPe sends it'),
+  responses: {
+    '200': { description: 'recorded (or a duplicate)', content: json(webhookAckSchema) },
+    '401': error("bad or missing signature, or another account's: nothing stored"),
+    '404': error('no such payment account: nothing stored'),
+    '413': error('body too large'),
+  },
+};
 DOCS['list-accounts'] = {
   summary: 'Payment accounts',
   description:
@@ -380,7 +395,7 @@ function operation(route: RouteDef): ZodOpenApiOperationObject {
   const hasInput = d.query || d.path || d.body || d.header;
   if (hasInput && !responses['400'])
     responses['400'] = error('malformed or invalid input; `details` names each bad field');
-  if (d.body && route.id !== 'webhook' && route.id !== 'webhook-account') {
+  if (d.body && route.id !== 'webhook' && route.id !== 'webhook-account' && route.id !== 'webhook-eximpe') {
     responses['413'] ??= error(`body larger than ${MAX_JSON_BODY_BYTES / 1024 / 1024} MB`);
     responses['415'] = error('Content-Type is not application/json');
   }

@@ -20,7 +20,8 @@ export interface FunctionAccess {
   /** bulk CSV exports (write = put objects, read = presign GETs) */
   exports?: Access;
   /** raw webhook landing zone (write only: the warehouse reads it) */
-  rawWebhooks?: 'write';
+  /** `write`: under raw/razorpay/webhooks/; `write-eximpe`: under raw/eximpe/webhooks/ */
+  rawWebhooks?: 'write' | 'write-eximpe';
   /** the webhook-event queue (send) */
   webhookQueue?: 'send';
   /** the bulk-work queue (send) */
@@ -238,6 +239,20 @@ export const routes: readonly RouteDef[] = [
       rawWebhooks: 'write',
       webhookQueue: 'send',
       razorpayWebhook: true,
+      accountSecrets: 'read',
+    },
+    timeoutSeconds: 10,
+  },
+  {
+    // an EximPe payment account's webhook URL (X-Webhook-Signature, checked with its secrets only)
+    id: 'webhook-eximpe',
+    method: 'POST',
+    path: '/webhooks/eximpe/{accountId}',
+    permission: 'public',
+    access: {
+      ops: 'readWrite',
+      rawWebhooks: 'write-eximpe',
+      webhookQueue: 'send',
       accountSecrets: 'read',
     },
     timeoutSeconds: 10,

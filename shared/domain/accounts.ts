@@ -123,3 +123,27 @@ export function lenderTaken(lender: string): ConflictError {
     `Lender "${lender}" already belongs to another payment account; remove it there first`,
   );
 }
+
+/** What a provider's payment links can do beyond create, fetch, cancel (architecture §4c). */
+export type ProviderFeature =
+  | 'partialPayments'
+  | 'notify'
+  | 'reminders'
+  | 'upiLink'
+  | 'refunds'
+  | 'extendExpiry'
+  | 'editLink';
+
+/**
+ * Each provider's features. EximPe's Payment Links API (docs/eximpe.md) has no partial payments,
+ * no notify or reminder flags we can rely on (v2's `send_sms`/`send_email` are not on v1), no UPI
+ * link, no link edit; it can extend an expiry. Its refunds API exists but is not wired here.
+ */
+export const PROVIDER_FEATURES: Record<Provider, readonly ProviderFeature[]> = {
+  razorpay: ['partialPayments', 'notify', 'reminders', 'upiLink', 'refunds', 'editLink'],
+  eximpe: ['extendExpiry'],
+};
+
+export function supports(provider: Provider | undefined, feature: ProviderFeature): boolean {
+  return PROVIDER_FEATURES[provider ?? 'razorpay'].includes(feature);
+}

@@ -151,6 +151,11 @@ export interface ActorRef {
 
 export interface Link {
   id: string;
+  /**
+   * The provider's own id of the link, whichever the provider (Razorpay `plink_…`, EximPe
+   * `payment_id`): one stored field and index, named for the first provider. The contract shows
+   * it as `providerLinkId`, and as `razorpayLinkId` for Razorpay links only (link-view.ts).
+   */
   razorpayLinkId?: string;
   referenceId: string;
   loanId: string;

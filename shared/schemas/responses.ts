@@ -112,7 +112,11 @@ export const linkSchema = doc(
       description: "our id; also Razorpay's reference_id",
     }),
     razorpayLinkId: doc(nullable(z.string()), {
-      description: "Razorpay's plink_… id (null until Razorpay answered)",
+      description: "Razorpay's plink_… id (null until Razorpay answered, and for other providers' links)",
+    }),
+    providerLinkId: doc(nullable(z.string()), {
+      description:
+        "the provider's own id of the link (Razorpay plink_…, EximPe payment_id PR…); null until it answered",
     }),
     referenceId: z.string(),
     loanId: z.string(),

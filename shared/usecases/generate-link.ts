@@ -20,6 +20,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import { mayAccessLender } from '../auth/scope';
+import { PROVIDER_NAMES, type Provider, type ProviderFeature, supports } from '../domain/accounts';
 import { sleepOn } from '../domain/dates';
 import {
   ConflictError,
@@ -196,6 +197,33 @@ async function resolveUnresolved(deps: LinkDeps, emi: Emi, nowMs: number): Promi
   return changed;
 }
 
+/**
+ * An option the lender's provider cannot honour is a 422 naming it, never a silent no-op. Only
+ * what the request asks for counts: the deployment's defaults (LINK_NOTIFY_*, LINK_REMINDERS) are
+ * Razorpay's and simply do not apply to other providers.
+ */
+export function refuseUnsupported(provider: Provider, opts: LinkOptions): void {
+  const asked: [string, ProviderFeature, boolean][] = [
+    ['acceptPartial', 'partialPayments', opts.acceptPartial === true],
+    ['minPartialAmount', 'partialPayments', opts.minPartialAmount !== undefined],
+    ['notify', 'notify', opts.notify?.sms === true || opts.notify?.email === true],
+    ['reminders', 'reminders', opts.reminders === true],
+  ];
+  const issues = asked
+    .filter(([, feature, wanted]) => wanted && !supports(provider, feature))
+    .map(([field]) => ({
+      field,
+      message: `is not supported by this lender's provider (${PROVIDER_NAMES[provider]})`,
+    }));
+  if (issues.length > 0) {
+    throw new ValidationError(
+      `${issues.map((i) => i.field).join(', ')} ${issues.length > 1 ? 'are' : 'is'} not supported by this lender's provider (${PROVIDER_NAMES[provider]})`,
+      issues,
+      true,
+    );
+  }
+}
+
 /** Records a link as failed: for good, or `unresolved` when Razorpay never answered. */
 export async function finishFailed(
   deps: LinkDeps,
@@ -306,6 +334,9 @@ export async function generateLink(
         `EMI already paid: EMI ${input.emiNumber} of loan ${input.loanId} has nothing outstanding`,
       );
     const plan = planLink(emi, input, nowSeconds, deps.settings.defaultExpiryDays);
+    // the lender's account now; a new link keeps it for life, even if the lender moves later
+    const account = await deps.gateways.accountFor(emi.lender);
+    refuseUnsupported(account.provider, input);
 
     if (await resolveUnresolved(deps, emi, nowMs)) continue;
 
@@ -326,8 +357,6 @@ export async function generateLink(
 
     const now = new Date(nowMs).toISOString();
     const id = options.linkId ?? newLinkId();
-    // the lender's account now; the link keeps it for life, even if the lender moves later
-    const account = await deps.gateways.accountFor(emi.lender);
     const link: StoredLink = {
       id,
       referenceId: id,

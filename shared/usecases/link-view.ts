@@ -7,9 +7,12 @@ import type { Link } from '../schemas/responses';
 export type LinkView = Link;
 
 export function toLinkView(link: StoredLink): LinkView {
+  const account = accountOfLink(link);
   return {
     id: link.id,
-    razorpayLinkId: link.razorpayLinkId ?? null,
+    // the stored field is the provider's id; the contract's razorpayLinkId is Razorpay's only
+    razorpayLinkId: account.provider === 'razorpay' ? (link.razorpayLinkId ?? null) : null,
+    providerLinkId: link.razorpayLinkId ?? null,
     referenceId: link.referenceId,
     loanId: link.loanId,
     emiNumber: link.emiNumber,
@@ -32,6 +35,6 @@ export function toLinkView(link: StoredLink): LinkView {
     jobId: link.jobId ?? null,
     createdBy: link.createdBy ?? null,
     cancelledBy: link.cancelledBy ?? null,
-    ...accountOfLink(link),
+    ...account,
   };
 }

@@ -206,14 +206,16 @@ export async function applyObservation(
   // a payment that makes no sense (domain/payment-checks.ts) is never credited: flagged instead
   const first = await deps.links.getLink(linkId);
   if (!first) throw new NotFoundError(`Payment link ${linkId} not found`);
-  const invalid = obs.captured.filter((p) => capturedPaymentProblem(p, first.amount) !== null);
-  const invalidFailed = (obs.failed ?? []).filter((f) => failedAttemptProblem(f) !== null);
+  const invalid = obs.captured.filter(
+    (p) => capturedPaymentProblem(p, first.amount, first.provider) !== null,
+  );
+  const invalidFailed = (obs.failed ?? []).filter((f) => failedAttemptProblem(f, first.provider) !== null);
   if (invalid.length > 0 || invalidFailed.length > 0) {
     log.error('Razorpay reported an invalid payment: flagged, not credited', {
       linkId,
       problems: [
-        ...invalid.map((p) => capturedPaymentProblem(p, first.amount)),
-        ...invalidFailed.map(failedAttemptProblem),
+        ...invalid.map((p) => capturedPaymentProblem(p, first.amount, first.provider)),
+        ...invalidFailed.map((f) => failedAttemptProblem(f, first.provider)),
       ],
     });
     await flagAttention(deps, linkId, 'invalid_event');

@@ -56,6 +56,9 @@ describe('cdk-nag AwsSolutions', () => {
       [
         'Api/HttpApi/POST--webhooks--razorpay/Resource: AwsSolutions-APIG4',
         'Api/HttpApi/POST--webhooks--razorpay--{accountId}/Resource: AwsSolutions-APIG4',
+        'Api/HttpApi/POST--webhooks--eximpe--{accountId}/Resource: AwsSolutions-APIG4',
+        'Api: AwsSolutions-IAM5[Resource::<RawWebhooksBucket.Arn>/raw/eximpe/webhooks/*]',
+        'Api: AwsSolutions-IAM5[Resource::EmiLinks-dev-Stateful:export:RawWebhooksBucket.Arn/raw/eximpe/webhooks/*]',
         'Api/HttpApi/GET--api--health/Resource: AwsSolutions-APIG4',
         'Api/HttpApi/GET--api--openapi.json/Resource: AwsSolutions-APIG4',
         'Api/webRoute/Resource: AwsSolutions-APIG4',

@@ -216,6 +216,21 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       ...ACCOUNT_PREFIX_ENV,
     },
   },
+  // an EximPe account's webhook URL: its own landing prefix, no deployment-wide Razorpay secret
+  'webhook-eximpe': {
+    permissions: {
+      ...table('Ops', DDB_READ_WRITE),
+      'RawWebhooksBucket.Arn/raw/eximpe/webhooks/*': ['s3:PutObject'],
+      'WebhookQueue.Arn': SQS_SEND,
+      [ACCOUNT_SECRETS]: SECRET_READ,
+    },
+    env: {
+      OPS_TABLE: 'Ops',
+      RAW_WEBHOOKS_BUCKET: 'RawWebhooksBucket',
+      WEBHOOK_QUEUE_URL: 'WebhookQueue',
+      ...ACCOUNT_PREFIX_ENV,
+    },
+  },
   // payment accounts (admin): the records in the emis table, the secrets under the prefix
   'list-accounts': {
     permissions: table('Emis', DDB_READ),

@@ -35,9 +35,9 @@ import type {
   RazorpayLinkStatus,
 } from '../../domain/gateway';
 import { isRecord } from '../../domain/records';
+import { AmountFormatError, checkCurrency, paiseToRupees, rupeesToPaise } from '../../domain/rupees';
 import { metrics } from '../../metrics';
 import type { RazorpayOperation } from '../../observability/names';
-import { AmountFormatError, checkCurrency, paiseToRupees, rupeesToPaise } from './amount';
 
 export const EXIMPE_PRODUCTION_URL = 'https://api-pacb.eximpe.com';
 export const EXIMPE_DEFAULT_API_VERSION = '1.0.0';

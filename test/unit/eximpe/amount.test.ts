@@ -1,12 +1,12 @@
 /** EximPe's decimal rupees ↔ our integer paise: exact, and refusing what is not a plain amount. */
 import { describe, expect, it } from 'vitest';
+import { eximpeTime, linkStatusOf, toEximpeLink } from '../../../shared/adapters/eximpe/gateway';
 import {
   AmountFormatError,
   checkCurrency,
   paiseToRupees,
   rupeesToPaise,
-} from '../../../shared/adapters/eximpe/amount';
-import { eximpeTime, linkStatusOf, toEximpeLink } from '../../../shared/adapters/eximpe/gateway';
+} from '../../../shared/domain/rupees';
 
 describe('EximPe amounts', () => {
   it.each([

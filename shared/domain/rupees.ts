@@ -3,7 +3,7 @@
  * create schema; reference §2.1). We keep integer paise everywhere; these convert exactly, with
  * no floating point: more than two decimals, a sign, an exponent or anything else is refused.
  */
-import { paiseToRupeesString } from '../../domain/money';
+import { paiseToRupeesString } from './money';
 
 const DECIMAL_RUPEES = /^(0|[1-9][0-9]{0,12})(?:\.([0-9]{1,2}))?$/;
 
