@@ -50,6 +50,10 @@ async function main() {
   }
   if (system.sandboxUrl)
     say(`  Razorpay sandbox  ${system.sandboxUrl}  (control: ${system.sandboxUrl}/_sandbox/config)`);
+  if (system.eximpeSandboxUrl)
+    say(
+      `  EximPe sandbox    ${system.eximpeSandboxUrl}  (control: ${system.eximpeSandboxUrl}/_sandbox/config)`,
+    );
   say(`  DynamoDB Local    ${system.dynamodbEndpoint}`);
   say(`  S3 emulator       ${system.s3Endpoint}  (credentials S3RVER/S3RVER)`);
   sayIdentity(system);

@@ -18,6 +18,7 @@ import { routeKeyOf, routes } from '../../lib/routes';
 import { DEMO_CLIENTS, DEMO_USERS } from '../../local/auth/identities';
 import { clientCredentialsToken, passwordLogin } from '../../local/auth/tokens';
 import { freePort } from '../../local/aws-local';
+import { EXIMPE_DECCAN_WEBHOOK_SECRET } from '../../local/eximpe-sandbox/server';
 import {
   SANDBOX_KEY_SECRET,
   SANDBOX_SAHYADRI_KEY_ID,
@@ -136,6 +137,7 @@ describe('real answers from the local stack match the description', () => {
       dynamodbPort: await freePort(),
       s3Port: await freePort(),
       authPort: await freePort(),
+      eximpeSandboxPort: await freePort(),
       demoData: true,
       reconcileEveryMs: 0,
     });
@@ -325,6 +327,7 @@ describe('real answers from the local stack match the description', () => {
     const auth = { authorization: `Bearer ${admin}` };
     const listed = await call('list-accounts', 'GET', '/api/payment-accounts', { headers: auth });
     expect((listed.body.items as { accountId: string }[]).map((a) => a.accountId).sort()).toEqual([
+      'deccan',
       'default',
       'sahyadri',
     ]);
@@ -372,6 +375,33 @@ describe('real answers from the local stack match the description', () => {
     ).toBe(401);
     const unknown = '/webhooks/razorpay/nobody-here';
     expect((await call('webhook-account', 'POST', unknown, { raw, headers: headers('x') })).status).toBe(404);
+
+    // the demo's EximPe account `deccan`: a signed event (a failed attempt on a payment nobody
+    // knows: acknowledged), a forged one, an unknown account
+    const exRaw = JSON.stringify({
+      data: { order_id: 'OD0000000001', payment_id: 'PR0000000001', status: 'FAILED' },
+      event_type: 'PAYMENT_FAILED',
+      sequence_number: randomUUID(),
+    });
+    const exHeaders = (secret: string) => ({
+      'content-type': 'application/json',
+      'x-webhook-event': 'PAYMENT_FAILED',
+      'x-webhook-signature': createHmac('sha256', secret).update(exRaw).digest('hex'),
+    });
+    const exHook = '/webhooks/eximpe/deccan';
+    const exOk = await call('webhook-eximpe', 'POST', exHook, {
+      raw: exRaw,
+      headers: exHeaders(EXIMPE_DECCAN_WEBHOOK_SECRET),
+    });
+    expect(exOk.status).toBe(200);
+    expect(
+      (await call('webhook-eximpe', 'POST', exHook, { raw: exRaw, headers: exHeaders('forged-secret') }))
+        .status,
+    ).toBe(401);
+    const exUnknown = '/webhooks/eximpe/nobody-here';
+    expect(
+      (await call('webhook-eximpe', 'POST', exUnknown, { raw: exRaw, headers: exHeaders('x') })).status,
+    ).toBe(404);
   });
 
   it('access: who am I, as a machine, as a person, and without a token', async () => {

@@ -99,7 +99,9 @@ describe('cdk-nag AwsSolutions', () => {
     );
     expect(
       iam5.every((a) =>
-        /\/(exports|raw\/razorpay\/webhooks|loans|curated\/payments|payment-accounts)\/\*\]$/.test(a.rule),
+        /\/(exports|raw\/(razorpay|eximpe)\/webhooks|loans|curated\/payments|payment-accounts)\/\*\]$/.test(
+          a.rule,
+        ),
       ),
     ).toBe(true);
   });
