@@ -46,7 +46,11 @@ async function main() {
   say(`  pending EMIs      ${system.url}/api/payment-links/pending-emis`);
   say(`  webhook           ${system.url}/webhooks/razorpay`);
   if (system.demo?.accounts) {
-    say(`  payment accounts  default: /webhooks/razorpay, sahyadri: /webhooks/razorpay/sahyadri`);
+    say(
+      `  payment accounts  default: /webhooks/razorpay, sahyadri: /webhooks/razorpay/sahyadri${
+        system.eximpe ? ', deccan (EximPe): /webhooks/eximpe/deccan' : ''
+      }`,
+    );
   }
   if (system.sandboxUrl)
     say(`  Razorpay sandbox  ${system.sandboxUrl}  (control: ${system.sandboxUrl}/_sandbox/config)`);
