@@ -652,6 +652,19 @@ export async function startEximpeSandbox(options: EximpeSandboxOptions = {}): Pr
         // EximPe sends no webhook for an expired link (reference §4)
         return sendJson(res, 200, { payment_id: link.id, status: cased(link.status) });
       }
+      if (path === '/_sandbox/payment_links' && method === 'GET') {
+        // every link of every merchant (tests and benchmarks count links per reference / EMI)
+        return sendJson(res, 200, {
+          payment_links: [...links.values()].map((l) => ({
+            payment_id: l.id,
+            merchant: l.merchant,
+            reference_id: l.referenceId,
+            status: cased(effectiveStatus(l)),
+            amount: rupees(l.amountPaise),
+            description: l.product.description ?? null,
+          })),
+        });
+      }
       if (path === '/_sandbox/webhooks' && method === 'GET') return sendJson(res, 200, { deliveries });
       if (path === '/_sandbox/config' && method === 'GET') return sendJson(res, 200, config);
       if (path === '/_sandbox/config' && method === 'PUT') {
