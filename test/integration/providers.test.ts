@@ -382,3 +382,51 @@ describe('EximPe webhooks and refusals', () => {
     expect(mixed.json.error.details.map((d: { field: string }) => d.field)).toContain('keyId');
   });
 });
+
+describe('a lender that moves providers', () => {
+  it('keeps its old links on the old provider; new links go to the new one', async () => {
+    const rzp = {
+      keyId: 'rzp_test_DeccanMoved01',
+      keySecret: 'deccan-moved-secret-01',
+      webhookSecret: 'whsec-deccan-moved-01',
+    };
+    app.sandbox.addAccount({ ...rzp, webhookUrl: `${base}/webhooks/razorpay/deccan-rzp` });
+    const old = await api('POST', '/api/payment-links/generate', 'ops', {
+      loanId: `${CASES[1]!.prefix}-1`,
+      emiNumber: 2,
+    });
+    expect(old.status).toBe(201);
+    expect(old.json.provider).toBe('eximpe');
+    const release = await api('PUT', '/api/payment-accounts/deccan', 'admin', {
+      name: 'Deccan Credit (EximPe)',
+      provider: 'eximpe',
+      clientId: EXIMPE_DECCAN_CLIENT_ID,
+      clientSecret: EXIMPE_DECCAN_CLIENT_SECRET,
+      webhookSecret: EXIMPE_DECCAN_WEBHOOK_SECRET,
+      lenders: [],
+    });
+    expect(release.status).toBe(200);
+    const moved = await api('PUT', '/api/payment-accounts/deccan-rzp', 'admin', {
+      name: 'Deccan Credit (Razorpay)',
+      ...rzp,
+      lenders: [DECCAN],
+    });
+    expect(moved.status, JSON.stringify(moved.json)).toBe(201);
+
+    // the old link: refreshed and paid through EximPe, as ever
+    expect(
+      (await CASES[1]!.control(`/_sandbox/payment_links/${old.json.providerLinkId}/pay`, {})).status,
+    ).toBe(200);
+    await settle();
+    const refreshed = await api('POST', `/api/payment-links/${old.json.id}/refresh-status`, 'ops');
+    expect(refreshed.json).toMatchObject({ provider: 'eximpe', accountId: 'deccan', status: 'paid' });
+    // a new link of the same lender: Razorpay, on the new account
+    const another = await api('POST', '/api/payment-links/generate', 'ops', {
+      loanId: `${CASES[1]!.prefix}-B1`,
+      emiNumber: 1,
+      forceNew: true,
+    });
+    expect(another.status, JSON.stringify(another.json)).toBe(201);
+    expect(another.json).toMatchObject({ provider: 'razorpay', accountId: 'deccan-rzp' });
+  });
+});
