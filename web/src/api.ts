@@ -181,8 +181,13 @@ export interface PaymentAccount {
 
 export interface PaymentAccountInput {
   name: string;
-  keyId: string;
-  keySecret: string;
+  provider: 'razorpay' | 'eximpe';
+  /** Razorpay */
+  keyId?: string;
+  keySecret?: string;
+  /** EximPe */
+  clientId?: string;
+  clientSecret?: string;
   webhookSecret: string;
   lenders: string[];
 }
