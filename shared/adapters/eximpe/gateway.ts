@@ -329,6 +329,7 @@ export class EximpeGateway implements PaymentGateway {
   async extendLink(linkId: string, expireBy: number): Promise<GatewayLink> {
     const expiry = new Date(expireBy * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const path = `/pg/payment-links/${encodeURIComponent(linkId)}/extend_expiry/`;
+    // measured with `cancel`, the other call that changes a link (the metric's operations are fixed)
     await this.withRetries(() => this.request('cancel', 'POST', path, { expiry_date: expiry }));
     const link = await this.fetchLink(linkId);
     return { ...link, expireBy: link.expireBy || expireBy };
