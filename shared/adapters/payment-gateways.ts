@@ -67,6 +67,8 @@ export function accountGateways(
         fetchLink: (id) => run((g) => g.fetchLink(id)),
         findLinkByReferenceId: (ref) => run((g) => g.findLinkByReferenceId(ref)),
         cancelLink: (id) => run((g) => g.cancelLink(id)),
+        // optional on the port: present when the account's provider has them
+        ...optionalOps(run, ref),
       },
       ref,
     );
@@ -82,6 +84,26 @@ export function accountGateways(
       }
       return g;
     },
+  };
+}
+
+/**
+ * Resend and update, for providers whose adapter has them (Razorpay does). Decided by the
+ * account's provider, not by building a client first.
+ */
+function optionalOps(
+  run: <T>(op: (g: PaymentGateway) => Promise<T>) => Promise<T>,
+  ref: AccountRef,
+): Pick<PaymentGateway, 'notifyLink' | 'updateLink'> {
+  if (ref.provider !== 'razorpay') return {};
+  const need = <K extends 'notifyLink' | 'updateLink'>(g: PaymentGateway, name: K) => {
+    const fn = g[name];
+    if (!fn) throw new ConfigError(`Payment provider ${ref.provider} has no ${name}`);
+    return fn.bind(g) as NonNullable<PaymentGateway[K]>;
+  };
+  return {
+    notifyLink: (id, via) => run((g) => need(g, 'notifyLink')(id, via)),
+    updateLink: (id, change) => run((g) => need(g, 'updateLink')(id, change)),
   };
 }
 

@@ -1,6 +1,7 @@
 /** The domain's records, as use cases see them (storage keys live in shared/adapters/dynamo/schema.ts). */
 import type { Provider } from './accounts';
 import type { Currency } from './money';
+import type { LinkEvent } from './timeline';
 
 export interface Loan {
   loanId: string;
@@ -134,6 +135,8 @@ export interface LinkPayment {
   method: string;
   status: 'captured' | 'failed';
   capturedAt: string;
+  /** a failed attempt's reason, as Razorpay words it (its `error_description`, bounded) */
+  errorReason?: string;
 }
 
 export interface LinkError {
@@ -187,4 +190,8 @@ export interface Link {
    */
   accountId?: string;
   provider?: Provider;
+  /** its timeline (architecture §4c), written with each change: see ./timeline.ts */
+  events?: LinkEvent[];
+  /** Razorpay sends reminders for it (`reminder_enable`); absent on older links: as configured then */
+  reminders?: boolean;
 }

@@ -226,6 +226,7 @@ function createRequest(link: Link, emi: Emi, opts: LinkOptions, deps: LinkDeps):
       email: opts.notify?.email ?? deps.settings.notifyEmail,
     },
     reminderEnable: opts.reminders ?? deps.settings.reminders,
+    ...(deps.settings.payReturnUrl ? { callbackUrl: deps.settings.payReturnUrl } : {}),
     notes: {
       link_id: link.id,
       loan_id: emi.loanId,
@@ -348,6 +349,7 @@ export async function generateLink(
       failedAttempts: 0,
       jobId: options.jobId,
       createdBy: options.createdBy,
+      reminders: input.reminders ?? deps.settings.reminders,
       accountId: account.accountId,
       provider: account.provider,
       rev: 1,

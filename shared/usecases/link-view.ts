@@ -23,7 +23,14 @@ export function toLinkView(link: StoredLink): LinkView {
     expireBy: link.expireBy > 0 ? new Date(link.expireBy * 1000).toISOString() : null,
     createdAt: link.createdAt,
     updatedAt: link.updatedAt,
-    payments: link.payments,
+    // the contract's five fields (a failed attempt's reason is in the link's detail)
+    payments: link.payments.map((p) => ({
+      paymentId: p.paymentId,
+      amount: p.amount,
+      method: p.method,
+      status: p.status,
+      capturedAt: p.capturedAt,
+    })),
     cancelReason: link.cancelReason ?? null,
     attention: link.attention ?? null,
     acceptPartial: link.acceptPartial,
