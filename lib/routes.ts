@@ -314,7 +314,8 @@ export const routes: readonly RouteDef[] = [
     method: 'GET',
     path: '/pay/return',
     permission: 'public',
-    access: { links: 'read', razorpayApi: true, accountSecrets: 'read' },
+    // emis: the account directory (locally the accounts' keys live in the emis table)
+    access: { links: 'read', emis: 'read', razorpayApi: true, accountSecrets: 'read' },
     memoryMb: 256,
   },
   {

@@ -59,7 +59,11 @@ export function changesBetween(before: Link | undefined, next: Link, now: string
   const was = before?.status;
   const byStatus = next.status !== was;
   const known = new Set((before?.payments ?? []).map((p) => `${p.status}#${p.paymentId}`));
-  if (byStatus && next.status === 'created' && (was === undefined || was === 'creating' || was === 'failed')) {
+  if (
+    byStatus &&
+    next.status === 'created' &&
+    (was === undefined || was === 'creating' || was === 'failed')
+  ) {
     out.push({
       at: now,
       type: 'created',

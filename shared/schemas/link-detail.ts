@@ -40,7 +40,7 @@ export const linkEventSchema = doc(
     actor: doc(z.nullable(actorRefSchema), {
       description: 'who did it; null when Razorpay or the system did',
     }),
-    detail: doc(z.nullable(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))), {
+    detail: doc(z.nullable(z.record(z.string(), z.unknown())), {
       description:
         'what changed: amounts (paise), payment ids, `via`, `reason`, the new `expireBy`, … — never a borrower’s name, phone or e-mail',
     }),
@@ -55,12 +55,18 @@ export const linkDetailSchema = doc(
       description: 'Razorpay sends its reminders for this link (null: links made before this was kept)',
     }),
     attempts: z.array(linkAttemptSchema),
-    refunds: doc(z.array(z.strictObject({ refundId: z.string(), paymentId: z.string(), amount: paise('paise') })), {
-      description: 'refunds of surplus money on this link (none yet: refunds are not built)',
-    }),
+    refunds: doc(
+      z.array(z.strictObject({ refundId: z.string(), paymentId: z.string(), amount: paise('paise') })),
+      {
+        description: 'refunds of surplus money on this link (none yet: refunds are not built)',
+      },
+    ),
     siblings: z.array(linkSiblingSchema),
     events: doc(z.array(linkEventSchema), { description: 'the timeline, oldest first' }),
   }),
-  { id: 'LinkDetail', description: 'One link in full: the Link, its attempts, refunds, siblings and timeline.' },
+  {
+    id: 'LinkDetail',
+    description: 'One link in full: the Link, its attempts, refunds, siblings and timeline.',
+  },
 );
 export type LinkDetail = z.infer<typeof linkDetailSchema>;

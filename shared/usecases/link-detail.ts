@@ -60,10 +60,16 @@ export async function linkDetail(
     deps.links.listForEmi(link.loanId, link.emiNumber),
   ]);
   const siblings = new Map<string, { id: string; status: LinkStatus; amount: number; createdAt: string }>();
-  for (const l of indexed) siblings.set(l.id, { id: l.id, status: l.status, amount: l.amount, createdAt: l.createdAt });
+  for (const l of indexed)
+    siblings.set(l.id, { id: l.id, status: l.status, amount: l.amount, createdAt: l.createdAt });
   // the anchor is strongly consistent: a link registered a moment ago, or its newer status, wins
   for (const ref of Object.values(emi?.links ?? {})) {
-    siblings.set(ref.linkId, { id: ref.linkId, status: ref.status, amount: ref.amount, createdAt: ref.createdAt });
+    siblings.set(ref.linkId, {
+      id: ref.linkId,
+      status: ref.status,
+      amount: ref.amount,
+      createdAt: ref.createdAt,
+    });
   }
   siblings.delete(link.id);
   return {

@@ -226,7 +226,9 @@ export class RazorpayGateway implements PaymentGateway {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       if (attempt > 1) await this.backoff(attempt - 1);
       try {
-        return toGatewayLink(await this.call('update', () => this.rzp.paymentLink.edit(razorpayLinkId, body)));
+        return toGatewayLink(
+          await this.call('update', () => this.rzp.paymentLink.edit(razorpayLinkId, body)),
+        );
       } catch (err) {
         last = err as GatewayError;
         if (isRejectedBecause(last, RAZORPAY_REASONS.updateInProgress)) continue;
