@@ -27,6 +27,8 @@ export interface CreateLinkRequest {
   notes: Record<string, string>;
   /** where the borrower's browser returns after paying (Razorpay `callback_url`, method get) */
   callbackUrl?: string;
+  /** a UPI link (Razorpay `upi_link`): no partial payments */
+  upiLink?: boolean;
 }
 
 /** What may change on an open link (Razorpay PATCH, reference.md §1.8); absent = unchanged. */

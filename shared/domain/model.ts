@@ -24,6 +24,8 @@ export interface EmiLinkRef {
   /** the payment account it lives in (absent: `default`, made before accounts existed) */
   accountId?: string;
   provider?: Provider;
+  /** a UPI link (absent: standard) */
+  upiLink?: boolean;
 }
 
 export interface Emi {
@@ -194,4 +196,6 @@ export interface Link {
   events?: LinkEvent[];
   /** Razorpay sends reminders for it (`reminder_enable`); absent on older links: as configured then */
   reminders?: boolean;
+  /** a Razorpay UPI link: UPI only, never partial payments (absent: a standard link) */
+  upiLink?: boolean;
 }

@@ -107,19 +107,6 @@ export function changesBetween(before: Link | undefined, next: Link, now: string
       ...(next.cancelledBy ? { actor: next.cancelledBy } : {}),
       detail: { reason: next.cancelReason ?? 'razorpay' },
     });
-  } else if (
-    !byStatus &&
-    next.status === 'cancelled' &&
-    before?.cancelReason !== next.cancelReason &&
-    next.cancelReason
-  ) {
-    // Razorpay's webhook got here first; now we know why (e.g. a person cancelled it)
-    out.push({
-      at: now,
-      type: 'cancelled',
-      ...(next.cancelledBy ? { actor: next.cancelledBy } : {}),
-      detail: { reason: next.cancelReason },
-    });
   }
   if (byStatus && next.status === 'expired') out.push({ at: now, type: 'expired' });
   if (next.attention && next.attention !== before?.attention) {
@@ -130,7 +117,29 @@ export function changesBetween(before: Link | undefined, next: Link, now: string
   return out;
 }
 
-/** `next` with the events of the change from `before` appended. */
+/**
+ * `next` with the events of the change from `before` appended. When Razorpay's own
+ * `payment_link.cancelled` got here before our cancel was recorded, the cancellation is already
+ * on the timeline (reason `razorpay`): learning who cancelled it and why amends that event
+ * instead of telling of a second cancellation.
+ */
 export function chronicle<L extends Link>(before: Link | undefined, next: L, now: string): L {
-  return withEvent(next, ...changesBetween(before, next, now));
+  const events = changesBetween(before, next, now);
+  const learnt =
+    before?.status === 'cancelled' &&
+    next.status === 'cancelled' &&
+    next.cancelReason !== undefined &&
+    before.cancelReason !== next.cancelReason;
+  if (!learnt) return withEvent(next, ...events);
+  const all = [...eventsOf(next)];
+  const at = all.findLastIndex((e) => e.type === 'cancelled');
+  const amended: LinkEvent = {
+    at: at >= 0 ? (all[at] as LinkEvent).at : now,
+    type: 'cancelled',
+    ...(next.cancelledBy ? { actor: next.cancelledBy } : {}),
+    detail: { reason: next.cancelReason ?? 'razorpay' },
+  };
+  if (at >= 0) all[at] = amended;
+  else all.push(amended);
+  return withEvent({ ...next, events: all }, ...events);
 }

@@ -45,6 +45,7 @@ export function refOf(link: Link): EmiLinkRef {
     expireBy: link.expireBy,
     createdAt: link.createdAt,
     ...(link.accountId ? { accountId: link.accountId, provider: link.provider } : {}),
+    ...(link.upiLink ? { upiLink: true } : {}),
   };
 }
 

@@ -30,7 +30,7 @@ import type { StoredLink } from '../domain/ports';
 import { type EventDetail, eventsOf, withEvent } from '../domain/timeline';
 import { correlate } from '../observe';
 import type { LinkDetail } from '../schemas/link-detail';
-import { MAX_EXPIRY_SECONDS, MIN_EXPIRY_SECONDS } from './generate-link';
+import { MAX_EXPIRY_SECONDS, MIN_EXPIRY_SECONDS, UPI_NO_PARTIAL } from './generate-link';
 import { bump, gatewayOf, type LinkDeps } from './link-deps';
 import { toLinkView } from './link-view';
 import { updateWithAnchor } from './sync-link';
@@ -213,6 +213,7 @@ export async function updateLink(
     change.expireBy = expireBy;
   }
   if (body.reminders !== undefined) change.reminderEnable = body.reminders;
+  if (body.acceptPartial === true && link.upiLink) throw semantic('acceptPartial', UPI_NO_PARTIAL);
   if (body.acceptPartial !== undefined) change.acceptPartial = body.acceptPartial;
   const gateway = await gatewayOf(deps, link);
   if (!gateway.updateLink) {

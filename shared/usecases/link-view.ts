@@ -34,6 +34,7 @@ export function toLinkView(link: StoredLink): LinkView {
     cancelReason: link.cancelReason ?? null,
     attention: link.attention ?? null,
     acceptPartial: link.acceptPartial,
+    upiLink: link.upiLink ?? false,
     minPartialAmount: link.minPartialAmount ?? null,
     error: link.error ? { code: link.error.code, message: link.error.message } : null,
     jobId: link.jobId ?? null,

@@ -10,6 +10,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startGateway } from '../../local/gateway';
 import { parseWebhookEvent } from '../../shared/domain/razorpay/events';
+import { checkBulkRequest } from '../../shared/usecases/bulk-start';
 import { applyWebhookEvent } from '../../shared/usecases/webhook-apply';
 import { links as linkStore } from '../../shared/wiring';
 import { linkDeps, resetWiring } from '../../shared/wiring-links';
@@ -86,6 +87,7 @@ beforeAll(async () => {
     loan('D-5', 'Acme', [-1]),
     loan('D-6', 'Acme', [-1]),
     loan('D-7', 'Acme', [-1]),
+    loan('U-1', 'UpiCo', [-1, 10]),
   ];
   const res = await api('POST', '/api/loans', ops, { loans });
   expect(res.status).toBe(200);
@@ -412,5 +414,67 @@ describe('the borrower’s return page', () => {
       'could not confirm',
     );
     expect(await (await fetch(`${gateway.url}/pay/return`)).text()).toContain('could not confirm');
+  });
+});
+
+describe('UPI links', () => {
+  it('creates a UPI link on a live account, and refuses partial payments on it everywhere', async () => {
+    // UPI links are live-mode only (reference §1.4): a live merchant in the sandbox, UpiCo's account
+    const keys = { keyId: 'rzp_live_UpiCoLive0001', keySecret: 'upico-live-secret-0001' };
+    app.sandbox.addAccount({ ...keys, webhookSecret: 'upico-webhook-secret', webhookUrl: '' });
+    const admin = await app.names.issuer.person('admin', ['*']);
+    const account = await api('PUT', '/api/payment-accounts/upico', admin, {
+      name: 'UpiCo live',
+      ...keys,
+      webhookSecret: 'upico-webhook-secret',
+      lenders: ['UpiCo'],
+    });
+    expect(account.status).toBe(201);
+
+    const refused = await api('POST', '/api/payment-links/generate', ops, {
+      loanId: 'U-1',
+      emiNumber: 1,
+      upiLink: true,
+      acceptPartial: true,
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.json.error.details).toEqual([
+      { field: 'acceptPartial', message: expect.stringContaining('UPI') },
+    ]);
+
+    const upi = await gen('U-1', 1, { upiLink: true });
+    expect(upi).toMatchObject({ upiLink: true, acceptPartial: false, accountId: 'upico' });
+    const atRazorpay = (
+      await app.control<{ payment_links: { id: string; upi_link: boolean; accept_partial: boolean }[] }>(
+        'GET',
+        '/_sandbox/payment_links',
+      )
+    ).payment_links.find((l) => l.id === upi.razorpayLinkId);
+    expect(atRazorpay).toMatchObject({ upi_link: true, accept_partial: false });
+    // a standard request does not reuse the UPI link, nor a UPI request a standard one
+    const standard = await gen('U-1', 1);
+    expect(standard.id).not.toBe(upi.id);
+    expect((await gen('U-1', 1, { upiLink: true })).id).toBe(upi.id);
+
+    const patch = await api('PATCH', `/api/payment-links/${upi.id}`, ops, { acceptPartial: true });
+    expect(patch.status).toBe(422);
+    expect(patch.json.error.details[0].field).toBe('acceptPartial');
+    await expect(pay(upi.razorpayLinkId, { amount: 100_000 })).rejects.toThrow(
+      /does not accept partial payments/,
+    );
+
+    // bulk refuses the same request as a whole, before any job is made
+    let bulkError: unknown;
+    try {
+      checkBulkRequest(
+        { emis: [{ loanId: 'U-1', emiNumber: 2 }], upiLink: true, acceptPartial: true },
+        Math.floor(Date.now() / 1000),
+      );
+    } catch (err) {
+      bulkError = err;
+    }
+    expect(bulkError).toMatchObject({
+      details: [{ field: 'acceptPartial', message: expect.stringContaining('UPI') }],
+    });
   });
 });

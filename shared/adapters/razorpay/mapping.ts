@@ -29,6 +29,7 @@ export interface RazorpayCreateLinkBody {
   notes: Record<string, string>;
   callback_url?: string;
   callback_method?: 'get';
+  upi_link?: boolean;
 }
 
 export function toCreateLinkBody(req: CreateLinkRequest): RazorpayCreateLinkBody {
@@ -47,6 +48,7 @@ export function toCreateLinkBody(req: CreateLinkRequest): RazorpayCreateLinkBody
     reminder_enable: req.reminderEnable,
     notes: { ...req.notes },
   };
+  if (req.upiLink) body.upi_link = true;
   if (req.callbackUrl !== undefined) {
     body.callback_url = req.callbackUrl;
     body.callback_method = 'get';

@@ -71,6 +71,18 @@ describe('the link timeline', () => {
     expect(events[1]).toMatchObject({ actor: person, detail: { reason: 'manual' } });
   });
 
+  it("amends Razorpay's cancellation with who cancelled it and why, when its webhook came first", async () => {
+    const link = aLink();
+    const { stores, deps } = world(link);
+    await applyObservation(deps, link.id, { status: 'cancelled', captured: [] });
+    const person = { sub: 'u-2', name: 'Meera' };
+    await markCancelled(deps, link.id, 'manual', person);
+    const events = stores.links.get(link.id)!.events!;
+    expect(events).toEqual([
+      { at: expect.any(String), type: 'cancelled', actor: person, detail: { reason: 'manual' } },
+    ]);
+  });
+
   it('flags money after cancel as attention, once', async () => {
     const link = aLink({ status: 'cancelled', cancelReason: 'manual' });
     const { stores, deps } = world(link);
