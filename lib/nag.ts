@@ -84,6 +84,11 @@ function acknowledgeFindings({ stateful, api }: AppStacks, mfa: 'optional' | 're
       'reads data only through /api routes, each behind the JWT authorizer',
     health:
       'A readiness probe answering {"status":"ok"}: no data, no input, touches no resource (access: {})',
+    'pay-return':
+      "The borrower's browser arrives here from Razorpay's hosted page (callback_url) and has no " +
+      'token: the page shows amount, loan id and status only when razorpay_signature verifies under ' +
+      "the key secret of the link's own account (HMAC-SHA256, constant-time), and otherwise the same " +
+      '"could not confirm" whatever the input; it writes nothing',
     openapi:
       'The API description (docs/openapi.json bundled into the function): routes and shapes only, ' +
       'no data and no secret; callers need it before they have a token',

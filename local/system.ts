@@ -277,6 +277,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       IMPORT_QUEUE_URL: 'local://imports',
       // the page's Import tab PUTs files to the S3 emulator (its CSP's connect-src)
       IMPORTS_UPLOAD_ORIGIN: s3Endpoint,
+      // the borrower's return page: links are created with it as callback_url (§4c)
+      PAY_RETURN_URL: process.env.PAY_RETURN_URL ?? `http://localhost:${port}/pay/return`,
       BULK_RATE_PER_SECOND: process.env.BULK_RATE_PER_SECOND ?? '20',
       POWERTOOLS_SERVICE_NAME: 'emi-payment-links',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',

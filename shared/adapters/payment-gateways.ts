@@ -94,14 +94,8 @@ export function accountGateways(
         fetchLink: (id) => run((g) => g.fetchLink(id)),
         findLinkByReferenceId: (ref) => run((g) => g.findLinkByReferenceId(ref)),
         cancelLink: (id) => run((g) => g.cancelLink(id)),
-        // optional calls exist on the facade only where the account's provider has them
-        ...(ref.provider === 'eximpe'
-          ? {
-              extendLink: (id: string, expireBy: number) =>
-                run((g) => callOptional(g, 'extendLink', id, expireBy)),
-              fetchPayment: (id: string) => run((g) => callOptional(g, 'fetchPayment', id)),
-            }
-          : {}),
+        // optional on the port: present when the account's provider has them
+        ...optionalOps(run, ref),
       },
       ref,
     );
@@ -120,15 +114,33 @@ export function accountGateways(
   };
 }
 
-/** One of the port's optional calls, on a gateway that must have it. */
-function callOptional<K extends 'extendLink' | 'fetchPayment'>(
-  gateway: PaymentGateway,
-  name: K,
-  ...args: Parameters<NonNullable<PaymentGateway[K]>>
-): ReturnType<NonNullable<PaymentGateway[K]>> {
-  const fn = gateway[name] as ((...a: unknown[]) => ReturnType<NonNullable<PaymentGateway[K]>>) | undefined;
-  if (!fn) throw new ConfigError(`This payment gateway has no ${name}`);
-  return fn.apply(gateway, args);
+/**
+ * The port's optional calls, for providers whose adapter has them: resend and update on
+ * Razorpay; extend and payment look-up on EximPe. Decided by the account's provider, not by
+ * building a client first.
+ */
+function optionalOps(
+  run: <T>(op: (g: PaymentGateway) => Promise<T>) => Promise<T>,
+  ref: AccountRef,
+): Pick<PaymentGateway, 'notifyLink' | 'updateLink' | 'extendLink' | 'fetchPayment'> {
+  const need = <K extends 'notifyLink' | 'updateLink' | 'extendLink' | 'fetchPayment'>(
+    g: PaymentGateway,
+    name: K,
+  ) => {
+    const fn = g[name];
+    if (!fn) throw new ConfigError(`Payment provider ${ref.provider} has no ${name}`);
+    return fn.bind(g) as NonNullable<PaymentGateway[K]>;
+  };
+  if (ref.provider === 'eximpe') {
+    return {
+      extendLink: (id, expireBy) => run((g) => need(g, 'extendLink')(id, expireBy)),
+      fetchPayment: (id) => run((g) => need(g, 'fetchPayment')(id)),
+    };
+  }
+  return {
+    notifyLink: (id, via) => run((g) => need(g, 'notifyLink')(id, via)),
+    updateLink: (id, change) => run((g) => need(g, 'updateLink')(id, change)),
+  };
 }
 
 /** The gateway settings from the environment (read now, so a bad value fails the cold start). */

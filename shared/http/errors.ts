@@ -18,6 +18,7 @@ import {
   MalformedBodyError,
   NotFoundError,
   PayloadTooLargeError,
+  TooManyRequestsError,
   UnauthenticatedError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
@@ -63,6 +64,9 @@ export function toHttpError(err: unknown): HttpErrorResponse {
   }
   if (err instanceof UnauthorizedError) return { statusCode: 401, body: body(err.code, err.message) };
   if (err instanceof ConflictError) return { statusCode: 409, body: body(err.code, err.message) };
+  if (err instanceof TooManyRequestsError) {
+    return { statusCode: 429, body: body(err.code, err.message), headers: { 'retry-after': '60' } };
+  }
   if (err instanceof IdempotencyMismatchError) return { statusCode: 422, body: body(err.code, err.message) };
   if (err instanceof IdempotencyInProgressError) {
     return { statusCode: 409, body: body(err.code, err.message), headers: { 'retry-after': '1' } };

@@ -140,6 +140,7 @@ export const linkSchema = doc(
       description: 'money a person must look at (credited, never dropped)',
     }),
     acceptPartial: z.boolean(),
+    upiLink: doc(z.boolean(), { description: 'a Razorpay UPI link (UPI only, no partial payments)' }),
     minPartialAmount: nullable(paise('smallest partial payment, in paise')),
     error: doc(nullable(z.strictObject({ code: z.string(), message: z.string() })), {
       description: 'why Razorpay refused (status failed)',

@@ -77,6 +77,8 @@ export const linkOptionsSchema = {
   notify: z.optional(z.strictObject({ sms: z.optional(z.boolean()), email: z.optional(z.boolean()) })),
   reminders: z.optional(z.boolean()),
   forceNew: z.optional(z.boolean()),
+  /** a Razorpay UPI link (`upi_link`): UPI only, no partial payments (reference.md §1.4) */
+  upiLink: z.optional(z.boolean()),
 };
 
 export const generateLinkSchema = z.strictObject({
@@ -108,7 +110,11 @@ interface Plan {
   expireBy: number;
   acceptPartial: boolean;
   minPartialAmount?: number;
+  upiLink: boolean;
 }
+
+/** Razorpay's UPI links take no partial payments ("partial payment not supported in upi link"). */
+export const UPI_NO_PARTIAL = 'is not allowed on a UPI link: Razorpay takes no partial payments there';
 
 function semantic(field: string, message: string): ValidationError {
   return new ValidationError(`${field} ${message}`, [{ field, message }], true);
@@ -138,6 +144,8 @@ export function planLink(emi: Emi, opts: LinkOptions, nowSeconds: number, defaul
       throw semantic('expireBy', 'must be at most 180 days in the future');
   }
   const acceptPartial = opts.acceptPartial ?? false;
+  const upiLink = opts.upiLink ?? false;
+  if (upiLink && acceptPartial) throw semantic('acceptPartial', UPI_NO_PARTIAL);
   if (opts.minPartialAmount !== undefined) {
     if (!acceptPartial) throw semantic('minPartialAmount', 'is allowed only with acceptPartial: true');
     if (opts.minPartialAmount > amount)
@@ -148,13 +156,16 @@ export function planLink(emi: Emi, opts: LinkOptions, nowSeconds: number, defaul
     expireBy,
     acceptPartial,
     minPartialAmount: acceptPartial ? opts.minPartialAmount : undefined,
+    upiLink,
   };
 }
 
-function reusable(ref: EmiLinkRef, amount: number, nowSeconds: number): boolean {
+function reusable(ref: EmiLinkRef, amount: number, nowSeconds: number, upiLink = false): boolean {
   return (
     OPEN_STATUSES.includes(ref.status) &&
     ref.amount === amount &&
+    // a UPI link answers only a request for one, and a standard link only a standard request
+    (ref.upiLink ?? false) === upiLink &&
     Boolean(ref.shortUrl) &&
     (ref.expireBy === 0 || ref.expireBy > nowSeconds + REUSE_MIN_REMAINING_SECONDS)
   );
@@ -254,6 +265,8 @@ function createRequest(link: Link, emi: Emi, opts: LinkOptions, deps: LinkDeps):
       email: opts.notify?.email ?? deps.settings.notifyEmail,
     },
     reminderEnable: opts.reminders ?? deps.settings.reminders,
+    ...(deps.settings.payReturnUrl ? { callbackUrl: deps.settings.payReturnUrl } : {}),
+    ...(link.upiLink ? { upiLink: true } : {}),
     notes: {
       link_id: link.id,
       loan_id: emi.loanId,
@@ -342,7 +355,7 @@ export async function generateLink(
 
     if (!input.forceNew) {
       const refs = Object.values(emi.links).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-      const open = refs.find((r) => reusable(r, plan.amount, nowSeconds));
+      const open = refs.find((r) => reusable(r, plan.amount, nowSeconds, plan.upiLink));
       if (open) {
         const link = await deps.links.getLink(open.linkId);
         if (link) return { reused: true, link: toLinkView(link) };
@@ -377,6 +390,8 @@ export async function generateLink(
       failedAttempts: 0,
       jobId: options.jobId,
       createdBy: options.createdBy,
+      reminders: input.reminders ?? deps.settings.reminders,
+      ...(plan.upiLink ? { upiLink: true } : {}),
       accountId: account.accountId,
       provider: account.provider,
       rev: 1,

@@ -172,6 +172,7 @@ export function observationOf(event: WebhookEvent): Observation {
         amount: payment.amount,
         method: safeMethod(payment.method),
         createdAt: payment.created_at,
+        ...(payment.error_description ? { errorReason: payment.error_description } : {}),
       },
     ];
   }

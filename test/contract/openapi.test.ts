@@ -164,10 +164,18 @@ describe('real answers from the local stack match the description', () => {
       headers,
       body: init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
     });
-    const body = (await res.json()) as Json;
+    const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    const text = await res.text();
+    const body = (type === 'application/json' ? JSON.parse(text) : {}) as Json;
     const op = doc.paths[route.path]![route.method.toLowerCase()]!;
     const described = op.responses[String(res.status)];
     expect(described, `${routeId} answered ${res.status}, which the description does not list`).toBeDefined();
+    // an image or a page: its media type is the one described (a 304 has none)
+    if (type !== 'application/json' && res.status !== 304) {
+      expect(Object.keys(described!.content ?? {}), `${routeId} ${res.status} answered ${type}`).toContain(
+        type,
+      );
+    }
     const schema = described!.content?.['application/json']?.schema;
     if (schema && Object.keys(schema).length > 0) {
       const validate = ajv.compile(rewriteRefs(schema));
@@ -255,6 +263,43 @@ describe('real answers from the local stack match the description', () => {
     expect((await call('cancel-link', 'POST', `/api/payment-links/${id}/cancel`)).status).toBe(409);
     await call('refresh-link', 'POST', '/api/payment-links/lnk_00000000000000000000/refresh-status');
     await call('cancel-link', 'POST', '/api/payment-links/not-an-id/cancel');
+  });
+
+  it('one link in full: detail, resend, update, QR, the return page, and their errors', async () => {
+    const made = await call('generate-link', 'POST', '/api/payment-links/generate', {
+      body: { loanId: 'CONTRACT-1', emiNumber: 1, forceNew: true },
+    });
+    const id = made.body.id as string;
+    const full = await call('link-detail', 'GET', `/api/payment-links/${id}`);
+    expect(full.status).toBe(200);
+    expect((full.body.events as { type: string }[]).map((e) => e.type)).toEqual(['created']);
+    await call('link-detail', 'GET', '/api/payment-links/lnk_00000000000000000000');
+    await call('link-detail', 'GET', '/api/payment-links/not-an-id');
+    expect(
+      (await call('notify-link', 'POST', `/api/payment-links/${id}/notify`, { body: { via: 'sms' } })).status,
+    ).toBe(200);
+    await call('notify-link', 'POST', `/api/payment-links/${id}/notify`, { body: { via: 'fax' } });
+    const later = new Date(Date.now() + 2 * 86_400_000).toISOString();
+    expect(
+      (await call('update-link', 'PATCH', `/api/payment-links/${id}`, { body: { expireBy: later } })).status,
+    ).toBe(200);
+    await call('update-link', 'PATCH', `/api/payment-links/${id}`, {
+      body: { expireBy: '2020-01-01T00:00:00Z' },
+    });
+    await call('update-link', 'PATCH', `/api/payment-links/${id}`, { body: { amount: 5 } });
+    const svg = await call('link-qr-svg', 'GET', `/api/payment-links/${id}/qr.svg`);
+    expect(svg.status).toBe(200);
+    expect((await call('link-qr-png', 'GET', `/api/payment-links/${id}/qr.png`)).status).toBe(200);
+    await call('link-qr-png', 'GET', '/api/payment-links/lnk_00000000000000000000/qr.png');
+    expect((await call('pay-return', 'GET', '/pay/return?razorpay_payment_id=pay_x')).status).toBe(200);
+    expect((await call('cancel-link', 'POST', `/api/payment-links/${id}/cancel`)).status).toBe(200);
+    expect(
+      (await call('notify-link', 'POST', `/api/payment-links/${id}/notify`, { body: { via: 'email' } }))
+        .status,
+    ).toBe(409);
+    expect(
+      (await call('update-link', 'PATCH', `/api/payment-links/${id}`, { body: { reminders: false } })).status,
+    ).toBe(409);
   });
 
   it('bulk: a small job completes, its job answers a CSV URL; unknown and malformed ids', async () => {

@@ -61,6 +61,7 @@ describe('cdk-nag AwsSolutions', () => {
         'Api: AwsSolutions-IAM5[Resource::EmiLinks-dev-Stateful:export:RawWebhooksBucket.Arn/raw/eximpe/webhooks/*]',
         'Api/HttpApi/GET--api--health/Resource: AwsSolutions-APIG4',
         'Api/HttpApi/GET--api--openapi.json/Resource: AwsSolutions-APIG4',
+        'Api/HttpApi/GET--pay--return/Resource: AwsSolutions-APIG4',
         'Api/webRoute/Resource: AwsSolutions-APIG4',
         'Api: AwsSolutions-IAM5[Resource::<ExportsBucket.Arn>/exports/*]',
         'Api: AwsSolutions-IAM5[Resource::EmiLinks-dev-Stateful:export:ExportsBucket.Arn/exports/*]',

@@ -94,7 +94,7 @@ export interface ApiResponse<T> {
 }
 
 export async function request<T>(
-  method: 'GET' | 'POST' | 'PUT',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH',
   path: string,
   opts: RequestOptions = {},
 ): Promise<ApiResponse<T>> {
