@@ -16,6 +16,7 @@
 import * as z from 'zod/mini';
 import { type Actor, actorRef } from '../auth/actor';
 import { mayAccessLender } from '../auth/scope';
+import { PROVIDER_NAMES } from '../domain/accounts';
 import {
   ConflictError,
   GatewayRateLimitedError,
@@ -138,6 +139,13 @@ async function record(
   );
 }
 
+/** 422 naming the field: the link's provider has no such call (the page hides the action). */
+function notSupported(link: Pick<StoredLink, 'provider'>, field: string, what: string): ValidationError {
+  const name = PROVIDER_NAMES[link.provider ?? 'razorpay'];
+  const message = `is not supported by this link's provider (${name})`;
+  return new ValidationError(`${what} ${message}`, [{ field, message }], true);
+}
+
 export async function notifyLink(
   deps: LinkDeps,
   id: string,
@@ -148,9 +156,7 @@ export async function notifyLink(
   const link = await linkInScope(deps, id, actor);
   const razorpayId = mustBeOpen(link, 'sent again');
   const gateway = await gatewayOf(deps, link);
-  if (!gateway.notifyLink) {
-    throw new ConflictError('NOT_SUPPORTED', `The payment provider of link ${id} cannot send it again`);
-  }
+  if (!gateway.notifyLink) throw notSupported(link, 'via', 'Sending a link again');
   try {
     await gateway.notifyLink(razorpayId, body.via);
   } catch (err) {
@@ -216,12 +222,24 @@ export async function updateLink(
   if (body.acceptPartial === true && link.upiLink) throw semantic('acceptPartial', UPI_NO_PARTIAL);
   if (body.acceptPartial !== undefined) change.acceptPartial = body.acceptPartial;
   const gateway = await gatewayOf(deps, link);
-  if (!gateway.updateLink) {
-    throw new ConflictError('NOT_SUPPORTED', `The payment provider of link ${id} cannot change it`);
+  // a provider without a general update may still move the expiry (EximPe's extend)
+  const onlyExpiry = change.reminderEnable === undefined && change.acceptPartial === undefined;
+  const extend = gateway.extendLink;
+  const apply =
+    gateway.updateLink?.bind(gateway) ??
+    (onlyExpiry && change.expireBy !== undefined && extend
+      ? (providerId: string, c: LinkUpdate) => extend.call(gateway, providerId, c.expireBy!)
+      : undefined);
+  if (!apply) {
+    throw notSupported(
+      link,
+      onlyExpiry ? 'expireBy' : change.reminderEnable !== undefined ? 'reminders' : 'acceptPartial',
+      'This change',
+    );
   }
-  let answered: Awaited<ReturnType<NonNullable<typeof gateway.updateLink>>>;
+  let answered: Awaited<ReturnType<typeof apply>>;
   try {
-    answered = await gateway.updateLink(razorpayId, change);
+    answered = await apply(razorpayId, change);
   } catch (err) {
     // the state moved at Razorpay (paid or expired meanwhile): a conflict, not bad input
     if (err instanceof GatewayRejectedError && /state/i.test(err.reason)) {

@@ -167,6 +167,7 @@ beforeAll(async () => {
     loan(`${c.prefix}-1`, c.lender, [-3, 2]),
     loan(`${c.prefix}-2`, c.lender, [-2]),
     loan(`${c.prefix}-3`, c.lender, [-2]),
+    loan(`${c.prefix}-4`, c.lender, [-1]),
     loan(`${c.prefix}-B1`, c.lender, [-5]),
     loan(`${c.prefix}-B2`, c.lender, [-4]),
   ]);
@@ -356,6 +357,37 @@ describe('EximPe webhooks and refusals', () => {
       'acceptPartial',
       'notify',
     ]);
+  });
+
+  it('an EximPe link: a new expiry goes through EximPe’s extend; resend and other changes are 422 naming the field', async () => {
+    const gen = await api('POST', '/api/payment-links/generate', 'ops', {
+      loanId: `${CASES[1]!.prefix}-4`,
+      emiNumber: 1,
+    });
+    expect(gen.status, JSON.stringify(gen.json)).toBe(201);
+    const id = gen.json.id as string;
+
+    const resend = await api('POST', `/api/payment-links/${id}/notify`, 'ops', { via: 'sms' });
+    expect(resend.status, JSON.stringify(resend.json)).toBe(422);
+    expect(resend.json.error.details).toEqual([
+      { field: 'via', message: "is not supported by this link's provider (EximPe)" },
+    ]);
+    const reminders = await api('PATCH', `/api/payment-links/${id}`, 'ops', { reminders: false });
+    expect(reminders.status, JSON.stringify(reminders.json)).toBe(422);
+    expect(reminders.json.error.details[0].field).toBe('reminders');
+
+    const expireBy = new Date(Date.now() + 3 * 86_400_000);
+    expireBy.setUTCMilliseconds(0);
+    const extended = await api('PATCH', `/api/payment-links/${id}`, 'ops', {
+      expireBy: expireBy.toISOString(),
+    });
+    expect(extended.status, JSON.stringify(extended.json)).toBe(200);
+    expect(Date.parse(extended.json.expireBy)).toBe(expireBy.getTime());
+    expect(extended.json.events.map((e: { type: string }) => e.type)).toContain('updated');
+    // EximPe itself holds the new expiry
+    const refreshed = await api('POST', `/api/payment-links/${id}/refresh-status`, 'ops');
+    expect(refreshed.status).toBe(200);
+    expect(Date.parse(refreshed.json.expireBy)).toBe(expireBy.getTime());
   });
 
   it('refuses EximPe credentials EximPe rejects (422), and Razorpay fields on an EximPe account (400)', async () => {

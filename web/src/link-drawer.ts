@@ -111,7 +111,8 @@ function actionsFor(
   if (!can('write')) return null;
   const open = link.status === 'created' || link.status === 'partially_paid';
   const row = h('div', { className: 'actions drawer-actions' });
-  if (open) {
+  // EximPe cannot send a link again (the API would answer 422): no Resend for its links
+  if (open && link.provider !== 'eximpe') {
     for (const via of ['sms', 'email'] as const) {
       const label = via === 'sms' ? 'Resend by SMS' : 'Resend by e-mail';
       const btn = h('button', { type: 'button', className: 'btn', 'data-testid': `resend-${via}` }, label);
