@@ -95,6 +95,7 @@ export class FakeStores {
       listLenders: unused('emis.listLenders'),
       queryPending: unused('emis.queryPending'),
       queryPendingOfLenders: unused('emis.queryPendingOfLenders'),
+      queryPendingSorted: unused('emis.queryPendingSorted'),
     };
   }
 }
