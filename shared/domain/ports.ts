@@ -206,6 +206,17 @@ export interface EmiStore {
    * may come back short with a cursor). See shared/adapters/dynamo/pending-sorted.ts.
    */
   queryPendingSorted(args: PendingSortArgs): Promise<PendingPage>;
+  /**
+   * The borrower's contact (and the due date) for links shown in a list: one BatchGetItem of the
+   * EMI items (the loan item for a loan link), deduplicated; keyed `<loanId>#<emiNumber or "">`.
+   */
+  contactsOf(refs: readonly { loanId: string; emiNumber: number | null }[]): Promise<Map<string, Contact>>;
+}
+
+export interface Contact {
+  phone: string | null;
+  email: string | null;
+  dueDate: string | null;
 }
 
 // ── bulk jobs ─────────────────────────────────────────────────────────────────────────────────

@@ -163,9 +163,21 @@ export const generatedLinkSchema = doc(
   { id: 'GeneratedLink' },
 );
 
+/** A link as the list shows it: with the borrower's contact and the EMI's due date (for the CSV). */
+export const linkListItemSchema = doc(
+  z.strictObject({
+    ...linkSchema.shape,
+    phone: doc(nullable(z.string()), { description: "the borrower's phone, from the EMI (null if unknown)" }),
+    email: doc(nullable(z.string()), { description: "the borrower's e-mail, from the EMI (null if none)" }),
+    dueDate: doc(nullable(z.iso.date()), { description: "the EMI's due date; null for a loan link" }),
+  }),
+  { id: 'LinkListItem' },
+);
+export type LinkListItem = z.infer<typeof linkListItemSchema>;
+
 export const linkPageSchema = doc(
   z.strictObject({
-    items: z.array(linkSchema),
+    items: z.array(linkListItemSchema),
     nextCursor: doc(nullable(z.string()), { description: 'opaque; null on the last page' }),
   }),
   { id: 'LinkPage' },

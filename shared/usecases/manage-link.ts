@@ -17,11 +17,12 @@ import { lendersToRead, mayAccessLender } from '../auth/scope';
 import { addDays, istDayStart } from '../domain/dates';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 import { LINK_ID, LINK_STATUSES } from '../domain/model';
-import type { EmiStore, SearchIndex, StoredLink } from '../domain/ports';
+import type { Contact, EmiStore, SearchIndex, StoredLink } from '../domain/ports';
 import { loanKey } from '../domain/search-terms';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { correlate } from '../observe';
 import { dueDateSchema, emiNumberSchema, lenderSchema, loanIdSchema, queryInt } from '../schemas/common';
+import type { LinkListItem } from '../schemas/responses';
 import { gatewayOf, type LinkDeps } from './link-deps';
 import { type LinkView, toLinkView } from './link-view';
 import { cancelAtRazorpay, observationFromGatewayLink, syncLink } from './sync-link';
@@ -126,14 +127,15 @@ async function canonicalLoanId(
 export interface ListLinksDeps extends Pick<LinkDeps, 'links'> {
   /** to find a loan id typed in another case (without them the id must match exactly) */
   search?: SearchIndex;
-  emis?: Pick<EmiStore, 'listLenders'>;
+  /** lenders, and the borrowers' contacts shown beside the links (null without it) */
+  emis?: Pick<EmiStore, 'listLenders' | 'contactsOf'>;
 }
 
 export async function listLinks(
   deps: ListLinksDeps,
   query: ListLinksQuery,
   actor: Pick<Actor, 'lenders'>,
-): Promise<{ items: LinkView[]; nextCursor: string | null }> {
+): Promise<{ items: LinkListItem[]; nextCursor: string | null }> {
   const scope = lendersToRead(actor, query.lender);
   if (query.emiNumber !== undefined && query.loanId === undefined) {
     throw new ValidationError('emiNumber needs loanId', [
@@ -173,5 +175,17 @@ export async function listLinks(
         startKey,
       )
     : await deps.links.listLinks(scoped, limit, startKey);
-  return { items: page.items.map(toLinkView), nextCursor: await encodeCursor(cursor, page.lastKey) };
+  const contacts = deps.emis
+    ? await deps.emis.contactsOf(page.items.map((l) => ({ loanId: l.loanId, emiNumber: l.emiNumber })))
+    : new Map<string, Contact>();
+  const items = page.items.map((link) => {
+    const c = contacts.get(`${link.loanId}#${link.emiNumber ?? ''}`);
+    return {
+      ...toLinkView(link),
+      phone: c?.phone ?? null,
+      email: c?.email ?? null,
+      dueDate: c?.dueDate ?? null,
+    };
+  });
+  return { items, nextCursor: await encodeCursor(cursor, page.lastKey) };
 }

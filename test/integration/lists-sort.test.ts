@@ -196,6 +196,12 @@ describe('links by creation date and loan id in any case', () => {
     const lower = await links({ loanId: 'kav-a1' });
     expect(lower.status).toBe(200);
     expect(lower.json.items.map((l: { loanId: string }) => l.loanId)).toEqual(['Kav-A1']);
+    // the borrower's contact and the EMI's due date ride along (the list's phone column and CSV)
+    expect(lower.json.items[0]).toMatchObject({
+      phone: '+919876543210',
+      email: 'kav-a1@example.com',
+      dueDate: addDays(today(), -40),
+    });
     const upper = await links({ loanId: 'KAV-A1' });
     expect(upper.json.items.map((l: { loanId: string }) => l.loanId)).toEqual(['Kav-A1']);
     const viewer = await app.names.issuer.person('viewer', ['Gamma']);

@@ -96,6 +96,7 @@ export class FakeStores {
       queryPending: unused('emis.queryPending'),
       queryPendingOfLenders: unused('emis.queryPendingOfLenders'),
       queryPendingSorted: unused('emis.queryPendingSorted'),
+      contactsOf: unused('emis.contactsOf'),
     };
   }
 }

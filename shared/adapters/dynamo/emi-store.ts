@@ -6,6 +6,7 @@
  * - queryPending(lender?, range, page)          Query on the sparse pendingByLender / pendingAll GSI
  * - queryPendingOfLenders(lenders, range, page) one Query per lender on pendingByLender, merged
  * - queryPendingSorted(lenders?, order, …)      due date descending or by amount: pending-sorted.ts
+ * - contactsOf(refs)                            BatchGetItem of EMI items for a page of links: contacts.ts
  * - listLenders()                               Query pk = LENDERS
  * - writeEmis(loanId, writes)                   TransactWriteItems, up to 60 EMIs a transaction:
  *                                               each EMI guarded by its version, with the loan's
@@ -40,10 +41,11 @@ import {
 import type { ActorRef, Emi, EmiLinkRef, Loan } from '../../domain/model';
 import { emiIsPending, emiOutstanding } from '../../domain/model';
 import type * as port from '../../domain/ports';
-import type { PageKey, PendingPage, PendingSortArgs, StoredLoan } from '../../domain/ports';
+import type { Contact, PageKey, PendingPage, PendingSortArgs, StoredLoan } from '../../domain/ports';
 import { searchTerms } from '../../domain/search-terms';
 import { AggregateStore, loanSummaryItem, type TransactItem } from './aggregate-store';
 import { documentClient, queryAll, transactionReasons } from './client';
+import { contactsOf } from './contacts';
 import { queryPendingSorted } from './pending-sorted';
 import {
   EMIS_INDEX,
@@ -335,6 +337,11 @@ export class EmiStore implements port.EmiStore {
     const page = raw.slice(0, args.limit);
     const last = page[page.length - 1]!;
     return { items: page.map(fromEmiItem), lastKey: toPageKey(names, last) };
+  }
+
+  /** Phone, e-mail and due date for a page of links: contacts.ts. */
+  contactsOf(refs: readonly { loanId: string; emiNumber: number | null }[]): Promise<Map<string, Contact>> {
+    return contactsOf(this.db, this.table, refs);
   }
 
   /** One page in another order (due date descending, amount): pending-sorted.ts. */
