@@ -517,7 +517,7 @@ async function startBulk(button: HTMLButtonElement): Promise<void> {
   const what = matching ? plural(matching.count, 'pending EMI') : 'every pending EMI';
   const ok = await confirmDialog(
     `Generate links for ${what}?`,
-    `${matching ? `${what[0]!.toUpperCase()}${what.slice(1)}, ${formatPaise(matching.outstanding)} outstanding in all, match` : 'Every pending EMI matching'} ${describeFilters(f)} — all of them, not only the ${plural(shown, 'row')} loaded on screen. Each gets a payment link (an open link of the same amount is reused), and a CSV of them all is prepared to download.`,
+    `${matching ? `${what[0]!.toUpperCase()}${what.slice(1)}, ${formatPaise(matching.outstanding)} outstanding in all, match` : 'Every pending EMI matching'} ${describeFilters(f)}${matching && shown >= matching.count ? '' : ` — all of them, not only the ${plural(shown, 'row')} loaded on screen`}. Each gets a payment link (an open link of the same amount is reused), and a CSV of them all is prepared to download.`,
     matching ? `Generate ${plural(matching.count, 'link')} & export` : 'Generate all & export',
   );
   if (!ok) return;
