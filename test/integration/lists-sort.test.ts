@@ -4,12 +4,15 @@
  * whole filter's count and outstanding from the kept totals; links by creation date (IST days)
  * and by a loan id typed in any case — for one lender, several (merged) and all.
  */
+
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as generate } from '../../functions/generate-link/handler';
 import { handler as list } from '../../functions/list-links/handler';
 import { handler as upsert } from '../../functions/loans-upsert/handler';
 import { handler as pending } from '../../functions/pending-emis/handler';
 import { rebuildAggregates } from '../../shared/adapters/dynamo/aggregate-rebuild';
+import { documentClient } from '../../shared/adapters/dynamo/client';
 import { addDays } from '../../shared/domain/dates';
 import { startTestApp, type TestApp } from '../support/app';
 import { loan, today } from '../support/fixtures';
@@ -133,6 +136,26 @@ describe('pending EMIs sorted', () => {
     });
     expect(report.counters.differences).toEqual([]);
     expect(report.counters.negative).toBe(0);
+  });
+
+  it('rebuild-aggregates finds an EMI missing from the amount order (written before it existed) and, with fix, puts it back', async () => {
+    const db = documentClient();
+    await db.send(
+      new UpdateCommand({
+        TableName: app.names.EMIS_TABLE,
+        Key: { pk: 'LOAN#B-1', sk: 'EMI#0001' },
+        UpdateExpression: 'REMOVE gsi3sk',
+      }),
+    );
+    const without = await all({ sort: '-amount' });
+    expect(ids(without.items)).not.toContain('B-1/1');
+    const tables = { emisTable: app.names.EMIS_TABLE, linksTable: app.names.LINKS_TABLE };
+    const report = await rebuildAggregates(tables, { fix: true });
+    expect(report.amountIndex.stale).toBe(1);
+    expect(report.exact).toBe(false);
+    const back = await all({ sort: '-amount' });
+    expect(ids(back.items)).toContain('B-1/1');
+    expect((await rebuildAggregates(tables)).exact).toBe(true);
   });
 
   it.each([[{ sort: 'amount desc' }], [{ sort: 'outstanding' }], [{ sort: '' }]])(
