@@ -77,15 +77,17 @@ export async function queryPendingSorted(
     const items: Item[] = [];
     let next: Item | undefined = start && { ...start, [index.pk]: pkValue };
     let read = 0;
+    // one extra item tells whether another page exists; a filter that drops many asks for more
+    let chunk = args.limit + 1;
     while (true) {
       const out = await db.send(
         new QueryCommand({
           ...input,
           ExclusiveStartKey: next,
-          // one extra item tells whether another page exists
-          Limit: byAmount ? Math.min(READ_BUDGET - read, 200) : args.limit + 1,
+          Limit: byAmount ? Math.min(READ_BUDGET - read, chunk) : args.limit + 1,
         }),
       );
+      chunk = Math.min(chunk * 4, 500);
       read += out.ScannedCount ?? 0;
       items.push(...(out.Items ?? []));
       next = out.LastEvaluatedKey;
