@@ -34,7 +34,7 @@ import { fromSummaryAttr, loanSummaryItem } from './aggregate-store';
 import { documentClient, isConditionFailed } from './client';
 import { fromEmiItem, searchItems, toEmiItem } from './emi-store';
 import { fromItem as fromLinkItem } from './link-store';
-import { keys } from './schema';
+import { EMIS_INDEX, keys } from './schema';
 
 export interface CounterDifference {
   lender: string;
@@ -117,7 +117,7 @@ export async function rebuildAggregates(
           const emi = fromEmiItem(item);
           emiContribution(emi, expected);
           const want = toEmiItem(emi).gsi3sk;
-          if (item.gsi3sk !== want) {
+          if (item[EMIS_INDEX.pendingByAmount.sk] !== want) {
             staleAmountKeys.push({ key: { pk, sk: String(item.sk) }, version: item.version, want });
           }
           const entry = pendingEntry(emi);
@@ -231,8 +231,9 @@ export async function rebuildAggregates(
           new UpdateCommand({
             TableName: deps.emisTable,
             Key: key,
-            UpdateExpression: want === undefined ? 'REMOVE gsi3sk' : 'SET gsi3sk = :k',
+            UpdateExpression: want === undefined ? 'REMOVE #k' : 'SET #k = :k',
             ConditionExpression: 'version = :v',
+            ExpressionAttributeNames: { '#k': EMIS_INDEX.pendingByAmount.sk },
             ExpressionAttributeValues: { ':v': version, ...(want === undefined ? {} : { ':k': want }) },
           }),
         );
