@@ -96,6 +96,16 @@ export function toHttpError(err: unknown): HttpErrorResponse {
   if (err instanceof GatewayNotFoundError) {
     return { statusCode: 502, body: body(err.code, 'Razorpay does not know this link') };
   }
+  if (err instanceof Error && err.name === 'TimeoutError') {
+    // the function's time ran out (middy answers just before Lambda would) or a call it made timed
+    // out: what finished stays finished, and every write route is safe to repeat
+    log.warn('request timed out', { err });
+    return {
+      statusCode: 503,
+      body: body('TIMEOUT', 'The request took too long; what was done stays done. Try again'),
+      headers: { 'retry-after': '5' },
+    };
+  }
   if (err instanceof AppError) {
     log.error('unmapped application error', { err });
     return { statusCode: 500, body: body('INTERNAL_ERROR', 'Something went wrong on our side') };

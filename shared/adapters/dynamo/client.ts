@@ -3,7 +3,14 @@
  * Locally the SDK finds DynamoDB Local through AWS_ENDPOINT_URL_DYNAMODB; no code switch.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../../domain/errors';
 import { traced } from '../../tracing';
 
 let shared: DynamoDBDocumentClient | undefined;
@@ -22,6 +29,34 @@ export function transactionReasons(err: unknown): string[] | undefined {
   if (!(err instanceof Error) || err.name !== 'TransactionCanceledException') return undefined;
   const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
   return reasons.map((r) => r.Code ?? 'None');
+}
+
+/**
+ * A transaction that DynamoDB may cancel because another one was in flight on one of its items
+ * (TransactionConflict): tried again after a short random wait, `attempts` times in all, then a
+ * 409 CONCURRENT_UPDATE — never a 500. Any other cancellation is the caller's to handle.
+ */
+export async function transactRetryingConflicts(
+  db: DynamoDBDocumentClient,
+  input: TransactWriteCommandInput,
+  what: string,
+  attempts = 8,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.send(new TransactWriteCommand(input));
+      return;
+    } catch (err) {
+      if (!transactionReasons(err)?.includes('TransactionConflict')) throw err;
+      if (attempt >= attempts) {
+        throw new ConflictError(
+          'CONCURRENT_UPDATE',
+          `${what} is changing too often right now; retry the request`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(500, 10 * 2 ** attempt)));
+    }
+  }
 }
 
 /** Every item a Query matches, page by page (for bounded partitions: a loan, an EMI's links). */

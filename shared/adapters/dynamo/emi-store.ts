@@ -44,7 +44,7 @@ import type * as port from '../../domain/ports';
 import type { Contact, PageKey, PendingPage, PendingSortArgs, StoredLoan } from '../../domain/ports';
 import { searchTerms } from '../../domain/search-terms';
 import { AggregateStore, loanSummaryItem, type TransactItem } from './aggregate-store';
-import { documentClient, queryAll, transactionReasons } from './client';
+import { documentClient, queryAll, transactionReasons, transactRetryingConflicts } from './client';
 import { contactsOf } from './contacts';
 import { queryPendingSorted } from './pending-sorted';
 import {
@@ -247,9 +247,10 @@ export class EmiStore implements port.EmiStore {
       ...stale.map((i) => ({ Delete: { TableName: this.table, Key: { pk: i.pk, sk: i.sk } } })),
     ];
     // a name of very many words: the loan and its first entries together, the rest after
-    await this.db.send(new TransactWriteCommand({ TransactItems: items.slice(0, 100) }));
+    const what = `Loan ${loan.loanId}`;
+    await transactRetryingConflicts(this.db, { TransactItems: items.slice(0, 100) }, what);
     for (let from = 100; from < items.length; from += 100) {
-      await this.db.send(new TransactWriteCommand({ TransactItems: items.slice(from, from + 100) }));
+      await transactRetryingConflicts(this.db, { TransactItems: items.slice(from, from + 100) }, what);
     }
   }
 
