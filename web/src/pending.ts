@@ -309,25 +309,32 @@ async function loadPage(reset: boolean): Promise<void> {
   }
   byId('pending-table').setAttribute('aria-busy', 'true');
   try {
-    const res = await api.pending({
-      lender: filters.lender || undefined,
-      bucket: filters.bucket,
-      withinDays: filters.bucket === 'overdue' ? undefined : filters.withinDays,
-      sort: filters.sort === 'dueDate' ? undefined : filters.sort,
-      cursor,
-      limit: PAGE_SIZE,
-    });
-    if (mine !== generation) return; // the filters changed meanwhile
-    today = res.data.today;
-    cursor = res.data.nextCursor;
-    if (res.data.total) total = res.data.total;
-    if (reset) tbody.replaceChildren();
-    for (const emi of res.data.items) {
-      const row: Row = { emi };
-      rowsShown.push(row);
-      tbody.append(renderRow(row));
+    // the amount order filters by due date: a page may come back short, even empty, with a
+    // cursor — read on a little before saying there is nothing
+    let added = 0;
+    for (let pages = 0; pages < 5; pages++) {
+      const res = await api.pending({
+        lender: filters.lender || undefined,
+        bucket: filters.bucket,
+        withinDays: filters.bucket === 'overdue' ? undefined : filters.withinDays,
+        sort: filters.sort === 'dueDate' ? undefined : filters.sort,
+        cursor,
+        limit: PAGE_SIZE,
+      });
+      if (mine !== generation) return; // the filters changed meanwhile
+      today = res.data.today;
+      cursor = res.data.nextCursor;
+      if (res.data.total) total = res.data.total;
+      if (reset && pages === 0) tbody.replaceChildren();
+      for (const emi of res.data.items) {
+        const row: Row = { emi };
+        rowsShown.push(row);
+        tbody.append(renderRow(row));
+      }
+      added += res.data.items.length;
+      if (added > 0 || cursor === null) break;
     }
-    shown += res.data.items.length;
+    shown += added;
     if (shown === 0) {
       tbody.replaceChildren(messageRow(COLUMNS, `No pending EMIs for ${describeFilters(filters)}.`, 'empty'));
     }
