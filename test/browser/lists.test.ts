@@ -12,6 +12,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../shared/domain/dates';
@@ -103,22 +104,9 @@ async function download(button: string): Promise<string> {
   return readFile(path, 'utf8');
 }
 
-/** RFC 4180 lines of a small CSV without quoted line breaks. */
+/** The CSV's records, read by a real RFC 4180 parser (csv-parse). */
 function csvLines(text: string): string[][] {
-  return text
-    .split('\r\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      const cells: string[] = [];
-      const re = /("(?:[^"]|"")*"|[^,]*)(,|$)/g;
-      let m: RegExpExecArray | null;
-      while ((m = re.exec(l)) !== null) {
-        const raw = m[1]!;
-        cells.push(raw.startsWith('"') ? raw.slice(1, -1).replace(/""/g, '"') : raw);
-        if (m[2] === '') break;
-      }
-      return cells;
-    });
+  return parse(text, { relax_column_count: false }) as string[][];
 }
 
 async function screenshot(name: string) {
