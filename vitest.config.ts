@@ -4,8 +4,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/global.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // guards against a hang, not speed goals: a two-core machine under load is many times slower
+    testTimeout: 90_000,
+    hookTimeout: 120_000,
     // integration files share one DynamoDB Local and one s3rver; each uses its own tables/buckets
     fileParallelism: true,
     maxWorkers: 2,
