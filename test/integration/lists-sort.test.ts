@@ -158,6 +158,25 @@ describe('pending EMIs sorted', () => {
     expect((await rebuildAggregates(tables)).exact).toBe(true);
   });
 
+  it('takes a five-year loan (60 EMIs in 60 months, each its own totals item) in one upsert, and counts it', async () => {
+    const long = loan(
+      'LONG-60',
+      'Gamma',
+      Array.from({ length: 60 }, (_, i) => 30 * i - 10),
+    );
+    const res = await call(upsert, { method: 'POST', body: { loans: [long] } });
+    expect(res.status).toBe(200);
+    expect(res.json.emis.created).toBe(60);
+    const everyone = await all({ lender: 'Gamma', withinDays: '365' });
+    expect(everyone.total?.count).toBe(everyone.items.length);
+    expect(ids(everyone.items)).toContain('LONG-60/1');
+    const report = await rebuildAggregates({
+      emisTable: app.names.EMIS_TABLE,
+      linksTable: app.names.LINKS_TABLE,
+    });
+    expect(report.exact).toBe(true);
+  });
+
   it.each([[{ sort: 'amount desc' }], [{ sort: 'outstanding' }], [{ sort: '' }]])(
     'answers 400 naming query.sort for %o',
     async (query) => {

@@ -59,8 +59,12 @@ import {
 
 export type { PendingPage };
 
-/** EMIs per upsert transaction: with the summary and a few counter items, well under 100. */
-const EMIS_PER_TRANSACTION = 60;
+/**
+ * EMIs per upsert transaction, within DynamoDB's 100 items: each EMI may bring its own due
+ * month's counter item (`E#<month>`, a 5-year loan has 60 months), plus the summary, the totals
+ * and two DPD months: 45 + 45 + 4 = 94.
+ */
+const EMIS_PER_TRANSACTION = 45;
 /** Retries of a chunk that met another transaction on a shared counter (jittered backoff). */
 const TRANSACTION_RETRIES = 5;
 
