@@ -8,7 +8,7 @@
  * - queryPendingSorted(lenders?, order, …)      due date descending or by amount: pending-sorted.ts
  * - contactsOf(refs)                            BatchGetItem of EMI items for a page of links: contacts.ts
  * - listLenders()                               Query pk = LENDERS
- * - writeEmis(loanId, writes)                   TransactWriteItems, up to 60 EMIs a transaction:
+ * - writeEmis(loanId, writes)                   TransactWriteItems, up to 45 EMIs a transaction:
  *                                               each EMI guarded by its version, with the loan's
  *                                               pending summary (guarded by its rev) and the
  *                                               dashboard's counters moved in the same transaction
