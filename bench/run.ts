@@ -37,6 +37,7 @@ const BENCHES: [name: string, file: string, what: string][] = [
     'accounts.ts',
     'Two payment accounts, two bulk jobs at once, each at its own limit (issue 15)',
   ],
+  ['providers', 'providers.ts', 'The same bulk job through Razorpay and EximPe, side by side (issue 19)'],
 ];
 
 const only = process.argv.slice(2);

@@ -43,6 +43,7 @@ async function once(): Promise<Run> {
       DYNAMODB_PORT: String(dynamodbPort),
       S3_PORT: String(s3Port),
       AUTH_PORT: String(authPort),
+      EXIMPE_SANDBOX_PORT: String(await freePort()),
       DEMO_DATA: '1',
       LOCAL_PERSIST: '0',
     },

@@ -48,6 +48,9 @@ export interface ApiStackProps extends StackProps {
 
 export { SERVICE_NAME };
 
+/** The functions that create payment links (and so pass Razorpay a `callback_url`). */
+const LINK_CREATORS = new Set(['generate-link', 'bulk-worker']);
+
 export class ApiStack extends Stack {
   /**
    * The web page attaches here: either a `$default` route on this API to a function serving
@@ -78,7 +81,12 @@ export class ApiStack extends Stack {
       const fn = new AppFunction(this, def.id, {
         def,
         logLevel: props.logLevel,
-        environment: { ...environment, ...extra },
+        environment: {
+          ...environment,
+          // functions that create links give Razorpay the borrower's return page (§4c) as callback_url
+          ...(LINK_CREATORS.has(def.id) ? { PAY_RETURN_URL: `${this.httpApi.apiEndpoint}/pay/return` } : {}),
+          ...extra,
+        },
       });
       fn.grantDeclared(def.access, props.resources);
       functions.set(def.id, fn);

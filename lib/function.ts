@@ -22,6 +22,7 @@ import {
   CURATED_PREFIX,
   EXPORTS_PREFIX,
   IMPORTS_PREFIX,
+  RAW_EXIMPE_WEBHOOKS_PREFIX,
   RAW_WEBHOOKS_PREFIX,
 } from '../shared/domain/objects';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../shared/observability/names';
@@ -31,7 +32,7 @@ import type { Access, FunctionAccess } from './routes';
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
 /** Object prefixes a function may touch; the S3 adapters write under exactly these. */
-export { CURATED_PREFIX, EXPORTS_PREFIX, IMPORTS_PREFIX, RAW_WEBHOOKS_PREFIX };
+export { CURATED_PREFIX, EXPORTS_PREFIX, IMPORTS_PREFIX, RAW_EXIMPE_WEBHOOKS_PREFIX, RAW_WEBHOOKS_PREFIX };
 
 /** The stateful resources a function can be granted, by the names `FunctionAccess` uses. */
 export interface AppResources {
@@ -225,7 +226,11 @@ export class AppFunction extends NodejsFunction {
       if (level) this.grantTable(resources.tables[name], TABLES[name], level);
     }
     if (access.exports) this.grantExports(resources.exportsBucket, access.exports);
-    if (access.rawWebhooks) this.grantRawWebhooksWrite(resources.rawWebhooksBucket);
+    if (access.rawWebhooks)
+      this.grantRawWebhooksWrite(
+        resources.rawWebhooksBucket,
+        access.rawWebhooks === 'write-eximpe' ? RAW_EXIMPE_WEBHOOKS_PREFIX : RAW_WEBHOOKS_PREFIX,
+      );
     if (access.webhookQueue) this.grantQueueSend(resources.webhookQueue, 'WEBHOOK_QUEUE_URL');
     if (access.bulkQueue) this.grantQueueSend(resources.bulkQueue, 'BULK_QUEUE_URL');
     if (access.importQueue) this.grantQueueSend(resources.importQueue, 'IMPORT_QUEUE_URL');
@@ -304,11 +309,11 @@ export class AppFunction extends NodejsFunction {
   }
 
   /** The raw landing zone is write-only from the app: the warehouse is its only reader. */
-  grantRawWebhooksWrite(bucket: IBucket): void {
+  grantRawWebhooksWrite(bucket: IBucket, prefix: string = RAW_WEBHOOKS_PREFIX): void {
     this.addToRolePolicy(
       new PolicyStatement({
         actions: ['s3:PutObject'],
-        resources: [bucket.arnForObjects(`${RAW_WEBHOOKS_PREFIX}*`)],
+        resources: [bucket.arnForObjects(`${prefix}*`)],
       }),
     );
     this.addEnvironment('RAW_WEBHOOKS_BUCKET', bucket.bucketName);

@@ -16,6 +16,7 @@ import {
   CURATED_PREFIX,
   EXPORTS_PREFIX,
   IMPORTS_PREFIX,
+  RAW_EXIMPE_WEBHOOKS_PREFIX,
   RAW_WEBHOOKS_PREFIX,
 } from './function';
 import { routeKeyOf, routes } from './routes';
@@ -74,11 +75,20 @@ function acknowledgeFindings({ stateful, api }: AppStacks, mfa: 'optional' | 're
       'Razorpay cannot send a bearer token: the route checks the X-Razorpay-Signature HMAC of the ' +
       "raw body against that payment account's own secrets in Secrets Manager, refuses anything " +
       'else with 401 and an unknown account with 404',
+    'webhook-eximpe':
+      'EximPe cannot send a bearer token: the route checks the X-Webhook-Signature HMAC of the raw ' +
+      "body against that EximPe account's own secrets in Secrets Manager, refuses anything else " +
+      'with 401 and an unknown account with 404',
     web:
       "The $default route serves the operator page's static files, which hold no data; the page " +
       'reads data only through /api routes, each behind the JWT authorizer',
     health:
       'A readiness probe answering {"status":"ok"}: no data, no input, touches no resource (access: {})',
+    'pay-return':
+      "The borrower's browser arrives here from Razorpay's hosted page (callback_url) and has no " +
+      'token: the page shows amount, loan id and status only when razorpay_signature verifies under ' +
+      "the key secret of the link's own account (HMAC-SHA256, constant-time), and otherwise the same " +
+      '"could not confirm" whatever the input; it writes nothing',
     openapi:
       'The API description (docs/openapi.json bundled into the function): routes and shapes only, ' +
       'no data and no secret; callers need it before they have a token',
@@ -114,6 +124,12 @@ function acknowledgeFindings({ stateful, api }: AppStacks, mfa: 'optional' | 're
       IMPORTS_PREFIX,
       'each loans file arrives under a key its sender chooses (or loans/<importId>/ from the API); ' +
         'the grant is GetObject/PutObject (the worker) or PutObject (presigning), limited to loans/',
+    ],
+    [
+      stateful.rawWebhooksBucket.node.defaultChild as CfnBucket,
+      RAW_EXIMPE_WEBHOOKS_PREFIX,
+      'each EximPe webhook delivery lands under a key made from its date and event id; the grant ' +
+        'is PutObject only, limited to the raw/eximpe/webhooks/ prefix',
     ],
     [
       stateful.rawWebhooksBucket.node.defaultChild as CfnBucket,

@@ -24,6 +24,7 @@ import {
   rotateWebhookSecretSchema,
 } from '../shared/schemas/accounts';
 import { dueDateSchema } from '../shared/schemas/common';
+import { linkDetailSchema } from '../shared/schemas/link-detail';
 import {
   bulkJobPageSchema,
   bulkJobSchema,
@@ -47,8 +48,10 @@ import { bulkStartSchema, MAX_BULK_ITEMS } from '../shared/usecases/bulk-start';
 import { dashboardQuerySchema } from '../shared/usecases/dashboard';
 import { generateLinkSchema } from '../shared/usecases/generate-link';
 import { importPathSchema, startImportSchema } from '../shared/usecases/imports-api';
+import { notifyBodySchema, updateBodySchema } from '../shared/usecases/link-detail';
 import { pendingEmisQuerySchema } from '../shared/usecases/list-pending-emis';
 import { linkIdPathSchema, listLinksQuerySchema } from '../shared/usecases/manage-link';
+import { payReturnQuerySchema } from '../shared/usecases/pay-return';
 import { searchQuerySchema } from '../shared/usecases/search';
 import { MAX_LOANS_PER_REQUEST, upsertLoansSchema } from '../shared/usecases/upsert-loans';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/usecases/webhook-receive';
@@ -334,6 +337,21 @@ const accountWebhookDoc: RouteDoc = {
   },
 };
 DOCS['webhook-account'] = accountWebhookDoc;
+DOCS['webhook-eximpe'] = {
+  summary: "An EximPe payment account's webhook delivery",
+  description:
+    "An EximPe account's webhook URL (set it in EximPe's Developer settings). The raw body must carry a valid `X-Webhook-Signature` (hex HMAC-SHA256 with that account's current or, for 24 h after a rotation, previous webhook secret); anything else is a 401 and nothing is stored; an unknown account is a 404. The event is recorded once per `sequence_number`, archived under raw/eximpe/webhooks/ and queued before the 200. The worker maps it to a link only through EximPe's payment API (the order's `reference_id`) and credits only what that API confirms.",
+  tags: ['webhooks'],
+  path: accountIdPathSchema,
+  header: z.object({ 'x-webhook-signature': z.string() }),
+  body: doc_any('the event exactly as EximPe sends it'),
+  responses: {
+    '200': { description: 'recorded (or a duplicate)', content: json(webhookAckSchema) },
+    '401': error("bad or missing signature, or another account's: nothing stored"),
+    '404': error('no such payment account: nothing stored'),
+    '413': error('body too large'),
+  },
+};
 DOCS['list-accounts'] = {
   summary: 'Payment accounts',
   description:
@@ -369,6 +387,81 @@ DOCS['rotate-webhook-secret'] = {
   },
 };
 
+// ── one link, in full (architecture §4c) ──
+const linkErrors = {
+  '404': error("no such link (or another lender's)"),
+};
+DOCS['link-detail'] = {
+  summary: 'One link in full: attempts, siblings and its timeline',
+  description:
+    'The Link plus `reminders`, `attempts` (failed payments from `payment.failed`), `refunds`, `siblings` (the other links of the same EMI) and `events`, the timeline written as things happened (created, notified, updated, payment_failed, partially_paid, paid, cancelled, expired, attention), each with who did it (`actor`, null when Razorpay or the system did).',
+  tags: ['links'],
+  path: linkIdPathSchema,
+  responses: { '200': { description: 'the link in full', content: json(linkDetailSchema) }, ...linkErrors },
+};
+DOCS['notify-link'] = {
+  summary: 'Send the link to the borrower again (SMS or e-mail, by Razorpay)',
+  description: 'Through Razorpay `notify_by`; recorded on the timeline (`notified`, with who asked).',
+  tags: ['links'],
+  path: linkIdPathSchema,
+  body: notifyBodySchema,
+  responses: {
+    '200': {
+      description: 'the link in full, with the resend on its timeline',
+      content: json(linkDetailSchema),
+    },
+    ...linkErrors,
+    '409': error('the link is paid, cancelled, expired or not yet created: the borrower cannot pay it'),
+    '429': {
+      description: "Razorpay's own throttle on resends of this link by this medium; try again in a minute",
+      headers: retryAfter,
+      content: json(errorBodySchema),
+    },
+  },
+};
+DOCS['update-link'] = {
+  summary: 'Change expiry, reminders or partial payments of an open link',
+  description:
+    'By Razorpay’s rules for the state: a `created` link takes all three; a partially paid link none of them (409); a closed one neither (409). `expireBy` lies at least 16 minutes ahead (Razorpay wants 15) and at most 180 days after the link was created. Recorded on the timeline (`updated`, with who and what).',
+  tags: ['links'],
+  path: linkIdPathSchema,
+  body: updateBodySchema,
+  responses: {
+    '200': { description: 'the link in full, after the change', content: json(linkDetailSchema) },
+    ...linkErrors,
+    '409': error('the link is partly paid or closed: Razorpay allows no such change'),
+    '422': error('`expireBy` too soon, in the past or too far; `details` names it'),
+  },
+};
+const qrDoc = (type: 'svg' | 'png'): RouteDoc => ({
+  summary: `A QR code of the link's URL (${type.toUpperCase()})`,
+  description:
+    'Encodes the link’s `shortUrl`, which never changes: cacheable (`Cache-Control: private, max-age=86400`, a strong `ETag`; `If-None-Match` answers 304).',
+  tags: ['links'],
+  path: linkIdPathSchema,
+  responses: {
+    '200': {
+      description: 'the image',
+      content: { [type === 'svg' ? 'image/svg+xml' : 'image/png']: { schema: { type: 'string' as const } } },
+    },
+    '304': { description: 'the image you have is current' },
+    ...linkErrors,
+    '409': error('the link has no URL (Razorpay never created it)'),
+  },
+});
+DOCS['link-qr-svg'] = qrDoc('svg');
+DOCS['link-qr-png'] = qrDoc('png');
+DOCS['pay-return'] = {
+  summary: "The borrower's return page after paying (Razorpay callback_url)",
+  description:
+    'Public HTML, no data: when `razorpay_signature` verifies (HMAC-SHA256 with the key secret of the link’s payment account over `payment_link_id|reference_id|status|payment_id`) it shows "Payment received" with the amount, the loan id and the status; otherwise "We could not confirm this payment". It never credits anything: webhooks do.',
+  tags: ['links'],
+  query: payReturnQuerySchema,
+  responses: {
+    '200': { description: 'the page', content: { 'text/html': { schema: { type: 'string' as const } } } },
+  },
+};
+
 function doc_any(description: string): z.ZodMiniType {
   const s = z.record(z.string(), z.unknown());
   z.globalRegistry.add(s, { description });
@@ -383,7 +476,7 @@ function operation(route: RouteDef): ZodOpenApiOperationObject {
   const hasInput = d.query || d.path || d.body || d.header;
   if (hasInput && !responses['400'])
     responses['400'] = error('malformed or invalid input; `details` names each bad field');
-  if (d.body && route.id !== 'webhook' && route.id !== 'webhook-account') {
+  if (d.body && route.id !== 'webhook' && route.id !== 'webhook-account' && route.id !== 'webhook-eximpe') {
     responses['413'] ??= error(`body larger than ${MAX_JSON_BODY_BYTES / 1024 / 1024} MB`);
     responses['415'] = error('Content-Type is not application/json');
   }
@@ -395,7 +488,7 @@ function operation(route: RouteDef): ZodOpenApiOperationObject {
     };
     responses['403'] = error(`the token does not grant this (${route.permission})`);
   }
-  if (route.id === 'generate-link' || route.id === 'refresh-link' || route.id === 'cancel-link') {
+  if (['generate-link', 'refresh-link', 'cancel-link', 'notify-link', 'update-link'].includes(route.id)) {
     responses['502'] = error('Razorpay failed or refused our credentials (the message says so)');
   }
   responses['503'] ??= {

@@ -20,7 +20,8 @@ export interface FunctionAccess {
   /** bulk CSV exports (write = put objects, read = presign GETs) */
   exports?: Access;
   /** raw webhook landing zone (write only: the warehouse reads it) */
-  rawWebhooks?: 'write';
+  /** `write`: under raw/razorpay/webhooks/; `write-eximpe`: under raw/eximpe/webhooks/ */
+  rawWebhooks?: 'write' | 'write-eximpe';
   /** the webhook-event queue (send) */
   webhookQueue?: 'send';
   /** the bulk-work queue (send) */
@@ -61,7 +62,7 @@ export interface RouteDef {
   /** stable id: also the folder under functions/ and the construct id */
   id: string;
   /** `ANY` only with the `$default` route */
-  method: 'GET' | 'POST' | 'PUT' | 'ANY';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'ANY';
   /** API Gateway path syntax: `{param}` for path parameters; `$default` catches every other request */
   path: string;
   permission: Permission;
@@ -243,6 +244,20 @@ export const routes: readonly RouteDef[] = [
     timeoutSeconds: 10,
   },
   {
+    // an EximPe payment account's webhook URL (X-Webhook-Signature, checked with its secrets only)
+    id: 'webhook-eximpe',
+    method: 'POST',
+    path: '/webhooks/eximpe/{accountId}',
+    permission: 'public',
+    access: {
+      ops: 'readWrite',
+      rawWebhooks: 'write-eximpe',
+      webhookQueue: 'send',
+      accountSecrets: 'read',
+    },
+    timeoutSeconds: 10,
+  },
+  {
     id: 'list-accounts',
     method: 'GET',
     path: '/api/payment-accounts',
@@ -264,6 +279,59 @@ export const routes: readonly RouteDef[] = [
     path: '/api/payment-accounts/{accountId}/webhook-secret',
     permission: 'admin',
     access: { emis: 'readWrite', accountSecrets: 'readWrite' },
+  },
+  // ── one link, in full (architecture §4c). After the literal /api/payment-links/… routes: the
+  // local gateway takes the first match, API Gateway the most specific — the same here.
+  {
+    // the link with its attempts, siblings and timeline
+    id: 'link-detail',
+    method: 'GET',
+    path: '/api/payment-links/{id}',
+    permission: 'read',
+    access: { links: 'read', emis: 'read' },
+  },
+  {
+    // Razorpay sends the link again (notify_by); recorded on the timeline
+    id: 'notify-link',
+    method: 'POST',
+    path: '/api/payment-links/{id}/notify',
+    permission: 'write',
+    access: { emis: 'readWrite', links: 'readWrite', razorpayApi: true, accountSecrets: 'read' },
+    timeoutSeconds: 29,
+  },
+  {
+    // expiry, reminders, partial payments (Razorpay PATCH, by the link's state)
+    id: 'update-link',
+    method: 'PATCH',
+    path: '/api/payment-links/{id}',
+    permission: 'write',
+    access: { emis: 'readWrite', links: 'readWrite', razorpayApi: true, accountSecrets: 'read' },
+    timeoutSeconds: 29,
+  },
+  {
+    id: 'link-qr-svg',
+    method: 'GET',
+    path: '/api/payment-links/{id}/qr.svg',
+    permission: 'read',
+    access: { links: 'read' },
+  },
+  {
+    id: 'link-qr-png',
+    method: 'GET',
+    path: '/api/payment-links/{id}/qr.png',
+    permission: 'read',
+    access: { links: 'read' },
+  },
+  {
+    // the borrower's landing page after paying (callback_url): public, verifies Razorpay's
+    // signature with the link's account key secret, shows amount, loan and status only
+    id: 'pay-return',
+    method: 'GET',
+    path: '/pay/return',
+    permission: 'public',
+    // emis: the account directory (locally the accounts' keys live in the emis table)
+    access: { links: 'read', emis: 'read', razorpayApi: true, accountSecrets: 'read' },
+    memoryMb: 256,
   },
   {
     // the operator page, served by the API itself: same origin as /api (no CORS), one deploy

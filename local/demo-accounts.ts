@@ -1,11 +1,14 @@
 /**
  * The demo payment accounts (architecture §4b), seeded by `npm start` with its demo data:
- * `default` collects for Kaveri Finance and Deccan Credit with the sandbox's first merchant,
- * `sahyadri` for Sahyadri Microfin with a second merchant, whose webhooks go to its own URL.
+ * `default` collects for Kaveri Finance with the sandbox's first merchant, `sahyadri` for
+ * Sahyadri Microfin with a second merchant, whose webhooks go to its own URL, and `deccan` for
+ * Deccan Credit on EximPe (the EximPe sandbox's `deccan` merchant, webhooks to
+ * /webhooks/eximpe/deccan) — when the EximPe sandbox runs; otherwise Deccan stays on `default`.
  * Saved through the same use case as PUT /api/payment-accounts/{accountId}: keys are checked
  * with the sandbox first.
  */
 import type { Actor } from '../shared/auth/actor';
+import type { EximpeSandbox } from './eximpe-sandbox/server';
 import type { Sandbox } from './sandbox/server';
 
 const DEMO_ADMIN: Actor = {
@@ -16,8 +19,12 @@ const DEMO_ADMIN: Actor = {
   lenders: '*',
 };
 
-export async function seedDemoAccounts(sandbox: Sandbox, apiUrl: string): Promise<number> {
-  const [defaults, { accountSecrets }, { AccountStore }, gateways, { putAccount }, { systemClock }, env] =
+export async function seedDemoAccounts(
+  sandbox: Sandbox,
+  apiUrl: string,
+  eximpeSandbox?: EximpeSandbox,
+): Promise<number> {
+  const [defaults, { accountSecrets }, { AccountStore }, gateways, { putAccount }, { systemClock }, env, ex] =
     await Promise.all([
       import('./sandbox/defaults'),
       import('../shared/adapters/secrets/account-secrets'),
@@ -26,6 +33,7 @@ export async function seedDemoAccounts(sandbox: Sandbox, apiUrl: string): Promis
       import('../shared/usecases/payment-accounts'),
       import('../shared/domain/dates'),
       import('../shared/config'),
+      import('./eximpe-sandbox/server'),
     ]);
   const base = apiUrl.replace('localhost', '127.0.0.1');
   sandbox.addAccount({
@@ -49,7 +57,7 @@ export async function seedDemoAccounts(sandbox: Sandbox, apiUrl: string): Promis
       keyId: env.env('RAZORPAY_KEY_ID'),
       keySecret: env.env('RAZORPAY_KEY_SECRET'),
       webhookSecret: env.env('RAZORPAY_WEBHOOK_SECRET'),
-      lenders: ['Kaveri Finance', 'Deccan Credit'],
+      lenders: eximpeSandbox ? ['Kaveri Finance'] : ['Kaveri Finance', 'Deccan Credit'],
     },
     {
       accountId: 'sahyadri',
@@ -63,5 +71,26 @@ export async function seedDemoAccounts(sandbox: Sandbox, apiUrl: string): Promis
   for (const { accountId, ...input } of accounts) {
     await putAccount(deps, accountId, { ...input, provider: 'razorpay' }, DEMO_ADMIN);
   }
-  return accounts.length;
+  if (!eximpeSandbox) return accounts.length;
+  eximpeSandbox.addAccount({
+    clientId: ex.EXIMPE_DECCAN_CLIENT_ID,
+    clientSecret: ex.EXIMPE_DECCAN_CLIENT_SECRET,
+    webhookSecret: ex.EXIMPE_DECCAN_WEBHOOK_SECRET,
+    webhookUrl: `${base}/webhooks/eximpe/deccan`,
+  });
+  await putAccount(
+    deps,
+    'deccan',
+    {
+      name: 'Deccan Credit (EximPe)',
+      provider: 'eximpe',
+      clientId: ex.EXIMPE_DECCAN_CLIENT_ID,
+      clientSecret: ex.EXIMPE_DECCAN_CLIENT_SECRET,
+      apiVersion: '1.0.0',
+      webhookSecret: ex.EXIMPE_DECCAN_WEBHOOK_SECRET,
+      lenders: ['Deccan Credit'],
+    },
+    DEMO_ADMIN,
+  );
+  return accounts.length + 1;
 }

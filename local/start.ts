@@ -46,10 +46,18 @@ async function main() {
   say(`  pending EMIs      ${system.url}/api/payment-links/pending-emis`);
   say(`  webhook           ${system.url}/webhooks/razorpay`);
   if (system.demo?.accounts) {
-    say(`  payment accounts  default: /webhooks/razorpay, sahyadri: /webhooks/razorpay/sahyadri`);
+    say(
+      `  payment accounts  default: /webhooks/razorpay, sahyadri: /webhooks/razorpay/sahyadri${
+        system.eximpe ? ', deccan (EximPe): /webhooks/eximpe/deccan' : ''
+      }`,
+    );
   }
   if (system.sandboxUrl)
     say(`  Razorpay sandbox  ${system.sandboxUrl}  (control: ${system.sandboxUrl}/_sandbox/config)`);
+  if (system.eximpeSandboxUrl)
+    say(
+      `  EximPe sandbox    ${system.eximpeSandboxUrl}  (control: ${system.eximpeSandboxUrl}/_sandbox/config)`,
+    );
   say(`  DynamoDB Local    ${system.dynamodbEndpoint}`);
   say(`  S3 emulator       ${system.s3Endpoint}  (credentials S3RVER/S3RVER)`);
   sayIdentity(system);

@@ -23,6 +23,7 @@ import type { Actor } from '../shared/auth/actor';
 import { localSetting } from '../shared/config';
 import { IMPORTS_PREFIX } from '../shared/domain/objects';
 import { DEMO_CLIENT_IDS, WEB_CLIENT_ID } from './auth/identities';
+import type { EximpeSandbox } from './eximpe-sandbox/server';
 import { LOCAL_DIR, ROOT } from './paths';
 import type { LocalQueue } from './queue';
 import type { Sandbox } from './sandbox/server';
@@ -30,6 +31,8 @@ import type { Sandbox } from './sandbox/server';
 export interface SystemOptions {
   port?: number;
   sandboxPort?: number;
+  /** the EximPe sandbox's port (EXIMPE_SANDBOX_PORT, 4030) */
+  eximpeSandboxPort?: number;
   dynamodbPort?: number;
   s3Port?: number;
   /** the local OpenID Connect provider's port (AUTH_PORT, 4020); unused when AUTH_ISSUER is set */
@@ -55,6 +58,9 @@ export interface System {
   dynamodbEndpoint: string;
   s3Endpoint: string;
   sandbox?: Sandbox;
+  /** the EximPe sandbox (not started when EXIMPE_API_BASE_URL names another server) */
+  eximpe?: EximpeSandbox;
+  eximpeSandboxUrl?: string;
   queues: Record<string, LocalQueue>;
   auth: SystemAuth;
   /** what start-up spent its time on (steps overlap) */
@@ -168,6 +174,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   const log = opts.log ?? (() => {});
   const port = opts.port ?? localSetting('PORT');
   const sandboxPort = opts.sandboxPort ?? localSetting('RAZORPAY_SANDBOX_PORT');
+  const eximpePort = opts.eximpeSandboxPort ?? localSetting('EXIMPE_SANDBOX_PORT');
   const dynamodbPort = opts.dynamodbPort ?? localSetting('DYNAMODB_PORT');
   const s3Port = opts.s3Port ?? localSetting('S3_PORT');
   const authPort = opts.authPort ?? localSetting('AUTH_PORT');
@@ -251,6 +258,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     const aws = await step('load the AWS SDK and s3rver', () => import('./aws-local'));
     const names = aws.resourceNames('local');
     const external = process.env.RAZORPAY_API_BASE_URL;
+    const eximpeExternal = process.env.EXIMPE_API_BASE_URL;
     const webhookSecret = process.env.RAZORPAY_WEBHOOK_SECRET;
     const keyId = process.env.RAZORPAY_KEY_ID;
     const keySecret = process.env.RAZORPAY_KEY_SECRET;
@@ -262,11 +270,15 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       RAZORPAY_KEY_SECRET: keySecret ?? SANDBOX_KEY_SECRET,
       RAZORPAY_WEBHOOK_SECRET: webhookSecret ?? SANDBOX_WEBHOOK_SECRET,
       RAZORPAY_TIMEOUT_MS: process.env.RAZORPAY_TIMEOUT_MS ?? '5000',
+      EXIMPE_API_BASE_URL: eximpeExternal ?? `http://127.0.0.1:${eximpePort}`,
+      EXIMPE_TIMEOUT_MS: process.env.EXIMPE_TIMEOUT_MS ?? '5000',
       WEBHOOK_QUEUE_URL: 'local://webhooks',
       BULK_QUEUE_URL: 'local://bulk',
       IMPORT_QUEUE_URL: 'local://imports',
       // the page's Import tab PUTs files to the S3 emulator (its CSP's connect-src)
       IMPORTS_UPLOAD_ORIGIN: s3Endpoint,
+      // the borrower's return page: links are created with it as callback_url (§4c)
+      PAY_RETURN_URL: process.env.PAY_RETURN_URL ?? `http://localhost:${port}/pay/return`,
       BULK_RATE_PER_SECOND: process.env.BULK_RATE_PER_SECOND ?? '20',
       POWERTOOLS_SERVICE_NAME: 'emi-payment-links',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
@@ -308,6 +320,17 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
             webhookSecret: process.env.RAZORPAY_WEBHOOK_SECRET,
             webhookUrl: `http://127.0.0.1:${port}/webhooks/razorpay`,
             publicBaseUrl: `http://localhost:${sandboxPort}`,
+          });
+          stops.push(() => sandbox.close());
+          return sandbox;
+        });
+    const eximpeReady = eximpeExternal
+      ? Promise.resolve(undefined)
+      : step('EximPe sandbox', async () => {
+          const { startEximpeSandbox } = await import('./eximpe-sandbox/server');
+          const sandbox = await startEximpeSandbox({
+            port: eximpePort,
+            publicBaseUrl: `http://localhost:${eximpePort}`,
           });
           stops.push(() => sandbox.close());
           return sandbox;
@@ -441,12 +464,19 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
         accounts: 0,
       };
     }
-    const [s3, sandbox] = await Promise.all([s3Ready, sandboxReady, webReady, workersReady, feedReady]);
+    const [s3, sandbox, eximpe] = await Promise.all([
+      s3Ready,
+      sandboxReady,
+      eximpeReady,
+      webReady,
+      workersReady,
+      feedReady,
+    ]);
     // the demo's payment accounts need the sandbox (keys are checked) and the tables
     let accounts = 0;
     if (demoPrepared && sandbox) {
       const { seedDemoAccounts } = await import('./demo-accounts');
-      accounts = await step('demo payment accounts', () => seedDemoAccounts(sandbox, gateway.url));
+      accounts = await step('demo payment accounts', () => seedDemoAccounts(sandbox, gateway.url, eximpe));
     }
     const auth = await authReady;
     Object.assign(process.env, {
@@ -487,6 +517,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       dynamodbEndpoint: ddb.endpoint,
       s3Endpoint: s3.endpoint,
       sandbox,
+      eximpe,
+      eximpeSandboxUrl: eximpe ? `http://localhost:${eximpe.port}` : undefined,
       queues,
       auth,
       startup,

@@ -37,6 +37,7 @@ export function envOptional(name: string): string | undefined {
 export const SETTINGS = {
   RAZORPAY_TIMEOUT_MS: int(8000, 100, 25_000, 'per-call timeout toward Razorpay'),
   RAZORPAY_MAX_ATTEMPTS: int(3, 1, 10, 'attempts per Razorpay operation'),
+  EXIMPE_TIMEOUT_MS: int(8000, 100, 25_000, 'per-call timeout toward EximPe'),
   LINK_DEFAULT_EXPIRY_DAYS: int(14, 1, 180, 'link lifetime when `expireBy` is not given'),
   LINK_NOTIFY_SMS: bool(false, "Razorpay's own SMS on a new link"),
   LINK_NOTIFY_EMAIL: bool(false, "Razorpay's own e-mail on a new link"),
@@ -58,6 +59,7 @@ export const LOCAL_SETTINGS = {
   RAZORPAY_SANDBOX_PORT: int(4010, 1, 65_535, "the sandbox's API and hosted pay pages"),
   DYNAMODB_PORT: int(8000, 1, 65_535, 'DynamoDB Local'),
   S3_PORT: int(4569, 1, 65_535, 'S3 emulator'),
+  EXIMPE_SANDBOX_PORT: int(4030, 1, 65_535, "the EximPe sandbox's API and hosted pay pages"),
   AUTH_PORT: int(4020, 1, 65_535, 'the local OpenID Connect provider'),
 } as const;
 

@@ -6,7 +6,7 @@ import { AccountDirectory } from './adapters/account-directory';
 import { accountGateways, gatewaySettingsFromEnv } from './adapters/payment-gateways';
 import { loadRazorpayCredentials } from './adapters/razorpay/gateway';
 import { accountSecrets } from './adapters/secrets/account-secrets';
-import { setting } from './config';
+import { envOptional, setting } from './config';
 import { systemClock } from './domain/dates';
 import type { PaymentGateways } from './domain/gateway';
 import type { LinkDeps, LinkSettings } from './usecases/link-deps';
@@ -38,6 +38,7 @@ export function linkSettings(): LinkSettings {
     notifySms: setting('LINK_NOTIFY_SMS'),
     notifyEmail: setting('LINK_NOTIFY_EMAIL'),
     reminders: setting('LINK_REMINDERS'),
+    payReturnUrl: envOptional('PAY_RETURN_URL'),
   };
 }
 

@@ -11,7 +11,7 @@ import { EmiStore } from './adapters/dynamo/emi-store';
 import { LinkStore } from './adapters/dynamo/link-store';
 import { OpsStore } from './adapters/dynamo/ops-store';
 import { SearchStore } from './adapters/dynamo/search-store';
-import { env } from './config';
+import { env, envOptional } from './config';
 
 let emiStore: EmiStore | undefined;
 let linkStore: LinkStore | undefined;
@@ -26,7 +26,9 @@ export function emis(): EmiStore {
 }
 
 export function links(): LinkStore {
-  linkStore ??= new LinkStore(env('LINKS_TABLE'), env('EMIS_TABLE'));
+  // a function that only reads links (list, detail, QR, the return page) is given no emis table:
+  // the store needs it only for its writes, which those functions never make
+  linkStore ??= new LinkStore(env('LINKS_TABLE'), envOptional('EMIS_TABLE') ?? '');
   return linkStore;
 }
 

@@ -52,9 +52,10 @@ function route(store: Store, method: string, path: string, query: URLSearchParam
   if (method !== 'POST') return notFound();
   if (action === 'cancel' && parts.length === 5) return entity(store, store.cancel(store.get(id)));
   if (action === 'notify_by' && parts.length === 6) {
-    store.getForNotify(id);
+    const link = store.getForNotify(id);
     if (!MEDIUMS.has(parts[5] as string)) throw linkError(MSG.notifyMedium);
-    // nothing is sent: the sandbox only confirms, as Razorpay's answer does
+    // nothing leaves the machine: the sandbox records the resend and confirms, as Razorpay answers
+    store.notify(link, parts[5] as string);
     return ok({ success: true });
   }
   return notFound();

@@ -22,6 +22,11 @@ export interface SandboxConfig {
   duplicateWebhooks: number;
   /** deliver the webhooks of one payment in a random order, with small random gaps */
   shuffleWebhooks: boolean;
+  /**
+   * resends (`notify_by`) allowed per link and medium in any 60 s; beyond it: 429 `Request rate
+   * limit exceeded. Please try again later.` (Razorpay's own throttle, reference §1.10); 0 = none
+   */
+  notifyPerMinute: number;
 }
 
 const webhookUrl = z.union([
@@ -40,6 +45,7 @@ const configPatchSchema = z
     hangMs: z.int().min(0).max(600_000),
     duplicateWebhooks: z.int().min(0).max(20),
     shuffleWebhooks: z.boolean(),
+    notifyPerMinute: z.int().min(0).max(1000),
   })
   .partial();
 

@@ -96,6 +96,9 @@ function route(ctx: ControlContext, method: string, path: string, body: unknown)
         return ok(ctx.putAccount(parseMerchantSpec(body)));
       case 'GET webhooks':
         return ok({ deliveries: ctx.deliveries() });
+      case 'GET notifications':
+        // the resends (`notify_by`) every merchant accepted; nothing is really sent
+        return ok({ notifications: ctx.stores().flatMap((store) => store.notifications) });
       case 'GET config':
         return ok(ctx.config());
       case 'PUT config':

@@ -74,6 +74,7 @@ export const MSG = {
   updateState: 'update can only be made in created or partially paid state',
   notifyMedium: 'not a valid notification medium',
   notifyIdLength: 'Length of id should be exactly 14.',
+  notifyThrottled: 'Request rate limit exceeded. Please try again later.',
   receiptLength: 'The receipt may not be greater than 40 characters.',
   /** [inferred] a body that is not JSON; Razorpay's exact text is unknown. */
   badJson: 'incorrect JSON object received.',

@@ -168,6 +168,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       hangMs: SANDBOX_DEFAULT_HANG_MS,
       duplicateWebhooks: 1,
       shuffleWebhooks: false,
+      notifyPerMinute: 3,
     },
     // explicit webhookUrl/webhookSecret options win over the same keys in `config`
     {
@@ -211,6 +212,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       clock,
       shortUrl: (code) => `${publicBaseUrl}/rzp/${code}`,
       publish: (events) => merchant.dispatcher.publish(events),
+      notifyPerMinute: () => config.notifyPerMinute,
     });
     merchants.set(spec.keyId, merchant);
     return merchant;

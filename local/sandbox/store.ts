@@ -5,7 +5,7 @@
  * payments. Every change that Razorpay would announce is handed to `publish` as webhook events.
  */
 import { linkStateEvent, paymentEvents, type WebhookEvent } from './entities';
-import { invalidId, invalidStrippedId, linkError, MSG } from './errors';
+import { ApiError, invalidId, invalidStrippedId, linkError, linkErrorBody, MSG } from './errors';
 import type { Link, Order, Payment, PaymentMethod } from './model';
 import { base62, digits, newId } from './random';
 import { type Body, type RuleContext, validateCreate, validateUpdate } from './validation';
@@ -29,6 +29,16 @@ export interface StoreOptions {
   clock: () => number;
   shortUrl: (code: string) => string;
   publish: (events: WebhookEvent[]) => void;
+  /** resends allowed per link and medium in any 60 s (0 = unlimited); read on every resend */
+  notifyPerMinute?: () => number;
+}
+
+/** One resend the sandbox "sent" (nothing leaves the machine): for tests and demos. */
+export interface Notification {
+  linkId: string;
+  medium: string;
+  /** unix seconds */
+  at: number;
 }
 
 export interface PayRequest {
@@ -49,6 +59,8 @@ export class Store {
   /** `created` links with an expire_by, checked by the expiry timer */
   private readonly expiring = new Set<Link>();
   creates = 0;
+  /** every resend accepted, oldest first */
+  readonly notifications: Notification[] = [];
 
   constructor(private readonly options: StoreOptions) {}
 
@@ -120,6 +132,22 @@ export class Store {
     const link = ID_BODY.test(stripped) ? this.links.get(id) : undefined;
     if (link === undefined) throw linkError(`${MSG.idNotFound}.`);
     return link;
+  }
+
+  /**
+   * A resend of a link by `medium` (the caller checked the medium): recorded, or Razorpay's 429
+   * when this link was sent by this medium `notifyPerMinute` times in the last 60 s.
+   */
+  notify(link: Link, medium: string): void {
+    const limit = this.options.notifyPerMinute?.() ?? 0;
+    const nowMs = this.options.clock();
+    if (limit > 0) {
+      const recent = this.notifications.filter(
+        (n) => n.linkId === link.id && n.medium === medium && nowMs - n.at * 1000 < 60_000,
+      );
+      if (recent.length >= limit) throw new ApiError(429, linkErrorBody(MSG.notifyThrottled));
+    }
+    this.notifications.push({ linkId: link.id, medium, at: nowMs / 1000 });
   }
 
   byShortCodeOrUndefined(code: string): Link | undefined {
@@ -351,6 +379,7 @@ export class Store {
     this.orders.clear();
     this.expiring.clear();
     this.creates = 0;
+    this.notifications.length = 0;
   }
 }
 

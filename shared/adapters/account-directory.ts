@@ -58,7 +58,13 @@ export class AccountDirectory {
   /** The API credentials of an account; ConfigError when it has none (its secret is missing). */
   async credentials(ref: AccountRef, options: { refresh?: boolean } = {}): Promise<AccountCredentials> {
     const stored = await this.secrets.read(ref.accountId, options);
-    if (stored) return { ...ref, keyId: stored.keyId, keySecret: stored.keySecret };
+    if (stored)
+      return {
+        ...ref,
+        keyId: stored.keyId,
+        keySecret: stored.keySecret,
+        ...(stored.apiVersion ? { apiVersion: stored.apiVersion } : {}),
+      };
     if (ref.accountId === DEFAULT_ACCOUNT_ID) return { ...ref, ...(await this.defaultCredentials(options)) };
     throw new ConfigError(`Payment account ${ref.accountId} has no keys`);
   }

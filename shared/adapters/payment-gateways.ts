@@ -11,18 +11,35 @@ import type { AccountCredentials, AccountRef } from '../domain/accounts';
 import { ConfigError, GatewayAuthError } from '../domain/errors';
 import type { PaymentGateway, PaymentGateways } from '../domain/gateway';
 import type { AccountDirectory } from './account-directory';
+import { EximpeGateway } from './eximpe/gateway';
 import { RazorpayGateway, type RazorpayGatewayOptions } from './razorpay/gateway';
 
-export type GatewaySettings = Omit<RazorpayGatewayOptions, 'keyId' | 'keySecret'>;
+export type GatewaySettings = Omit<RazorpayGatewayOptions, 'keyId' | 'keySecret'> & {
+  /** EximPe's API (EXIMPE_API_BASE_URL; default its production host) */
+  eximpeBaseUrl?: string;
+  eximpeTimeoutMs?: number;
+};
 
 interface Built {
   keyId: string;
   keySecret: string;
+  apiVersion?: string;
   gateway: PaymentGateway;
 }
 
 function build(settings: GatewaySettings, creds: AccountCredentials): PaymentGateway {
-  if (creds.provider === 'razorpay') return new RazorpayGateway({ ...settings, ...creds });
+  const { eximpeBaseUrl, eximpeTimeoutMs, ...common } = settings;
+  if (creds.provider === 'razorpay') return new RazorpayGateway({ ...common, ...creds });
+  if (creds.provider === 'eximpe') {
+    return new EximpeGateway({
+      ...common,
+      baseUrl: eximpeBaseUrl,
+      timeoutMs: eximpeTimeoutMs ?? common.timeoutMs,
+      clientId: creds.keyId,
+      clientSecret: creds.keySecret,
+      apiVersion: creds.apiVersion,
+    });
+  }
   throw new ConfigError(`Payment provider ${String(creds.provider)} is not supported`);
 }
 
@@ -43,9 +60,19 @@ export function accountGateways(
   const clientFor = async (ref: AccountRef, refresh: boolean): Promise<PaymentGateway> => {
     const creds = await directory.credentials(ref, { refresh });
     const current = built.get(ref.accountId);
-    if (current?.keyId === creds.keyId && current.keySecret === creds.keySecret) return current.gateway;
+    if (
+      current?.keyId === creds.keyId &&
+      current.keySecret === creds.keySecret &&
+      current.apiVersion === creds.apiVersion
+    )
+      return current.gateway;
     const gateway = build(typeof settings === 'function' ? settings(ref) : settings, creds);
-    built.set(ref.accountId, { keyId: creds.keyId, keySecret: creds.keySecret, gateway });
+    built.set(ref.accountId, {
+      keyId: creds.keyId,
+      keySecret: creds.keySecret,
+      apiVersion: creds.apiVersion,
+      gateway,
+    });
     return gateway;
   };
 
@@ -67,6 +94,8 @@ export function accountGateways(
         fetchLink: (id) => run((g) => g.fetchLink(id)),
         findLinkByReferenceId: (ref) => run((g) => g.findLinkByReferenceId(ref)),
         cancelLink: (id) => run((g) => g.cancelLink(id)),
+        // optional on the port: present when the account's provider has them
+        ...optionalOps(run, ref),
       },
       ref,
     );
@@ -85,11 +114,42 @@ export function accountGateways(
   };
 }
 
+/**
+ * The port's optional calls, for providers whose adapter has them: resend and update on
+ * Razorpay; extend and payment look-up on EximPe. Decided by the account's provider, not by
+ * building a client first.
+ */
+function optionalOps(
+  run: <T>(op: (g: PaymentGateway) => Promise<T>) => Promise<T>,
+  ref: AccountRef,
+): Pick<PaymentGateway, 'notifyLink' | 'updateLink' | 'extendLink' | 'fetchPayment'> {
+  const need = <K extends 'notifyLink' | 'updateLink' | 'extendLink' | 'fetchPayment'>(
+    g: PaymentGateway,
+    name: K,
+  ) => {
+    const fn = g[name];
+    if (!fn) throw new ConfigError(`Payment provider ${ref.provider} has no ${name}`);
+    return fn.bind(g) as NonNullable<PaymentGateway[K]>;
+  };
+  if (ref.provider === 'eximpe') {
+    return {
+      extendLink: (id, expireBy) => run((g) => need(g, 'extendLink')(id, expireBy)),
+      fetchPayment: (id) => run((g) => need(g, 'fetchPayment')(id)),
+    };
+  }
+  return {
+    notifyLink: (id, via) => run((g) => need(g, 'notifyLink')(id, via)),
+    updateLink: (id, change) => run((g) => need(g, 'updateLink')(id, change)),
+  };
+}
+
 /** The gateway settings from the environment (read now, so a bad value fails the cold start). */
 export function gatewaySettingsFromEnv(overrides: GatewaySettings = {}): GatewaySettings {
   return {
     baseUrl: envOptional('RAZORPAY_API_BASE_URL'),
     timeoutMs: setting('RAZORPAY_TIMEOUT_MS'),
+    eximpeBaseUrl: envOptional('EXIMPE_API_BASE_URL'),
+    eximpeTimeoutMs: setting('EXIMPE_TIMEOUT_MS'),
     ...overrides,
   };
 }
@@ -104,7 +164,9 @@ export async function checkKeys(
 ): Promise<'accepted' | 'rejected'> {
   const gateway = build({ ...settings, maxAttempts: 2 }, creds);
   try {
-    await gateway.findLinkByReferenceId('key-check');
+    // EximPe: one page of one link (its list has no documented filter to aim with)
+    if (gateway instanceof EximpeGateway) await gateway.checkCredentials();
+    else await gateway.findLinkByReferenceId('key-check');
     return 'accepted';
   } catch (err) {
     if (err instanceof GatewayAuthError) return 'rejected';

@@ -11,7 +11,13 @@ export const DEFAULT_ACCOUNT_ID = 'default';
 /** `[a-z0-9-]{3,32}`: it goes into a URL path, a DynamoDB key and a Secrets Manager name. */
 export const ACCOUNT_ID = /^[a-z0-9-]{3,32}$/;
 
-export const PROVIDERS = ['razorpay'] as const;
+export const PROVIDERS = ['razorpay', 'eximpe'] as const;
+
+/** How people read a provider's name (messages, the page). */
+export const PROVIDER_NAMES: Record<(typeof PROVIDERS)[number], string> = {
+  razorpay: 'Razorpay',
+  eximpe: 'EximPe',
+};
 
 /**
  * Saving an account is one DynamoDB transaction (at most 100 items): the record plus one item
@@ -45,6 +51,8 @@ export interface PaymentAccount extends AccountRef {
 
 /** An account's secrets: write-only through the API, never logged, never returned. */
 export interface AccountSecrets {
+  /** EximPe's `X-API-Version` (not a secret; kept with the credentials it goes out with) */
+  apiVersion?: string;
   /**
    * Kept beside its secret so the pair always changes together (a reader never sees one key
    * id with another key's secret); the record's `keyId` is for people.
@@ -60,8 +68,12 @@ export interface AccountSecrets {
 
 /** Credentials a gateway adapter needs for one account. */
 export interface AccountCredentials extends AccountRef {
+  /** Razorpay key id, or EximPe client id */
   keyId: string;
+  /** Razorpay key secret, or EximPe client secret */
   keySecret: string;
+  /** EximPe's `X-API-Version` */
+  apiVersion?: string;
 }
 
 /** The webhook secrets in force at `now`, current first. */
@@ -110,4 +122,28 @@ export function lenderTaken(lender: string): ConflictError {
     'LENDER_IN_OTHER_ACCOUNT',
     `Lender "${lender}" already belongs to another payment account; remove it there first`,
   );
+}
+
+/** What a provider's payment links can do beyond create, fetch, cancel (architecture §4c). */
+export type ProviderFeature =
+  | 'partialPayments'
+  | 'notify'
+  | 'reminders'
+  | 'upiLink'
+  | 'refunds'
+  | 'extendExpiry'
+  | 'editLink';
+
+/**
+ * Each provider's features. EximPe's Payment Links API (docs/eximpe.md) has no partial payments,
+ * no notify or reminder flags we can rely on (v2's `send_sms`/`send_email` are not on v1), no UPI
+ * link, no link edit; it can extend an expiry. Its refunds API exists but is not wired here.
+ */
+export const PROVIDER_FEATURES: Record<Provider, readonly ProviderFeature[]> = {
+  razorpay: ['partialPayments', 'notify', 'reminders', 'upiLink', 'refunds', 'editLink'],
+  eximpe: ['extendExpiry'],
+};
+
+export function supports(provider: Provider | undefined, feature: ProviderFeature): boolean {
+  return PROVIDER_FEATURES[provider ?? 'razorpay'].includes(feature);
 }

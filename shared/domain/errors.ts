@@ -98,6 +98,11 @@ export class ConflictError extends AppError {
   }
 }
 
+/** The provider throttles this action (e.g. Razorpay's per-link resend limit): 429, try later. */
+export class TooManyRequestsError extends AppError {
+  readonly code = 'TOO_MANY_REQUESTS';
+}
+
 /** An Idempotency-Key was reused with a different request body. */
 export class IdempotencyMismatchError extends AppError {
   readonly code = 'IDEMPOTENCY_KEY_REUSED';
@@ -118,6 +123,8 @@ export class ConfigError extends AppError {
 export abstract class GatewayError extends AppError {
   /** safe to retry the same call */
   abstract readonly retryable: boolean;
+  /** the provider that failed, as people read it (the HTTP answer names it) */
+  provider = 'Razorpay';
 }
 
 /** Razorpay refused the request (HTTP 400 with a reason); retrying cannot help. */

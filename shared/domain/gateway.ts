@@ -25,7 +25,23 @@ export interface CreateLinkRequest {
   reminderEnable: boolean;
   /** ≤ 15 keys, each value ≤ 255 chars */
   notes: Record<string, string>;
+  /** where the borrower's browser returns after paying (Razorpay `callback_url`, method get) */
+  callbackUrl?: string;
+  /** a UPI link (Razorpay `upi_link`): no partial payments */
+  upiLink?: boolean;
 }
+
+/** What may change on an open link (Razorpay PATCH, reference.md §1.8); absent = unchanged. */
+export interface LinkUpdate {
+  /** unix seconds */
+  expireBy?: number;
+  reminderEnable?: boolean;
+  acceptPartial?: boolean;
+}
+
+/** How a link is sent again to its borrower. */
+export const NOTIFY_CHANNELS = ['sms', 'email'] as const;
+export type NotifyChannel = (typeof NOTIFY_CHANNELS)[number];
 
 export interface GatewayPayment {
   paymentId: string;
@@ -68,6 +84,31 @@ export interface PaymentGateway {
   findLinkByReferenceId(referenceId: string): Promise<GatewayLink | null>;
   /** Throws GatewayRejectedError with Razorpay's reason when the link cannot be cancelled. */
   cancelLink(razorpayLinkId: string): Promise<GatewayLink>;
+  /**
+   * Has the provider send the link again (Razorpay `notify_by`). Optional: a provider without it
+   * answers 409 on resend. Throws GatewayRateLimitedError when the provider throttles resends.
+   */
+  notifyLink?(razorpayLinkId: string, via: NotifyChannel): Promise<void>;
+  /** Changes an open link (Razorpay PATCH); optional like notifyLink. */
+  updateLink?(razorpayLinkId: string, change: LinkUpdate): Promise<GatewayLink>;
+  /**
+   * Moves an open link's expiry to `expireBy` (unix seconds). Absent when the provider (or its
+   * adapter) has no such call: the use case answers 422 FEATURE_NOT_SUPPORTED.
+   */
+  extendLink?(providerLinkId: string, expireBy: number): Promise<GatewayLink>;
+  /**
+   * One payment as the provider's payment API reports it, with the reference id of what it paid.
+   * For providers whose webhooks name only a payment (EximPe): the event is mapped to our link
+   * through this answer, never through the webhook body alone.
+   */
+  fetchPayment?(paymentId: string): Promise<ProviderPayment>;
+}
+
+/** A payment read from the provider's API, with the reference id (our link id) it belongs to. */
+export interface ProviderPayment extends GatewayPayment {
+  /** the paid order's `reference_id`: our link id; '' when the provider gave none */
+  referenceId: string;
+  orderId?: string;
 }
 
 /**

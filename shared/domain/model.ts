@@ -1,6 +1,7 @@
 /** The domain's records, as use cases see them (storage keys live in shared/adapters/dynamo/schema.ts). */
 import type { Provider } from './accounts';
 import type { Currency } from './money';
+import type { LinkEvent } from './timeline';
 
 export interface Loan {
   loanId: string;
@@ -23,6 +24,8 @@ export interface EmiLinkRef {
   /** the payment account it lives in (absent: `default`, made before accounts existed) */
   accountId?: string;
   provider?: Provider;
+  /** a UPI link (absent: standard) */
+  upiLink?: boolean;
 }
 
 export interface Emi {
@@ -134,6 +137,8 @@ export interface LinkPayment {
   method: string;
   status: 'captured' | 'failed';
   capturedAt: string;
+  /** a failed attempt's reason, as Razorpay words it (its `error_description`, bounded) */
+  errorReason?: string;
 }
 
 export interface LinkError {
@@ -151,6 +156,11 @@ export interface ActorRef {
 
 export interface Link {
   id: string;
+  /**
+   * The provider's own id of the link, whichever the provider (Razorpay `plink_…`, EximPe
+   * `payment_id`): one stored field and index, named for the first provider. The contract shows
+   * it as `providerLinkId`, and as `razorpayLinkId` for Razorpay links only (link-view.ts).
+   */
   razorpayLinkId?: string;
   referenceId: string;
   loanId: string;
@@ -187,4 +197,10 @@ export interface Link {
    */
   accountId?: string;
   provider?: Provider;
+  /** its timeline (architecture §4c), written with each change: see ./timeline.ts */
+  events?: LinkEvent[];
+  /** Razorpay sends reminders for it (`reminder_enable`); absent on older links: as configured then */
+  reminders?: boolean;
+  /** a Razorpay UPI link: UPI only, never partial payments (absent: a standard link) */
+  upiLink?: boolean;
 }

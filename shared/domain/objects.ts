@@ -7,6 +7,8 @@
 export const EXPORTS_PREFIX = 'exports/';
 /** the raw webhook landing zone (the raw-webhooks bucket) */
 export const RAW_WEBHOOKS_PREFIX = 'raw/razorpay/webhooks/';
+/** EximPe's webhooks, in the same landing bucket */
+export const RAW_EXIMPE_WEBHOOKS_PREFIX = 'raw/eximpe/webhooks/';
 /** loans files and their reports (the imports bucket) */
 export const IMPORTS_PREFIX = 'loans/';
 /** the curated payments feed (the raw-webhooks landing bucket) */

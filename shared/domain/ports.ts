@@ -449,6 +449,8 @@ export interface RawWebhook {
   eventId: string;
   /** the payment account whose URL received it (architecture §4b) */
   accountId: string;
+  /** whose webhook it is; absent: Razorpay (EximPe's land under raw/eximpe/webhooks/) */
+  provider?: 'razorpay' | 'eximpe';
   /** the envelope's `event`, or null when the body is not JSON */
   event: string | null;
   receivedAt: Date;
@@ -460,7 +462,7 @@ export interface RawWebhook {
 /** The port the receiver writes through. */
 export interface RawWebhookArchive {
   /** the object key a delivery received at `receivedAt` is stored under */
-  keyOf(eventId: string, receivedAt: Date, accountId: string): string;
+  keyOf(eventId: string, receivedAt: Date, accountId: string, provider?: 'razorpay' | 'eximpe'): string;
   /** stores the delivery (again: the same object); returns the object key */
   put(raw: RawWebhook): Promise<string>;
 }

@@ -42,3 +42,20 @@ export function verifyWebhookSignature(
   }
   return matched;
 }
+
+/**
+ * `razorpay_signature` of a payment-link callback redirect (reference.md §3.5): hex
+ * HMAC-SHA256 under the account's API key secret (not the webhook secret) over
+ * `link id|reference id|status|payment id` (an absent reference id is empty). Compared in
+ * constant time; a missing or malformed signature is simply false.
+ */
+export function verifyCallbackSignature(
+  fields: { linkId: string; referenceId: string; status: string; paymentId: string },
+  signature: string | undefined,
+  keySecret: string,
+): boolean {
+  if (signature === undefined || !SHA256_HEX.test(signature) || keySecret === '') return false;
+  const message = `${fields.linkId}|${fields.referenceId}|${fields.status}|${fields.paymentId}`;
+  const expected = createHmac('sha256', keySecret).update(message, 'utf8').digest();
+  return timingSafeEqual(expected, Buffer.from(signature, 'hex'));
+}

@@ -18,6 +18,7 @@ import {
   MalformedBodyError,
   NotFoundError,
   PayloadTooLargeError,
+  TooManyRequestsError,
   UnauthenticatedError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
@@ -63,6 +64,9 @@ export function toHttpError(err: unknown): HttpErrorResponse {
   }
   if (err instanceof UnauthorizedError) return { statusCode: 401, body: body(err.code, err.message) };
   if (err instanceof ConflictError) return { statusCode: 409, body: body(err.code, err.message) };
+  if (err instanceof TooManyRequestsError) {
+    return { statusCode: 429, body: body(err.code, err.message), headers: { 'retry-after': '60' } };
+  }
   if (err instanceof IdempotencyMismatchError) return { statusCode: 422, body: body(err.code, err.message) };
   if (err instanceof IdempotencyInProgressError) {
     return { statusCode: 409, body: body(err.code, err.message), headers: { 'retry-after': '1' } };
@@ -76,25 +80,28 @@ export function toHttpError(err: unknown): HttpErrorResponse {
   if (err instanceof GatewayRateLimitedError) {
     return {
       statusCode: 503,
-      body: body(err.code, 'Razorpay is rate-limiting requests; try again in a few seconds'),
+      body: body(err.code, `${err.provider} is rate-limiting requests; try again in a few seconds`),
       headers: { 'retry-after': '5' },
     };
   }
   if (err instanceof GatewayTimeoutError) {
-    return { statusCode: 503, body: body(err.code, 'Razorpay did not answer in time; try again shortly') };
+    return {
+      statusCode: 503,
+      body: body(err.code, `${err.provider} did not answer in time; try again shortly`),
+    };
   }
   if (err instanceof GatewayUnavailableError) {
-    return { statusCode: 502, body: body(err.code, 'Razorpay is unavailable; try again shortly') };
+    return { statusCode: 502, body: body(err.code, `${err.provider} is unavailable; try again shortly`) };
   }
   if (err instanceof GatewayAuthError) {
     log.error('razorpay refused our credentials', { err });
     return {
       statusCode: 502,
-      body: body(err.code, 'Razorpay refused our credentials; an operator must check them'),
+      body: body(err.code, `${err.provider} refused our credentials; an operator must check them`),
     };
   }
   if (err instanceof GatewayNotFoundError) {
-    return { statusCode: 502, body: body(err.code, 'Razorpay does not know this link') };
+    return { statusCode: 502, body: body(err.code, `${err.provider} does not know this link`) };
   }
   if (err instanceof Error && err.name === 'TimeoutError') {
     // the function's time ran out (middy answers just before Lambda would) or a call it made timed

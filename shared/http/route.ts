@@ -45,6 +45,8 @@ export interface RouteResponse {
   statusCode: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** a non-JSON answer (an image, a page): sent as is instead of `body` (bytes base64-encoded) */
+  content?: { type: string; body: string | Buffer };
 }
 
 export interface RouteSchemas<B, Q, P> {
@@ -204,6 +206,15 @@ export function httpRoute<B = undefined, Q = Record<string, never>, P = Record<s
         requestId: context.awsRequestId,
         rawBody: () => rawBodyOf(event),
       });
+      if (result.content) {
+        const bytes = Buffer.isBuffer(result.content.body);
+        return {
+          statusCode: result.statusCode,
+          headers: { 'content-type': result.content.type, ...result.headers },
+          body: bytes ? (result.content.body as Buffer).toString('base64') : (result.content.body as string),
+          isBase64Encoded: bytes,
+        };
+      }
       return jsonResponse(result.statusCode, result.body ?? {}, result.headers);
     });
   return withInvocation(routeId, (event: HttpEvent, context) => wrapped(event, context));

@@ -9,7 +9,7 @@ export const METRICS_NAMESPACE = 'EmiPaymentLinks';
 
 /** Dimension on the per-operation Razorpay metrics (besides Powertools' `service`). */
 export const OPERATION_DIMENSION = 'operation';
-export const RAZORPAY_OPERATIONS = ['create', 'fetch', 'list', 'cancel'] as const;
+export const RAZORPAY_OPERATIONS = ['create', 'fetch', 'list', 'cancel', 'notify', 'update'] as const;
 export type RazorpayOperation = (typeof RAZORPAY_OPERATIONS)[number];
 
 export const METRIC = {

@@ -113,7 +113,11 @@ export const linkSchema = doc(
       description: "our id; also Razorpay's reference_id",
     }),
     razorpayLinkId: doc(nullable(z.string()), {
-      description: "Razorpay's plink_… id (null until Razorpay answered)",
+      description: "Razorpay's plink_… id (null until Razorpay answered, and for other providers' links)",
+    }),
+    providerLinkId: doc(nullable(z.string()), {
+      description:
+        "the provider's own id of the link (Razorpay plink_…, EximPe payment_id PR…); null until it answered",
     }),
     referenceId: z.string(),
     loanId: z.string(),
@@ -137,6 +141,7 @@ export const linkSchema = doc(
       description: 'money a person must look at (credited, never dropped)',
     }),
     acceptPartial: z.boolean(),
+    upiLink: doc(z.boolean(), { description: 'a Razorpay UPI link (UPI only, no partial payments)' }),
     minPartialAmount: nullable(paise('smallest partial payment, in paise')),
     error: doc(nullable(z.strictObject({ code: z.string(), message: z.string() })), {
       description: 'why Razorpay refused (status failed)',

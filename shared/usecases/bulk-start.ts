@@ -27,7 +27,7 @@ import { correlate } from '../observe';
 import { emiNumberSchema, lenderSchema, loanIdSchema } from '../schemas/common';
 import { type BulkJobDeps, type BulkJobView, newJobId, toJobView } from './bulk-job';
 import { type BulkMessage, chunkMessages } from './bulk-messages';
-import { linkOptionsSchema, MAX_EXPIRY_SECONDS, MIN_EXPIRY_SECONDS } from './generate-link';
+import { linkOptionsSchema, MAX_EXPIRY_SECONDS, MIN_EXPIRY_SECONDS, UPI_NO_PARTIAL } from './generate-link';
 import { bucketRange } from './list-pending-emis';
 
 export const MAX_BULK_ITEMS = 10_000;
@@ -86,6 +86,9 @@ export function checkBulkRequest(input: BulkStartInput, nowSeconds: number): voi
         message: `must list at most ${MAX_BULK_ITEMS} EMIs (got ${input.emis.length}); split the request`,
       });
     }
+  }
+  if (input.upiLink === true && input.acceptPartial === true) {
+    issues.push({ field: 'acceptPartial', message: UPI_NO_PARTIAL });
   }
   if (input.minPartialAmount !== undefined && input.acceptPartial !== true) {
     issues.push({ field: 'minPartialAmount', message: 'is allowed only with acceptPartial: true' });

@@ -20,6 +20,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import { mayAccessLender } from '../auth/scope';
+import { PROVIDER_NAMES, type Provider, type ProviderFeature, supports } from '../domain/accounts';
 import { sleepOn } from '../domain/dates';
 import {
   ConflictError,
@@ -76,6 +77,8 @@ export const linkOptionsSchema = {
   notify: z.optional(z.strictObject({ sms: z.optional(z.boolean()), email: z.optional(z.boolean()) })),
   reminders: z.optional(z.boolean()),
   forceNew: z.optional(z.boolean()),
+  /** a Razorpay UPI link (`upi_link`): UPI only, no partial payments (reference.md §1.4) */
+  upiLink: z.optional(z.boolean()),
 };
 
 export const generateLinkSchema = z.strictObject({
@@ -107,7 +110,11 @@ interface Plan {
   expireBy: number;
   acceptPartial: boolean;
   minPartialAmount?: number;
+  upiLink: boolean;
 }
+
+/** Razorpay's UPI links take no partial payments ("partial payment not supported in upi link"). */
+export const UPI_NO_PARTIAL = 'is not allowed on a UPI link: Razorpay takes no partial payments there';
 
 function semantic(field: string, message: string): ValidationError {
   return new ValidationError(`${field} ${message}`, [{ field, message }], true);
@@ -137,6 +144,8 @@ export function planLink(emi: Emi, opts: LinkOptions, nowSeconds: number, defaul
       throw semantic('expireBy', 'must be at most 180 days in the future');
   }
   const acceptPartial = opts.acceptPartial ?? false;
+  const upiLink = opts.upiLink ?? false;
+  if (upiLink && acceptPartial) throw semantic('acceptPartial', UPI_NO_PARTIAL);
   if (opts.minPartialAmount !== undefined) {
     if (!acceptPartial) throw semantic('minPartialAmount', 'is allowed only with acceptPartial: true');
     if (opts.minPartialAmount > amount)
@@ -147,13 +156,16 @@ export function planLink(emi: Emi, opts: LinkOptions, nowSeconds: number, defaul
     expireBy,
     acceptPartial,
     minPartialAmount: acceptPartial ? opts.minPartialAmount : undefined,
+    upiLink,
   };
 }
 
-function reusable(ref: EmiLinkRef, amount: number, nowSeconds: number): boolean {
+function reusable(ref: EmiLinkRef, amount: number, nowSeconds: number, upiLink = false): boolean {
   return (
     OPEN_STATUSES.includes(ref.status) &&
     ref.amount === amount &&
+    // a UPI link answers only a request for one, and a standard link only a standard request
+    (ref.upiLink ?? false) === upiLink &&
     Boolean(ref.shortUrl) &&
     (ref.expireBy === 0 || ref.expireBy > nowSeconds + REUSE_MIN_REMAINING_SECONDS)
   );
@@ -196,6 +208,33 @@ async function resolveUnresolved(deps: LinkDeps, emi: Emi, nowMs: number): Promi
   return changed;
 }
 
+/**
+ * An option the lender's provider cannot honour is a 422 naming it, never a silent no-op. Only
+ * what the request asks for counts: the deployment's defaults (LINK_NOTIFY_*, LINK_REMINDERS) are
+ * Razorpay's and simply do not apply to other providers.
+ */
+export function refuseUnsupported(provider: Provider, opts: LinkOptions): void {
+  const asked: [string, ProviderFeature, boolean][] = [
+    ['acceptPartial', 'partialPayments', opts.acceptPartial === true],
+    ['minPartialAmount', 'partialPayments', opts.minPartialAmount !== undefined],
+    ['notify', 'notify', opts.notify?.sms === true || opts.notify?.email === true],
+    ['reminders', 'reminders', opts.reminders === true],
+  ];
+  const issues = asked
+    .filter(([, feature, wanted]) => wanted && !supports(provider, feature))
+    .map(([field]) => ({
+      field,
+      message: `is not supported by this lender's provider (${PROVIDER_NAMES[provider]})`,
+    }));
+  if (issues.length > 0) {
+    throw new ValidationError(
+      `${issues.map((i) => i.field).join(', ')} ${issues.length > 1 ? 'are' : 'is'} not supported by this lender's provider (${PROVIDER_NAMES[provider]})`,
+      issues,
+      true,
+    );
+  }
+}
+
 /** Records a link as failed: for good, or `unresolved` when Razorpay never answered. */
 export async function finishFailed(
   deps: LinkDeps,
@@ -226,6 +265,8 @@ function createRequest(link: Link, emi: Emi, opts: LinkOptions, deps: LinkDeps):
       email: opts.notify?.email ?? deps.settings.notifyEmail,
     },
     reminderEnable: opts.reminders ?? deps.settings.reminders,
+    ...(deps.settings.payReturnUrl ? { callbackUrl: deps.settings.payReturnUrl } : {}),
+    ...(link.upiLink ? { upiLink: true } : {}),
     notes: {
       link_id: link.id,
       loan_id: emi.loanId,
@@ -306,12 +347,15 @@ export async function generateLink(
         `EMI already paid: EMI ${input.emiNumber} of loan ${input.loanId} has nothing outstanding`,
       );
     const plan = planLink(emi, input, nowSeconds, deps.settings.defaultExpiryDays);
+    // the lender's account now; a new link keeps it for life, even if the lender moves later
+    const account = await deps.gateways.accountFor(emi.lender);
+    refuseUnsupported(account.provider, input);
 
     if (await resolveUnresolved(deps, emi, nowMs)) continue;
 
     if (!input.forceNew) {
       const refs = Object.values(emi.links).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-      const open = refs.find((r) => reusable(r, plan.amount, nowSeconds));
+      const open = refs.find((r) => reusable(r, plan.amount, nowSeconds, plan.upiLink));
       if (open) {
         const link = await deps.links.getLink(open.linkId);
         if (link) return { reused: true, link: toLinkView(link) };
@@ -326,8 +370,6 @@ export async function generateLink(
 
     const now = new Date(nowMs).toISOString();
     const id = options.linkId ?? newLinkId();
-    // the lender's account now; the link keeps it for life, even if the lender moves later
-    const account = await deps.gateways.accountFor(emi.lender);
     const link: StoredLink = {
       id,
       referenceId: id,
@@ -348,6 +390,8 @@ export async function generateLink(
       failedAttempts: 0,
       jobId: options.jobId,
       createdBy: options.createdBy,
+      reminders: input.reminders ?? deps.settings.reminders,
+      ...(plan.upiLink ? { upiLink: true } : {}),
       accountId: account.accountId,
       provider: account.provider,
       rev: 1,

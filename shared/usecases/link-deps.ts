@@ -14,6 +14,8 @@ export interface LinkSettings {
   notifySms: boolean;
   notifyEmail: boolean;
   reminders: boolean;
+  /** the borrower's return page (`/pay/return`): links are created with it as `callback_url` */
+  payReturnUrl?: string;
 }
 
 export interface LinkDeps {
@@ -43,6 +45,7 @@ export function refOf(link: Link): EmiLinkRef {
     expireBy: link.expireBy,
     createdAt: link.createdAt,
     ...(link.accountId ? { accountId: link.accountId, provider: link.provider } : {}),
+    ...(link.upiLink ? { upiLink: true } : {}),
   };
 }
 

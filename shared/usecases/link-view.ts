@@ -7,9 +7,12 @@ import type { Link } from '../schemas/responses';
 export type LinkView = Link;
 
 export function toLinkView(link: StoredLink): LinkView {
+  const account = accountOfLink(link);
   return {
     id: link.id,
-    razorpayLinkId: link.razorpayLinkId ?? null,
+    // the stored field is the provider's id; the contract's razorpayLinkId is Razorpay's only
+    razorpayLinkId: account.provider === 'razorpay' ? (link.razorpayLinkId ?? null) : null,
+    providerLinkId: link.razorpayLinkId ?? null,
     referenceId: link.referenceId,
     loanId: link.loanId,
     emiNumber: link.emiNumber,
@@ -23,15 +26,23 @@ export function toLinkView(link: StoredLink): LinkView {
     expireBy: link.expireBy > 0 ? new Date(link.expireBy * 1000).toISOString() : null,
     createdAt: link.createdAt,
     updatedAt: link.updatedAt,
-    payments: link.payments,
+    // the contract's five fields (a failed attempt's reason is in the link's detail)
+    payments: link.payments.map((p) => ({
+      paymentId: p.paymentId,
+      amount: p.amount,
+      method: p.method,
+      status: p.status,
+      capturedAt: p.capturedAt,
+    })),
     cancelReason: link.cancelReason ?? null,
     attention: link.attention ?? null,
     acceptPartial: link.acceptPartial,
+    upiLink: link.upiLink ?? false,
     minPartialAmount: link.minPartialAmount ?? null,
     error: link.error ? { code: link.error.code, message: link.error.message } : null,
     jobId: link.jobId ?? null,
     createdBy: link.createdBy ?? null,
     cancelledBy: link.cancelledBy ?? null,
-    ...accountOfLink(link),
+    ...account,
   };
 }

@@ -24,6 +24,8 @@ import {
   lenderTaken,
   type PaymentAccount,
   PREVIOUS_SECRET_GRACE_MS,
+  PROVIDER_NAMES,
+  type Provider,
   webhookSecretsInForce,
 } from '../domain/accounts';
 import type { Clock } from '../domain/dates';
@@ -43,9 +45,31 @@ export interface AccountDeps {
   changed?: () => void;
 }
 
+/**
+ * The provider credentials of a PUT (the schema has checked each provider's fields are there):
+ * Razorpay's key pair, or EximPe's client id and secret (with its API version, 1.0.0 by default).
+ */
+export function credentialsOf(accountId: string, input: PutAccountInput): AccountCredentials {
+  if (input.provider === 'eximpe') {
+    return {
+      accountId,
+      provider: 'eximpe',
+      keyId: input.clientId ?? '',
+      keySecret: input.clientSecret ?? '',
+      apiVersion: input.apiVersion ?? '1.0.0',
+    };
+  }
+  return { accountId, provider: input.provider, keyId: input.keyId ?? '', keySecret: input.keySecret ?? '' };
+}
+
 /** The webhook URL to paste into the provider's dashboard. */
-export function webhookUrlOf(publicBaseUrl: string, accountId: string): string {
+export function webhookUrlOf(
+  publicBaseUrl: string,
+  accountId: string,
+  provider: Provider = 'razorpay',
+): string {
   const base = publicBaseUrl.replace(/\/+$/, '');
+  if (provider === 'eximpe') return `${base}/webhooks/eximpe/${accountId}`;
   return accountId === DEFAULT_ACCOUNT_ID
     ? `${base}/webhooks/razorpay`
     : `${base}/webhooks/razorpay/${accountId}`;
@@ -58,7 +82,7 @@ function view(account: PaymentAccount, publicBaseUrl: string): PaymentAccountVie
     provider: account.provider,
     keyId: account.keyId,
     lenders: account.lenders,
-    webhookUrl: webhookUrlOf(publicBaseUrl, account.accountId),
+    webhookUrl: webhookUrlOf(publicBaseUrl, account.accountId, account.provider),
     webhookSecretSetAt: account.webhookSecretSetAt,
     createdAt: account.createdAt,
     updatedAt: account.updatedAt,
@@ -82,16 +106,17 @@ export async function putAccount(
   ]);
   if (held !== null) throw lenderTaken(held);
 
-  const verdict = await deps.checkKeys({
-    accountId,
-    provider: input.provider,
-    keyId: input.keyId,
-    keySecret: input.keySecret,
-  });
+  const creds = credentialsOf(accountId, input);
+  const verdict = await deps.checkKeys(creds);
   if (verdict === 'rejected') {
+    const eximpe = input.provider === 'eximpe';
     throw new ValidationError(
-      'Razorpay rejected these keys',
-      [{ field: 'keySecret', message: 'Razorpay rejected this key id and key secret (401)' }],
+      `${PROVIDER_NAMES[input.provider]} rejected these keys`,
+      [
+        eximpe
+          ? { field: 'clientSecret', message: 'EximPe rejected this client id and client secret (401)' }
+          : { field: 'keySecret', message: 'Razorpay rejected this key id and key secret (401)' },
+      ],
       true,
     );
   }
@@ -101,8 +126,9 @@ export async function putAccount(
   const old = previous ? await deps.secrets.read(accountId, { refresh: true }) : null;
   const webhookChanged = old?.webhookSecret !== input.webhookSecret;
   const secrets: AccountSecrets = {
-    keyId: input.keyId,
-    keySecret: input.keySecret,
+    keyId: creds.keyId,
+    keySecret: creds.keySecret,
+    ...(creds.apiVersion ? { apiVersion: creds.apiVersion } : {}),
     webhookSecret: input.webhookSecret,
     ...(old && webhookChanged
       ? // Razorpay keeps retrying deliveries signed with the old secret: accept it for 24 h
@@ -118,7 +144,7 @@ export async function putAccount(
     accountId,
     name: input.name,
     provider: input.provider,
-    keyId: input.keyId,
+    keyId: creds.keyId,
     lenders: input.lenders,
     webhookSecretSetAt: previous && !webhookChanged ? previous.webhookSecretSetAt : at,
     createdAt: previous?.createdAt ?? at,
@@ -156,6 +182,7 @@ export async function rotateWebhookSecret(
   const secrets: AccountSecrets = {
     keyId: old.keyId,
     keySecret: old.keySecret,
+    ...(old.apiVersion ? { apiVersion: old.apiVersion } : {}),
     webhookSecret: input.webhookSecret,
     previousWebhookSecret: old.webhookSecret,
     previousValidUntil: new Date(now.getTime() + PREVIOUS_SECRET_GRACE_MS).toISOString(),

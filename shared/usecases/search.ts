@@ -56,7 +56,9 @@ async function linkResult(deps: SearchDeps, link: StoredLink): Promise<SearchRes
     phone: loan?.phone ?? '',
     emiNumber: link.emiNumber,
     linkId: link.id,
-    ...(link.razorpayLinkId ? { razorpayLinkId: link.razorpayLinkId } : {}),
+    ...(link.razorpayLinkId && (link.provider ?? 'razorpay') === 'razorpay'
+      ? { razorpayLinkId: link.razorpayLinkId }
+      : {}),
     status: link.status,
   };
 }

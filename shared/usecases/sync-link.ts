@@ -25,6 +25,7 @@ import {
 } from '../domain/model';
 import { capturedPaymentProblem, failedAttemptProblem, safeMethod } from '../domain/payment-checks';
 import type { CreditEntry, StoredLink } from '../domain/ports';
+import { chronicle } from '../domain/timeline';
 import { log } from '../log';
 import { metrics } from '../metrics';
 import { bump, gatewayOf, type LinkDeps, withRef } from './link-deps';
@@ -35,6 +36,8 @@ export interface FailedAttempt {
   method: string;
   /** unix seconds */
   createdAt: number;
+  /** Razorpay's reason (`error_description`), when reported */
+  errorReason?: string;
 }
 
 export interface Observation {
@@ -116,6 +119,7 @@ async function creditPayment(deps: LinkDeps, link: StoredLink, payment: GatewayP
       ? statusAfterPayment(link, amountPaid)
       : link.status,
   };
+  next = chronicle(link, next, now);
   const nextEmi = withRef({ ...emi, amountCredited: emi.amountCredited + payment.amount }, next, now);
   const outcome = await deps.links.commit({
     credit: {
@@ -186,6 +190,7 @@ function applyNonMoney(link: StoredLink, obs: Observation, now: string): StoredL
           method: safeMethod(f.method),
           status: 'failed',
           capturedAt: iso(f.createdAt),
+          ...(f.errorReason ? { errorReason: f.errorReason.slice(0, 200) } : {}),
         },
       ],
       failedAttempts: (next.failedAttempts ?? 0) + 1,
@@ -206,14 +211,16 @@ export async function applyObservation(
   // a payment that makes no sense (domain/payment-checks.ts) is never credited: flagged instead
   const first = await deps.links.getLink(linkId);
   if (!first) throw new NotFoundError(`Payment link ${linkId} not found`);
-  const invalid = obs.captured.filter((p) => capturedPaymentProblem(p, first.amount) !== null);
-  const invalidFailed = (obs.failed ?? []).filter((f) => failedAttemptProblem(f) !== null);
+  const invalid = obs.captured.filter(
+    (p) => capturedPaymentProblem(p, first.amount, first.provider) !== null,
+  );
+  const invalidFailed = (obs.failed ?? []).filter((f) => failedAttemptProblem(f, first.provider) !== null);
   if (invalid.length > 0 || invalidFailed.length > 0) {
     log.error('Razorpay reported an invalid payment: flagged, not credited', {
       linkId,
       problems: [
-        ...invalid.map((p) => capturedPaymentProblem(p, first.amount)),
-        ...invalidFailed.map(failedAttemptProblem),
+        ...invalid.map((p) => capturedPaymentProblem(p, first.amount, first.provider)),
+        ...invalidFailed.map((f) => failedAttemptProblem(f, first.provider)),
       ],
     });
     await flagAttention(deps, linkId, 'invalid_event');
@@ -278,8 +285,9 @@ export async function updateWithAnchor(
     const link = await deps.links.getLink(linkId);
     if (!link) throw new NotFoundError(`Payment link ${linkId} not found`);
     const now = deps.clock.now().toISOString();
-    const next = change(link, now);
-    if (!next) return link;
+    const changed = change(link, now);
+    if (!changed) return link;
+    const next = chronicle(link, changed, now);
     const emi = await loadEmi(deps, link);
     const outcome = await deps.links.commit({
       link: { link: next, expectedRev: link.rev, before: link },
@@ -301,7 +309,11 @@ export async function flagAttention(
     if (!link || link.attention) return;
     const now = deps.clock.now().toISOString();
     const outcome = await deps.links.commit({
-      link: { link: { ...bump(link, now), attention }, expectedRev: link.rev, before: link },
+      link: {
+        link: chronicle(link, { ...bump(link, now), attention }, now),
+        expectedRev: link.rev,
+        before: link,
+      },
     });
     if (outcome === 'ok') return;
   }

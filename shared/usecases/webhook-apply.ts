@@ -38,6 +38,7 @@ import { metrics } from '../metrics';
 import { correlate } from '../observe';
 import type { LinkDeps } from './link-deps';
 import { applyObservation, flagAttention, type Observation, syncLink } from './sync-link';
+import { applyEximpeEvent } from './webhook-eximpe';
 import { decodeWebhookMessage } from './webhook-message';
 
 /** Events that carry a captured payment. */
@@ -171,6 +172,7 @@ export function observationOf(event: WebhookEvent): Observation {
         amount: payment.amount,
         method: safeMethod(payment.method),
         createdAt: payment.created_at,
+        ...(payment.error_description ? { errorReason: payment.error_description } : {}),
       },
     ];
   }
@@ -246,6 +248,9 @@ export async function applyWebhookEvent(
 /** Decodes a queue message written by the receiver and applies it. Throws to have it retried. */
 export async function applyWebhookMessage(deps: LinkDeps, messageBody: string): Promise<ApplyOutcome> {
   const { meta, body } = decodeWebhookMessage(messageBody);
+  if (meta.provider === 'eximpe') {
+    return applyEximpeEvent(deps, body, meta.eventId, meta.accountId ?? DEFAULT_ACCOUNT_ID);
+  }
   if (!HANDLED_EVENTS.includes(meta.event)) {
     log.info('webhook event acknowledged', { eventId: meta.eventId, event: meta.event });
     return { applied: false, reason: 'ignored-event' };

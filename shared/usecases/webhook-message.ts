@@ -21,6 +21,8 @@ const messageSchema = z.object({
   receivedAt: z.string(),
   /** the account whose webhook URL received it; absent in messages from before accounts: `default` */
   accountId: z.optional(z.string()),
+  /** whose webhook format; absent: Razorpay */
+  provider: z.optional(z.enum(['razorpay', 'eximpe'])),
   body: z.optional(z.string()),
   /** base64 of the gzip of the body bytes, when `body` would not fit */
   bodyGzip: z.optional(z.string()),

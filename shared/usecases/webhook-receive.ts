@@ -20,6 +20,8 @@
  * left, so the event ends archived and queued once. An event is acknowledged only once it is both.
  */
 
+import { createHash } from 'node:crypto';
+import type { Provider } from '../domain/accounts';
 import type { Clock } from '../domain/dates';
 import { NotFoundError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '../domain/errors';
 import type { QueueSender, RawWebhookArchive, WebhookEventStore } from '../domain/ports';
@@ -53,6 +55,11 @@ export interface ReceiveDeps {
 export interface WebhookDelivery {
   /** the account whose URL it came to: `/webhooks/razorpay/{accountId}` (`default` without one) */
   accountId: string;
+  /**
+   * whose webhook format: Razorpay (the default) or EximPe (`/webhooks/eximpe/{accountId}`:
+   * `X-Webhook-Signature`, the event id is the signed body's `sequence_number`)
+   */
+  provider?: Provider;
   body: Buffer;
   /** lower-cased header names */
   headers: Record<string, string | undefined>;
@@ -66,13 +73,16 @@ export interface ReceiveResult {
   event: string | null;
 }
 
-/** The envelope's `event`, or null when the body is not a JSON object with one. */
-function eventTypeOf(body: Buffer): { json: boolean; event: string | null } {
+/** The envelope's `event` (EximPe: `event_type`), or null when the body is not a JSON object with one. */
+function eventTypeOf(body: Buffer, provider: Provider = 'razorpay'): { json: boolean; event: string | null } {
+  const field = provider === 'eximpe' ? 'event_type' : 'event';
   try {
     const value: unknown = JSON.parse(body.toString('utf8'));
     const event =
-      typeof value === 'object' && value !== null && typeof (value as { event?: unknown }).event === 'string'
-        ? (value as { event: string }).event
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as Record<string, unknown>)[field] === 'string'
+        ? ((value as Record<string, unknown>)[field] as string)
         : null;
     return { json: true, event };
   } catch {
@@ -80,12 +90,33 @@ function eventTypeOf(body: Buffer): { json: boolean; event: string | null } {
   }
 }
 
+/** Each provider's signature header. */
+function signatureHeader(provider: Provider | undefined): string {
+  return provider === 'eximpe' ? 'x-webhook-signature' : 'x-razorpay-signature';
+}
+
+/**
+ * EximPe's event id: `eximpe-` + the signed body's `sequence_number` (a per-event UUID "useful
+ * for idempotency"; reference §4), or, when it has none we can use, + a hash of the body — the
+ * same bytes are the same event. Never a header: EximPe sends no event-id header.
+ */
+export function eximpeEventId(body: Buffer): string {
+  try {
+    const value = JSON.parse(body.toString('utf8')) as { sequence_number?: unknown };
+    const seq = value?.sequence_number;
+    if (typeof seq === 'string' && /^[A-Za-z0-9-]{1,56}$/.test(seq)) return `eximpe-${seq}`;
+  } catch {
+    // not JSON: the hash below
+  }
+  return `eximpe-h${createHash('sha256').update(body).digest('hex').slice(0, 48)}`;
+}
+
 async function verify(deps: ReceiveDeps, delivery: WebhookDelivery): Promise<boolean> {
   const secrets = await deps.secrets(delivery.accountId);
   if (secrets === null) {
     throw new NotFoundError(`No payment account ${delivery.accountId} receives webhooks here`);
   }
-  const signature = delivery.headers['x-razorpay-signature'];
+  const signature = delivery.headers[signatureHeader(delivery.provider)];
   if (signature === undefined) return false;
   if (verifyWebhookSignature(delivery.body, signature, secrets)) return true;
   // the secret may have been rotated since it was cached; the loader rate-limits re-reads
@@ -100,13 +131,15 @@ export async function receiveWebhook(deps: ReceiveDeps, delivery: WebhookDeliver
   if (!(await verify(deps, delivery))) {
     log.warn('webhook signature rejected', {
       accountId: delivery.accountId,
-      hasSignature: delivery.headers['x-razorpay-signature'] !== undefined,
+      provider: delivery.provider ?? 'razorpay',
+      hasSignature: delivery.headers[signatureHeader(delivery.provider)] !== undefined,
       bytes: delivery.body.length,
     });
     metrics.webhookSignatureRejected();
     throw new UnauthorizedError('Webhook signature is missing or does not match');
   }
-  const eventId = delivery.headers['x-razorpay-event-id']?.trim();
+  const eximpe = delivery.provider === 'eximpe';
+  const eventId = eximpe ? eximpeEventId(delivery.body) : delivery.headers['x-razorpay-event-id']?.trim();
   if (eventId && EVENT_ID.test(eventId)) correlate({ eventId });
   if (!eventId || !EVENT_ID.test(eventId)) {
     throw new ValidationError('x-razorpay-event-id header is missing or malformed', [
@@ -115,13 +148,13 @@ export async function receiveWebhook(deps: ReceiveDeps, delivery: WebhookDeliver
   }
 
   const receivedAt = deps.clock.now();
-  const { json, event } = eventTypeOf(delivery.body);
+  const { json, event } = eventTypeOf(delivery.body, delivery.provider);
   const claim = await deps.events.claimWebhookEvent(
     eventId,
     {
       event: event ?? (json ? 'unknown' : 'unparseable'),
       receivedAt: receivedAt.toISOString(),
-      archiveKey: deps.archive.keyOf(eventId, receivedAt, delivery.accountId),
+      archiveKey: deps.archive.keyOf(eventId, receivedAt, delivery.accountId, delivery.provider),
     },
     Math.floor(receivedAt.getTime() / 1000),
     RECEIPT_LEASE_SECONDS,
@@ -139,6 +172,7 @@ export async function receiveWebhook(deps: ReceiveDeps, delivery: WebhookDeliver
       : deps.archive.put({
           eventId,
           accountId: delivery.accountId,
+          ...(eximpe ? { provider: 'eximpe' as const } : {}),
           event,
           receivedAt: new Date(claim.receivedAt),
           headers: delivery.headers,
@@ -154,6 +188,7 @@ export async function receiveWebhook(deps: ReceiveDeps, delivery: WebhookDeliver
             archiveKey: claim.archiveKey,
             receivedAt: claim.receivedAt,
             accountId: delivery.accountId,
+            ...(eximpe ? { provider: 'eximpe' as const } : {}),
           },
           delivery.body,
         ),

@@ -47,6 +47,7 @@ export async function startHarness(): Promise<Harness> {
     dynamodbPort,
     s3Port,
     authPort,
+    eximpeSandboxPort: await freePort(),
     demoData: true,
     reconcileEveryMs: 0,
   });

@@ -432,7 +432,9 @@ describe('operator page', () => {
     const payPage = await context.newPage();
     await payPage.goto(payUrl!);
     await payPage.locator('button[value="full"]').click();
-    await payPage.getByText('Payment successful').waitFor();
+    // Razorpay sends the browser back to our return page (callback_url), which checks its signature
+    await payPage.getByText('Payment received').waitFor();
+    expect(new URL(payPage.url()).pathname).toBe('/pay/return');
     await payPage.close();
 
     await showLinksForLoan(emi.loanId);

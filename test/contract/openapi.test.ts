@@ -18,6 +18,7 @@ import { routeKeyOf, routes } from '../../lib/routes';
 import { DEMO_CLIENTS, DEMO_USERS } from '../../local/auth/identities';
 import { clientCredentialsToken, passwordLogin } from '../../local/auth/tokens';
 import { freePort } from '../../local/aws-local';
+import { EXIMPE_DECCAN_WEBHOOK_SECRET } from '../../local/eximpe-sandbox/server';
 import {
   SANDBOX_KEY_SECRET,
   SANDBOX_SAHYADRI_KEY_ID,
@@ -83,7 +84,7 @@ describe('the OpenAPI description', () => {
         expect(op.security, route.id).toEqual([]);
         expect(op.responses['403'], route.id).toBeUndefined();
         // the webhook's 401 is its signature check, not a token
-        if (route.id !== 'webhook' && route.id !== 'webhook-account')
+        if (route.id !== 'webhook' && route.id !== 'webhook-account' && route.id !== 'webhook-eximpe')
           expect(op.responses['401'], route.id).toBeUndefined();
       } else {
         expect(op.security, route.id).toEqual([{ bearer: [] }]);
@@ -136,6 +137,7 @@ describe('real answers from the local stack match the description', () => {
       dynamodbPort: await freePort(),
       s3Port: await freePort(),
       authPort: await freePort(),
+      eximpeSandboxPort: await freePort(),
       demoData: true,
       reconcileEveryMs: 0,
     });
@@ -162,10 +164,18 @@ describe('real answers from the local stack match the description', () => {
       headers,
       body: init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
     });
-    const body = (await res.json()) as Json;
+    const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    const text = await res.text();
+    const body = (type === 'application/json' ? JSON.parse(text) : {}) as Json;
     const op = doc.paths[route.path]![route.method.toLowerCase()]!;
     const described = op.responses[String(res.status)];
     expect(described, `${routeId} answered ${res.status}, which the description does not list`).toBeDefined();
+    // an image or a page: its media type is the one described (a 304 has none)
+    if (type !== 'application/json' && res.status !== 304) {
+      expect(Object.keys(described!.content ?? {}), `${routeId} ${res.status} answered ${type}`).toContain(
+        type,
+      );
+    }
     const schema = described!.content?.['application/json']?.schema;
     if (schema && Object.keys(schema).length > 0) {
       const validate = ajv.compile(rewriteRefs(schema));
@@ -256,6 +266,43 @@ describe('real answers from the local stack match the description', () => {
     await call('cancel-link', 'POST', '/api/payment-links/not-an-id/cancel');
   });
 
+  it('one link in full: detail, resend, update, QR, the return page, and their errors', async () => {
+    const made = await call('generate-link', 'POST', '/api/payment-links/generate', {
+      body: { loanId: 'CONTRACT-1', emiNumber: 1, forceNew: true },
+    });
+    const id = made.body.id as string;
+    const full = await call('link-detail', 'GET', `/api/payment-links/${id}`);
+    expect(full.status).toBe(200);
+    expect((full.body.events as { type: string }[]).map((e) => e.type)).toEqual(['created']);
+    await call('link-detail', 'GET', '/api/payment-links/lnk_00000000000000000000');
+    await call('link-detail', 'GET', '/api/payment-links/not-an-id');
+    expect(
+      (await call('notify-link', 'POST', `/api/payment-links/${id}/notify`, { body: { via: 'sms' } })).status,
+    ).toBe(200);
+    await call('notify-link', 'POST', `/api/payment-links/${id}/notify`, { body: { via: 'fax' } });
+    const later = new Date(Date.now() + 2 * 86_400_000).toISOString();
+    expect(
+      (await call('update-link', 'PATCH', `/api/payment-links/${id}`, { body: { expireBy: later } })).status,
+    ).toBe(200);
+    await call('update-link', 'PATCH', `/api/payment-links/${id}`, {
+      body: { expireBy: '2020-01-01T00:00:00Z' },
+    });
+    await call('update-link', 'PATCH', `/api/payment-links/${id}`, { body: { amount: 5 } });
+    const svg = await call('link-qr-svg', 'GET', `/api/payment-links/${id}/qr.svg`);
+    expect(svg.status).toBe(200);
+    expect((await call('link-qr-png', 'GET', `/api/payment-links/${id}/qr.png`)).status).toBe(200);
+    await call('link-qr-png', 'GET', '/api/payment-links/lnk_00000000000000000000/qr.png');
+    expect((await call('pay-return', 'GET', '/pay/return?razorpay_payment_id=pay_x')).status).toBe(200);
+    expect((await call('cancel-link', 'POST', `/api/payment-links/${id}/cancel`)).status).toBe(200);
+    expect(
+      (await call('notify-link', 'POST', `/api/payment-links/${id}/notify`, { body: { via: 'email' } }))
+        .status,
+    ).toBe(409);
+    expect(
+      (await call('update-link', 'PATCH', `/api/payment-links/${id}`, { body: { reminders: false } })).status,
+    ).toBe(409);
+  });
+
   it('bulk: a small job completes, its job answers a CSV URL; unknown and malformed ids', async () => {
     const job = await call('bulk-start', 'POST', '/api/payment-links/bulk-generate-export', {
       body: { emis: [{ loanId: 'CONTRACT-1', emiNumber: 1 }] },
@@ -326,6 +373,7 @@ describe('real answers from the local stack match the description', () => {
     const auth = { authorization: `Bearer ${admin}` };
     const listed = await call('list-accounts', 'GET', '/api/payment-accounts', { headers: auth });
     expect((listed.body.items as { accountId: string }[]).map((a) => a.accountId).sort()).toEqual([
+      'deccan',
       'default',
       'sahyadri',
     ]);
@@ -373,6 +421,33 @@ describe('real answers from the local stack match the description', () => {
     ).toBe(401);
     const unknown = '/webhooks/razorpay/nobody-here';
     expect((await call('webhook-account', 'POST', unknown, { raw, headers: headers('x') })).status).toBe(404);
+
+    // the demo's EximPe account `deccan`: a signed event (a failed attempt on a payment nobody
+    // knows: acknowledged), a forged one, an unknown account
+    const exRaw = JSON.stringify({
+      data: { order_id: 'OD0000000001', payment_id: 'PR0000000001', status: 'FAILED' },
+      event_type: 'PAYMENT_FAILED',
+      sequence_number: randomUUID(),
+    });
+    const exHeaders = (secret: string) => ({
+      'content-type': 'application/json',
+      'x-webhook-event': 'PAYMENT_FAILED',
+      'x-webhook-signature': createHmac('sha256', secret).update(exRaw).digest('hex'),
+    });
+    const exHook = '/webhooks/eximpe/deccan';
+    const exOk = await call('webhook-eximpe', 'POST', exHook, {
+      raw: exRaw,
+      headers: exHeaders(EXIMPE_DECCAN_WEBHOOK_SECRET),
+    });
+    expect(exOk.status).toBe(200);
+    expect(
+      (await call('webhook-eximpe', 'POST', exHook, { raw: exRaw, headers: exHeaders('forged-secret') }))
+        .status,
+    ).toBe(401);
+    const exUnknown = '/webhooks/eximpe/nobody-here';
+    expect(
+      (await call('webhook-eximpe', 'POST', exUnknown, { raw: exRaw, headers: exHeaders('x') })).status,
+    ).toBe(404);
   });
 
   it('access: who am I, as a machine, as a person, and without a token', async () => {

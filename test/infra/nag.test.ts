@@ -56,8 +56,12 @@ describe('cdk-nag AwsSolutions', () => {
       [
         'Api/HttpApi/POST--webhooks--razorpay/Resource: AwsSolutions-APIG4',
         'Api/HttpApi/POST--webhooks--razorpay--{accountId}/Resource: AwsSolutions-APIG4',
+        'Api/HttpApi/POST--webhooks--eximpe--{accountId}/Resource: AwsSolutions-APIG4',
+        'Api: AwsSolutions-IAM5[Resource::<RawWebhooksBucket.Arn>/raw/eximpe/webhooks/*]',
+        'Api: AwsSolutions-IAM5[Resource::EmiLinks-dev-Stateful:export:RawWebhooksBucket.Arn/raw/eximpe/webhooks/*]',
         'Api/HttpApi/GET--api--health/Resource: AwsSolutions-APIG4',
         'Api/HttpApi/GET--api--openapi.json/Resource: AwsSolutions-APIG4',
+        'Api/HttpApi/GET--pay--return/Resource: AwsSolutions-APIG4',
         'Api/webRoute/Resource: AwsSolutions-APIG4',
         'Api: AwsSolutions-IAM5[Resource::<ExportsBucket.Arn>/exports/*]',
         'Api: AwsSolutions-IAM5[Resource::EmiLinks-dev-Stateful:export:ExportsBucket.Arn/exports/*]',
@@ -96,7 +100,9 @@ describe('cdk-nag AwsSolutions', () => {
     );
     expect(
       iam5.every((a) =>
-        /\/(exports|raw\/razorpay\/webhooks|loans|curated\/payments|payment-accounts)\/\*\]$/.test(a.rule),
+        /\/(exports|raw\/(razorpay|eximpe)\/webhooks|loans|curated\/payments|payment-accounts)\/\*\]$/.test(
+          a.rule,
+        ),
       ),
     ).toBe(true);
   });

@@ -37,6 +37,8 @@ const ACCOUNT_SECRETS_WRITE = [
   'secretsmanager:PutSecretValue',
 ];
 const ACCOUNT_PREFIX_ENV = { PAYMENT_ACCOUNT_SECRET_PREFIX: 'EmiLinks-dev-Stateful/payment-accounts/' };
+/** the API's own URL (the HTTP API's endpoint), as the template renders it */
+const PAY_RETURN = 'local:HttpApiF5A9A8A7.ApiEndpoint/pay/return';
 const SQS_SEND = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
 const SQS_CONSUME = [
   'sqs:ChangeMessageVisibility',
@@ -111,6 +113,8 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       OPS_TABLE: 'Ops',
       RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
       ...ACCOUNT_PREFIX_ENV,
+      // the borrower's return page, given to Razorpay as callback_url (§4c)
+      PAY_RETURN_URL: PAY_RETURN,
     },
   },
   'list-links': {
@@ -135,6 +139,56 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
     permissions: {
       ...table('Emis', DDB_READ_WRITE),
       ...table('Links', DDB_READ_WRITE),
+      RazorpayApiSecret: SECRET_READ,
+      [ACCOUNT_SECRETS]: SECRET_READ,
+    },
+    env: {
+      EMIS_TABLE: 'Emis',
+      LINKS_TABLE: 'Links',
+      RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
+      ...ACCOUNT_PREFIX_ENV,
+    },
+  },
+  // one link, in full (§4c): detail and QR read; resend and update go through Razorpay
+  'link-detail': {
+    permissions: { ...table('Emis', DDB_READ), ...table('Links', DDB_READ) },
+    env: { EMIS_TABLE: 'Emis', LINKS_TABLE: 'Links' },
+  },
+  'link-qr-svg': { permissions: table('Links', DDB_READ), env: { LINKS_TABLE: 'Links' } },
+  'link-qr-png': { permissions: table('Links', DDB_READ), env: { LINKS_TABLE: 'Links' } },
+  'notify-link': {
+    permissions: {
+      ...table('Emis', DDB_READ_WRITE),
+      ...table('Links', DDB_READ_WRITE),
+      RazorpayApiSecret: SECRET_READ,
+      [ACCOUNT_SECRETS]: SECRET_READ,
+    },
+    env: {
+      EMIS_TABLE: 'Emis',
+      LINKS_TABLE: 'Links',
+      RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
+      ...ACCOUNT_PREFIX_ENV,
+    },
+  },
+  'update-link': {
+    permissions: {
+      ...table('Emis', DDB_READ_WRITE),
+      ...table('Links', DDB_READ_WRITE),
+      RazorpayApiSecret: SECRET_READ,
+      [ACCOUNT_SECRETS]: SECRET_READ,
+    },
+    env: {
+      EMIS_TABLE: 'Emis',
+      LINKS_TABLE: 'Links',
+      RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
+      ...ACCOUNT_PREFIX_ENV,
+    },
+  },
+  // public: the key secret of the link's account verifies Razorpay's callback signature
+  'pay-return': {
+    permissions: {
+      ...table('Emis', DDB_READ),
+      ...table('Links', DDB_READ),
       RazorpayApiSecret: SECRET_READ,
       [ACCOUNT_SECRETS]: SECRET_READ,
     },
@@ -216,6 +270,21 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       ...ACCOUNT_PREFIX_ENV,
     },
   },
+  // an EximPe account's webhook URL: its own landing prefix, no deployment-wide Razorpay secret
+  'webhook-eximpe': {
+    permissions: {
+      ...table('Ops', DDB_READ_WRITE),
+      'RawWebhooksBucket.Arn/raw/eximpe/webhooks/*': ['s3:PutObject'],
+      'WebhookQueue.Arn': SQS_SEND,
+      [ACCOUNT_SECRETS]: SECRET_READ,
+    },
+    env: {
+      OPS_TABLE: 'Ops',
+      RAW_WEBHOOKS_BUCKET: 'RawWebhooksBucket',
+      WEBHOOK_QUEUE_URL: 'WebhookQueue',
+      ...ACCOUNT_PREFIX_ENV,
+    },
+  },
   // payment accounts (admin): the records in the emis table, the secrets under the prefix
   'list-accounts': {
     permissions: table('Emis', DDB_READ),
@@ -267,6 +336,7 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
       BULK_RATE_PER_SECOND: '10',
       ...ACCOUNT_PREFIX_ENV,
+      PAY_RETURN_URL: PAY_RETURN,
     },
   },
   // presigns PUTs of loans files: PutObject under loans/ only, never a read

@@ -24,12 +24,14 @@ beforeAll(async () => {
     await freePort(),
     await freePort(),
   ];
-  ports = { gateway: port, sandbox: sandboxPort, dynamodb: dynamodbPort, s3: s3Port };
+  const eximpePort = await freePort();
+  ports = { gateway: port, sandbox: sandboxPort, eximpe: eximpePort, dynamodb: dynamodbPort, s3: s3Port };
   system = await startSystem({
     port,
     sandboxPort,
     dynamodbPort,
     s3Port,
+    eximpeSandboxPort: eximpePort,
     demoData: false,
     reconcileEveryMs: 0,
   });

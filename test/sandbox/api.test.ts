@@ -489,6 +489,30 @@ describe('notify_by', () => {
     expect(await rzp.paymentLink.notifyBy(link.id, 'email')).toEqual({ success: true });
   });
 
+  it("throttles resends per link and medium with Razorpay's 429, and logs what it accepted", async () => {
+    sandbox.config = { notifyPerMinute: 2 };
+    try {
+      const link = await createLink();
+      const other = await createLink();
+      expect(await rzp.paymentLink.notifyBy(link.id, 'sms')).toEqual({ success: true });
+      expect(await rzp.paymentLink.notifyBy(link.id, 'sms')).toEqual({ success: true });
+      expect(await rejectionOf(rzp.paymentLink.notifyBy(link.id, 'sms'))).toEqual({
+        statusCode: 429,
+        error: linkError('Request rate limit exceeded. Please try again later.'),
+      });
+      // another medium, another link: their own budgets
+      expect(await rzp.paymentLink.notifyBy(link.id, 'email')).toEqual({ success: true });
+      expect(await rzp.paymentLink.notifyBy(other.id, 'sms')).toEqual({ success: true });
+      const log = await control(sandbox, 'GET', '/_sandbox/notifications');
+      const mine = (log.body as { notifications: { linkId: string; medium: string }[] }).notifications
+        .filter((n) => n.linkId === link.id || n.linkId === other.id)
+        .map((n) => `${n.linkId === link.id ? 'link' : 'other'} ${n.medium}`);
+      expect(mine).toEqual(['link sms', 'link sms', 'link email', 'other sms']);
+    } finally {
+      sandbox.config = { notifyPerMinute: 0 };
+    }
+  });
+
   it('refuses other media and bad ids with the notify texts', async () => {
     const link = await createLink();
     const notify = (id: string, medium: string) => rzp.paymentLink.notifyBy(id, medium as 'sms');

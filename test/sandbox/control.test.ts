@@ -188,6 +188,7 @@ describe('config, log, listing, stats and reset', () => {
         'hangMs',
         'duplicateWebhooks',
         'shuffleWebhooks',
+        'notifyPerMinute',
       ].sort(),
     );
     const put = await control(sandbox, 'PUT', '/_sandbox/config', { latencyMs: 5, duplicateWebhooks: 2 });

@@ -3,6 +3,11 @@
  * and s3rver from the run's global setup, and an in-process Razorpay sandbox driven through
  * the official SDK by the app's gateway adapter.
  */
+import {
+  type EximpeSandbox,
+  type EximpeSandboxOptions,
+  startEximpeSandbox,
+} from '../../local/eximpe-sandbox/server';
 import { type Sandbox, startSandbox } from '../../local/sandbox/server';
 import { resetConfigCache } from '../../shared/config';
 import { resetWiring } from '../../shared/wiring-links';
@@ -10,6 +15,8 @@ import { useLocalAws } from './local-aws';
 
 export interface TestApp {
   sandbox: Sandbox;
+  /** the EximPe sandbox, when asked for (`eximpe` option) */
+  eximpe?: EximpeSandbox;
   names: Awaited<ReturnType<typeof useLocalAws>>;
   /** calls a sandbox control route */
   control<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
@@ -18,7 +25,13 @@ export interface TestApp {
 
 export async function startTestApp(
   label: string,
-  opts: { webhookUrl?: string; timeoutMs?: number; sandbox?: Parameters<typeof startSandbox>[0] } = {},
+  opts: {
+    webhookUrl?: string;
+    timeoutMs?: number;
+    sandbox?: Parameters<typeof startSandbox>[0];
+    /** also start an EximPe sandbox (EXIMPE_API_BASE_URL points at it) */
+    eximpe?: EximpeSandboxOptions;
+  } = {},
 ): Promise<TestApp> {
   const names = await useLocalAws(label);
   const sandbox = await startSandbox({
@@ -34,10 +47,20 @@ export async function startTestApp(
     RAZORPAY_KEY_SECRET: sandbox.keySecret,
     RAZORPAY_TIMEOUT_MS: String(opts.timeoutMs ?? 1500),
   });
+  const eximpe = opts.eximpe
+    ? await startEximpeSandbox({ port: 0, webhookRetryDelaysMs: [50], ...opts.eximpe })
+    : undefined;
+  if (eximpe) {
+    Object.assign(process.env, {
+      EXIMPE_API_BASE_URL: eximpe.url,
+      EXIMPE_TIMEOUT_MS: String(opts.timeoutMs ?? 1500),
+    });
+  }
   resetConfigCache();
   resetWiring();
   return {
     sandbox,
+    eximpe,
     names,
     async control<T>(method: string, path: string, body?: unknown): Promise<T> {
       const res = await fetch(`${sandbox.url}${path}`, {
@@ -49,7 +72,9 @@ export async function startTestApp(
       if (!res.ok) throw new Error(`sandbox ${method} ${path} → ${res.status} ${text}`);
       return (text ? JSON.parse(text) : undefined) as T;
     },
-    close: () => sandbox.close(),
+    close: async () => {
+      await Promise.all([sandbox.close(), eximpe?.close()]);
+    },
   };
 }
 

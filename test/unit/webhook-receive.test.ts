@@ -442,3 +442,71 @@ describe('the queue message', () => {
     expect(() => decodeWebhookMessage(JSON.stringify({ v: 1, ...meta }))).toThrow(/no body/);
   });
 });
+
+describe('EximPe deliveries', () => {
+  const exBody = (seq: unknown) =>
+    Buffer.from(
+      JSON.stringify({ data: { payment_id: 'PR1' }, event_type: 'PAYMENT_SUCCESSFUL', sequence_number: seq }),
+    );
+  const exHeaders = (body: Buffer, secret = SECRET) => ({
+    'x-webhook-signature': signWebhookBody(body, secret),
+    'x-webhook-event': 'PAYMENT_SUCCESSFUL',
+  });
+
+  it('checks X-Webhook-Signature (never Razorpay’s header), keys the event by sequence_number, archives under raw/eximpe/', async () => {
+    const f = fakes();
+    const body = exBody('e40552bf-ed12-4f35-9a97-162d97e6fa34');
+    const razorpayStyle = {
+      'x-razorpay-signature': signWebhookBody(body, SECRET),
+      'x-razorpay-event-id': 'evt_1',
+    };
+    await expect(
+      receiveWebhook(f.deps, { accountId: 'default', provider: 'eximpe', body, headers: razorpayStyle }),
+    ).rejects.toBeInstanceOf(UnauthorizedError);
+    await expect(
+      receiveWebhook(f.deps, {
+        accountId: 'default',
+        provider: 'eximpe',
+        body,
+        headers: exHeaders(body, 'wrong'),
+      }),
+    ).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(f.calls).toEqual([]);
+    const ok = await receiveWebhook(f.deps, {
+      accountId: 'default',
+      provider: 'eximpe',
+      body,
+      headers: exHeaders(body),
+    });
+    expect(ok).toEqual({
+      outcome: 'queued',
+      eventId: 'eximpe-e40552bf-ed12-4f35-9a97-162d97e6fa34',
+      event: 'PAYMENT_SUCCESSFUL',
+    });
+    expect(f.archived[0]?.provider).toBe('eximpe');
+    expect(rawWebhookEnvelope(f.archived[0]!).source).toBe('eximpe');
+    const { meta } = decodeWebhookMessage(f.sent[0]!);
+    expect(meta).toMatchObject({ provider: 'eximpe', eventId: ok.eventId });
+    expect(meta.archiveKey.startsWith('raw/eximpe/webhooks/account=default/dt=2026-03-31/')).toBe(true);
+    // the same bytes again (a replay or a retry) are a duplicate
+    const again = await receiveWebhook(f.deps, {
+      accountId: 'default',
+      provider: 'eximpe',
+      body,
+      headers: exHeaders(body),
+    });
+    expect(again.outcome).toBe('duplicate');
+  });
+
+  it('without a usable sequence_number, the body’s hash identifies the event', async () => {
+    const f = fakes();
+    const body = exBody({ not: 'a string' });
+    const out = await receiveWebhook(f.deps, {
+      accountId: 'default',
+      provider: 'eximpe',
+      body,
+      headers: exHeaders(body),
+    });
+    expect(out.eventId).toBe(`eximpe-h${createHash('sha256').update(body).digest('hex').slice(0, 48)}`);
+  });
+});

@@ -36,6 +36,7 @@ function row(account: PaymentAccount): HTMLTableRowElement {
     { 'data-testid': `account-${account.accountId}` },
     h('td', {}, account.accountId),
     h('td', {}, account.name),
+    h('td', {}, account.provider === 'eximpe' ? 'EximPe' : 'Razorpay'),
     h('td', {}, account.keyId),
     h('td', {}, account.lenders.join(', ') || '—'),
     h('td', {}, h('code', {}, account.webhookUrl), ' ', copyButton(account.webhookUrl, 'webhook URL')),
@@ -59,10 +60,14 @@ export function initAccounts(): void {
     ev.preventDefault();
     const field = (id: string) => byId<HTMLInputElement>(id).value.trim();
     const accountId = field('account-id');
+    const eximpe = byId<HTMLSelectElement>('account-provider').value === 'eximpe';
+    const keyId = field('account-key-id');
+    const keySecret = byId<HTMLInputElement>('account-key-secret').value;
     const body = {
       name: field('account-name'),
-      keyId: field('account-key-id'),
-      keySecret: byId<HTMLInputElement>('account-key-secret').value,
+      ...(eximpe
+        ? { provider: 'eximpe' as const, clientId: keyId, clientSecret: keySecret }
+        : { provider: 'razorpay' as const, keyId, keySecret }),
       webhookSecret: byId<HTMLInputElement>('account-webhook-secret').value,
       lenders: field('account-lenders')
         .split(',')
@@ -70,7 +75,7 @@ export function initAccounts(): void {
         .filter((l) => l !== ''),
     };
     const button = form.querySelector<HTMLButtonElement>('button[type=submit]')!;
-    void whileBusy(button, 'Checking the keys with Razorpay…', async () => {
+    void whileBusy(button, `Checking the keys with ${eximpe ? 'EximPe' : 'Razorpay'}…`, async () => {
       try {
         const { data } = await api.putAccount(accountId, body);
         // the secrets leave the page as soon as they are saved

@@ -97,7 +97,7 @@ export interface ApiResponse<T> {
 }
 
 export async function request<T>(
-  method: 'GET' | 'POST' | 'PUT',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH',
   path: string,
   opts: RequestOptions = {},
 ): Promise<ApiResponse<T>> {
@@ -184,8 +184,13 @@ export interface PaymentAccount {
 
 export interface PaymentAccountInput {
   name: string;
-  keyId: string;
-  keySecret: string;
+  provider: 'razorpay' | 'eximpe';
+  /** Razorpay */
+  keyId?: string;
+  keySecret?: string;
+  /** EximPe */
+  clientId?: string;
+  clientSecret?: string;
   webhookSecret: string;
   lenders: string[];
 }

@@ -20,6 +20,7 @@ import {
   plural,
   statusLabel,
 } from './format';
+import { openLinkDrawer } from './link-drawer';
 import { amountCell, cell, linkWithCopy, messageRow, statusBadge } from './shared-ui';
 
 const COLUMNS = 8;
@@ -159,8 +160,22 @@ function renderRow(link: Link): HTMLTableRowElement {
     'data-status': link.status,
     className: attention ? 'row-attention' : '',
   });
+  // Details (the drawer: timeline, QR, resend…) for everyone who may read
+  const details = h(
+    'button',
+    {
+      type: 'button',
+      className: 'btn',
+      'data-testid': 'details',
+      'aria-label': `Details of link ${link.id}`,
+    },
+    'Details',
+  );
+  details.addEventListener('click', () => {
+    void openLinkDrawer(link.id, replaceRow);
+  });
   // Refresh and Cancel change things (write): a role without it sees neither
-  const actions = h('div', { className: 'actions' });
+  const actions = h('div', { className: 'actions' }, details);
   if (can('write')) {
     const refresh = h(
       'button',

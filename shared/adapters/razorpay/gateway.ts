@@ -14,7 +14,13 @@
 import Razorpay from 'razorpay';
 import { env, envOptional, setting } from '../../config';
 import { GatewayAuthError, type GatewayError } from '../../domain/errors';
-import type { CreateLinkRequest, GatewayLink, PaymentGateway } from '../../domain/gateway';
+import type {
+  CreateLinkRequest,
+  GatewayLink,
+  LinkUpdate,
+  NotifyChannel,
+  PaymentGateway,
+} from '../../domain/gateway';
 import { metrics } from '../../metrics';
 import type { RazorpayOperation } from '../../observability/names';
 import {
@@ -25,7 +31,7 @@ import {
   toGatewayError,
   transportFailure,
 } from './errors';
-import { toCreateLinkBody, toGatewayLink, toGatewayLinks } from './mapping';
+import { toCreateLinkBody, toGatewayLink, toGatewayLinks, toUpdateLinkBody } from './mapping';
 import { readSecretJson, secretField } from './secrets';
 
 export interface RazorpayGatewayOptions {
@@ -200,6 +206,38 @@ export class RazorpayGateway implements PaymentGateway {
     throw last ?? new Error('unreachable: no attempt made');
   }
 
+  /**
+   * Razorpay sends the link again (`POST /v1/payment_links/:id/notify_by/:medium`). Tried once:
+   * a 429 is Razorpay's per-link resend throttle and passes on to the caller, and a resend that
+   * got no answer may have gone out (a person may press again; a retry here could send twice).
+   */
+  async notifyLink(razorpayLinkId: string, via: NotifyChannel): Promise<void> {
+    await this.call('notify', () => this.rzp.paymentLink.notifyBy(razorpayLinkId, via));
+  }
+
+  /**
+   * Changes an open link (`PATCH /v1/payment_links/:id`). Setting values is idempotent, so it is
+   * retried on 429/5xx/no answer and on Razorpay's short per-link lock ("an update is already in
+   * progress"); Razorpay's refusals (state, past expiry) are thrown with its reason.
+   */
+  async updateLink(razorpayLinkId: string, change: LinkUpdate): Promise<GatewayLink> {
+    const body = toUpdateLinkBody(change) as Parameters<Razorpay['paymentLink']['edit']>[1];
+    let last: GatewayError | undefined;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      if (attempt > 1) await this.backoff(attempt - 1);
+      try {
+        return toGatewayLink(
+          await this.call('update', () => this.rzp.paymentLink.edit(razorpayLinkId, body)),
+        );
+      } catch (err) {
+        last = err as GatewayError;
+        if (isRejectedBecause(last, RAZORPAY_REASONS.updateInProgress)) continue;
+        if (!last.retryable) throw last;
+      }
+    }
+    throw last ?? new Error('unreachable: no attempt made');
+  }
+
   private async findOnce(referenceId: string): Promise<GatewayLink | null> {
     const params = { reference_id: referenceId } as unknown as ListParams;
     const links = toGatewayLinks(await this.call('list', () => this.rzp.paymentLink.all(params)));
@@ -328,5 +366,7 @@ export function createGatewayFromEnv(
     fetchLink: (id) => withGateway((g) => g.fetchLink(id)),
     findLinkByReferenceId: (ref) => withGateway((g) => g.findLinkByReferenceId(ref)),
     cancelLink: (id) => withGateway((g) => g.cancelLink(id)),
+    notifyLink: (id, via) => withGateway((g) => g.notifyLink(id, via)),
+    updateLink: (id, change) => withGateway((g) => g.updateLink(id, change)),
   };
 }

@@ -7,6 +7,7 @@ import type {
   CreateLinkRequest,
   GatewayLink,
   GatewayPayment,
+  LinkUpdate,
   RazorpayLinkStatus,
 } from '../../domain/gateway';
 import { RAZORPAY_LINK_STATUSES } from '../../domain/gateway';
@@ -26,6 +27,9 @@ export interface RazorpayCreateLinkBody {
   notify: { sms: boolean; email: boolean };
   reminder_enable: boolean;
   notes: Record<string, string>;
+  callback_url?: string;
+  callback_method?: 'get';
+  upi_link?: boolean;
 }
 
 export function toCreateLinkBody(req: CreateLinkRequest): RazorpayCreateLinkBody {
@@ -44,10 +48,24 @@ export function toCreateLinkBody(req: CreateLinkRequest): RazorpayCreateLinkBody
     reminder_enable: req.reminderEnable,
     notes: { ...req.notes },
   };
+  if (req.upiLink) body.upi_link = true;
+  if (req.callbackUrl !== undefined) {
+    body.callback_url = req.callbackUrl;
+    body.callback_method = 'get';
+  }
   // Razorpay rejects first_min_partial_amount when accept_partial is false (reference.md §1.3)
   if (req.acceptPartial && req.minPartialAmount !== undefined) {
     body.first_min_partial_amount = req.minPartialAmount;
   }
+  return body;
+}
+
+/** The body of PATCH /v1/payment_links/:id (reference.md §1.8): only the fields that change. */
+export function toUpdateLinkBody(change: LinkUpdate): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (change.expireBy !== undefined) body.expire_by = change.expireBy;
+  if (change.reminderEnable !== undefined) body.reminder_enable = change.reminderEnable;
+  if (change.acceptPartial !== undefined) body.accept_partial = change.acceptPartial;
   return body;
 }
 

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { RAW_WEBHOOKS_PREFIX } from '../../domain/objects';
+import { RAW_EXIMPE_WEBHOOKS_PREFIX, RAW_WEBHOOKS_PREFIX } from '../../domain/objects';
 import type { RawWebhook, RawWebhookArchive } from '../../domain/ports';
 import { s3Client } from './client';
 
@@ -27,10 +27,14 @@ export const ARCHIVED_HEADERS = [
   'request-id',
   'user-agent',
   'content-type',
+  // EximPe's (reference §4)
+  'x-webhook-signature',
+  'x-webhook-event',
+  'x-webhook-timestamp',
 ] as const;
 
 export interface RawWebhookEnvelope {
-  source: 'razorpay';
+  source: 'razorpay' | 'eximpe';
   eventId: string;
   accountId: string;
   event: string | null;
@@ -44,8 +48,14 @@ export interface RawWebhookEnvelope {
   bodyBase64?: string;
 }
 
-export function rawWebhookKey(eventId: string, receivedAt: Date, accountId: string): string {
-  return `${RAW_WEBHOOK_PREFIX}account=${accountId}/dt=${receivedAt.toISOString().slice(0, 10)}/${eventId}.json`;
+export function rawWebhookKey(
+  eventId: string,
+  receivedAt: Date,
+  accountId: string,
+  provider: 'razorpay' | 'eximpe' = 'razorpay',
+): string {
+  const prefix = provider === 'eximpe' ? RAW_EXIMPE_WEBHOOKS_PREFIX : RAW_WEBHOOK_PREFIX;
+  return `${prefix}account=${accountId}/dt=${receivedAt.toISOString().slice(0, 10)}/${eventId}.json`;
 }
 
 export function rawWebhookEnvelope(raw: RawWebhook): RawWebhookEnvelope {
@@ -57,7 +67,7 @@ export function rawWebhookEnvelope(raw: RawWebhook): RawWebhookEnvelope {
   const text = raw.body.toString('utf8');
   const utf8 = Buffer.from(text, 'utf8').equals(raw.body);
   return {
-    source: 'razorpay',
+    source: raw.provider ?? 'razorpay',
     eventId: raw.eventId,
     accountId: raw.accountId,
     event: raw.event,
@@ -75,12 +85,12 @@ export class S3RawWebhookArchive implements RawWebhookArchive {
     private readonly s3: S3Client = s3Client(),
   ) {}
 
-  keyOf(eventId: string, receivedAt: Date, accountId: string): string {
-    return rawWebhookKey(eventId, receivedAt, accountId);
+  keyOf(eventId: string, receivedAt: Date, accountId: string, provider?: 'razorpay' | 'eximpe'): string {
+    return rawWebhookKey(eventId, receivedAt, accountId, provider);
   }
 
   async put(raw: RawWebhook): Promise<string> {
-    const key = rawWebhookKey(raw.eventId, raw.receivedAt, raw.accountId);
+    const key = rawWebhookKey(raw.eventId, raw.receivedAt, raw.accountId, raw.provider);
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,

@@ -51,6 +51,7 @@ function parse(accountId: string, value: unknown): AccountSecrets | null {
   }
   const secrets: AccountSecrets = { keyId: v.keyId, keySecret: v.keySecret, webhookSecret: v.webhookSecret };
   if (typeof v.previousWebhookSecret === 'string') secrets.previousWebhookSecret = v.previousWebhookSecret;
+  if (typeof v.apiVersion === 'string') secrets.apiVersion = v.apiVersion;
   if (typeof v.previousValidUntil === 'string') secrets.previousValidUntil = v.previousValidUntil;
   register(secrets);
   return secrets;

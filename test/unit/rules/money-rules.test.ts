@@ -84,7 +84,13 @@ describe('planning a link', () => {
       expireBy: NOW + 14 * 86_400,
       acceptPartial: false,
       minPartialAmount: undefined,
+      upiLink: false,
     });
+  });
+  it('never plans partial payments on a UPI link (Razorpay refuses them there)', () => {
+    const err = errorOf(() => planLink(emi, { upiLink: true, acceptPartial: true }, NOW, 14));
+    expect(err.details).toEqual([{ field: 'acceptPartial', message: expect.stringContaining('UPI link') }]);
+    expect(planLink(emi, { upiLink: true }, NOW, 14)).toMatchObject({ upiLink: true, acceptPartial: false });
   });
   it('never asks for more than is outstanding', () => {
     const err = errorOf(() => planLink(emi, { amount: 100_001 }, NOW, 14));

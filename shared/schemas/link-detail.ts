@@ -1,0 +1,72 @@
+/**
+ * The answer of `GET /api/payment-links/{id}` (architecture §4c): the Link plus its failed
+ * attempts, refunds, siblings and timeline. Kept beside responses.ts (same conventions) so the
+ * OpenAPI description and the use case's type come from one schema.
+ */
+import * as z from 'zod/mini';
+import { LINK_STATUSES } from '../domain/model';
+import { LINK_EVENT_TYPES } from '../domain/timeline';
+import { actorRefSchema, linkSchema } from './responses';
+
+type Meta = { id?: string; description?: string; example?: unknown };
+
+function doc<T extends z.ZodMiniType>(schema: T, meta: Meta): T {
+  z.globalRegistry.add(schema, meta);
+  return schema;
+}
+
+const paise = (description: string) => doc(z.int().check(z.minimum(0)), { description });
+
+export const linkAttemptSchema = doc(
+  z.strictObject({
+    paymentId: doc(z.string(), { description: "Razorpay's payment id (pay_…)" }),
+    amount: paise('paise'),
+    method: z.string(),
+    errorReason: doc(z.nullable(z.string()), { description: "Razorpay's reason, when it gave one" }),
+    at: doc(z.iso.datetime(), { description: 'when the attempt was made' }),
+  }),
+  { id: 'LinkAttempt', description: 'A failed payment attempt (from `payment.failed`): no money moved.' },
+);
+
+export const linkSiblingSchema = doc(
+  z.strictObject({ id: z.string(), status: z.enum(LINK_STATUSES), amount: paise('paise') }),
+  { id: 'LinkSibling', description: 'Another link of the same EMI.' },
+);
+
+export const linkEventSchema = doc(
+  z.strictObject({
+    at: doc(z.iso.datetime(), { description: 'when it happened (a payment: when Razorpay took it)' }),
+    type: z.enum(LINK_EVENT_TYPES),
+    actor: doc(z.nullable(actorRefSchema), {
+      description: 'who did it; null when Razorpay or the system did',
+    }),
+    detail: doc(z.nullable(z.record(z.string(), z.unknown())), {
+      description:
+        'what changed: amounts (paise), payment ids, `via`, `reason`, the new `expireBy`, … — never a borrower’s name, phone or e-mail',
+    }),
+  }),
+  { id: 'LinkEvent', description: 'One entry of a link’s timeline, written when it happened.' },
+);
+
+export const linkDetailSchema = doc(
+  z.strictObject({
+    ...linkSchema.shape,
+    reminders: doc(z.nullable(z.boolean()), {
+      description: 'Razorpay sends its reminders for this link (null: links made before this was kept)',
+    }),
+    attempts: z.array(linkAttemptSchema),
+    refunds: doc(
+      z.array(z.strictObject({ refundId: z.string(), paymentId: z.string(), amount: paise('paise') })),
+      {
+        description: 'refunds of surplus money on this link (none yet: refunds are not built)',
+      },
+    ),
+    siblings: z.array(linkSiblingSchema),
+    events: doc(z.array(linkEventSchema), { description: 'the timeline, oldest first' }),
+  }),
+  {
+    id: 'LinkDetail',
+    description: 'One link in full: the Link, its attempts, refunds, siblings and timeline.',
+  },
+);
+export type LinkDetail = z.infer<typeof linkDetailSchema>;
