@@ -2,6 +2,10 @@
  * Issue 2 benchmark: one page (limit 50) of pending EMIs for one lender, with 1,000 and with
  * 100,000 EMIs in the table, measured side by side (interleaved) against DynamoDB Local.
  * A sparse-index Query should cost the same whatever the table size: goal ratio ≤ 1.5.
+ * Issue 17.4 adds the other orders: due date descending / days past due (the same index read
+ * backwards), amount outstanding over all pending (the pendingByAmount index), amount within
+ * the overdue bucket (the index plus a filter that keeps 2 in 3) and amount within "due today"
+ * (a filter that keeps 1 in 60: the page stops at the read budget and comes back short).
  */
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
@@ -16,7 +20,7 @@ import {
 import { EmiStore, toEmiItem } from '../shared/adapters/dynamo/emi-store';
 import { addDays, istDate, systemClock } from '../shared/domain/dates';
 import type { Emi } from '../shared/domain/model';
-import { listPendingEmis } from '../shared/usecases/list-pending-emis';
+import { listPendingEmis, type PendingEmisQuery } from '../shared/usecases/list-pending-emis';
 import { benchActor } from './actor';
 import { batchPut } from './dynamo';
 import { median, percentile, table } from './stats';
@@ -32,8 +36,8 @@ function emi(i: number, lender: string, today: string): Emi {
     email: `c${i}@example.com`,
     emiNumber: 1 + (i % 12),
     dueDate: addDays(today, (i % 60) - 40),
-    amount: 250_000,
-    amountPaidExternal: i % 3 === 0 ? 250_000 : 0, // a third are paid: not in the index
+    amount: 100_000 + ((i * 7919) % 2_000_000),
+    amountPaidExternal: i % 3 === 0 ? 100_000 + ((i * 7919) % 2_000_000) : 0, // a third are paid: not in the index
     amountCredited: 0,
     currency: 'INR',
     links: {},
@@ -74,35 +78,51 @@ export async function benchPending(): Promise<void> {
       '1,000': new EmiStore(small.EMIS_TABLE, doc),
       '100,000': new EmiStore(large.EMIS_TABLE, doc),
     };
-    const times: Record<string, number[]> = { '1,000': [], '100,000': [] };
-    const run = async (key: keyof typeof stores) => {
-      const start = performance.now();
-      const page = await listPendingEmis(
-        { emis: stores[key], clock: systemClock },
-        { lender: 'Charlie', limit: 50 },
-        benchActor,
-      );
-      times[key]!.push(performance.now() - start);
-      if (page.items.length !== 50) throw new Error(`expected a full page, got ${page.items.length}`);
-    };
-    for (let i = 0; i < 20; i++) await run(i % 2 ? '1,000' : '100,000'); // warm up
-    for (const k of Object.keys(times)) times[k] = [];
-    for (let i = 0; i < 300; i++) await run(i % 2 ? '1,000' : '100,000');
-    const m1 = median(times['1,000']!);
-    const m2 = median(times['100,000']!);
-    table(
-      ['EMIs in table', 'median ms', 'p99 ms', 'pages'],
-      [
-        ['1,000', m1.toFixed(2), percentile(times['1,000']!, 99).toFixed(2), String(times['1,000']!.length)],
-        [
-          '100,000',
-          m2.toFixed(2),
-          percentile(times['100,000']!, 99).toFixed(2),
-          String(times['100,000']!.length),
-        ],
-      ],
-    );
-    console.log(`  ratio 100,000 / 1,000 = ${(m2 / m1).toFixed(2)} (goal ≤ 1.5)`);
+    const cases: { name: string; query: PendingEmisQuery; full: boolean; runs: number }[] = [
+      { name: 'due date (default)', query: {}, full: true, runs: 300 },
+      { name: 'days past due, most first', query: { sort: '-daysPastDue' }, full: true, runs: 100 },
+      { name: 'due date, latest first', query: { sort: '-dueDate' }, full: true, runs: 100 },
+      { name: 'amount, largest first', query: { sort: '-amount' }, full: true, runs: 100 },
+      { name: 'amount, overdue only', query: { sort: '-amount', bucket: 'overdue' }, full: true, runs: 100 },
+      {
+        name: 'amount, due today only',
+        query: { sort: '-amount', bucket: 'upcoming', withinDays: 0 },
+        full: false,
+        runs: 40,
+      },
+    ];
+    const rows: string[][] = [];
+    const ratios: string[] = [];
+    for (const c of cases) {
+      const times: Record<string, number[]> = { '1,000': [], '100,000': [] };
+      const run = async (key: keyof typeof stores) => {
+        const start = performance.now();
+        const page = await listPendingEmis(
+          { emis: stores[key], clock: systemClock },
+          { lender: 'Charlie', limit: 50, ...c.query },
+          benchActor,
+        );
+        times[key]!.push(performance.now() - start);
+        if (c.full && page.items.length !== 50)
+          throw new Error(`expected a full page, got ${page.items.length}`);
+      };
+      for (let i = 0; i < 10; i++) await run(i % 2 ? '1,000' : '100,000'); // warm up
+      for (const k of Object.keys(times)) times[k] = [];
+      for (let i = 0; i < c.runs; i++) await run(i % 2 ? '1,000' : '100,000');
+      const m1 = median(times['1,000']!);
+      const m2 = median(times['100,000']!);
+      rows.push([
+        c.name,
+        m1.toFixed(2),
+        percentile(times['1,000']!, 99).toFixed(2),
+        m2.toFixed(2),
+        percentile(times['100,000']!, 99).toFixed(2),
+        (m2 / m1).toFixed(2),
+      ]);
+      ratios.push(`${c.name} ${(m2 / m1).toFixed(2)}`);
+    }
+    table(['order', '1k median ms', '1k p99 ms', '100k median ms', '100k p99 ms', 'ratio'], rows);
+    console.log(`  ratio 100,000 / 1,000: ${ratios.join(' · ')} (goal ≤ 1.5)`);
     doc.destroy();
   } finally {
     await ddb.stop();

@@ -76,11 +76,14 @@ describe(pendingEmisQuerySchema, {
   withinDays: 'the upcoming window in days, 0–365 (default 7)',
   limit: 'page size, 1–200 (default 50)',
   cursor: "the previous page's nextCursor",
+  sort: '`dueDate` (default), `amount` (outstanding) or `daysPastDue`; a leading `-` sorts descending',
 });
 describe(listLinksQuerySchema, {
   status: 'one status',
   lender: 'one lender',
-  loanId: 'one loan',
+  loanId: 'one loan (any case: `kav-10001` finds `KAV-10001`)',
+  from: 'created on or after this IST date (YYYY-MM-DD)',
+  to: 'created on or before this IST date (YYYY-MM-DD)',
   emiNumber: 'one EMI of that loan (needs loanId), 1–9999',
   attention: '`true`: only links a person must look at',
   limit: 'page size, 1–200 (default 50)',

@@ -2,7 +2,8 @@
  * Demo loans for the one-machine runtime: several lenders, hundreds of loans with monthly
  * EMI schedules around today (India time) — overdue, due within a week, later, partly paid
  * and paid. Shaped like a real book: most loans are current, with a thinning tail through
- * SMA-0, SMA-1, SMA-2 and NPA (RBI's classes by the oldest unpaid EMI's days past due). Deterministic (seeded), fictional names, phone numbers in a reserved-looking range
+ * SMA-0, SMA-1, SMA-2 and NPA (RBI's classes by the oldest unpaid EMI's days past due).
+ * Deterministic (seeded), fictional names, phone numbers in a reserved-looking range
  * and example.com emails: no real personal data.
  */
 import { addDays, istDate } from '../shared/domain/dates';
@@ -85,16 +86,17 @@ export function demoLoans(count = 360, now = new Date()): DemoLoan[] {
     const firstDueOffset = -Math.floor(rand() * 300) - 5 + Math.floor(rand() * 40);
     // how far behind the borrower is: EMIs older than `behind` days are paid, later ones are not
     const standing = rand();
+    // about 80% current, then SMA-0 ~9%, SMA-1 ~5%, SMA-2 ~3% and NPA ~3% (91–210 days)
     const behind =
-      standing < 0.62
+      standing < 0.8
         ? 0
-        : standing < 0.76
+        : standing < 0.89
           ? 30
-          : standing < 0.85
+          : standing < 0.94
             ? 60
-            : standing < 0.91
+            : standing < 0.97
               ? 90
-              : 120 + Math.floor(rand() * 150);
+              : 100 + Math.floor(rand() * 110);
     const emis: DemoLoan['emis'] = [];
     for (let n = 1; n <= tenure; n++) {
       const dueDate = addDays(today, firstDueOffset + (n - 1) * 30);

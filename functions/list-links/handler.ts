@@ -1,11 +1,14 @@
 import type { Actor } from '../../shared/auth/actor';
 import { httpRoute } from '../../shared/http/route';
 import { type ListLinksQuery, listLinks, listLinksQuerySchema } from '../../shared/usecases/manage-link';
-import { links } from '../../shared/wiring';
+import { emis, links, searchIndex } from '../../shared/wiring';
 
 /** GET /api/payment-links/list — links, newest first, filtered through an index. */
 export async function main(actor: Actor, query: ListLinksQuery) {
-  return { statusCode: 200, body: await listLinks({ links: links() }, query, actor) };
+  return {
+    statusCode: 200,
+    body: await listLinks({ links: links(), search: searchIndex(), emis: emis() }, query, actor),
+  };
 }
 
 export const handler = httpRoute('list-links', { query: listLinksQuerySchema }, (req) =>

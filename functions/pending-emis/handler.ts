@@ -6,11 +6,14 @@ import {
   type PendingEmisQuery,
   pendingEmisQuerySchema,
 } from '../../shared/usecases/list-pending-emis';
-import { emis } from '../../shared/wiring';
+import { aggregates, emis } from '../../shared/wiring';
 
 /** GET /api/payment-links/pending-emis — one page of pending EMIs. */
 export async function main(actor: Actor, query: PendingEmisQuery) {
-  return { statusCode: 200, body: await listPendingEmis({ emis: emis(), clock: systemClock }, query, actor) };
+  return {
+    statusCode: 200,
+    body: await listPendingEmis({ emis: emis(), clock: systemClock, aggregates: aggregates() }, query, actor),
+  };
 }
 
 export const handler = httpRoute('pending-emis', { query: pendingEmisQuerySchema }, (req) =>

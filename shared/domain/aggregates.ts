@@ -14,6 +14,8 @@
  * - `D#<yyyy-mm>` (DPD by the loan's oldest unpaid due date): `n<dd>` loans, `o<dd>` their
  *   outstanding. Read-time code turns due dates into RBI's SMA buckets against today, so the
  *   buckets move with the calendar without any nightly job.
+ * - `E#<yyyy-mm>` (pending EMIs by their own due date): `c<dd>` EMIs, `o<dd>` their outstanding;
+ *   the pending list's totals for a due-date range (overdue, due within n days) sum these.
  * - `C#<yyyy-mm-dd>` (one IST day): `cc`/`ca` payments credited that day and their amount;
  *   `lc`/`lp` links created that day (that reached Razorpay) and how many of those are paid;
  *   `h<i>` links that became paid that day, by hours-to-pay bin `i` (HOURS_BINS).
@@ -107,6 +109,10 @@ export function emiContribution(emi: Emi | null, c: Counters = new Map()): Count
   if (e) {
     add(c, counterKey(e.lender, 'T', 'pc'), 1);
     add(c, counterKey(e.lender, 'T', 'po'), e.outstanding);
+    const group = `E#${e.dueDate.slice(0, 7)}`;
+    const day = e.dueDate.slice(8, 10);
+    add(c, counterKey(e.lender, group, `c${day}`), 1);
+    add(c, counterKey(e.lender, group, `o${day}`), e.outstanding);
   }
   return c;
 }

@@ -20,6 +20,11 @@ export function istDate(now: Date): string {
   return new Date(now.getTime() + IST_OFFSET_MS).toISOString().slice(0, 10);
 }
 
+/** The instant an IST calendar date begins, as ISO-8601 UTC ("2026-03-07" → "2026-03-06T18:30:00.000Z"). */
+export function istDayStart(date: string): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) - IST_OFFSET_MS).toISOString();
+}
+
 /** Adds whole days to a YYYY-MM-DD date. */
 export function addDays(date: string, days: number): string {
   const t = Date.parse(`${date}T00:00:00Z`);

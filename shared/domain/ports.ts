@@ -48,6 +48,10 @@ export interface LinkFilters {
   loanId?: string;
   emiNumber?: number;
   attention?: boolean;
+  /** created at or after this instant (ISO-8601 UTC) */
+  createdFrom?: string;
+  /** created before this instant (ISO-8601 UTC) */
+  createdBefore?: string;
 }
 
 /** Links, their EMI anchor and the credit ledger (DynamoDB: link-store.ts). */
@@ -86,7 +90,7 @@ export interface LinkStore {
    * last link's keys plus its creation key; each lender's query resumes from that position.
    */
   listLinksOfLenders(
-    filters: Pick<LinkFilters, 'status'>,
+    filters: Pick<LinkFilters, 'status' | 'createdFrom' | 'createdBefore'>,
     lenders: readonly string[],
     limit: number,
     startKey?: PageKey,
@@ -124,6 +128,19 @@ export interface LinkStore {
 export interface PendingPage {
   items: Emi[];
   lastKey?: PageKey;
+}
+
+/** A page of pending EMIs in another order than due date ascending (pending-sorted.ts). */
+export interface PendingSortArgs {
+  /** these lenders' partitions, merged; undefined: the all-lenders index (due-date order only) */
+  lenders?: readonly string[];
+  order: 'dueDate' | 'amount';
+  descending: boolean;
+  /** due dates, inclusive (YYYY-MM-DD); no `fromDate`: from the oldest */
+  fromDate?: string;
+  toDate: string;
+  limit: number;
+  startKey?: PageKey;
 }
 
 /** A loan as stored, with who wrote it last. */
@@ -183,6 +200,23 @@ export interface EmiStore {
     limit: number;
     startKey?: PageKey;
   }): Promise<PendingPage>;
+  /**
+   * One page in another order: due date descending (the pending indexes read backwards) or
+   * amount outstanding (the pendingByAmount index, the due-date range as a bounded filter; a page
+   * may come back short with a cursor). See shared/adapters/dynamo/pending-sorted.ts.
+   */
+  queryPendingSorted(args: PendingSortArgs): Promise<PendingPage>;
+  /**
+   * The borrower's contact (and the due date) for links shown in a list: one BatchGetItem of the
+   * EMI items (the loan item for a loan link), deduplicated; keyed `<loanId>#<emiNumber or "">`.
+   */
+  contactsOf(refs: readonly { loanId: string; emiNumber: number | null }[]): Promise<Map<string, Contact>>;
+}
+
+export interface Contact {
+  phone: string | null;
+  email: string | null;
+  dueDate: string | null;
 }
 
 // ── bulk jobs ─────────────────────────────────────────────────────────────────────────────────
@@ -451,6 +485,12 @@ export type LenderCounters = Map<string, Map<string, number>>;
 export interface AggregateReader {
   /** the counters the dashboard needs for `today` (IST): totals, DPD from today−90 on, the last 30 days */
   readLender(lender: string, today: string): Promise<{ counters: LenderCounters; itemsRead: number }>;
+  /** pending EMIs due `fromDate`..`toDate` (inclusive; no `fromDate`: from the oldest): count and outstanding */
+  pendingTotals(
+    lender: string,
+    fromDate: string | undefined,
+    toDate: string,
+  ): Promise<{ count: number; outstanding: number }>;
 }
 
 export interface SearchHit {

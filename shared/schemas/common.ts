@@ -64,3 +64,16 @@ export function queryInt(min: number, max: number) {
     ),
   );
 }
+
+/**
+ * The pending list's orders (GET /api/payment-links/pending-emis `sort`): due date (default,
+ * oldest first), amount outstanding, days past due; a leading `-` is descending.
+ */
+export const PENDING_SORTS = [
+  'dueDate',
+  '-dueDate',
+  'amount',
+  '-amount',
+  'daysPastDue',
+  '-daysPastDue',
+] as const;

@@ -11,6 +11,7 @@ import * as z from 'zod/mini';
 import type { JobStatus } from '../adapters/dynamo/job-store';
 import { PROVIDERS } from '../domain/accounts';
 import { type AttentionReason, type CancelReason, LINK_ID, LINK_STATUSES } from '../domain/model';
+import { PENDING_SORTS } from './common';
 
 type Meta = { id?: string; description?: string; example?: unknown };
 
@@ -167,9 +168,21 @@ export const generatedLinkSchema = doc(
   { id: 'GeneratedLink' },
 );
 
+/** A link as the list shows it: with the borrower's contact and the EMI's due date (for the CSV). */
+export const linkListItemSchema = doc(
+  z.strictObject({
+    ...linkSchema.shape,
+    phone: doc(nullable(z.string()), { description: "the borrower's phone, from the EMI (null if unknown)" }),
+    email: doc(nullable(z.string()), { description: "the borrower's e-mail, from the EMI (null if none)" }),
+    dueDate: doc(nullable(z.iso.date()), { description: "the EMI's due date; null for a loan link" }),
+  }),
+  { id: 'LinkListItem' },
+);
+export type LinkListItem = z.infer<typeof linkListItemSchema>;
+
 export const linkPageSchema = doc(
   z.strictObject({
-    items: z.array(linkSchema),
+    items: z.array(linkListItemSchema),
     nextCursor: doc(nullable(z.string()), { description: 'opaque; null on the last page' }),
   }),
   { id: 'LinkPage' },
@@ -212,8 +225,25 @@ export const pendingEmiPageSchema = doc(
     items: z.array(pendingEmiSchema),
     nextCursor: doc(nullable(z.string()), { description: 'opaque; null on the last page' }),
     today: doc(z.iso.date(), { description: 'the IST date the buckets were judged on' }),
+    sort: doc(z.enum(PENDING_SORTS), {
+      description: 'the order of the items (a leading - is descending)',
+    }),
+    total: doc(
+      nullable(
+        z.strictObject({
+          count: z.int().check(z.minimum(0)),
+          outstanding: paise('what all pending EMIs matching the filter still owe'),
+        }),
+      ),
+      {
+        description: 'every pending EMI matching the filter (not only this page); first page only, else null',
+      },
+    ),
   }),
-  { id: 'PendingEmiPage', description: 'ordered by due date, then loan, then EMI number' },
+  {
+    id: 'PendingEmiPage',
+    description: 'ordered by `sort`: by default due date, then loan, then EMI number',
+  },
 );
 export type PendingEmiPage = z.infer<typeof pendingEmiPageSchema>;
 

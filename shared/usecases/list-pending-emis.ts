@@ -12,10 +12,16 @@ import type { Actor } from '../auth/actor';
 import { lendersToRead } from '../auth/scope';
 import { addDays, type Clock, daysBetween, istDate } from '../domain/dates';
 import { type Emi, type EmiLinkRef, emiAmountPaid, emiOutstanding, OPEN_STATUSES } from '../domain/model';
-import type { EmiStore, PendingPage } from '../domain/ports';
+import type { AggregateReader, EmiStore, PendingPage } from '../domain/ports';
 import { decodeCursor, encodeCursor } from '../http/cursor';
-import { lenderSchema, queryInt } from '../schemas/common';
+import { lenderSchema, PENDING_SORTS, queryInt } from '../schemas/common';
 import type { ActiveLink, PendingEmi, PendingEmiPage } from '../schemas/responses';
+
+/**
+ * Days past due are today − due date, so that order is the due-date order reversed (and EMIs
+ * not yet due, 0 days, tie).
+ */
+export type PendingSort = (typeof PENDING_SORTS)[number];
 
 export const pendingEmisQuerySchema = z.strictObject({
   lender: z.optional(lenderSchema),
@@ -23,6 +29,7 @@ export const pendingEmisQuerySchema = z.strictObject({
   withinDays: z.optional(queryInt(0, 365)),
   limit: z.optional(queryInt(1, 200)),
   cursor: z.optional(z.string()),
+  sort: z.optional(z.enum(PENDING_SORTS)),
 });
 
 export type PendingEmisQuery = z.infer<typeof pendingEmisQuerySchema>;
@@ -76,8 +83,28 @@ export function bucketRange(
   return { toDate: lastUpcoming };
 }
 
+/** The index order a sort is served by. */
+export function sortOrder(sort: PendingSort): { order: 'dueDate' | 'amount'; descending: boolean } {
+  switch (sort) {
+    case 'dueDate':
+    case '-daysPastDue':
+      return { order: 'dueDate', descending: false };
+    case '-dueDate':
+    case 'daysPastDue':
+      return { order: 'dueDate', descending: true };
+    case 'amount':
+      return { order: 'amount', descending: false };
+    case '-amount':
+      return { order: 'amount', descending: true };
+  }
+}
+
 export async function listPendingEmis(
-  deps: { emis: EmiStore; clock: Clock },
+  deps: {
+    emis: EmiStore;
+    clock: Clock;
+    aggregates?: Pick<AggregateReader, 'pendingTotals'>;
+  },
   query: PendingEmisQuery,
   actor: Pick<Actor, 'lenders'>,
 ): Promise<PendingEmisPage> {
@@ -89,22 +116,45 @@ export async function listPendingEmis(
   const limit = query.limit ?? 50;
   // the cursor is bound to the query it came from and to today's date (ranges move at
   // midnight), and sealed with the caller's scope: the lenders this page reads
-  const fingerprint = JSON.stringify(['pending', query.lender ?? '', bucket, withinDays, today]);
+  const sort = query.sort ?? 'dueDate';
+  const { order, descending } = sortOrder(sort);
+  const fingerprint = JSON.stringify(['pending', query.lender ?? '', bucket, withinDays, today, sort]);
   const range = bucketRange(bucket, today, withinDays);
   let page: PendingPage;
   const single = scope === '*' || scope.length === 1;
   const lender = scope === '*' ? undefined : scope[0];
   const cursor = { scope: JSON.stringify(scope), query: fingerprint };
   const startKey = await decodeCursor(query.cursor, cursor);
-  if (single) {
+  if (order === 'amount') {
+    // the amount index is per lender: every lender the caller may read, merged
+    const lenders = scope === '*' ? await deps.emis.listLenders() : scope;
+    page = await deps.emis.queryPendingSorted({ lenders, order, descending, ...range, limit, startKey });
+  } else if (descending) {
+    const lenders = scope === '*' ? undefined : scope;
+    page = await deps.emis.queryPendingSorted({ lenders, order, descending, ...range, limit, startKey });
+  } else if (single) {
     page = await deps.emis.queryPending({ lender, ...range, limit, startKey });
   } else {
     page = await deps.emis.queryPendingOfLenders({ lenders: scope as string[], ...range, limit, startKey });
   }
   const nowSeconds = Math.floor(now.getTime() / 1000);
+  // the whole filter's count and outstanding, from the kept totals: on the first page only
+  let total: PendingEmisPage['total'] = null;
+  if (query.cursor === undefined && deps.aggregates) {
+    const lenders = scope === '*' ? await deps.emis.listLenders() : scope;
+    const sums = await Promise.all(
+      lenders.map((l) => deps.aggregates!.pendingTotals(l, range.fromDate, range.toDate)),
+    );
+    total = {
+      count: sums.reduce((n, t) => n + t.count, 0),
+      outstanding: sums.reduce((n, t) => n + t.outstanding, 0),
+    };
+  }
   return {
     items: page.items.map((emi) => toPendingEmi(emi, today, nowSeconds)),
     nextCursor: await encodeCursor(cursor, page.lastKey),
     today,
+    sort,
+    total,
   };
 }

@@ -7,18 +7,22 @@
  *   is a 409 that says why. If Razorpay reports it paid meanwhile, the payment is credited and
  *   the 409 says so.
  * list:    one page, newest first, from the index that serves the filters, within the caller's
- *   lenders (a `lender` outside them is a 403).
+ *   lenders (a `lender` outside them is a 403); a creation-date range (IST days) narrows the
+ *   index's creation key; a loan id in another case is found through the loan's search entry.
  * Another lender's link answers exactly like an unknown id (404).
  */
 import * as z from 'zod/mini';
 import { type Actor, actorRef } from '../auth/actor';
 import { lendersToRead, mayAccessLender } from '../auth/scope';
+import { addDays, istDayStart } from '../domain/dates';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 import { LINK_ID, LINK_STATUSES } from '../domain/model';
-import type { StoredLink } from '../domain/ports';
+import type { Contact, EmiStore, SearchIndex, StoredLink } from '../domain/ports';
+import { loanKey } from '../domain/search-terms';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import { correlate } from '../observe';
-import { emiNumberSchema, lenderSchema, loanIdSchema, queryInt } from '../schemas/common';
+import { dueDateSchema, emiNumberSchema, lenderSchema, loanIdSchema, queryInt } from '../schemas/common';
+import type { LinkListItem } from '../schemas/responses';
 import { gatewayOf, type LinkDeps } from './link-deps';
 import { type LinkView, toLinkView } from './link-view';
 import { cancelAtRazorpay, observationFromGatewayLink, syncLink } from './sync-link';
@@ -95,29 +99,63 @@ export const listLinksQuerySchema = z.strictObject({
     ),
   ),
   attention: z.optional(z.enum(['true', 'false'])),
+  from: z.optional(dueDateSchema),
+  to: z.optional(dueDateSchema),
   limit: z.optional(queryInt(1, 200)),
   cursor: z.optional(z.string()),
 });
 
 export type ListLinksQuery = z.infer<typeof listLinksQuerySchema>;
 
+/**
+ * A loan id as the person typed it, in any case, as the loan is filed: its search entries
+ * (loan id, lower-case) within the caller's lenders; the id as typed when none matches.
+ */
+async function canonicalLoanId(
+  deps: ListLinksDeps,
+  loanId: string,
+  scope: '*' | readonly string[],
+): Promise<string> {
+  if (!deps.search || !deps.emis) return loanId;
+  const lenders = scope === '*' ? await deps.emis.listLenders() : scope;
+  // the exact id sorts first among its prefixes (`kav-1#…` before `kav-10#…`)
+  const hits = await deps.search.prefix(lenders, 'loan', loanKey(loanId), 20);
+  const same = hits.filter((h) => loanKey(h.loanId) === loanKey(loanId));
+  return same.find((h) => h.loanId === loanId)?.loanId ?? same[0]?.loanId ?? loanId;
+}
+
+export interface ListLinksDeps extends Pick<LinkDeps, 'links'> {
+  /** to find a loan id typed in another case (without them the id must match exactly) */
+  search?: SearchIndex;
+  /** lenders, and the borrowers' contacts shown beside the links (null without it) */
+  emis?: Pick<EmiStore, 'listLenders' | 'contactsOf'>;
+}
+
 export async function listLinks(
-  deps: Pick<LinkDeps, 'links'>,
+  deps: ListLinksDeps,
   query: ListLinksQuery,
   actor: Pick<Actor, 'lenders'>,
-): Promise<{ items: LinkView[]; nextCursor: string | null }> {
+): Promise<{ items: LinkListItem[]; nextCursor: string | null }> {
   const scope = lendersToRead(actor, query.lender);
   if (query.emiNumber !== undefined && query.loanId === undefined) {
     throw new ValidationError('emiNumber needs loanId', [
       { field: 'query.emiNumber', message: 'is allowed only together with loanId' },
     ]);
   }
+  if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
+    throw new ValidationError('from is after to', [
+      { field: 'query.from', message: 'must be on or before to' },
+    ]);
+  }
   const filters = {
     status: query.status,
     lender: scope !== '*' && scope.length === 1 ? scope[0] : undefined,
-    loanId: query.loanId,
+    loanId: query.loanId === undefined ? undefined : await canonicalLoanId(deps, query.loanId, scope),
     emiNumber: query.emiNumber,
     attention: query.attention === 'true',
+    // IST calendar days → instants: from the start of `from` to the start of the day after `to`
+    createdFrom: query.from === undefined ? undefined : istDayStart(query.from),
+    createdBefore: query.to === undefined ? undefined : istDayStart(addDays(query.to, 1)),
   };
   // the cursor is bound to the filters, and sealed with the caller's scope (the lenders it read)
   const fingerprint = JSON.stringify(['links', filters]);
@@ -130,7 +168,24 @@ export async function listLinks(
   const startKey = await decodeCursor(query.cursor, cursor);
   // several lenders, listed through their own partitions and merged (never all links filtered)
   const page = merged
-    ? await deps.links.listLinksOfLenders({ status: filters.status }, scope as string[], limit, startKey)
+    ? await deps.links.listLinksOfLenders(
+        { status: filters.status, createdFrom: filters.createdFrom, createdBefore: filters.createdBefore },
+        scope as string[],
+        limit,
+        startKey,
+      )
     : await deps.links.listLinks(scoped, limit, startKey);
-  return { items: page.items.map(toLinkView), nextCursor: await encodeCursor(cursor, page.lastKey) };
+  const contacts = deps.emis
+    ? await deps.emis.contactsOf(page.items.map((l) => ({ loanId: l.loanId, emiNumber: l.emiNumber })))
+    : new Map<string, Contact>();
+  const items = page.items.map((link) => {
+    const c = contacts.get(`${link.loanId}#${link.emiNumber ?? ''}`);
+    return {
+      ...toLinkView(link),
+      phone: c?.phone ?? null,
+      email: c?.email ?? null,
+      dueDate: c?.dueDate ?? null,
+    };
+  });
+  return { items, nextCursor: await encodeCursor(cursor, page.lastKey) };
 }

@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_JS_BYTES } from '../../web/build';
 import { formatPaise } from '../../web/src/format';
 import { today } from '../support/fixtures';
 import { ARTIFACTS, type Harness, login, startHarness } from './harness';
@@ -160,7 +161,7 @@ afterAll(async () => {
 
 describe('operator page', () => {
   it('is light: one small script, no framework', () => {
-    expect(h.web.jsBytes).toBeLessThan(50 * 1024);
+    expect(h.web.jsBytes).toBeLessThan(MAX_JS_BYTES);
   });
 
   it('opens on Pending EMIs with the lenders from the API and filters by lender', async () => {

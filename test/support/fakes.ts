@@ -95,6 +95,8 @@ export class FakeStores {
       listLenders: unused('emis.listLenders'),
       queryPending: unused('emis.queryPending'),
       queryPendingOfLenders: unused('emis.queryPendingOfLenders'),
+      queryPendingSorted: unused('emis.queryPendingSorted'),
+      contactsOf: unused('emis.contactsOf'),
     };
   }
 }

@@ -5,6 +5,7 @@
  */
 import { api, errorText, type PaymentAccount } from './api';
 import { byId, copyButton, h, notify, whileBusy } from './dom';
+import { formatDateTime } from './format';
 
 function row(account: PaymentAccount): HTMLTableRowElement {
   const rotate = h(
@@ -39,7 +40,7 @@ function row(account: PaymentAccount): HTMLTableRowElement {
     h('td', {}, account.keyId),
     h('td', {}, account.lenders.join(', ') || '—'),
     h('td', {}, h('code', {}, account.webhookUrl), ' ', copyButton(account.webhookUrl, 'webhook URL')),
-    h('td', {}, `set ${new Date(account.webhookSecretSetAt).toLocaleString()} `, rotate),
+    h('td', {}, `set ${formatDateTime(account.webhookSecretSetAt)} `, rotate),
   );
 }
 

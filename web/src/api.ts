@@ -6,7 +6,7 @@
 
 // The response shapes are the server's own types (type-only imports: erased from the bundle),
 // so the page and the API cannot drift apart.
-import type { ImportStatus, SearchPage, StartedImport } from '../../shared/schemas/responses';
+import type { ImportStatus, LinkListItem, SearchPage, StartedImport } from '../../shared/schemas/responses';
 import type { BulkJobView } from '../../shared/usecases/bulk-job';
 import type { Dashboard } from '../../shared/usecases/dashboard';
 import type { LinkView } from '../../shared/usecases/link-view';
@@ -19,8 +19,11 @@ export type PendingPage = PendingEmisPage;
 /** a link as the list and generate routes answer it (generate adds `reused`) */
 export type Link = LinkView & { reused?: boolean };
 
+/** a link as the list answers it: with the borrower's phone, e-mail and the EMI's due date */
+export type ListedLink = Link & Partial<Pick<LinkListItem, 'phone' | 'email' | 'dueDate'>>;
+
 export interface LinkPage {
-  items: Link[];
+  items: ListedLink[];
   nextCursor: string | null;
 }
 
@@ -206,6 +209,7 @@ export const api = {
     lender?: string;
     bucket: string;
     withinDays?: number;
+    sort?: string;
     cursor?: string | null;
     limit?: number;
   }) => request<PendingPage>('GET', '/api/payment-links/pending-emis', { query: q }),
@@ -220,6 +224,8 @@ export const api = {
     loanId?: string;
     emiNumber?: number;
     attention?: boolean;
+    from?: string;
+    to?: string;
     cursor?: string | null;
     limit?: number;
   }) =>
@@ -231,6 +237,10 @@ export const api = {
   cancel: (id: string) => request<Link>('POST', `/api/payment-links/${encodeURIComponent(id)}/cancel`),
   bulkStart: (body: { lender?: string; bucket: string; withinDays?: number }) =>
     request<BulkJob>('POST', '/api/payment-links/bulk-generate-export', { body }),
+  bulkJobs: (limit = 10) =>
+    request<{ items: BulkJob[]; nextCursor: string | null }>('GET', '/api/payment-links/bulk-jobs', {
+      query: { limit },
+    }),
   bulkJob: (jobId: string) =>
     request<BulkJob>('GET', `/api/payment-links/bulk-jobs/${encodeURIComponent(jobId)}`),
   dashboard: (q: { lender?: string }) => request<Dashboard>('GET', '/api/dashboard', { query: q }),

@@ -45,7 +45,7 @@ let noticeTimer: ReturnType<typeof setTimeout> | undefined;
  * Shows one message in the page's live region. Errors stay until dismissed or replaced;
  * other messages fade after a while. Errors go to the assertive (role=alert) region.
  */
-export function notify(message: string, kind: NoticeKind = 'info'): void {
+export function notify(message: string, kind: NoticeKind = 'info', keepClear?: Element | null): void {
   const status = byId('status');
   const alert = byId('alert');
   clearTimeout(noticeTimer);
@@ -67,6 +67,19 @@ export function notify(message: string, kind: NoticeKind = 'info'): void {
     ),
   );
   if (kind !== 'error') noticeTimer = setTimeout(() => target.replaceChildren(), 8000);
+  if (keepClear) requestAnimationFrame(() => scrollClearOf(keepClear, target));
+}
+
+/**
+ * The message floats at the bottom of the window: when it covers `el` (the row whose link and
+ * Copy button the person needs next), the page scrolls so `el` sits just above it.
+ */
+export function scrollClearOf(el: Element, toast: Element): void {
+  const box = toast.firstElementChild?.getBoundingClientRect();
+  if (!box || !el.isConnected) return;
+  const r = el.getBoundingClientRect();
+  const overlaps = r.bottom > box.top && r.top < box.bottom && r.right > box.left && r.left < box.right;
+  if (overlaps) window.scrollBy({ top: r.bottom - box.top + 12, behavior: 'instant' });
 }
 
 // ---- busy buttons: nothing is sent twice by a double click ----

@@ -32,24 +32,29 @@ export function formatDueDate(date: string): string {
   return `${Number(m[3])} ${MONTHS[Number(m[2]) - 1] ?? m[2]} ${m[1]}`;
 }
 
-const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const IST_OFFSET_MS = (5 * 60 + 30) * 60 * 1000;
 
-/** An ISO-8601 instant → the operator's local, readable date and time. */
-export function formatDateTime(iso: string | null | undefined): string {
-  if (!iso) return '—';
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? iso : DATE_TIME.format(new Date(t));
-}
-
-const DATE_ONLY = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
-const TIME_ONLY = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
-
-/** The same instant as [date, time], for cells that may break between the two. */
+/**
+ * An ISO-8601 instant → [date, time] in India time, whatever the browser's own zone:
+ * ["2 Dec 2026", "2:53 pm IST"]. One format on every tab (due dates are "2 Dec 2026" too).
+ */
 export function dateTimeParts(iso: string | null | undefined): [string, string] | null {
   if (!iso) return null;
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return [iso, ''];
-  return [DATE_ONLY.format(new Date(t)), TIME_ONLY.format(new Date(t))];
+  const d = new Date(t + IST_OFFSET_MS);
+  const date = formatDueDate(d.toISOString().slice(0, 10));
+  const h24 = d.getUTCHours();
+  const h12 = h24 % 12 === 0 ? 12 : h24 % 12;
+  const time = `${h12}:${String(d.getUTCMinutes()).padStart(2, '0')} ${h24 < 12 ? 'am' : 'pm'} IST`;
+  return [date, time];
+}
+
+/** An ISO-8601 instant → "2 Dec 2026, 2:53 pm IST". */
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const parts = dateTimeParts(iso)!;
+  return parts[1] ? `${parts[0]}, ${parts[1]}` : parts[0];
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {

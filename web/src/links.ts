@@ -1,17 +1,21 @@
 /**
- * Tab 2, Generated Links: filter by status, lender, loan and "needs attention"; each row shows
- * the link, a status badge, attention in words and local times; Refresh asks Razorpay for the
- * latest (and updates the EMI's other links shown, which a payment may have cancelled);
- * Cancel closes an open link after a confirmation.
+ * Tab 2, Generated Links: filter by status, lender, loan (any case; a phone number finds the
+ * loan through GET /api/search), creation dates and "needs attention"; each row shows the link,
+ * a status badge, attention in words and times in IST — a paid link its payment (time, method,
+ * payment id) instead of an expiry; Refresh asks Razorpay for the latest (and updates the EMI's
+ * other links shown, which a payment may have cancelled); Cancel closes an open link after a
+ * confirmation; "Export CSV" writes the rows shown in the bulk CSV's columns.
  */
 import { can } from './access';
-import { api, errorText, type Link } from './api';
+import { api, errorText, type Link, type ListedLink } from './api';
+import { csvFileName, downloadCsv, phoneCell, rupeesCell, safeCell, toCsv } from './csv';
 import { byId, confirmDialog, h, notify, whileBusy } from './dom';
 import {
   attentionText,
   cancelReasonText,
   dateTimeParts,
   formatDateTime,
+  formatDueDate,
   formatPaise,
   plural,
   statusLabel,
@@ -27,9 +31,13 @@ interface Filters {
   lender: string;
   loanId: string;
   attention: boolean;
+  from: string;
+  to: string;
 }
 
-let filters: Filters = { status: '', lender: '', loanId: '', attention: false };
+let filters: Filters = { status: '', lender: '', loanId: '', attention: false, from: '', to: '' };
+/** the links on screen, by id, in order (the CSV export) */
+const shownLinks = new Map<string, ListedLink>();
 let cursor: string | null = null;
 let generation = 0;
 let shown = 0;
@@ -41,7 +49,68 @@ function readFilters(): Filters {
     lender: byId<HTMLSelectElement>('links-lender').value,
     loanId: byId<HTMLInputElement>('links-loan').value.trim(),
     attention: byId<HTMLInputElement>('links-attention').checked,
+    from: byId<HTMLInputElement>('links-from').value,
+    to: byId<HTMLInputElement>('links-to').value,
   };
+}
+
+/** What a loan box holds that is a phone number rather than a loan id: digits, spaces, + and -. */
+export function looksLikePhone(text: string): boolean {
+  return /^\+?[\d][\d -]*$/.test(text) && text.replace(/\D/g, '').length >= 6;
+}
+
+/** The captured payments of a link, latest first. */
+function captured(link: Link) {
+  return link.payments
+    .filter((p) => p.status === 'captured')
+    .sort((a, b) => (a.capturedAt < b.capturedAt ? 1 : -1));
+}
+
+const METHODS: Record<string, string> = {
+  upi: 'UPI',
+  card: 'Card',
+  netbanking: 'Net banking',
+  wallet: 'Wallet',
+  emi: 'EMI',
+  bank_transfer: 'Bank transfer',
+};
+
+/** A paid link: when, how and which payment — never "Expires"; otherwise the expiry. */
+function expiresOrPaid(link: Link): HTMLTableCellElement {
+  const payments = captured(link);
+  const last = payments[0];
+  if (!last || (link.status !== 'paid' && link.status !== 'partially_paid')) {
+    return timeCell('Expires', link.expireBy);
+  }
+  const label = link.status === 'paid' ? 'Paid' : 'Last paid';
+  const parts = dateTimeParts(last.capturedAt);
+  return cell(
+    label,
+    h(
+      'div',
+      { className: 'paid-info', 'data-testid': 'paid-info' },
+      h('span', { className: 'muted small' }, `${label} `),
+      h(
+        'time',
+        { datetime: last.capturedAt },
+        h('span', { className: 'nowrap' }, parts?.[0] ?? ''),
+        ' ',
+        h('span', { className: 'nowrap' }, parts?.[1] ?? ''),
+      ),
+      h(
+        'div',
+        { className: 'small' },
+        `${METHODS[last.method ?? ''] ?? last.method ?? 'Payment'} · `,
+        h('span', { className: 'mono', 'data-testid': 'payment-id' }, last.paymentId),
+      ),
+      payments.length > 1
+        ? h('div', { className: 'muted small' }, `${plural(payments.length, 'payment')}`)
+        : null,
+      link.status === 'partially_paid' && link.expireBy
+        ? h('div', { className: 'muted small' }, `Expires ${formatDateTime(link.expireBy)}`)
+        : null,
+    ),
+  );
 }
 
 function statusCell(link: Link): HTMLTableCellElement {
@@ -145,6 +214,13 @@ function renderRow(link: Link): HTMLTableRowElement {
       h('strong', { className: 'nowrap' }, link.loanId),
       h('span', { className: 'muted nowrap' }, ` · EMI ${link.emiNumber}`),
       h('div', { className: 'muted small' }, `${link.clientName} · ${link.lender}`),
+      (link as ListedLink).phone
+        ? h(
+            'div',
+            { className: 'muted small nowrap', 'data-testid': 'link-phone' },
+            (link as ListedLink).phone,
+          )
+        : null,
     ),
     amountOf(link),
     cell(
@@ -165,7 +241,7 @@ function renderRow(link: Link): HTMLTableRowElement {
         : h('span', { className: 'muted' }, '—'),
     ),
     timeCell('Created', link.createdAt),
-    timeCell('Expires', link.expireBy),
+    expiresOrPaid(link),
     cell('Actions', actions),
   );
   return tr;
@@ -174,7 +250,11 @@ function renderRow(link: Link): HTMLTableRowElement {
 function replaceRow(link: Link): void {
   const old = rows.get(link.id);
   if (!old) return;
-  const fresh = renderRow(link);
+  const before = shownLinks.get(link.id);
+  // refresh and cancel answer a plain link: the contact shown stays
+  const merged = { ...link, phone: before?.phone, email: before?.email, dueDate: before?.dueDate };
+  shownLinks.set(link.id, merged);
+  const fresh = renderRow(merged);
   old.replaceWith(fresh);
   rows.set(link.id, fresh);
 }
@@ -239,6 +319,13 @@ function describeFilters(f: Filters): string {
     f.status ? `status ${statusLabel(f.status).toLowerCase()}` : '',
     f.lender ? `lender ${f.lender}` : '',
     f.loanId ? `loan ${f.loanId}` : '',
+    f.from && f.to
+      ? `created ${formatDueDate(f.from)} – ${formatDueDate(f.to)}`
+      : f.from
+        ? `created from ${formatDueDate(f.from)}`
+        : f.to
+          ? `created up to ${formatDueDate(f.to)}`
+          : '',
   ].filter(Boolean);
   return parts.length > 0 ? parts.join(', ') : 'all links';
 }
@@ -253,6 +340,7 @@ async function loadPage(reset: boolean): Promise<void> {
     cursor = null;
     shown = 0;
     rows.clear();
+    shownLinks.clear();
     tbody.replaceChildren(messageRow(COLUMNS, 'Loading payment links…', 'loading'));
     more.hidden = true;
     summary.textContent = '';
@@ -267,6 +355,8 @@ async function loadPage(reset: boolean): Promise<void> {
         lender: filters.lender || undefined,
         loanId: filters.loanId || undefined,
         attention: filters.attention,
+        from: filters.from || undefined,
+        to: filters.to || undefined,
         cursor,
         limit: PAGE_SIZE,
       });
@@ -275,6 +365,7 @@ async function loadPage(reset: boolean): Promise<void> {
       cursor = res.data.nextCursor;
       for (const link of res.data.items) {
         if (rows.has(link.id)) continue;
+        shownLinks.set(link.id, link);
         const tr = renderRow(link);
         rows.set(link.id, tr);
         tbody.append(tr);
@@ -287,6 +378,7 @@ async function loadPage(reset: boolean): Promise<void> {
       tbody.replaceChildren(messageRow(COLUMNS, `No payment links (${describeFilters(filters)}).`, 'empty'));
     }
     more.hidden = cursor === null;
+    byId('links-csv').hidden = shown === 0;
     summary.textContent =
       shown === 0
         ? ''
@@ -301,16 +393,139 @@ async function loadPage(reset: boolean): Promise<void> {
   }
 }
 
+/** The rows shown, in the bulk CSV's columns (architecture §4), then what a paid link adds. */
+export const LINKS_CSV_COLUMNS = [
+  'loan_id',
+  'client_name',
+  'phone',
+  'email',
+  'lender',
+  'emi_number',
+  'due_date',
+  'amount_inr',
+  'payment_link',
+  'link_id',
+  'link_status',
+  'expires_at',
+  'error',
+  'created_at',
+  'amount_paid_inr',
+  'paid_at',
+  'payment_method',
+  'payment_id',
+] as const;
+
+function exportShown(): void {
+  const rowsOut = [...shownLinks.values()].map((link) => {
+    const last = captured(link)[0];
+    return [
+      safeCell(link.loanId),
+      safeCell(link.clientName),
+      phoneCell(link.phone),
+      safeCell(link.email),
+      safeCell(link.lender),
+      link.emiNumber === null || link.emiNumber === undefined ? '' : String(link.emiNumber),
+      safeCell(link.dueDate),
+      rupeesCell(link.amount),
+      safeCell(link.shortUrl),
+      safeCell(link.id),
+      safeCell(link.status),
+      safeCell(link.expireBy),
+      safeCell(link.error?.message),
+      safeCell(link.createdAt),
+      rupeesCell(link.amountPaid),
+      safeCell(link.status === 'paid' ? last?.capturedAt : ''),
+      safeCell(last?.method),
+      safeCell(last?.paymentId),
+    ];
+  });
+  const day = new Date(Date.now() + 5.5 * 3_600_000).toISOString().slice(0, 10);
+  downloadCsv(csvFileName('payment-links', day), toCsv(LINKS_CSV_COLUMNS, rowsOut));
+  notify(`Exported ${plural(rowsOut.length, 'link')} as shown (${describeFilters(filters)}).`, 'success');
+}
+
+/**
+ * A phone number in the loan box: the loan(s) it belongs to, through GET /api/search. One loan
+ * becomes the filter; several are offered to choose from; none is said.
+ */
+async function applyLoanBox(): Promise<void> {
+  const input = byId<HTMLInputElement>('links-loan');
+  const hits = byId('links-loan-hits');
+  hits.hidden = true;
+  hits.replaceChildren();
+  const typed = input.value.trim();
+  if (!looksLikePhone(typed)) {
+    void loadPage(true);
+    return;
+  }
+  try {
+    const { data } = await api.search(typed);
+    const loans = new Map<string, (typeof data.items)[number]>();
+    for (const r of data.items) if (!loans.has(r.loanId)) loans.set(r.loanId, r);
+    const exact = [...loans.values()].find((r) => r.loanId.toLowerCase() === typed.toLowerCase());
+    const found = exact ? [exact] : [...loans.values()];
+    if (found.length === 1) {
+      input.value = found[0]!.loanId;
+      notify(`${typed} is loan ${found[0]!.loanId} (${found[0]!.clientName}).`, 'info');
+      void loadPage(true);
+      return;
+    }
+    hits.hidden = false;
+    if (found.length === 0) {
+      hits.append(
+        h(
+          'p',
+          { className: 'small', 'data-testid': 'loan-hits-none' },
+          `No loan has the phone number ${typed}.`,
+        ),
+      );
+      return;
+    }
+    hits.append(
+      h('p', { className: 'small' }, `${plural(found.length, 'loan')} for ${typed}: choose one`),
+      h(
+        'ul',
+        { 'aria-label': `Loans for ${typed}` },
+        ...found.map((r) =>
+          h(
+            'li',
+            {},
+            h(
+              'button',
+              {
+                type: 'button',
+                className: 'btn btn-small',
+                'data-testid': 'loan-hit',
+                onclick: () => {
+                  input.value = r.loanId;
+                  hits.hidden = true;
+                  void loadPage(true);
+                },
+              },
+              `${r.loanId} · ${r.clientName} · ${r.lender}`,
+            ),
+          ),
+        ),
+      ),
+    );
+  } catch (err) {
+    notify(`Could not look up ${typed}: ${errorText(err)}`, 'error');
+  }
+}
+
 export function initLinks(): void {
   const form = byId<HTMLFormElement>('links-filters');
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    void loadPage(true);
+    void applyLoanBox();
   });
   form.addEventListener('change', (ev) => {
     if (ev.target === byId('links-loan')) return; // typed: applied on Enter or the Show button
+    const t = ev.target as HTMLInputElement;
+    if ((t.id === 'links-from' || t.id === 'links-to') && !t.checkValidity()) return;
     void loadPage(true);
   });
+  byId<HTMLButtonElement>('links-csv').addEventListener('click', exportShown);
   byId<HTMLButtonElement>('links-more').addEventListener('click', (ev) => {
     void whileBusy(ev.currentTarget as HTMLButtonElement, 'Loading…', () => loadPage(false));
   });

@@ -8,6 +8,7 @@ import { can, setPermissions } from './access';
 import { initAccounts, reloadAccounts } from './accounts';
 import { ApiError, api, errorText, type Me } from './api';
 import { initAuth, LoginError, login, logout, onSessionEnd } from './auth';
+import { initRecentJobs } from './bulk-jobs';
 import { initDashboard, loadDashboard } from './dashboard';
 import { byId, notify, whileBusy } from './dom';
 import { initImports } from './imports';
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
     }
     showSignedIn(me);
     initPending();
+    initRecentJobs();
     initLinks();
     initDashboard();
     initSearch((loanId) => {

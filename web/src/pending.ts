@@ -1,16 +1,22 @@
 /**
- * Tab 1, Pending EMIs: filter by lender and overdue/upcoming, page through with "Load more",
- * generate one link per row (shown at once, copyable), and "Generate all & export" for what the
- * filters show, with a progress bar while the bulk job runs and the CSV link when it is done.
+ * Tab 1, Pending EMIs: filter by lender and overdue/upcoming, sort by due date, amount or days
+ * past due, page through with "Load more" (the summary says how many EMIs and how much the whole
+ * filter holds), export what is shown as CSV, generate one link per row (shown at once,
+ * copyable; "Reuse link" when an open one exists), and "Generate all & export" for what the
+ * filters show — confirmed with its count and ₹ total — with a progress bar while the bulk job
+ * runs and the CSV link when it is done. The last job's panel survives a reload; past jobs are
+ * listed by bulk-jobs.ts.
  */
 import { daysBetween } from '../../shared/domain/dates';
 import { can } from './access';
 import { ApiError, api, type BulkJob, errorText, type Link, newIdempotencyKey, type PendingEmi } from './api';
+import { reloadRecentJobs } from './bulk-jobs';
+import { csvFileName, downloadCsv, phoneCell, rupeesCell, safeCell, toCsv } from './csv';
 import { byId, confirmDialog, h, notify, whileBusy } from './dom';
 import { formatDateTime, formatDueDate, formatPaise, plural, statusLabel } from './format';
 import { amountCell, cell, linkWithCopy, messageRow, statusBadge } from './shared-ui';
 
-const COLUMNS = 8;
+const COLUMNS = 9;
 const PAGE_SIZE = 50;
 const POLL_MS = 1000;
 const JOB_KEY = 'emi-links.bulk-job';
@@ -19,7 +25,18 @@ interface Filters {
   lender: string;
   bucket: 'overdue' | 'upcoming' | 'all';
   withinDays: number;
+  sort: string;
 }
+
+/** The orders the API serves (GET pending-emis `sort`), in words. */
+export const SORTS: Record<string, string> = {
+  dueDate: 'due date, oldest first',
+  '-dueDate': 'due date, latest first',
+  '-amount': 'amount outstanding, largest first',
+  amount: 'amount outstanding, smallest first',
+  '-daysPastDue': 'days past due, most first',
+  daysPastDue: 'days past due, fewest first',
+};
 
 interface Row {
   emi: PendingEmi;
@@ -28,17 +45,27 @@ interface Row {
   generated?: { link: Link; reused: boolean };
 }
 
-let filters: Filters = { lender: '', bucket: 'all', withinDays: 7 };
+let filters: Filters = { lender: '', bucket: 'all', withinDays: 7, sort: 'dueDate' };
 let today = '';
 let cursor: string | null = null;
 let generation = 0;
 let shown = 0;
+/** the rows on screen, in order (the CSV export) */
+let rowsShown: Row[] = [];
+/** every pending EMI the filter matches (from the first page), not only those shown */
+let total: { count: number; outstanding: number } | null = null;
 
 function readFilters(): Filters {
   const bucket = (byId<HTMLSelectElement>('pending-bucket').value || 'all') as Filters['bucket'];
   const raw = byId<HTMLInputElement>('pending-within').value.trim();
   const n = /^\d{1,3}$/.test(raw) ? Number(raw) : 7;
-  return { lender: byId<HTMLSelectElement>('pending-lender').value, bucket, withinDays: Math.min(n, 365) };
+  const sort = byId<HTMLSelectElement>('pending-sort').value;
+  return {
+    lender: byId<HTMLSelectElement>('pending-lender').value,
+    bucket,
+    withinDays: Math.min(n, 365),
+    sort: sort in SORTS ? sort : 'dueDate',
+  };
 }
 
 function dueCell(emi: PendingEmi): HTMLTableCellElement {
@@ -95,6 +122,30 @@ function linkCell(row: Row): HTMLTableCellElement {
   );
 }
 
+/** "Generate", or "Reuse link" when the EMI has an open link (the server answers it again). */
+function labelAction(button: HTMLButtonElement, row: Row): void {
+  const { emi } = row;
+  const reuse = emi.activeLink !== null;
+  button.textContent = reuse ? 'Reuse link' : 'Generate';
+  button.dataset.action = reuse ? 'reuse' : 'generate';
+  button.setAttribute(
+    'aria-label',
+    reuse
+      ? `Reuse the open link for EMI ${emi.emiNumber} of loan ${emi.loanId}`
+      : `Generate a payment link for EMI ${emi.emiNumber} of loan ${emi.loanId}`,
+  );
+}
+
+/** A phone number a collector can tap to call. */
+function phoneLink(phone: string): HTMLElement {
+  if (!phone) return h('span', { className: 'muted' }, '—');
+  return h(
+    'a',
+    { href: `tel:${phone.replace(/[^\d+]/g, '')}`, className: 'nowrap phone', 'data-testid': 'phone' },
+    phone,
+  );
+}
+
 function renderRow(row: Row): HTMLTableRowElement {
   const { emi } = row;
   const tr = h('tr', {
@@ -106,19 +157,13 @@ function renderRow(row: Row): HTMLTableRowElement {
   });
   const button = !can('write')
     ? null
-    : h(
-        'button',
-        {
-          type: 'button',
-          className: 'btn btn-primary',
-          'data-testid': 'generate',
-          'aria-label': `Generate a payment link for EMI ${emi.emiNumber} of loan ${emi.loanId}`,
-        },
-        'Generate',
-      );
-  button?.addEventListener('click', () => {
-    void generate(row, tr, button);
-  });
+    : h('button', { type: 'button', className: 'btn btn-primary', 'data-testid': 'generate' });
+  if (button) {
+    labelAction(button, row);
+    button.addEventListener('click', () => {
+      void generate(row, tr, button);
+    });
+  }
   tr.append(
     cell(
       'Loan',
@@ -126,6 +171,7 @@ function renderRow(row: Row): HTMLTableRowElement {
       h('div', { className: 'muted small' }, emi.lender),
     ),
     cell('Client', emi.clientName),
+    cell('Phone', phoneLink(emi.phone)),
     cell('EMI', h('span', { className: 'num' }, String(emi.emiNumber))),
     dueCell(emi),
     amountCell('Amount due', h('span', { className: 'num' }, formatPaise(emi.amountDue))),
@@ -159,12 +205,13 @@ async function generate(row: Row, tr: HTMLTableRowElement, button: HTMLButtonEle
           amount: res.data.amount,
         };
       }
-      tr.children[6]?.replaceWith(linkCell(row));
+      tr.querySelector('td[data-label="Payment link"]')?.replaceWith(linkCell(row));
       notify(
         reused
           ? `EMI ${emi.emiNumber} of ${emi.loanId} already had an open link for ${formatPaise(res.data.amount)}; it is shown.`
           : `New link for EMI ${emi.emiNumber} of ${emi.loanId}: ${formatPaise(res.data.amount)}, ${statusLabel(res.data.status).toLowerCase()}.`,
         'success',
+        tr,
       );
     } catch (err) {
       // a definite refusal ends this attempt; a network error, 5xx, 409 or 429 keeps the key for a retry
@@ -180,9 +227,11 @@ async function generate(row: Row, tr: HTMLTableRowElement, button: HTMLButtonEle
       notify(
         `Could not generate a link for EMI ${emi.emiNumber} of ${emi.loanId}: ${errorText(err)}`,
         'error',
+        tr,
       );
     }
   });
+  if (button.isConnected) labelAction(button, row);
 }
 
 function describeFilters(f: Filters): string {
@@ -194,10 +243,54 @@ function describeFilters(f: Filters): string {
 
 function updateSummary(hasMore: boolean): void {
   const summary = byId('pending-summary');
-  summary.textContent =
-    shown === 0
-      ? ''
-      : `${plural(shown, 'EMI')} shown${hasMore ? ' — more below' : ''} · ${describeFilters(filters)}${today ? ` · today is ${formatDueDate(today)}` : ''}`;
+  byId('pending-csv').hidden = shown === 0;
+  if (shown === 0) {
+    summary.textContent = '';
+    return;
+  }
+  const counted =
+    total === null
+      ? `${plural(shown, 'EMI')} shown${hasMore ? ' — more below' : ''}`
+      : `${shown} of ${plural(total.count, 'EMI')} shown${hasMore ? ' — more below' : ''} · ${formatPaise(total.outstanding)} outstanding in all`;
+  summary.textContent = `${counted} · ${describeFilters(filters)} · by ${SORTS[filters.sort] ?? filters.sort}${today ? ` · today is ${formatDueDate(today)}` : ''}`;
+}
+
+/** What is on screen, as CSV (architecture §4's column style; phones kept as text). */
+function exportShown(): void {
+  const header = [
+    'loan_id',
+    'client_name',
+    'phone',
+    'email',
+    'lender',
+    'emi_number',
+    'due_date',
+    'days_past_due',
+    'amount_due_inr',
+    'amount_paid_inr',
+    'amount_outstanding_inr',
+    'payment_link',
+    'link_id',
+    'link_status',
+  ];
+  const rows = rowsShown.map(({ emi }) => [
+    safeCell(emi.loanId),
+    safeCell(emi.clientName),
+    phoneCell(emi.phone),
+    safeCell(emi.email),
+    safeCell(emi.lender),
+    String(emi.emiNumber),
+    emi.dueDate,
+    String(emi.daysPastDue),
+    rupeesCell(emi.amountDue),
+    rupeesCell(emi.amountPaid),
+    rupeesCell(emi.amountOutstanding),
+    safeCell(emi.activeLink?.shortUrl),
+    safeCell(emi.activeLink?.id),
+    safeCell(emi.activeLink?.status),
+  ]);
+  downloadCsv(csvFileName('pending-emis', today || 'today'), toCsv(header, rows));
+  notify(`Exported ${plural(rows.length, 'EMI')} as shown (${describeFilters(filters)}).`, 'success');
 }
 
 async function loadPage(reset: boolean): Promise<void> {
@@ -208,25 +301,40 @@ async function loadPage(reset: boolean): Promise<void> {
     filters = readFilters();
     cursor = null;
     shown = 0;
+    rowsShown = [];
+    total = null;
     tbody.replaceChildren(messageRow(COLUMNS, 'Loading pending EMIs…', 'loading'));
     more.hidden = true;
     updateSummary(false);
   }
   byId('pending-table').setAttribute('aria-busy', 'true');
   try {
-    const res = await api.pending({
-      lender: filters.lender || undefined,
-      bucket: filters.bucket,
-      withinDays: filters.bucket === 'overdue' ? undefined : filters.withinDays,
-      cursor,
-      limit: PAGE_SIZE,
-    });
-    if (mine !== generation) return; // the filters changed meanwhile
-    today = res.data.today;
-    cursor = res.data.nextCursor;
-    if (reset) tbody.replaceChildren();
-    for (const emi of res.data.items) tbody.append(renderRow({ emi }));
-    shown += res.data.items.length;
+    // the amount order filters by due date: a page may come back short, even empty, with a
+    // cursor — read on a little before saying there is nothing
+    let added = 0;
+    for (let pages = 0; pages < 5; pages++) {
+      const res = await api.pending({
+        lender: filters.lender || undefined,
+        bucket: filters.bucket,
+        withinDays: filters.bucket === 'overdue' ? undefined : filters.withinDays,
+        sort: filters.sort === 'dueDate' ? undefined : filters.sort,
+        cursor,
+        limit: PAGE_SIZE,
+      });
+      if (mine !== generation) return; // the filters changed meanwhile
+      today = res.data.today;
+      cursor = res.data.nextCursor;
+      if (res.data.total) total = res.data.total;
+      if (reset && pages === 0) tbody.replaceChildren();
+      for (const emi of res.data.items) {
+        const row: Row = { emi };
+        rowsShown.push(row);
+        tbody.append(renderRow(row));
+      }
+      added += res.data.items.length;
+      if (added > 0 || cursor === null) break;
+    }
+    shown += added;
     if (shown === 0) {
       tbody.replaceChildren(messageRow(COLUMNS, `No pending EMIs for ${describeFilters(filters)}.`, 'empty'));
     }
@@ -337,7 +445,8 @@ async function freshCsvLink(ev: MouseEvent, a: HTMLAnchorElement, job: BulkJob):
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function finishJob(job: BulkJob): void {
-  sessionStorage.removeItem(JOB_KEY);
+  // the panel stays (also after a reload) until closed; the job joins the recent ones
+  void reloadRecentJobs();
   if (job.status === 'completed') {
     notify(
       `Export ready: ${plural(job.total, 'EMI')} — ${job.created} new, ${job.reused} reused, ${job.failed} failed.`,
@@ -388,12 +497,35 @@ async function pollJob(job: BulkJob): Promise<void> {
   }
 }
 
+/** Every pending EMI the filters match, counted by the API (its first page's total). */
+async function countMatching(f: Filters): Promise<{ count: number; outstanding: number } | null> {
+  const res = await api.pending({
+    lender: f.lender || undefined,
+    bucket: f.bucket,
+    withinDays: f.bucket === 'overdue' ? undefined : f.withinDays,
+    limit: 1,
+  });
+  return res.data.total;
+}
+
 async function startBulk(button: HTMLButtonElement): Promise<void> {
   const f = readFilters();
+  let matching: { count: number; outstanding: number } | null;
+  try {
+    matching = await whileBusy(button, 'Counting…', () => countMatching(f));
+  } catch (err) {
+    notify(`Could not count the EMIs to generate links for: ${errorText(err)}`, 'error');
+    return;
+  }
+  if (matching?.count === 0) {
+    notify(`There are no pending EMIs for ${describeFilters(f)}: nothing to generate.`, 'info');
+    return;
+  }
+  const what = matching ? plural(matching.count, 'pending EMI') : 'every pending EMI';
   const ok = await confirmDialog(
-    'Generate links for every EMI shown?',
-    `This creates (or reuses) a payment link for every pending EMI matching: ${describeFilters(f)} — not only the rows loaded on screen — and prepares a CSV to download.`,
-    'Generate all & export',
+    `Generate links for ${what}?`,
+    `${matching ? `${what[0]!.toUpperCase()}${what.slice(1)}, ${formatPaise(matching.outstanding)} outstanding in all, match` : 'Every pending EMI matching'} ${describeFilters(f)}${matching && shown >= matching.count ? '' : ` — all of them, not only the ${plural(shown, 'row')} loaded on screen`}. Each gets a payment link (an open link of the same amount is reused), and a CSV of them all is prepared to download.`,
+    matching ? `Generate ${plural(matching.count, 'link')} & export` : 'Generate all & export',
   );
   if (!ok) return;
   const job = await whileBusy(button, 'Starting…', async () => {
@@ -411,16 +543,17 @@ async function startBulk(button: HTMLButtonElement): Promise<void> {
   });
   if (!job) return;
   renderJob(job, describeFilters(f));
+  // this tab shows the job's panel again after a reload, until it is closed
+  sessionStorage.setItem(JOB_KEY, JSON.stringify({ jobId: job.jobId, scope: describeFilters(f) }));
   if (job.status === 'completed' || job.status === 'failed') {
     finishJob(job);
     return;
   }
-  sessionStorage.setItem(JOB_KEY, JSON.stringify({ jobId: job.jobId, scope: describeFilters(f) }));
   notify(`Export started for ${describeFilters(f)}.`, 'info');
   await pollJob(job);
 }
 
-/** After a reload: carry on showing a job this tab started. */
+/** After a reload: show the job this tab started again (and follow it while it runs). */
 async function resumeJob(saved: string): Promise<void> {
   let jobId: string;
   let scope = '';
@@ -433,7 +566,7 @@ async function resumeJob(saved: string): Promise<void> {
   try {
     const job = (await api.bulkJob(jobId)).data;
     renderJob(job, scope);
-    await pollJob(job);
+    if (job.status === 'queued' || job.status === 'running') await pollJob(job);
   } catch {
     sessionStorage.removeItem(JOB_KEY);
   }
@@ -459,7 +592,9 @@ export function initPending(): void {
   byId<HTMLButtonElement>('pending-more').addEventListener('click', (ev) => {
     void whileBusy(ev.currentTarget as HTMLButtonElement, 'Loading…', () => loadPage(false));
   });
+  byId<HTMLButtonElement>('pending-csv').addEventListener('click', exportShown);
   byId<HTMLButtonElement>('bulk-close').addEventListener('click', () => {
+    sessionStorage.removeItem(JOB_KEY);
     byId('bulk-progress').hidden = true;
     byId<HTMLButtonElement>('bulk-start').focus();
   });

@@ -32,9 +32,9 @@ import {
 import type { Loan } from '../../domain/model';
 import { fromSummaryAttr, loanSummaryItem } from './aggregate-store';
 import { documentClient, isConditionFailed } from './client';
-import { fromEmiItem, searchItems } from './emi-store';
+import { fromEmiItem, searchItems, toEmiItem } from './emi-store';
 import { fromItem as fromLinkItem } from './link-store';
-import { keys } from './schema';
+import { EMIS_INDEX, keys } from './schema';
 
 export interface CounterDifference {
   lender: string;
@@ -49,6 +49,8 @@ export interface RebuildReport {
   counters: { checked: number; differing: number; negative: number; differences: CounterDifference[] };
   summaries: { checked: number; differing: number; loans: string[] };
   search: { entries: number; missing: number; stale: number };
+  /** pending EMIs whose amount-order index key (gsi3sk) is missing or stale (written before it existed) */
+  amountIndex: { stale: number };
   /** true when everything kept equals what the records say */
   exact: boolean;
   fixed: boolean;
@@ -103,6 +105,8 @@ export async function rebuildAggregates(
   const searchKeys = new Map<string, { pk: string; sk: string }>();
   const credits: Record<string, unknown>[] = [];
   const scanned = { emis: 0, loans: 0, links: 0, credits: 0, aggregateItems: 0 };
+  const staleAmountKeys: { key: { pk: string; sk: string }; version: unknown; want: string | undefined }[] =
+    [];
 
   await Promise.all([
     scanAll(db, deps.emisTable, (item) => {
@@ -112,6 +116,10 @@ export async function rebuildAggregates(
           scanned.emis++;
           const emi = fromEmiItem(item);
           emiContribution(emi, expected);
+          const want = toEmiItem(emi).gsi3sk;
+          if (item[EMIS_INDEX.pendingByAmount.sk] !== want) {
+            staleAmountKeys.push({ key: { pk, sk: String(item.sk) }, version: item.version, want });
+          }
           const entry = pendingEntry(emi);
           if (entry)
             summaries.set(emi.loanId, summaryWith(summaries.get(emi.loanId) ?? {}, emi.emiNumber, entry));
@@ -217,6 +225,23 @@ export async function rebuildAggregates(
       }
     }
     for (const Item of missing) await db.send(new PutCommand({ TableName: deps.emisTable, Item }));
+    for (const { key, version, want } of staleAmountKeys) {
+      try {
+        await db.send(
+          new UpdateCommand({
+            TableName: deps.emisTable,
+            Key: key,
+            UpdateExpression: want === undefined ? 'REMOVE #k' : 'SET #k = :k',
+            ConditionExpression: 'version = :v',
+            ExpressionAttributeNames: { '#k': EMIS_INDEX.pendingByAmount.sk },
+            ExpressionAttributeValues: { ':v': version, ...(want === undefined ? {} : { ':k': want }) },
+          }),
+        );
+      } catch (err) {
+        // the EMI was written meanwhile, and that write set its key
+        if (!isConditionFailed(err)) throw err;
+      }
+    }
     for (const k of stale) await db.send(new DeleteCommand({ TableName: deps.emisTable, Key: k }));
   }
 
@@ -234,8 +259,13 @@ export async function rebuildAggregates(
       loans: differingLoans.slice(0, LISTED),
     },
     search: { entries: searchKeys.size, missing: missing.length, stale: stale.length },
+    amountIndex: { stale: staleAmountKeys.length },
     exact:
-      differences.length === 0 && differingLoans.length === 0 && missing.length === 0 && stale.length === 0,
+      differences.length === 0 &&
+      differingLoans.length === 0 &&
+      missing.length === 0 &&
+      stale.length === 0 &&
+      staleAmountKeys.length === 0,
     fixed: opts.fix === true,
   };
 }

@@ -9,8 +9,11 @@
  * - readLender(lender, today)         three Queries on AGG#<lender>: totals, DPD months from
  *                                     today−90 on, and the last 30 days — never a Scan, and the
  *                                     same number of items at 1k EMIs as at 1M
+ * - pendingTotals(lender, from?, to)  one Query on AGG#<lender> over the E# months of a due-date
+ *                                     range: the pending list's count and outstanding for its
+ *                                     filter (items read grow with months, not EMIs)
  *
- * Items: pk `AGG#<lender>`, sk `T#<shard>` | `D#<yyyy-mm>#<shard>` | `C#<yyyy-mm-dd>#<shard>`,
+ * Items: pk `AGG#<lender>`, sk `T#<shard>` | `D#<yyyy-mm>#<shard>` | `E#<yyyy-mm>#<shard>` | `C#<yyyy-mm-dd>#<shard>`,
  * number attributes only (plus `type`). Shards are summed at read time.
  */
 import { randomInt } from 'node:crypto';
@@ -78,6 +81,10 @@ export class AggregateStore implements AggregateReader {
     });
   }
 
+  pendingTotals(lender: string, fromDate: string | undefined, toDate: string) {
+    return pendingTotalsOf(this.db, this.table, lender, fromDate, toDate);
+  }
+
   async getSummary(loanId: string): Promise<StoredSummary> {
     const out = await this.db.send(
       new GetCommand({ TableName: this.table, Key: keys.loanAggregate(loanId), ConsistentRead: true }),
@@ -126,6 +133,39 @@ export class AggregateStore implements AggregateReader {
     }
     return { counters, itemsRead };
   }
+}
+
+/** Pending EMIs due `fromDate`..`toDate` (inclusive; no `fromDate`: from the oldest) of one lender. */
+export async function pendingTotalsOf(
+  db: ReturnType<typeof documentClient>,
+  table: string,
+  lender: string,
+  fromDate: string | undefined,
+  toDate: string,
+): Promise<{ count: number; outstanding: number }> {
+  const items = await queryAll(db, {
+    TableName: table,
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+    ExpressionAttributeValues: {
+      ':pk': keys.aggregate(lender, '').pk,
+      ':from': fromDate === undefined ? 'E#' : `E#${fromDate.slice(0, 7)}`,
+      ':to': `E#${toDate.slice(0, 7)}~`,
+    },
+  });
+  let count = 0;
+  let outstanding = 0;
+  for (const item of items) {
+    const month = groupOfSk(String(item.sk)).slice(2);
+    for (const [attr, v] of Object.entries(item)) {
+      if (!/^c\d\d$/.test(attr) || typeof v !== 'number') continue;
+      const date = `${month}-${attr.slice(1)}`;
+      if (date > toDate || (fromDate !== undefined && date < fromDate)) continue;
+      count += v;
+      const o = item[`o${attr.slice(1)}`];
+      outstanding += typeof o === 'number' ? o : 0;
+    }
+  }
+  return { count, outstanding };
 }
 
 export function addItem(counters: LenderCounters, item: Record<string, unknown>): void {

@@ -5,8 +5,10 @@
  * - getLoanLender(loanId)                       GetItem LOAN#id / #LOAN (consistent)
  * - queryPending(lender?, range, page)          Query on the sparse pendingByLender / pendingAll GSI
  * - queryPendingOfLenders(lenders, range, page) one Query per lender on pendingByLender, merged
+ * - queryPendingSorted(lenders?, order, …)      due date descending or by amount: pending-sorted.ts
+ * - contactsOf(refs)                            BatchGetItem of EMI items for a page of links: contacts.ts
  * - listLenders()                               Query pk = LENDERS
- * - writeEmis(loanId, writes)                   TransactWriteItems, up to 60 EMIs a transaction:
+ * - writeEmis(loanId, writes)                   TransactWriteItems, up to 45 EMIs a transaction:
  *                                               each EMI guarded by its version, with the loan's
  *                                               pending summary (guarded by its rev) and the
  *                                               dashboard's counters moved in the same transaction
@@ -37,18 +39,32 @@ import {
   summaryWith,
 } from '../../domain/aggregates';
 import type { ActorRef, Emi, EmiLinkRef, Loan } from '../../domain/model';
-import { emiIsPending } from '../../domain/model';
+import { emiIsPending, emiOutstanding } from '../../domain/model';
 import type * as port from '../../domain/ports';
-import type { PageKey, PendingPage, StoredLoan } from '../../domain/ports';
+import type { Contact, PageKey, PendingPage, PendingSortArgs, StoredLoan } from '../../domain/ports';
 import { searchTerms } from '../../domain/search-terms';
 import { AggregateStore, loanSummaryItem, type TransactItem } from './aggregate-store';
 import { documentClient, queryAll, transactionReasons, transactRetryingConflicts } from './client';
-import { EMIS_INDEX, fromPageKey, indexKeys, keys, pendingSortKey, toPageKey } from './schema';
+import { contactsOf } from './contacts';
+import { queryPendingSorted } from './pending-sorted';
+import {
+  EMIS_INDEX,
+  fromPageKey,
+  indexKeys,
+  keys,
+  pendingAmountSortKey,
+  pendingSortKey,
+  toPageKey,
+} from './schema';
 
 export type { PendingPage };
 
-/** EMIs per upsert transaction: with the summary and a few counter items, well under 100. */
-const EMIS_PER_TRANSACTION = 60;
+/**
+ * EMIs per upsert transaction, within DynamoDB's 100 items: each EMI may bring its own due
+ * month's counter item (`E#<month>`, a 5-year loan has 60 months), plus the summary, the totals
+ * and two DPD months: 45 + 45 + 4 = 94.
+ */
+const EMIS_PER_TRANSACTION = 45;
 /** Retries of a chunk that met another transaction on a shared counter (jittered backoff). */
 const TRANSACTION_RETRIES = 5;
 
@@ -73,6 +89,7 @@ export interface EmiItem extends Emi {
   gsi1sk?: string;
   gsi2pk?: string;
   gsi2sk?: string;
+  gsi3sk?: string;
 }
 
 export interface LoanItem extends StoredLoan {
@@ -90,12 +107,23 @@ export function toEmiItem(emi: Emi): EmiItem {
     item.gsi1sk = sk;
     item.gsi2pk = indexKeys.pending();
     item.gsi2sk = sk;
+    item.gsi3sk = pendingAmountSortKey(emiOutstanding(emi), emi.dueDate, emi.loanId, emi.emiNumber);
   }
   return item;
 }
 
 export function fromEmiItem(item: Record<string, unknown>): Emi {
-  const { pk: _pk, sk: _sk, type: _t, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, ...rest } = item;
+  const {
+    pk: _pk,
+    sk: _sk,
+    type: _t,
+    gsi1pk: _a,
+    gsi1sk: _b,
+    gsi2pk: _c,
+    gsi2sk: _d,
+    gsi3sk: _e,
+    ...rest
+  } = item;
   const emi = rest as unknown as Emi;
   emi.links = (emi.links ?? {}) as Record<string, EmiLinkRef>;
   return emi;
@@ -314,6 +342,16 @@ export class EmiStore implements port.EmiStore {
     const page = raw.slice(0, args.limit);
     const last = page[page.length - 1]!;
     return { items: page.map(fromEmiItem), lastKey: toPageKey(names, last) };
+  }
+
+  /** Phone, e-mail and due date for a page of links: contacts.ts. */
+  contactsOf(refs: readonly { loanId: string; emiNumber: number | null }[]): Promise<Map<string, Contact>> {
+    return contactsOf(this.db, this.table, refs);
+  }
+
+  /** One page in another order (due date descending, amount): pending-sorted.ts. */
+  queryPendingSorted(args: PendingSortArgs): Promise<PendingPage> {
+    return queryPendingSorted(this.db, this.table, args, fromEmiItem);
   }
 
   /**

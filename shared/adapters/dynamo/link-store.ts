@@ -53,6 +53,17 @@ import { fromPageKey, indexKeys, keys, LINKS_INDEX, toPageKey } from './schema';
 
 export type { CommitOutcome, CreditEntry, LinkFilters, StoredLink };
 
+/**
+ * The key condition for a creation range on a `<createdAt>#<id>` sort key (`#isk`): a key at or
+ * after `:cfrom` (an instant sorts before its own keys) and before `:cbefore`.
+ */
+function createdRange(filters: Pick<LinkFilters, 'createdFrom' | 'createdBefore'>): string {
+  if (filters.createdFrom !== undefined && filters.createdBefore !== undefined) {
+    return '#isk BETWEEN :cfrom AND :cbefore';
+  }
+  return filters.createdFrom !== undefined ? '#isk >= :cfrom' : '#isk < :cbefore';
+}
+
 export function createdKey(link: Pick<Link, 'createdAt' | 'id'>): string {
   return `${link.createdAt}#${link.id}`;
 }
@@ -220,6 +231,19 @@ export class LinkStore implements port.LinkStore {
       names['#lender'] = 'lender';
       if (filters.lender !== undefined) values[':lender'] = filters.lender;
     }
+    // a creation-date range: on the creation key where the index is ordered by it, else a filter
+    if (filters.createdFrom !== undefined || filters.createdBefore !== undefined) {
+      if (index === LINKS_INDEX.byLoanEmi) {
+        names['#created'] = 'createdAt';
+        if (filters.createdFrom !== undefined) filterParts.push('#created >= :cfrom');
+        if (filters.createdBefore !== undefined) filterParts.push('#created < :cbefore');
+      } else {
+        names['#isk'] = index.sk;
+        keyCond += ` AND ${createdRange(filters)}`;
+      }
+      if (filters.createdFrom !== undefined) values[':cfrom'] = filters.createdFrom;
+      if (filters.createdBefore !== undefined) values[':cbefore'] = filters.createdBefore;
+    }
     return {
       input: {
         TableName: this.linksTable,
@@ -270,7 +294,7 @@ export class LinkStore implements port.LinkStore {
    * last link's keys plus its creation key; each lender's query resumes from that position.
    */
   async listLinksOfLenders(
-    filters: Pick<LinkFilters, 'status'>,
+    filters: Pick<LinkFilters, 'status' | 'createdFrom' | 'createdBefore'>,
     lenders: readonly string[],
     limit: number,
     startKey?: PageKey,
@@ -278,6 +302,7 @@ export class LinkStore implements port.LinkStore {
     const index = filters.status ? LINKS_INDEX.byLenderStatus : LINKS_INDEX.byLender;
     const names = ['pk', 'sk', 'createdKey'];
     const start = fromPageKey(names, startKey);
+    const ranged = filters.createdFrom !== undefined || filters.createdBefore !== undefined;
     const pages = await Promise.all(
       lenders.map(async (lender) => {
         const pkValue = filters.status ? indexKeys.lenderStatus(lender, filters.status) : lender;
@@ -285,9 +310,13 @@ export class LinkStore implements port.LinkStore {
           new QueryCommand({
             TableName: this.linksTable,
             IndexName: index.name,
-            KeyConditionExpression: '#ipk = :pk',
-            ExpressionAttributeNames: { '#ipk': index.pk },
-            ExpressionAttributeValues: { ':pk': pkValue },
+            KeyConditionExpression: ranged ? `#ipk = :pk AND ${createdRange(filters)}` : '#ipk = :pk',
+            ExpressionAttributeNames: ranged ? { '#ipk': index.pk, '#isk': index.sk } : { '#ipk': index.pk },
+            ExpressionAttributeValues: {
+              ':pk': pkValue,
+              ...(filters.createdFrom !== undefined ? { ':cfrom': filters.createdFrom } : {}),
+              ...(filters.createdBefore !== undefined ? { ':cbefore': filters.createdBefore } : {}),
+            },
             ScanIndexForward: false,
             Limit: limit + 1,
             ExclusiveStartKey: start && { ...start, [index.pk]: pkValue },

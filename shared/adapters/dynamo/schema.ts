@@ -39,6 +39,11 @@ export const EMIS_INDEX = {
   pendingByLender: { name: 'pendingByLender', pk: 'gsi1pk', sk: 'gsi1sk' },
   /** sparse: only pending EMIs. PK `PENDING`, SK as above: the all-lenders view */
   pendingAll: { name: 'pendingAll', pk: 'gsi2pk', sk: 'gsi2sk' },
+  /**
+   * sparse: only pending EMIs. PK `PENDING#<lender>` (the same attribute as pendingByLender), SK
+   * `<outstanding, 15 digits>#<dueDate>#<loanId>#<emi>`: the list sorted by amount still owed
+   */
+  pendingByAmount: { name: 'pendingByAmount', pk: 'gsi1pk', sk: 'gsi3sk' },
 } as const satisfies Record<string, IndexDef>;
 
 export const LINKS_INDEX = {
@@ -187,6 +192,16 @@ export class InvalidPageKeyError extends ValidationError {
 /** EMI numbers sort as text in keys: zero-pad them. */
 export function emiPart(emiNumber: number): string {
   return emiNumber.toString().padStart(4, '0');
+}
+
+/** The amount index's sort key: outstanding paise zero-padded (15 digits: up to ₹10 lakh crore). */
+export function pendingAmountSortKey(
+  outstanding: number,
+  dueDate: string,
+  loanId: string,
+  emiNumber: number,
+): string {
+  return `${outstanding.toString().padStart(15, '0')}#${pendingSortKey(dueDate, loanId, emiNumber)}`;
 }
 
 export function pendingSortKey(dueDate: string, loanId: string, emiNumber: number): string {
