@@ -167,7 +167,7 @@ describe('loans file import', () => {
     await deliver(key, before.etag ?? '', before.runId);
     const after = (await new ImportStore(names.OPS_TABLE).get(importId))!;
     expect(after).toEqual(before);
-  }, 120_000);
+  }, 300_000);
 
   it('a re-export with one changed row changes exactly one EMI', async () => {
     const csv = spreadsheetCsv(20, 6, 'RX');
@@ -426,7 +426,7 @@ describe('loans file import', () => {
     const rec = (await new ImportStore(names.OPS_TABLE).get(importId))!;
     expect(rec.writeErrors).toHaveLength(MAX_WRITE_ERRORS);
     expect(rec.writeFailedRows).toBe(4500);
-  }, 120_000);
+  }, 300_000);
 
   it('drops queue messages that are not S3 events or continuations, whatever JSON they are', async () => {
     // none of these may touch a store: a deps object that throws on any use proves it
