@@ -36,7 +36,13 @@ import type {
   NewJobItem,
   PageKey,
 } from '../../domain/ports';
-import { documentClient, isConditionFailed, queryAll, transactionReasons } from './client';
+import {
+  documentClient,
+  isConditionFailed,
+  queryAll,
+  transactionReasons,
+  transactRetryingConflicts,
+} from './client';
 import { fromPageKey, keys, toPageKey } from './schema';
 
 export type { ItemOutcome, ItemResult, JobCounts, JobItem, JobRecord, JobStatus, NewJobItem };
@@ -332,17 +338,12 @@ export class JobStore implements port.JobStore {
     };
     // many workers add to one job item: DynamoDB cancels a transaction that meets another one
     // in flight on the same item (TransactionConflict), which is worth retrying at once
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.db.send(new TransactWriteCommand(input));
-        return 'recorded';
-      } catch (err) {
-        const reasons = transactionReasons(err);
-        if (!reasons) throw err;
-        if (reasons[0] === 'ConditionalCheckFailed') return 'already-done';
-        if (!reasons.includes('TransactionConflict') || attempt >= 20) throw err;
-        await sleep(Math.random() * Math.min(500, 10 * 2 ** attempt));
-      }
+    try {
+      await transactRetryingConflicts(this.db, input, `Bulk job ${jobId}`, 20);
+      return 'recorded';
+    } catch (err) {
+      if (transactionReasons(err)?.[0] === 'ConditionalCheckFailed') return 'already-done';
+      throw err;
     }
   }
 
