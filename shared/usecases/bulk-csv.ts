@@ -15,37 +15,11 @@
  */
 import { pipeline, Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
+import { CSV_COLUMNS, phoneCell, safeCell } from '../domain/csv-cells';
 import { paiseToRupeesString } from '../domain/money';
 import type { JobItem } from '../domain/ports';
 
-export const CSV_COLUMNS = [
-  'loan_id',
-  'client_name',
-  'phone',
-  'email',
-  'lender',
-  'emi_number',
-  'due_date',
-  'amount_inr',
-  'payment_link',
-  'link_id',
-  'link_status',
-  'expires_at',
-  'error',
-] as const;
-
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-/** A cell a spreadsheet will show as text, never evaluate. */
-export function safeCell(value: string | undefined | null): string {
-  if (value === undefined || value === null || value === '') return '';
-  return FORMULA_START.test(value) ? `'${value}` : value;
-}
-
-/** Phone numbers are always text (see the header). */
-export function phoneCell(phone: string | undefined | null): string {
-  return phone ? `'${phone}` : '';
-}
+export { CSV_COLUMNS, phoneCell, safeCell };
 
 export function csvRow(item: JobItem): string[] {
   const failed = item.outcome === 'failed' || item.outcome === 'skipped';

@@ -7,19 +7,10 @@
  * (`'+919876543210`) so the `+` and every digit survive a round trip through a spreadsheet.
  * No DOM here except `downloadCsv`, so the rules run in Node tests too.
  */
+import { phoneCell, safeCell } from '../../shared/domain/csv-cells';
 import { paiseToDecimal } from './format';
 
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-export function safeCell(value: string | number | null | undefined): string {
-  if (value === undefined || value === null || value === '') return '';
-  const s = String(value);
-  return FORMULA_START.test(s) ? `'${s}` : s;
-}
-
-export function phoneCell(phone: string | null | undefined): string {
-  return phone ? `'${phone}` : '';
-}
+export { phoneCell, safeCell };
 
 /** Integer paise → rupees with two decimals ("1234.50"), as `amount_inr` in the bulk CSV. */
 export function rupeesCell(paise: number | null | undefined): string {

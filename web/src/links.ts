@@ -6,6 +6,7 @@
  * other links shown, which a payment may have cancelled); Cancel closes an open link after a
  * confirmation; "Export CSV" writes the rows shown in the bulk CSV's columns.
  */
+import { CSV_COLUMNS } from '../../shared/domain/csv-cells';
 import { can } from './access';
 import { api, errorText, type Link, type ListedLink } from './api';
 import { csvFileName, downloadCsv, phoneCell, rupeesCell, safeCell, toCsv } from './csv';
@@ -395,19 +396,7 @@ async function loadPage(reset: boolean): Promise<void> {
 
 /** The rows shown, in the bulk CSV's columns (architecture §4), then what a paid link adds. */
 export const LINKS_CSV_COLUMNS = [
-  'loan_id',
-  'client_name',
-  'phone',
-  'email',
-  'lender',
-  'emi_number',
-  'due_date',
-  'amount_inr',
-  'payment_link',
-  'link_id',
-  'link_status',
-  'expires_at',
-  'error',
+  ...CSV_COLUMNS,
   'created_at',
   'amount_paid_inr',
   'paid_at',
