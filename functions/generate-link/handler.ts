@@ -2,27 +2,34 @@ import { type Actor, actorRef } from '../../shared/auth/actor';
 import { checkIdempotencyKey, withIdempotency } from '../../shared/http/idempotency';
 import { httpRoute } from '../../shared/http/route';
 import {
-  type GenerateLinkInput,
+  type GenerateRequest,
   generateLink,
   generateLinkSchema,
   newLinkId,
+  scopeOf,
 } from '../../shared/usecases/generate-link';
+import { generateLoanLink } from '../../shared/usecases/generate-loan-link';
 import { linkDeps } from '../../shared/wiring-links';
 
-/** POST /api/payment-links/generate — a link for one EMI (201 new, 200 reused). */
-export async function main(actor: Actor, body: GenerateLinkInput, idempotencyKey?: string) {
+/** POST /api/payment-links/generate — a link for one EMI, or for a loan's overdue EMIs (201 new, 200 reused). */
+export async function main(actor: Actor, body: GenerateRequest, idempotencyKey?: string) {
   const deps = linkDeps();
+  const asked = scopeOf(body);
   const key = checkIdempotencyKey(idempotencyKey);
   const nowSeconds = Math.floor(deps.clock.now().getTime() / 1000);
   // keys are the caller's own: another actor's key can neither replay nor block their answer
   const scope = `generate:${actor.sub}`;
   return withIdempotency(deps.ops, scope, key, body, nowSeconds, async () => {
-    const result = await generateLink(deps, body, {
+    const options = {
       // the same key always means the same link id, hence the same Razorpay reference id
       ...(key ? { linkId: newLinkId(`idempotency:${actor.sub}:${key}`) } : {}),
       createdBy: actorRef(actor),
       lenders: actor.lenders,
-    });
+    };
+    const result =
+      asked.scope === 'loan'
+        ? await generateLoanLink(deps, asked.input, options)
+        : await generateLink(deps, asked.input, options);
     return {
       statusCode: result.reused ? 200 : 201,
       body: { ...result.link, reused: result.reused },

@@ -26,6 +26,8 @@ export interface EmiLinkRef {
   provider?: Provider;
   /** a UPI link (absent: standard) */
   upiLink?: boolean;
+  /** a link for the loan's whole overdue amount, registered on every EMI it covers (absent: one EMI's) */
+  scope?: 'loan';
 }
 
 export interface Emi {
@@ -122,7 +124,14 @@ export function canMoveStatus(from: LinkStatus, to: LinkStatus): boolean {
   return RANK[to] > RANK[from];
 }
 
-export type CancelReason = 'sibling_paid' | 'emi_settled' | 'emi_removed' | 'manual' | 'razorpay';
+export type CancelReason =
+  | 'sibling_paid'
+  | 'emi_settled'
+  | 'emi_removed'
+  | 'manual'
+  | 'razorpay'
+  /** a loan link whose covered EMI was paid through its own link: its amount no longer fits */
+  | 'covered_emi_paid';
 export type AttentionReason =
   | 'paid_after_cancel'
   | 'paid_after_expiry'
@@ -139,6 +148,32 @@ export interface LinkPayment {
   capturedAt: string;
   /** a failed attempt's reason, as Razorpay words it (its `error_description`, bounded) */
   errorReason?: string;
+  /** a loan link's payment: what each covered EMI was credited, oldest first (./allocation.ts) */
+  allocations?: Allocation[];
+}
+
+/** One EMI's share of a payment on a loan link, paise. */
+export interface Allocation {
+  emiNumber: number;
+  amount: number;
+}
+
+/** What a loan link covers: each EMI and its outstanding when the link was made. */
+export interface Cover {
+  emiNumber: number;
+  amount: number;
+}
+
+/**
+ * A loan link (`scope: 'loan'`) is stored with this EMI number: no EMI has it (numbers start at
+ * 1), so the loan+EMI index lists a loan's loan links under their own key and the contract's
+ * `emiNumber` is null for them (link-view.ts).
+ */
+export const LOAN_SCOPE_EMI_NUMBER = 0;
+
+/** The EMIs whose anchors hold a link: its own EMI, or every EMI a loan link covers. */
+export function anchorEmiNumbers(link: Pick<Link, 'emiNumber' | 'scope' | 'covers'>): number[] {
+  return link.scope === 'loan' ? (link.covers ?? []).map((c) => c.emiNumber) : [link.emiNumber];
 }
 
 export interface LinkError {
@@ -203,4 +238,8 @@ export interface Link {
   reminders?: boolean;
   /** a Razorpay UPI link: UPI only, never partial payments (absent: a standard link) */
   upiLink?: boolean;
+  /** `loan`: one link for the loan's overdue EMIs (`covers`); absent: one EMI's (`emiNumber`) */
+  scope?: 'loan';
+  /** a loan link's EMIs, oldest first, with their outstanding when it was made (sum = amount) */
+  covers?: Cover[];
 }

@@ -38,6 +38,11 @@ export interface CreditEntry {
    */
   surplusAmount?: number;
   surplusReason?: 'paid_after_cancel' | 'paid_after_expiry' | 'overpaid';
+  /**
+   * A loan link's payment: what each covered EMI was credited (sum = amount), so the curated
+   * feed writes one credit line per EMI. Absent: all of it to `emiNumber`.
+   */
+  allocations?: { emiNumber: number; amount: number }[];
 }
 
 export interface LinkFilters {
@@ -60,9 +65,17 @@ export interface LinkFilters {
  * caller read it at `expectedRev` / `expectedVersion` (the store reads it when absent): the
  * dashboard's totals move by what changed from it.
  */
+export interface EmiWrite {
+  emi: Emi;
+  expectedVersion: number;
+  before?: Emi;
+}
+
 export interface CommitArgs {
   link?: { link: StoredLink; expectedRev: number; before?: StoredLink };
-  emi?: { emi: Emi; expectedVersion: number; before?: Emi };
+  emi?: EmiWrite;
+  /** several EMIs of one loan (a loan link's covered EMIs), each guarded by its version */
+  emis?: EmiWrite[];
   credit?: CreditEntry;
 }
 

@@ -6,7 +6,7 @@
 import * as z from 'zod/mini';
 import { LINK_STATUSES } from '../domain/model';
 import { LINK_EVENT_TYPES } from '../domain/timeline';
-import { actorRefSchema, linkSchema } from './responses';
+import { actorRefSchema, coverSchema, linkSchema } from './responses';
 
 type Meta = { id?: string; description?: string; example?: unknown };
 
@@ -30,7 +30,7 @@ export const linkAttemptSchema = doc(
 
 export const linkSiblingSchema = doc(
   z.strictObject({ id: z.string(), status: z.enum(LINK_STATUSES), amount: paise('paise') }),
-  { id: 'LinkSibling', description: 'Another link of the same EMI.' },
+  { id: 'LinkSibling', description: 'Another link of the same EMI (of a covered EMI, for a loan link).' },
 );
 
 export const linkEventSchema = doc(
@@ -62,6 +62,13 @@ export const linkDetailSchema = doc(
       },
     ),
     siblings: z.array(linkSiblingSchema),
+    allocations: doc(
+      z.array(z.strictObject({ paymentId: z.string(), emis: z.array(coverSchema) })),
+      {
+        description:
+          'a loan link: how each captured payment was credited to the covered EMIs, oldest first (a surplus sits on the newest); empty for an EMI link',
+      },
+    ),
     events: doc(z.array(linkEventSchema), { description: 'the timeline, oldest first' }),
   }),
   {

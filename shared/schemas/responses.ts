@@ -31,6 +31,7 @@ export const CANCEL_REASONS = [
   'emi_removed',
   'manual',
   'razorpay',
+  'covered_emi_paid',
 ] as const satisfies readonly CancelReason[];
 export const ATTENTION_REASONS = [
   'paid_after_cancel',
@@ -107,6 +108,11 @@ export const linkPaymentSchema = doc(
   { id: 'LinkPayment' },
 );
 
+export const coverSchema = doc(
+  z.strictObject({ emiNumber: z.int(), amount: paise('paise') }),
+  { id: 'LinkCover', description: 'One EMI a loan link covers, with an amount in paise.' },
+);
+
 export const linkSchema = doc(
   z.strictObject({
     id: doc(z.string().check(z.regex(LINK_ID)), {
@@ -121,7 +127,14 @@ export const linkSchema = doc(
     }),
     referenceId: z.string(),
     loanId: z.string(),
-    emiNumber: z.int(),
+    emiNumber: doc(nullable(z.int()), { description: "the EMI's number; null for a loan link (`scope: loan`)" }),
+    scope: doc(z.enum(['emi', 'loan']), {
+      description: '`emi`: a link for one EMI; `loan`: one link for the EMIs in `covers` (the loan\'s overdue EMIs)',
+    }),
+    covers: doc(nullable(z.array(coverSchema)), {
+      description:
+        'a loan link: the EMIs it covers, oldest first, each with its outstanding when the link was made (sum = amount); null for an EMI link',
+    }),
     lender: z.string(),
     clientName: z.string(),
     amount: paise('what the link asks for, in paise'),
@@ -154,7 +167,7 @@ export const linkSchema = doc(
     }),
     provider: doc(z.enum(PROVIDERS), { description: 'the payment provider of that account' }),
   }),
-  { id: 'Link', description: 'A payment link for one EMI.' },
+  { id: 'Link', description: 'A payment link for one EMI, or for a loan\'s overdue EMIs (`scope: loan`).' },
 );
 export type Link = z.infer<typeof linkSchema>;
 

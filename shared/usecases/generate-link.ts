@@ -32,6 +32,7 @@ import {
 import type { CreateLinkRequest } from '../domain/gateway';
 import {
   type ActorRef,
+  type CancelReason,
   type Emi,
   type EmiLinkRef,
   emiOutstanding,
@@ -44,7 +45,7 @@ import { log } from '../log';
 import { metrics } from '../metrics';
 import { correlate } from '../observe';
 import { emiNumberSchema, loanIdSchema } from '../schemas/common';
-import { bump, gatewayOf, type LinkDeps, withRef } from './link-deps';
+import { anchorEmis, bump, gatewayOf, type LinkDeps, withRef } from './link-deps';
 import { type LinkView, toLinkView } from './link-view';
 import {
   applyObservation,
@@ -61,7 +62,7 @@ export const MAX_EXPIRY_SECONDS = 180 * 24 * 60 * 60;
 const REUSE_MIN_REMAINING_SECONDS = 15 * 60;
 /** How long another request's in-flight create is awaited before it is considered stuck. */
 const CREATING_WAIT_MS = 10_000;
-const CREATING_STALE_MS = 60_000;
+export const CREATING_STALE_MS = 60_000;
 
 export const linkOptionsSchema = {
   amount: z.optional(
@@ -81,14 +82,50 @@ export const linkOptionsSchema = {
   upiLink: z.optional(z.boolean()),
 };
 
+/** `emi` (default): a link for one EMI (`emiNumber`); `loan`: one for the loan's overdue EMIs. */
+export const LINK_SCOPES = ['emi', 'loan'] as const;
+export const scopeSchema = z.enum(LINK_SCOPES, { error: 'must be "emi" or "loan"' });
+
 export const generateLinkSchema = z.strictObject({
   loanId: loanIdSchema,
-  emiNumber: emiNumberSchema,
+  /** required with scope `emi`, refused with scope `loan` (checked by `scopeOf`) */
+  emiNumber: z.optional(emiNumberSchema),
+  scope: z.optional(scopeSchema),
   ...linkOptionsSchema,
 });
 
-export type GenerateLinkInput = z.infer<typeof generateLinkSchema>;
-export type LinkOptions = Omit<GenerateLinkInput, 'loanId' | 'emiNumber'>;
+export type GenerateRequest = z.infer<typeof generateLinkSchema>;
+export type GenerateLinkInput = Omit<GenerateRequest, 'scope' | 'emiNumber'> & { emiNumber: number };
+export type LinkOptions = Omit<GenerateRequest, 'loanId' | 'emiNumber' | 'scope'>;
+
+/**
+ * Which link a generate body asks for: one EMI's (it names `emiNumber`) or the loan's (it names
+ * only `loanId`). The other combinations are a 400 naming `emiNumber`.
+ */
+export function scopeOf(
+  body: GenerateRequest,
+): { scope: 'emi'; input: GenerateLinkInput } | { scope: 'loan'; input: LoanLinkInput } {
+  const { scope = 'emi', emiNumber, ...rest } = body;
+  if (scope === 'loan') {
+    if (emiNumber !== undefined)
+      throw new ValidationError('emiNumber must be absent with scope "loan": the link covers every overdue EMI', [
+        { field: 'emiNumber', message: 'must be absent with scope "loan"' },
+      ]);
+    if (rest.amount !== undefined)
+      throw new ValidationError("amount must be absent with scope \"loan\": the link asks for the overdue EMIs' sum", [
+        { field: 'amount', message: 'must be absent with scope "loan"' },
+      ]);
+    return { scope, input: rest };
+  }
+  if (emiNumber === undefined)
+    throw new ValidationError('emiNumber is required (or scope "loan" for the whole overdue amount)', [
+      { field: 'emiNumber', message: 'is required with scope "emi"' },
+    ]);
+  return { scope, input: { ...rest, emiNumber } };
+}
+
+/** A loan link's request: the loan and the link options (the amount is the overdue sum). */
+export type LoanLinkInput = Omit<GenerateRequest, 'scope' | 'emiNumber'>;
 
 export interface GenerateResult {
   reused: boolean;
@@ -160,7 +197,7 @@ export function planLink(emi: Emi, opts: LinkOptions, nowSeconds: number, defaul
   };
 }
 
-function reusable(ref: EmiLinkRef, amount: number, nowSeconds: number, upiLink = false): boolean {
+export function reusable(ref: EmiLinkRef, amount: number, nowSeconds: number, upiLink = false): boolean {
   return (
     OPEN_STATUSES.includes(ref.status) &&
     ref.amount === amount &&
@@ -172,7 +209,7 @@ function reusable(ref: EmiLinkRef, amount: number, nowSeconds: number, upiLink =
 }
 
 /** Waits for another request's in-flight create of `linkId` to finish. */
-async function awaitCreation(deps: LinkDeps, linkId: string): Promise<StoredLink | null> {
+export async function awaitCreation(deps: LinkDeps, linkId: string): Promise<StoredLink | null> {
   const until = deps.clock.now().getTime() + CREATING_WAIT_MS;
   let delay = 25;
   // bounded by count too: a clock that stands still (a test's) must not wait forever
@@ -186,7 +223,7 @@ async function awaitCreation(deps: LinkDeps, linkId: string): Promise<StoredLink
 }
 
 /** Adopts (or fails for good) links an earlier create left unresolved: Razorpay never answered. */
-async function resolveUnresolved(deps: LinkDeps, emi: Emi, nowMs: number): Promise<boolean> {
+export async function resolveUnresolved(deps: LinkDeps, emi: Emi, nowMs: number): Promise<boolean> {
   let changed = false;
   for (const ref of Object.values(emi.links)) {
     const stale = ref.status === 'creating' && nowMs - Date.parse(ref.createdAt) > CREATING_STALE_MS;
@@ -250,11 +287,16 @@ export async function finishFailed(
   );
 }
 
-function createRequest(link: Link, emi: Emi, opts: LinkOptions, deps: LinkDeps): CreateLinkRequest {
+function createRequest(link: Link, emis: readonly Emi[], opts: LinkOptions, deps: LinkDeps): CreateLinkRequest {
+  const emi = emis[0]!;
+  const loanScope = link.scope === 'loan';
+  const numbers = (link.covers ?? []).map((c) => c.emiNumber).join(', ');
   return {
     amount: link.amount,
     currency: CURRENCY,
-    description: `EMI ${emi.emiNumber} of loan ${emi.loanId} (due ${emi.dueDate})`,
+    description: loanScope
+      ? `Overdue EMIs ${numbers} of loan ${emi.loanId}`.slice(0, 2048)
+      : `EMI ${emi.emiNumber} of loan ${emi.loanId} (due ${emi.dueDate})`,
     referenceId: link.referenceId,
     customer: { name: emi.clientName, contact: emi.phone, email: emi.email },
     expireBy: link.expireBy,
@@ -270,10 +312,26 @@ function createRequest(link: Link, emi: Emi, opts: LinkOptions, deps: LinkDeps):
     notes: {
       link_id: link.id,
       loan_id: emi.loanId,
-      emi_number: String(emi.emiNumber),
+      // a loan link: the EMIs it covers (notes values hold 256 characters: 24 numbers fit)
+      emi_number: loanScope ? numbers.replaceAll(' ', '') : String(emi.emiNumber),
+      ...(loanScope ? { scope: 'loan' } : {}),
       lender: emi.lender.slice(0, 255),
     },
   };
+}
+
+/**
+ * What must happen to a link just created when money moved on its EMIs while the provider was
+ * creating it: nothing (null), or cancel it for this reason. A loan link no longer fits when any
+ * covered EMI's outstanding differs from what it covers.
+ */
+function staleReason(link: Link, before: readonly Emi[], after: readonly Emi[]): CancelReason | null {
+  if (after.every((e) => emiOutstanding(e) === 0)) return 'emi_settled';
+  if (link.scope === 'loan') {
+    const covered = new Map((link.covers ?? []).map((c) => [c.emiNumber, c.amount]));
+    return after.some((e) => emiOutstanding(e) !== covered.get(e.emiNumber)) ? 'covered_emi_paid' : null;
+  }
+  return after[0]!.amountCredited > before[0]!.amountCredited ? 'sibling_paid' : null;
 }
 
 /** Step 6–7: create at Razorpay and record the answer. Safe to call again for the same link. */
@@ -283,10 +341,9 @@ export async function createAtRazorpay(
   opts: LinkOptions,
 ): Promise<StoredLink> {
   correlate({ linkId: link.id });
-  const emi = await deps.emis.getEmi(link.loanId, link.emiNumber, true);
-  if (!emi) throw new NotFoundError(`EMI ${link.emiNumber} of loan ${link.loanId} not found`);
+  const emis = await anchorEmis(deps, link);
   try {
-    const g = await (await gatewayOf(deps, link)).createLink(createRequest(link, emi, opts, deps));
+    const g = await (await gatewayOf(deps, link)).createLink(createRequest(link, emis, opts, deps));
     const created = await applyObservation(deps, link.id, observationFromGatewayLink(g));
     log.info('link created', {
       linkId: link.id,
@@ -296,11 +353,8 @@ export async function createAtRazorpay(
     });
     metrics.linkCreated();
     // money may have landed on a sibling while Razorpay was creating this one
-    const after = await deps.emis.getEmi(link.loanId, link.emiNumber, true);
-    const otherMoney = after && after.amountCredited > emi.amountCredited;
-    if (after && (emiOutstanding(after) === 0 || otherMoney) && created.status === 'created') {
-      return cancelAtRazorpay(deps, created, emiOutstanding(after) === 0 ? 'emi_settled' : 'sibling_paid');
-    }
+    const reason = staleReason(link, emis, await anchorEmis(deps, link));
+    if (reason && created.status === 'created') return cancelAtRazorpay(deps, created, reason);
     return created;
   } catch (err) {
     if (err instanceof GatewayError) metrics.linkFailed();
@@ -411,7 +465,7 @@ export async function generateLink(
 }
 
 /** Finishes a link whose create may not have completed (a retry, or a stuck creator). */
-async function resume(deps: LinkDeps, link: StoredLink, opts: LinkOptions): Promise<GenerateResult> {
+export async function resume(deps: LinkDeps, link: StoredLink, opts: LinkOptions): Promise<GenerateResult> {
   if (link.status === 'creating' || (link.status === 'failed' && link.error?.unresolved)) {
     const found = await (await gatewayOf(deps, link)).findLinkByReferenceId(link.referenceId);
     const done = found

@@ -4,9 +4,10 @@ import { SETTINGS } from '../config';
 import { accountOfLink } from '../domain/accounts';
 import type { Clock } from '../domain/dates';
 import type { PaymentGateway, PaymentGateways } from '../domain/gateway';
+import { NotFoundError } from '../domain/errors';
 import type { Emi, EmiLinkRef, Link } from '../domain/model';
-import { isUnsettled } from '../domain/model';
-import type { EmiStore, LinkStore, OpsStore, StoredLink } from '../domain/ports';
+import { anchorEmiNumbers, isUnsettled } from '../domain/model';
+import type { EmiStore, EmiWrite, LinkStore, OpsStore, StoredLink } from '../domain/ports';
 
 export interface LinkSettings {
   /** default link lifetime when the request gives no expireBy */
@@ -46,6 +47,7 @@ export function refOf(link: Link): EmiLinkRef {
     createdAt: link.createdAt,
     ...(link.accountId ? { accountId: link.accountId, provider: link.provider } : {}),
     ...(link.upiLink ? { upiLink: true } : {}),
+    ...(link.scope === 'loan' ? { scope: 'loan' as const } : {}),
   };
 }
 
@@ -68,4 +70,34 @@ export function withRef(emi: Emi, link: Link, now: string): Emi {
 
 export function bump(link: StoredLink, now: string): StoredLink {
   return { ...link, rev: link.rev + 1, updatedAt: now };
+}
+
+/**
+ * The EMIs whose anchors hold this link, strongly consistent: its EMI, or every EMI a loan link
+ * covers (in `covers` order, oldest first).
+ */
+export async function anchorEmis(deps: Pick<LinkDeps, 'emis'>, link: Link): Promise<Emi[]> {
+  return Promise.all(
+    anchorEmiNumbers(link).map(async (n) => {
+      const emi = await deps.emis.getEmi(link.loanId, n, true);
+      // an EMI record is never deleted (a shorter schedule marks it removed), so this is a bug
+      if (!emi) throw new NotFoundError(`EMI ${n} of loan ${link.loanId} not found for link ${link.id}`);
+      return emi;
+    }),
+  );
+}
+
+/** The commit's EMI writes that bring each anchor in line with `link` (`change` edits the EMI first). */
+export function anchorWrites(
+  emis: readonly Emi[],
+  link: Link,
+  now: string,
+  change: (emi: Emi) => Emi = (e) => e,
+): { emi?: EmiWrite; emis?: EmiWrite[] } {
+  const writes = emis.map((emi) => ({
+    emi: withRef(change(emi), link, now),
+    expectedVersion: emi.version,
+    before: emi,
+  }));
+  return link.scope === 'loan' ? { emis: writes } : { emi: writes[0] };
 }

@@ -26,7 +26,7 @@ import {
   ValidationError,
 } from '../domain/errors';
 import { type LinkUpdate, NOTIFY_CHANNELS } from '../domain/gateway';
-import type { LinkStatus } from '../domain/model';
+import { anchorEmiNumbers, type LinkStatus } from '../domain/model';
 import type { StoredLink } from '../domain/ports';
 import { type EventDetail, eventsOf, withEvent } from '../domain/timeline';
 import { correlate } from '../observe';
@@ -56,15 +56,17 @@ export async function linkDetail(
 ): Promise<LinkDetail> {
   correlate({ linkId: id });
   const link = await linkInScope(deps, id, actor);
-  const [emi, indexed] = await Promise.all([
-    deps.emis.getEmi(link.loanId, link.emiNumber, true),
-    deps.links.listForEmi(link.loanId, link.emiNumber),
+  // a loan link's siblings are the other links of the EMIs it covers
+  const numbers = anchorEmiNumbers(link);
+  const [emis, indexed] = await Promise.all([
+    Promise.all(numbers.map((n) => deps.emis.getEmi(link.loanId, n, true))),
+    Promise.all(numbers.map((n) => deps.links.listForEmi(link.loanId, n))),
   ]);
   const siblings = new Map<string, { id: string; status: LinkStatus; amount: number; createdAt: string }>();
-  for (const l of indexed)
+  for (const l of indexed.flat())
     siblings.set(l.id, { id: l.id, status: l.status, amount: l.amount, createdAt: l.createdAt });
   // the anchor is strongly consistent: a link registered a moment ago, or its newer status, wins
-  for (const ref of Object.values(emi?.links ?? {})) {
+  for (const ref of emis.flatMap((emi) => Object.values(emi?.links ?? {}))) {
     siblings.set(ref.linkId, {
       id: ref.linkId,
       status: ref.status,
@@ -90,6 +92,9 @@ export async function linkDetail(
     siblings: [...siblings.values()]
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
       .map(({ id: siblingId, status, amount }) => ({ id: siblingId, status, amount })),
+    allocations: link.payments
+      .filter((p) => p.status === 'captured' && p.allocations)
+      .map((p) => ({ paymentId: p.paymentId, emis: (p.allocations ?? []).map((a) => ({ ...a })) })),
     events: eventsOf(link).map((e) => ({
       at: e.at,
       type: e.type,

@@ -13,13 +13,14 @@
  */
 import { ConflictError, GatewayNotCancellableError, NotFoundError } from '../domain/errors';
 import type { GatewayLink, GatewayPayment, RazorpayLinkStatus } from '../domain/gateway';
+import { allocate, byDueDate, creditsOf } from '../domain/allocation';
 import type { ActorRef } from '../domain/model';
 import {
   type AttentionReason,
   type CancelReason,
   canMoveStatus,
   type Emi,
-  emiOutstanding,
+  LOAN_SCOPE_EMI_NUMBER,
   type LinkPayment,
   type LinkStatus,
 } from '../domain/model';
@@ -28,7 +29,7 @@ import type { CreditEntry, StoredLink } from '../domain/ports';
 import { chronicle } from '../domain/timeline';
 import { log } from '../log';
 import { metrics } from '../metrics';
-import { bump, gatewayOf, type LinkDeps, withRef } from './link-deps';
+import { anchorEmis, anchorWrites, bump, gatewayOf, type LinkDeps } from './link-deps';
 
 export interface FailedAttempt {
   paymentId: string;
@@ -70,33 +71,31 @@ function statusAfterPayment(link: StoredLink, amountPaid: number): LinkStatus {
   return amountPaid >= link.amount ? 'paid' : 'partially_paid';
 }
 
-async function loadEmi(deps: LinkDeps, link: StoredLink): Promise<Emi> {
-  const emi = await deps.emis.getEmi(link.loanId, link.emiNumber, true);
-  // an EMI record is never deleted (a shorter schedule marks it removed), so this is a bug
-  if (!emi)
-    throw new NotFoundError(`EMI ${link.emiNumber} of loan ${link.loanId} not found for link ${link.id}`);
-  return emi;
-}
-
-/** Credits one captured payment. Returns false when the state moved under us (retry). */
+/**
+ * Credits one captured payment. Returns false when the state moved under us (retry).
+ * A loan link's payment is split across the EMIs it covers, oldest first, each taking at most
+ * what it owes (domain/allocation.ts); one ledger entry (the credit-once marker) carries the
+ * split, and the link and every covered EMI move in the same transaction.
+ */
 async function creditPayment(deps: LinkDeps, link: StoredLink, payment: GatewayPayment): Promise<boolean> {
   const now = deps.clock.now().toISOString();
-  const emi = await loadEmi(deps, link);
-  const owedBefore = emiOutstanding(emi);
+  const emis = await anchorEmis(deps, link);
+  const split = allocate(payment.amount, emis);
   // money flagged for a person: the ledger entry carries it, so the curated feed's surplus line
-  // comes from the same record as the credit (the amount is what the EMI did not need)
+  // comes from the same record as the credit (the amount is what the EMIs did not need)
   const reason: CreditEntry['surplusReason'] =
     link.status === 'cancelled'
       ? 'paid_after_cancel'
       : link.status === 'expired'
         ? 'paid_after_expiry'
-        : payment.amount > owedBefore
+        : split.surplus > 0
           ? 'overpaid'
           : undefined;
-  const surplus = reason
-    ? { surplusReason: reason, surplusAmount: Math.max(0, payment.amount - Math.max(0, owedBefore)) }
-    : undefined;
+  const surplus = reason ? { surplusReason: reason, surplusAmount: split.surplus } : undefined;
   const attention: AttentionReason | undefined = reason ?? link.attention;
+  const newest = [...emis].sort(byDueDate).at(-1)!;
+  const credits = creditsOf(split, newest.emiNumber);
+  const loanScope = link.scope === 'loan';
 
   const entry: LinkPayment = {
     paymentId: payment.paymentId,
@@ -104,6 +103,7 @@ async function creditPayment(deps: LinkDeps, link: StoredLink, payment: GatewayP
     method: safeMethod(payment.method),
     status: 'captured',
     capturedAt: iso(payment.createdAt),
+    ...(loanScope ? { allocations: credits } : {}),
   };
   const payments = [...link.payments.filter((p) => p.paymentId !== payment.paymentId), entry];
   const amountPaid = link.amountPaid + payment.amount;
@@ -120,19 +120,20 @@ async function creditPayment(deps: LinkDeps, link: StoredLink, payment: GatewayP
       : link.status,
   };
   next = chronicle(link, next, now);
-  const nextEmi = withRef({ ...emi, amountCredited: emi.amountCredited + payment.amount }, next, now);
+  const creditOf = (emi: Emi) => credits.find((c) => c.emiNumber === emi.emiNumber)?.amount ?? 0;
   const outcome = await deps.links.commit({
     credit: {
       paymentId: payment.paymentId,
       linkId: link.id,
       loanId: link.loanId,
-      emiNumber: link.emiNumber,
+      emiNumber: loanScope ? (credits[0]?.emiNumber ?? newest.emiNumber) : link.emiNumber,
       amount: payment.amount,
       creditedAt: now,
       ...surplus,
+      ...(loanScope ? { allocations: credits } : {}),
     },
     link: { link: next, expectedRev: link.rev, before: link },
-    emi: { emi: nextEmi, expectedVersion: emi.version, before: emi },
+    ...anchorWrites(emis, next, now, (emi) => ({ ...emi, amountCredited: emi.amountCredited + creditOf(emi) })),
   });
   if (outcome === 'ok') {
     log.info('payment credited', {
@@ -141,6 +142,7 @@ async function creditPayment(deps: LinkDeps, link: StoredLink, payment: GatewayP
       emiNumber: link.emiNumber,
       paymentId: payment.paymentId,
       amount: payment.amount,
+      ...(loanScope ? { allocations: credits } : {}),
       attention,
     });
     metrics.paymentCredited();
@@ -288,10 +290,10 @@ export async function updateWithAnchor(
     const changed = change(link, now);
     if (!changed) return link;
     const next = chronicle(link, changed, now);
-    const emi = await loadEmi(deps, link);
+    const emis = await anchorEmis(deps, link);
     const outcome = await deps.links.commit({
       link: { link: next, expectedRev: link.rev, before: link },
-      emi: { emi: withRef(emi, next, now), expectedVersion: emi.version, before: emi },
+      ...anchorWrites(emis, next, now),
     });
     if (outcome === 'ok') return next;
   }
@@ -351,22 +353,40 @@ export async function cancelAtRazorpay(
 }
 
 /**
- * After money lands on `paidLinkId`, no other link of the same EMI may take money: every
+ * After money lands on `paidLink`, no other link of the same EMI may take money: every
  * sibling still `created` is cancelled at Razorpay and locally (`sibling_paid`); a sibling that
  * already took a partial payment cannot be cancelled (Razorpay refuses) and is flagged.
  * Siblings come from the EMI anchor (strongly consistent) and the loan+EMI index, so a link
  * registered a moment ago is not missed. Idempotent: safe to run again after a failure.
+ *
+ * A loan link settles the siblings of each covered EMI its payments reached (oldest first: a
+ * partial payment reaches the oldest ones only). A loan link that is a sibling — an EMI it
+ * covers was paid through that EMI's own link — no longer fits its amount: it is cancelled as
+ * `covered_emi_paid` (a new loan link can be generated for what is still overdue), or flagged
+ * when it already took money.
  */
 export async function settleSiblings(deps: LinkDeps, paidLink: StoredLink): Promise<void> {
-  const emi = await loadEmi(deps, paidLink);
-  const ids = new Set<string>(Object.keys(emi.links));
-  for (const l of await deps.links.listForEmi(paidLink.loanId, paidLink.emiNumber)) ids.add(l.id);
+  const reached =
+    paidLink.scope === 'loan'
+      ? new Set(paidLink.payments.flatMap((p) => (p.allocations ?? []).map((a) => a.emiNumber)))
+      : new Set([paidLink.emiNumber]);
+  const ids = new Set<string>();
+  for (const emi of await anchorEmis(deps, paidLink)) {
+    if (!reached.has(emi.emiNumber)) continue;
+    for (const id of Object.keys(emi.links)) ids.add(id);
+    for (const l of await deps.links.listForEmi(paidLink.loanId, emi.emiNumber)) ids.add(l.id);
+  }
+  // loan links of this loan covering a reached EMI (the index lists them under their own key)
+  for (const l of await deps.links.listForEmi(paidLink.loanId, LOAN_SCOPE_EMI_NUMBER)) {
+    if ((l.covers ?? []).some((c) => reached.has(c.emiNumber))) ids.add(l.id);
+  }
   ids.delete(paidLink.id);
   for (const id of ids) {
     const sibling = await deps.links.getLink(id);
     if (!sibling) continue;
     if (sibling.status === 'created') {
-      await cancelAtRazorpay(deps, sibling, 'sibling_paid');
+      const reason = sibling.scope === 'loan' && paidLink.scope !== 'loan' ? 'covered_emi_paid' : 'sibling_paid';
+      await cancelAtRazorpay(deps, sibling, reason);
       log.info('sibling cancelled', { linkId: sibling.id, paidLinkId: paidLink.id, loanId: paidLink.loanId });
     } else if (sibling.status === 'partially_paid') {
       await flagAttention(deps, sibling.id, 'sibling_partially_paid');

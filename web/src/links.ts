@@ -262,7 +262,8 @@ function replaceRow(link: Link): void {
 
 /** After money moved on one link, the EMI's other links may have been cancelled: show that too. */
 async function refreshSiblings(link: Link): Promise<number> {
-  const res = await api.links({ loanId: link.loanId, emiNumber: link.emiNumber, limit: 50 });
+  // a loan link's siblings are any of the loan's links
+  const res = await api.links({ loanId: link.loanId, emiNumber: link.emiNumber ?? undefined, limit: 50 });
   let changed = 0;
   for (const other of res.data.items) {
     if (other.id === link.id) continue;

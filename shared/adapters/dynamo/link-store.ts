@@ -29,6 +29,7 @@ import {
   creditContribution,
   delta,
   emiContribution,
+  type LoanSummary,
   linkContribution,
   loanContribution,
   pendingEntry,
@@ -422,9 +423,10 @@ export class LinkStore implements port.LinkStore {
   }
 
   /**
-   * Writes a link, its EMI anchor and (optionally) one credit-ledger entry in one transaction.
-   * Each write is guarded: the link by its revision (`expectedRev` 0 = must be new), the EMI by
-   * its version, the credit by "this payment id was never credited".
+   * Writes a link, its EMI anchor (every covered EMI, for a loan link) and (optionally) one
+   * credit-ledger entry in one transaction. Each write is guarded: the link by its revision
+   * (`expectedRev` 0 = must be new), each EMI by its version, the credit by "this payment id was
+   * never credited".
    */
   async commit(args: CommitArgs): Promise<CommitOutcome> {
     // another transaction on one of the same items (a shared counter, on another shard next
@@ -444,27 +446,35 @@ export class LinkStore implements port.LinkStore {
     // the caller's own copy, when it is the one the guard names (first attempt only)
     const linkKnown =
       fresh && args.link?.before?.rev === args.link?.expectedRev ? args.link?.before : undefined;
-    const emiKnown =
-      fresh && args.emi?.before?.version === args.emi?.expectedVersion ? args.emi?.before : undefined;
-    // the loan's summary is read beside them when the EMI's pending facts may move (always, for
+    // one EMI (a link of one EMI) or several of one loan (a loan link's covered EMIs)
+    const emiArgs = [...(args.emi ? [args.emi] : []), ...(args.emis ?? [])];
+    const emisKnown = emiArgs.map((e) =>
+      fresh && e.before?.version === e.expectedVersion ? e.before : undefined,
+    );
+    // the loan's summary is read beside them when an EMI's pending facts may move (always, for
     // a credit): its own rev guards the write, so reading it alongside is as safe as after
-    const mayMoveDpd =
-      args.emi !== undefined &&
-      (emiKnown === undefined || !sameEntry(pendingEntry(emiKnown), pendingEntry(args.emi.emi)));
-    const [linkBefore, emiBefore, storedSummary] = await Promise.all([
+    const mayMoveDpd = emiArgs.some(
+      (e, i) =>
+        emisKnown[i] === undefined || !sameEntry(pendingEntry(emisKnown[i] ?? null), pendingEntry(e.emi)),
+    );
+    const loanId = emiArgs[0]?.emi.loanId;
+    const [linkBefore, emisBefore, storedSummary] = await Promise.all([
       args.link && args.link.expectedRev > 0 ? (linkKnown ?? this.getLink(args.link.link.id)) : null,
-      args.emi ? (emiKnown ?? this.getEmiRecord(args.emi.emi.loanId, args.emi.emi.emiNumber)) : null,
-      mayMoveDpd && args.emi ? this.aggregates.getSummary(args.emi.emi.loanId) : null,
+      Promise.all(
+        emiArgs.map((e, i) => emisKnown[i] ?? this.getEmiRecord(e.emi.loanId, e.emi.emiNumber)),
+      ),
+      mayMoveDpd && loanId !== undefined ? this.aggregates.getSummary(loanId) : null,
     ]);
     if (args.link && args.link.expectedRev > 0 && linkBefore?.rev !== args.link.expectedRev)
       return 'conflict';
-    if (args.emi && emiBefore?.version !== args.emi.expectedVersion) return 'conflict';
+    if (emiArgs.some((e, i) => emisBefore[i]?.version !== e.expectedVersion)) return 'conflict';
     const credit = args.credit && { ...args.credit, lender: args.credit.lender ?? args.link?.link.lender };
-    const before = linkContribution(linkBefore, emiContribution(emiBefore));
-    const after = linkContribution(
-      args.link?.link ?? linkBefore,
-      emiContribution(args.emi?.emi ?? emiBefore),
-    );
+    const before = linkContribution(linkBefore);
+    const after = linkContribution(args.link?.link ?? linkBefore);
+    emiArgs.forEach((e, i) => {
+      emiContribution(emisBefore[i] ?? null, before);
+      emiContribution(e.emi, after);
+    });
     if (credit?.lender) creditContribution({ ...credit, lender: credit.lender }, after);
 
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [];
@@ -493,26 +503,32 @@ export class LinkStore implements port.LinkStore {
         },
       });
     }
-    if (args.emi) {
+    let summaryChange: { summary: LoanSummary; next: LoanSummary; rev: number } | undefined;
+    for (const [i, e] of emiArgs.entries()) {
       items.push({
         Put: {
           TableName: this.emisTable,
-          Item: toEmiItem(args.emi.emi),
+          Item: toEmiItem(e.emi),
           ConditionExpression: '#v = :v',
           ExpressionAttributeNames: { '#v': 'version' },
-          ExpressionAttributeValues: { ':v': args.emi.expectedVersion },
+          ExpressionAttributeValues: { ':v': e.expectedVersion },
         },
       });
-      // the loan's DPD moves only when this EMI's pending facts do (money, due date, lender)
-      const entryBefore = pendingEntry(emiBefore);
-      const entryAfter = pendingEntry(args.emi.emi);
+      // the loan's DPD moves only when an EMI's pending facts do (money, due date, lender)
+      const entryBefore = pendingEntry(emisBefore[i] ?? null);
+      const entryAfter = pendingEntry(e.emi);
       if (!sameEntry(entryBefore, entryAfter)) {
-        const { summary, rev } = storedSummary ?? (await this.aggregates.getSummary(args.emi.emi.loanId));
-        const next = summaryWith(summary, args.emi.emi.emiNumber, entryAfter);
-        loanContribution(summary, before);
-        loanContribution(next, after);
-        items.push(this.aggregates.summaryPut(args.emi.emi.loanId, next, rev));
+        if (!summaryChange) {
+          const { summary, rev } = storedSummary ?? (await this.aggregates.getSummary(e.emi.loanId));
+          summaryChange = { summary, next: summary, rev };
+        }
+        summaryChange.next = summaryWith(summaryChange.next, e.emi.emiNumber, entryAfter);
       }
+    }
+    if (summaryChange && loanId !== undefined) {
+      loanContribution(summaryChange.summary, before);
+      loanContribution(summaryChange.next, after);
+      items.push(this.aggregates.summaryPut(loanId, summaryChange.next, summaryChange.rev));
     }
     items.push(...this.aggregates.counterUpdates(delta(before, after)));
     if (items.length === 0) return 'ok';
