@@ -16,6 +16,7 @@
 import { pipeline, Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import { CSV_COLUMNS, phoneCell, safeCell } from '../domain/csv-cells';
+import { LOAN_SCOPE_EMI_NUMBER } from '../domain/model';
 import { paiseToRupeesString } from '../domain/money';
 import type { JobItem } from '../domain/ports';
 
@@ -30,7 +31,8 @@ export function csvRow(item: JobItem): string[] {
     phoneCell(item.phone),
     safeCell(item.email),
     safeCell(item.lender),
-    String(item.emiNumber),
+    // a loan link's row (scope loan) names no EMI
+    item.emiNumber === LOAN_SCOPE_EMI_NUMBER ? '' : String(item.emiNumber),
     safeCell(item.dueDate),
     item.amount === undefined ? '' : paiseToRupeesString(item.amount),
     failed ? '' : safeCell(item.shortUrl),

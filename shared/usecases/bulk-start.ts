@@ -21,13 +21,19 @@ import { type Actor, actorRef } from '../auth/actor';
 import { lendersToRead } from '../auth/scope';
 import { type Clock, istDate, sleepOn } from '../domain/dates';
 import { type FieldIssue, ValidationError } from '../domain/errors';
-import { emiOutstanding } from '../domain/model';
+import { emiOutstanding, LOAN_SCOPE_EMI_NUMBER } from '../domain/model';
 import type { EmiStore, JobRecord, NewJobItem, PageKey, QueueSender } from '../domain/ports';
 import { correlate } from '../observe';
 import { emiNumberSchema, lenderSchema, loanIdSchema } from '../schemas/common';
 import { type BulkJobDeps, type BulkJobView, newJobId, toJobView } from './bulk-job';
 import { type BulkMessage, chunkMessages } from './bulk-messages';
-import { linkOptionsSchema, MAX_EXPIRY_SECONDS, MIN_EXPIRY_SECONDS, UPI_NO_PARTIAL } from './generate-link';
+import {
+  linkOptionsSchema,
+  MAX_EXPIRY_SECONDS,
+  MIN_EXPIRY_SECONDS,
+  scopeSchema,
+  UPI_NO_PARTIAL,
+} from './generate-link';
 import { bucketRange } from './list-pending-emis';
 
 export const MAX_BULK_ITEMS = 10_000;
@@ -43,6 +49,8 @@ export const bulkStartSchema = z.strictObject({
   bucket: z.optional(z.enum(['overdue', 'upcoming', 'all'])),
   withinDays: z.optional(z.int().check(z.minimum(0), z.maximum(365))),
   emis: z.optional(z.array(z.strictObject({ loanId: loanIdSchema, emiNumber: emiNumberSchema }))),
+  /** `loan`: one link (and one CSV row) per loan among the selected EMIs, for its overdue EMIs */
+  scope: z.optional(scopeSchema),
   ...bulkLinkOptions,
 });
 
@@ -156,6 +164,21 @@ function selectByList(emis: { loanId: string; emiNumber: number }[]): NewJobItem
   });
 }
 
+/**
+ * `scope: "loan"`: one item per loan, in the order its first EMI was selected, for the loan's
+ * overdue EMIs (the worker reads them when the item's turn comes); the row shows the oldest
+ * selected EMI's due date and an empty EMI number.
+ */
+export function perLoan(items: NewJobItem[]): NewJobItem[] {
+  const byLoan = new Map<string, NewJobItem>();
+  for (const item of items) {
+    if (byLoan.has(item.loanId)) continue;
+    const { outcome: _o, error: _e, ...rest } = item;
+    byLoan.set(item.loanId, { ...rest, emiNumber: LOAN_SCOPE_EMI_NUMBER, state: 'pending' });
+  }
+  return [...byLoan.values()].map((item, seq) => ({ ...item, seq }));
+}
+
 export async function startBulkJob(
   deps: BulkStartDeps,
   input: BulkStartInput,
@@ -168,10 +191,11 @@ export async function startBulkJob(
   const { lender, bucket, withinDays, emis, ...options } = input;
   const scope = emis !== undefined ? actor.lenders : lendersToRead(actor, lender, 'lender');
   const today = istDate(now);
-  const items =
+  const selected =
     emis !== undefined
       ? selectByList(emis)
       : await selectByFilter(deps, lender!, bucket ?? 'all', withinDays ?? 7, today);
+  const items = options.scope === 'loan' ? perLoan(selected) : selected;
   const preDone = items.filter((i) => i.state === 'done').length;
   const job: JobRecord = {
     jobId: newJobId(),

@@ -30,7 +30,8 @@ import {
   NotFoundError,
   ValidationError,
 } from '../domain/errors';
-import { emiOutstanding, OPEN_STATUSES } from '../domain/model';
+import { byDueDate } from '../domain/allocation';
+import { type Emi, emiIsPending, emiOutstanding, LOAN_SCOPE_EMI_NUMBER, OPEN_STATUSES } from '../domain/model';
 import { exportKey } from '../domain/objects';
 import type { ExportWriter, ItemResult, JobItem, JobRecord, JobStore } from '../domain/ports';
 import { log } from '../log';
@@ -40,6 +41,7 @@ import { csvStream } from './bulk-csv';
 import { csvFilename } from './bulk-job';
 import type { BulkMessage } from './bulk-messages';
 import { generateLink, type LinkOptions, newLinkId } from './generate-link';
+import { generateLoanLink } from './generate-loan-link';
 import type { LinkDeps } from './link-deps';
 
 export interface BulkWorkerSettings {
@@ -108,7 +110,7 @@ export async function handleBulkMessage(
   if (job.status === 'completed' || job.status === 'failed') return 'done';
   if (job.status === 'queued') await deps.jobs.markRunning(job.jobId);
   const items = await deps.jobs.getItems(job.jobId, message.from, message.to);
-  const options = job.options as LinkOptions;
+  const options = job.options as LinkOptions & { scope?: 'emi' | 'loan' };
   const outcomes = await Promise.all(
     items
       .filter((item) => item.state !== 'done')
@@ -142,6 +144,7 @@ function judge(err: unknown): Verdict {
   if (err instanceof NotFoundError) return fail('EMI not found');
   if (err instanceof ConflictError && err.code === 'EMI_ALREADY_PAID')
     return fail('EMI already paid', 'skipped');
+  if (err instanceof ConflictError && err.code === 'NOTHING_OVERDUE') return fail('nothing overdue', 'skipped');
   if (err instanceof ValidationError) return fail(err.message);
   if (err instanceof GatewayRejectedError || err instanceof GatewayNotFoundError) return fail(err.message);
   // 429, 5xx, timeouts, refused credentials (a rotation may fix them), concurrent updates
@@ -155,7 +158,7 @@ async function processItem(
   deps: BulkWorkerDeps,
   job: JobRecord,
   item: JobItem,
-  options: LinkOptions,
+  options: LinkOptions & { scope?: 'emi' | 'loan' },
   timeLeft: TimeLeft,
 ): Promise<'done' | 'retry'> {
   const { settings } = deps;
@@ -171,11 +174,12 @@ async function processItem(
     }
     let verdict: Verdict;
     try {
-      const { link, reused } = await generateLink(
-        deps.link,
-        { ...options, loanId: item.loanId, emiNumber: item.emiNumber },
-        { linkId, jobId: job.jobId, createdBy: job.createdBy, lenders: job.lenders ?? '*' },
-      );
+      const { scope, ...linkOptions } = options;
+      const asked = { linkId, jobId: job.jobId, createdBy: job.createdBy, lenders: job.lenders ?? '*' };
+      const { link, reused } =
+        scope === 'loan'
+          ? await generateLoanLink(deps.link, { ...linkOptions, loanId: item.loanId }, asked)
+          : await generateLink(deps.link, { ...linkOptions, loanId: item.loanId, emiNumber: item.emiNumber }, asked);
       const open = OPEN_STATUSES.includes(link.status);
       const result: ItemResult = {
         outcome: open ? (reused ? 'reused' : 'created') : 'failed',
@@ -212,6 +216,14 @@ async function processItem(
   return 'retry';
 }
 
+/** The EMI a row's borrower columns come from: a loan's row, its oldest pending EMI. */
+async function rowEmi(deps: BulkWorkerDeps, item: JobItem): Promise<Emi | null> {
+  if (item.emiNumber !== LOAN_SCOPE_EMI_NUMBER) return deps.link.emis.getEmi(item.loanId, item.emiNumber, false);
+  const { emis } = await deps.link.emis.getLoanItems(item.loanId);
+  const pending = emis.filter((e) => emiIsPending(e)).sort(byDueDate);
+  return pending[0] ?? emis[0] ?? null;
+}
+
 /** Fills the row's borrower columns from the EMI (unless the selection already captured them). */
 async function withRowFields(
   deps: BulkWorkerDeps,
@@ -220,7 +232,7 @@ async function withRowFields(
   result: ItemResult,
 ): Promise<ItemResult> {
   const known = item.phone !== undefined;
-  const found = known ? null : await deps.link.emis.getEmi(item.loanId, item.emiNumber, false);
+  const found = known ? null : await rowEmi(deps, item);
   // another lender's EMI listed by hand: its row says "EMI not found" and shows none of its data
   const emi = found && mayAccessLender({ lenders: job.lenders ?? '*' }, found.lender) ? found : null;
   const out: ItemResult = { ...result };

@@ -54,6 +54,8 @@ export interface LedgerImage {
   creditedAt?: string;
   surplusAmount?: number;
   surplusReason?: string;
+  /** a loan link's payment: what each covered EMI was credited (sum = amount) */
+  allocations?: { emiNumber: number; amount: number }[];
 }
 
 export interface FeedDeps {
@@ -61,8 +63,17 @@ export interface FeedDeps {
   putLine(key: string, body: string): Promise<void>;
 }
 
-export function feedKey(line: Pick<FeedLine, 'credited_at' | 'kind' | 'payment_id'>): string {
-  return `${CURATED_PREFIX}dt=${line.credited_at.slice(0, 10)}/${line.kind}-${line.payment_id}.jsonl`;
+/**
+ * One object per line. A loan link's payment makes one credit line per covered EMI it reached:
+ * those objects carry the EMI number too (`credit-<payment>-emi<n>`), so each is still written
+ * once, whatever the retries.
+ */
+export function feedKey(
+  line: Pick<FeedLine, 'credited_at' | 'kind' | 'payment_id' | 'emi_number'>,
+  perEmi = false,
+): string {
+  const emi = perEmi && line.kind === 'credit' ? `-emi${line.emi_number}` : '';
+  return `${CURATED_PREFIX}dt=${line.credited_at.slice(0, 10)}/${line.kind}-${line.payment_id}${emi}.jsonl`;
 }
 
 export function isCreditImage(image: LedgerImage): boolean {
@@ -92,11 +103,24 @@ export async function feedLineFor(deps: Pick<FeedDeps, 'links'>, c: LedgerImage)
   };
 }
 
-/** The lines one ledger entry makes: its credit, and its surplus when it carries surplus money. */
-export async function feedLinesFor(deps: Pick<FeedDeps, 'links'>, c: LedgerImage): Promise<FeedLine[]> {
+/**
+ * The lines one ledger entry makes: its credit (one per covered EMI it reached, for a loan link's
+ * payment, with that EMI's share), and its surplus when it carries surplus money.
+ */
+export async function feedLinesFor(
+  deps: Pick<FeedDeps, 'links'>,
+  c: LedgerImage,
+): Promise<{ line: FeedLine; key: string }[]> {
   const credit = await feedLineFor(deps, c);
+  const perEmi = c.allocations !== undefined && c.allocations.length > 0;
+  const credits = perEmi
+    ? (c.allocations ?? []).map((a) => ({ ...credit, emi_number: a.emiNumber, amount: a.amount }))
+    : [credit];
   const surplus = c.surplusReason ? (c.surplusAmount ?? 0) : 0;
-  return surplus > 0 ? [credit, { ...credit, amount: surplus, kind: 'surplus' }] : [credit];
+  // a loan link's surplus sits on its newest covered EMI (domain/allocation.ts creditsOf)
+  const surplusLine: FeedLine = { ...(credits.at(-1) ?? credit), amount: surplus, kind: 'surplus' };
+  const lines: FeedLine[] = surplus > 0 ? [...credits, surplusLine] : credits;
+  return lines.map((line) => ({ line, key: feedKey(line, perEmi) }));
 }
 
 /** Writes the lines of a batch of new ledger images; throws (the batch comes again) on any failure. */
@@ -120,8 +144,8 @@ export async function appendToFeed(deps: FeedDeps, images: LedgerImage[]): Promi
   let next = 0;
   const worker = async () => {
     while (next < lines.length) {
-      const line = lines[next++]!;
-      await deps.putLine(feedKey(line), `${JSON.stringify(line)}\n`);
+      const { line, key } = lines[next++]!;
+      await deps.putLine(key, `${JSON.stringify(line)}\n`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(PUT_CONCURRENCY, lines.length) }, worker));
