@@ -17,7 +17,10 @@ import { emiOutstanding } from './model';
 export const MAX_LOAN_LINK_EMIS = 24;
 
 /** Oldest first: due date, then EMI number (two EMIs may share a due date). */
-export function byDueDate(a: Pick<Emi, 'dueDate' | 'emiNumber'>, b: Pick<Emi, 'dueDate' | 'emiNumber'>): number {
+export function byDueDate(
+  a: Pick<Emi, 'dueDate' | 'emiNumber'>,
+  b: Pick<Emi, 'dueDate' | 'emiNumber'>,
+): number {
   return a.dueDate < b.dueDate ? -1 : a.dueDate > b.dueDate ? 1 : a.emiNumber - b.emiNumber;
 }
 
@@ -27,7 +30,9 @@ export function overdueCovers(emis: readonly Emi[], today: string): { covers: Co
     .filter((e) => !e.removed && e.dueDate < today && emiOutstanding(e) > 0)
     .sort(byDueDate);
   return {
-    covers: overdue.slice(0, MAX_LOAN_LINK_EMIS).map((e) => ({ emiNumber: e.emiNumber, amount: emiOutstanding(e) })),
+    covers: overdue
+      .slice(0, MAX_LOAN_LINK_EMIS)
+      .map((e) => ({ emiNumber: e.emiNumber, amount: emiOutstanding(e) })),
     overdue: overdue.length,
   };
 }
@@ -44,7 +49,10 @@ export interface Split {
  * takes at most what it still owes, the oldest first; a partial payment fills the oldest and
  * part-pays the next. `Σ applied + surplus = amount`, exactly.
  */
-export function allocate(amount: number, emis: readonly Pick<Emi, 'emiNumber' | 'dueDate' | 'amount' | 'amountPaidExternal' | 'amountCredited'>[]): Split {
+export function allocate(
+  amount: number,
+  emis: readonly Pick<Emi, 'emiNumber' | 'dueDate' | 'amount' | 'amountPaidExternal' | 'amountCredited'>[],
+): Split {
   let left = amount;
   const applied: Allocation[] = [];
   for (const emi of [...emis].sort(byDueDate)) {

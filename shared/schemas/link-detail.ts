@@ -62,13 +62,10 @@ export const linkDetailSchema = doc(
       },
     ),
     siblings: z.array(linkSiblingSchema),
-    allocations: doc(
-      z.array(z.strictObject({ paymentId: z.string(), emis: z.array(coverSchema) })),
-      {
-        description:
-          'a loan link: how each captured payment was credited to the covered EMIs, oldest first (a surplus sits on the newest); empty for an EMI link',
-      },
-    ),
+    allocations: doc(z.array(z.strictObject({ paymentId: z.string(), emis: z.array(coverSchema) })), {
+      description:
+        'a loan link: how each captured payment was credited to the covered EMIs, oldest first (a surplus sits on the newest); empty for an EMI link',
+    }),
     events: doc(z.array(linkEventSchema), { description: 'the timeline, oldest first' }),
   }),
   {

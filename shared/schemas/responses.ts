@@ -108,10 +108,10 @@ export const linkPaymentSchema = doc(
   { id: 'LinkPayment' },
 );
 
-export const coverSchema = doc(
-  z.strictObject({ emiNumber: z.int(), amount: paise('paise') }),
-  { id: 'LinkCover', description: 'One EMI a loan link covers, with an amount in paise.' },
-);
+export const coverSchema = doc(z.strictObject({ emiNumber: z.int(), amount: paise('paise') }), {
+  id: 'LinkCover',
+  description: 'One EMI a loan link covers, with an amount in paise.',
+});
 
 export const linkSchema = doc(
   z.strictObject({
@@ -127,9 +127,12 @@ export const linkSchema = doc(
     }),
     referenceId: z.string(),
     loanId: z.string(),
-    emiNumber: doc(nullable(z.int()), { description: "the EMI's number; null for a loan link (`scope: loan`)" }),
+    emiNumber: doc(nullable(z.int()), {
+      description: "the EMI's number; null for a loan link (`scope: loan`)",
+    }),
     scope: doc(z.enum(['emi', 'loan']), {
-      description: '`emi`: a link for one EMI; `loan`: one link for the EMIs in `covers` (the loan\'s overdue EMIs)',
+      description:
+        "`emi`: a link for one EMI; `loan`: one link for the EMIs in `covers` (the loan's overdue EMIs)",
     }),
     covers: doc(nullable(z.array(coverSchema)), {
       description:
@@ -167,7 +170,7 @@ export const linkSchema = doc(
     }),
     provider: doc(z.enum(PROVIDERS), { description: 'the payment provider of that account' }),
   }),
-  { id: 'Link', description: 'A payment link for one EMI, or for a loan\'s overdue EMIs (`scope: loan`).' },
+  { id: 'Link', description: "A payment link for one EMI, or for a loan's overdue EMIs (`scope: loan`)." },
 );
 export type Link = z.infer<typeof linkSchema>;
 

@@ -31,7 +31,13 @@ import {
   ValidationError,
 } from '../domain/errors';
 import { byDueDate } from '../domain/allocation';
-import { type Emi, emiIsPending, emiOutstanding, LOAN_SCOPE_EMI_NUMBER, OPEN_STATUSES } from '../domain/model';
+import {
+  type Emi,
+  emiIsPending,
+  emiOutstanding,
+  LOAN_SCOPE_EMI_NUMBER,
+  OPEN_STATUSES,
+} from '../domain/model';
 import { exportKey } from '../domain/objects';
 import type { ExportWriter, ItemResult, JobItem, JobRecord, JobStore } from '../domain/ports';
 import { log } from '../log';
@@ -144,7 +150,8 @@ function judge(err: unknown): Verdict {
   if (err instanceof NotFoundError) return fail('EMI not found');
   if (err instanceof ConflictError && err.code === 'EMI_ALREADY_PAID')
     return fail('EMI already paid', 'skipped');
-  if (err instanceof ConflictError && err.code === 'NOTHING_OVERDUE') return fail('nothing overdue', 'skipped');
+  if (err instanceof ConflictError && err.code === 'NOTHING_OVERDUE')
+    return fail('nothing overdue', 'skipped');
   if (err instanceof ValidationError) return fail(err.message);
   if (err instanceof GatewayRejectedError || err instanceof GatewayNotFoundError) return fail(err.message);
   // 429, 5xx, timeouts, refused credentials (a rotation may fix them), concurrent updates
@@ -179,7 +186,11 @@ async function processItem(
       const { link, reused } =
         scope === 'loan'
           ? await generateLoanLink(deps.link, { ...linkOptions, loanId: item.loanId }, asked)
-          : await generateLink(deps.link, { ...linkOptions, loanId: item.loanId, emiNumber: item.emiNumber }, asked);
+          : await generateLink(
+              deps.link,
+              { ...linkOptions, loanId: item.loanId, emiNumber: item.emiNumber },
+              asked,
+            );
       const open = OPEN_STATUSES.includes(link.status);
       const result: ItemResult = {
         outcome: open ? (reused ? 'reused' : 'created') : 'failed',
@@ -218,7 +229,8 @@ async function processItem(
 
 /** The EMI a row's borrower columns come from: a loan's row, its oldest pending EMI. */
 async function rowEmi(deps: BulkWorkerDeps, item: JobItem): Promise<Emi | null> {
-  if (item.emiNumber !== LOAN_SCOPE_EMI_NUMBER) return deps.link.emis.getEmi(item.loanId, item.emiNumber, false);
+  if (item.emiNumber !== LOAN_SCOPE_EMI_NUMBER)
+    return deps.link.emis.getEmi(item.loanId, item.emiNumber, false);
   const { emis } = await deps.link.emis.getLoanItems(item.loanId);
   const pending = emis.filter((e) => emiIsPending(e)).sort(byDueDate);
   return pending[0] ?? emis[0] ?? null;

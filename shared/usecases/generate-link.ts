@@ -108,13 +108,15 @@ export function scopeOf(
   const { scope = 'emi', emiNumber, ...rest } = body;
   if (scope === 'loan') {
     if (emiNumber !== undefined)
-      throw new ValidationError('emiNumber must be absent with scope "loan": the link covers every overdue EMI', [
-        { field: 'emiNumber', message: 'must be absent with scope "loan"' },
-      ]);
+      throw new ValidationError(
+        'emiNumber must be absent with scope "loan": the link covers every overdue EMI',
+        [{ field: 'emiNumber', message: 'must be absent with scope "loan"' }],
+      );
     if (rest.amount !== undefined)
-      throw new ValidationError("amount must be absent with scope \"loan\": the link asks for the overdue EMIs' sum", [
-        { field: 'amount', message: 'must be absent with scope "loan"' },
-      ]);
+      throw new ValidationError(
+        'amount must be absent with scope "loan": the link asks for the overdue EMIs\' sum',
+        [{ field: 'amount', message: 'must be absent with scope "loan"' }],
+      );
     return { scope, input: rest };
   }
   if (emiNumber === undefined)
@@ -287,7 +289,12 @@ export async function finishFailed(
   );
 }
 
-function createRequest(link: Link, emis: readonly Emi[], opts: LinkOptions, deps: LinkDeps): CreateLinkRequest {
+function createRequest(
+  link: Link,
+  emis: readonly Emi[],
+  opts: LinkOptions,
+  deps: LinkDeps,
+): CreateLinkRequest {
   const emi = emis[0]!;
   const loanScope = link.scope === 'loan';
   const numbers = (link.covers ?? []).map((c) => c.emiNumber).join(', ');

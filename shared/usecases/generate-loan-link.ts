@@ -98,7 +98,13 @@ export async function generateLoanLink(
     refuseUnsupported(account.provider, input);
 
     const refs = loanRefs(covered);
-    if (await resolveUnresolved(deps, { ...covered[0]!, links: Object.fromEntries(refs.map((r) => [r.linkId, r])) }, nowMs))
+    if (
+      await resolveUnresolved(
+        deps,
+        { ...covered[0]!, links: Object.fromEntries(refs.map((r) => [r.linkId, r])) },
+        nowMs,
+      )
+    )
       continue;
 
     const key = coversKey(covers);
@@ -131,7 +137,10 @@ export async function generateLoanLink(
       else if (isUnsettled(existing) && !input.forceNew) return { reused: true, link: toLinkView(existing) };
     }
     if (id === undefined)
-      throw new ConflictError('TOO_MANY_LINKS', `Loan ${input.loanId} has had too many links for the same EMIs`);
+      throw new ConflictError(
+        'TOO_MANY_LINKS',
+        `Loan ${input.loanId} has had too many links for the same EMIs`,
+      );
 
     const now = new Date(nowMs).toISOString();
     const link: StoredLink = {

@@ -17,7 +17,10 @@ export function toLinkView(link: StoredLink): LinkView {
     loanId: link.loanId,
     emiNumber: link.scope === 'loan' ? null : link.emiNumber,
     scope: link.scope ?? 'emi',
-    covers: link.scope === 'loan' ? (link.covers ?? []).map((c) => ({ emiNumber: c.emiNumber, amount: c.amount })) : null,
+    covers:
+      link.scope === 'loan'
+        ? (link.covers ?? []).map((c) => ({ emiNumber: c.emiNumber, amount: c.amount }))
+        : null,
     lender: link.lender,
     clientName: link.clientName,
     amount: link.amount,

@@ -133,7 +133,10 @@ async function creditPayment(deps: LinkDeps, link: StoredLink, payment: GatewayP
       ...(loanScope ? { allocations: credits } : {}),
     },
     link: { link: next, expectedRev: link.rev, before: link },
-    ...anchorWrites(emis, next, now, (emi) => ({ ...emi, amountCredited: emi.amountCredited + creditOf(emi) })),
+    ...anchorWrites(emis, next, now, (emi) => ({
+      ...emi,
+      amountCredited: emi.amountCredited + creditOf(emi),
+    })),
   });
   if (outcome === 'ok') {
     log.info('payment credited', {
@@ -385,7 +388,8 @@ export async function settleSiblings(deps: LinkDeps, paidLink: StoredLink): Prom
     const sibling = await deps.links.getLink(id);
     if (!sibling) continue;
     if (sibling.status === 'created') {
-      const reason = sibling.scope === 'loan' && paidLink.scope !== 'loan' ? 'covered_emi_paid' : 'sibling_paid';
+      const reason =
+        sibling.scope === 'loan' && paidLink.scope !== 'loan' ? 'covered_emi_paid' : 'sibling_paid';
       await cancelAtRazorpay(deps, sibling, reason);
       log.info('sibling cancelled', { linkId: sibling.id, paidLinkId: paidLink.id, loanId: paidLink.loanId });
     } else if (sibling.status === 'partially_paid') {

@@ -460,9 +460,7 @@ export class LinkStore implements port.LinkStore {
     const loanId = emiArgs[0]?.emi.loanId;
     const [linkBefore, emisBefore, storedSummary] = await Promise.all([
       args.link && args.link.expectedRev > 0 ? (linkKnown ?? this.getLink(args.link.link.id)) : null,
-      Promise.all(
-        emiArgs.map((e, i) => emisKnown[i] ?? this.getEmiRecord(e.emi.loanId, e.emi.emiNumber)),
-      ),
+      Promise.all(emiArgs.map((e, i) => emisKnown[i] ?? this.getEmiRecord(e.emi.loanId, e.emi.emiNumber))),
       mayMoveDpd && loanId !== undefined ? this.aggregates.getSummary(loanId) : null,
     ]);
     if (args.link && args.link.expectedRev > 0 && linkBefore?.rev !== args.link.expectedRev)
