@@ -177,9 +177,16 @@ describe('kept totals = rebuild after a randomized run', () => {
       },
       fc.record({ kind: fc.constant('cancel' as const), link: fc.nat({ max: 20 }) }),
       fc.record({ kind: fc.constant('expire' as const), link: fc.nat({ max: 20 }) }),
+      // a link for the loan's overdue EMIs (scope loan): counted once, its credits per EMI
+      fc.record({
+        kind: fc.constant('generateLoan' as const),
+        loan: fc.nat({ max: 3 }),
+        times: fc.integer({ min: 1, max: 2 }),
+        partial: fc.boolean(),
+      }),
     );
     let run = 0;
-    const done = { links: 0, payments: 0, cancels: 0 };
+    const done = { links: 0, loanLinks: 0, payments: 0, cancels: 0 };
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 8, maxLength: 16 }), async (ops) => {
         run++;
@@ -209,6 +216,22 @@ describe('kept totals = rebuild after a randomized run', () => {
                 done.links++;
               }
             }
+          } else if (o.kind === 'generateLoan') {
+            const body = {
+              loanId: loanId(o.loan),
+              scope: 'loan',
+              acceptPartial: o.partial,
+              forceNew: o.times > 1,
+            };
+            const answers = await Promise.all(Array.from({ length: o.times }, () => gen(body)));
+            for (const a of answers) {
+              expect(a.status).toBeLessThan(500);
+              if (a.status === 201 && a.json.razorpayLinkId) {
+                links.push({ id: a.json.id, plink: a.json.razorpayLinkId });
+                done.links++;
+                done.loanLinks++;
+              }
+            }
           } else if (links.length > 0) {
             const l = links[o.link % links.length]!;
             if (o.kind === 'pay') {
@@ -235,6 +258,7 @@ describe('kept totals = rebuild after a randomized run', () => {
     // the run did move money and links (not only loans)
     expect(done.links).toBeGreaterThan(5);
     expect(done.payments).toBeGreaterThan(2);
+    expect(done.loanLinks).toBeGreaterThan(0);
     const res = await board();
     expect(res.status).toBe(200);
     for (const b of res.json.dpd) expect(b.loans).toBeGreaterThanOrEqual(0);

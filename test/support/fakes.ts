@@ -60,16 +60,16 @@ export class FakeStores {
           const current = this.links.get(args.link.link.id);
           if ((current?.rev ?? 0) !== args.link.expectedRev) return 'conflict';
         }
-        if (args.emi) {
-          const e = args.emi.emi;
-          const current = this.emis.get(FakeStores.emiKey(e.loanId, e.emiNumber));
-          if ((current?.version ?? 0) !== args.emi.expectedVersion) return 'conflict';
+        // one EMI, or a loan link's covered EMIs
+        const emiWrites = [...(args.emi ? [args.emi] : []), ...(args.emis ?? [])];
+        for (const w of emiWrites) {
+          const current = this.emis.get(FakeStores.emiKey(w.emi.loanId, w.emi.emiNumber));
+          if ((current?.version ?? 0) !== w.expectedVersion) return 'conflict';
         }
         if (args.credit) this.ledger.set(args.credit.paymentId, structuredClone(args.credit));
         if (args.link) this.links.set(args.link.link.id, structuredClone(args.link.link));
-        if (args.emi) {
-          const e = args.emi.emi;
-          this.emis.set(FakeStores.emiKey(e.loanId, e.emiNumber), structuredClone(e));
+        for (const w of emiWrites) {
+          this.emis.set(FakeStores.emiKey(w.emi.loanId, w.emi.emiNumber), structuredClone(w.emi));
         }
         this.commits++;
         return 'ok';
@@ -86,7 +86,10 @@ export class FakeStores {
     return {
       getEmi: async (loanId, emiNumber) =>
         structuredClone(this.emis.get(FakeStores.emiKey(loanId, emiNumber)) ?? null),
-      getLoanItems: unused('emis.getLoanItems'),
+      getLoanItems: async (loanId) => ({
+        loan: null,
+        emis: structuredClone([...this.emis.values()].filter((e) => e.loanId === loanId)),
+      }),
       writeEmis: unused('emis.writeEmis'),
       getLoanLender: unused('emis.getLoanLender'),
       putLoan: unused('emis.putLoan'),
