@@ -47,7 +47,13 @@ export function activeLinkOf(emi: Emi, nowSeconds: number): ActiveLink | null {
     if (!best || ref.createdAt > best.createdAt) best = ref;
   }
   return best
-    ? { id: best.linkId, shortUrl: best.shortUrl!, status: best.status, amount: best.amount }
+    ? {
+        id: best.linkId,
+        shortUrl: best.shortUrl!,
+        status: best.status,
+        amount: best.amount,
+        scope: best.scope ?? 'emi',
+      }
     : null;
 }
 

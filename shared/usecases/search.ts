@@ -54,7 +54,7 @@ async function linkResult(deps: SearchDeps, link: StoredLink): Promise<SearchRes
     lender: link.lender,
     clientName: link.clientName,
     phone: loan?.phone ?? '',
-    emiNumber: link.emiNumber,
+    ...(link.scope === 'loan' ? {} : { emiNumber: link.emiNumber }),
     linkId: link.id,
     ...(link.razorpayLinkId && (link.provider ?? 'razorpay') === 'razorpay'
       ? { razorpayLinkId: link.razorpayLinkId }

@@ -80,6 +80,7 @@ describe('generate', () => {
       shortUrl: res.json.shortUrl,
       status: 'created',
       amount: 250_000,
+      scope: 'emi',
     });
   });
 

@@ -213,7 +213,10 @@ export const api = {
     cursor?: string | null;
     limit?: number;
   }) => request<PendingPage>('GET', '/api/payment-links/pending-emis', { query: q }),
-  generate: (body: { loanId: string; emiNumber: number; forceNew?: boolean }, idempotencyKey: string) =>
+  generate: (
+    body: { loanId: string; emiNumber?: number; scope?: 'loan'; forceNew?: boolean },
+    idempotencyKey: string,
+  ) =>
     request<Link>('POST', '/api/payment-links/generate', {
       body,
       headers: { 'idempotency-key': idempotencyKey },
@@ -235,7 +238,7 @@ export const api = {
   refresh: (id: string) =>
     request<Link>('POST', `/api/payment-links/${encodeURIComponent(id)}/refresh-status`),
   cancel: (id: string) => request<Link>('POST', `/api/payment-links/${encodeURIComponent(id)}/cancel`),
-  bulkStart: (body: { lender?: string; bucket: string; withinDays?: number }) =>
+  bulkStart: (body: { lender?: string; bucket: string; withinDays?: number; scope?: 'loan' }) =>
     request<BulkJob>('POST', '/api/payment-links/bulk-generate-export', { body }),
   bulkJobs: (limit = 10) =>
     request<{ items: BulkJob[]; nextCursor: string | null }>('GET', '/api/payment-links/bulk-jobs', {

@@ -83,6 +83,16 @@ const CANCEL_REASONS: Record<string, string> = {
   razorpay: 'cancelled at Razorpay',
 };
 
+/** "EMI 3", or "EMIs 1, 2" for a loan link (it covers the loan's overdue EMIs). */
+export function emiLabel(link: {
+  emiNumber: number | null;
+  covers?: { emiNumber: number }[] | null;
+}): string {
+  return link.emiNumber === null
+    ? `EMIs ${(link.covers ?? []).map((c) => c.emiNumber).join(', ')}`
+    : `EMI ${link.emiNumber}`;
+}
+
 export function cancelReasonText(reason: string | null | undefined): string | null {
   if (!reason) return null;
   return CANCEL_REASONS[reason] ?? reason.replace(/_/g, ' ');

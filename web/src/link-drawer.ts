@@ -9,7 +9,7 @@ import { can } from './access';
 import { type ApiResponse, errorText, type Link, request } from './api';
 import { accessToken } from './auth';
 import { confirmDialog, h, notify, whileBusy } from './dom';
-import { cancelReasonText, formatDateTime, formatPaise, statusLabel } from './format';
+import { cancelReasonText, emiLabel, formatDateTime, formatPaise, statusLabel } from './format';
 import { linkWithCopy, statusBadge } from './shared-ui';
 
 type Child = Node | string | null | undefined | false;
@@ -200,7 +200,7 @@ function actionsFor(
 }
 
 function render(link: LinkDetail, reload: (l?: LinkDetail) => void, onChange?: (l: Link) => void): void {
-  title.textContent = `Loan ${link.loanId} · EMI ${link.emiNumber}`;
+  title.textContent = `Loan ${link.loanId} · ${emiLabel(link)}`;
   const qr = h('img', {
     className: 'drawer-qr',
     alt: `QR code of ${link.shortUrl ?? 'the link'}`,

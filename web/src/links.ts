@@ -14,6 +14,7 @@ import { byId, confirmDialog, h, notify, whileBusy } from './dom';
 import {
   attentionText,
   cancelReasonText,
+  emiLabel,
   dateTimeParts,
   formatDateTime,
   formatDueDate,
@@ -213,7 +214,7 @@ function renderRow(link: Link): HTMLTableRowElement {
     cell(
       'Loan / EMI',
       h('strong', { className: 'nowrap' }, link.loanId),
-      h('span', { className: 'muted nowrap' }, ` · EMI ${link.emiNumber}`),
+      h('span', { className: 'muted nowrap' }, ` · ${emiLabel(link)}`),
       h('div', { className: 'muted small' }, `${link.clientName} · ${link.lender}`),
       (link as ListedLink).phone
         ? h(
@@ -299,7 +300,7 @@ async function refreshLink(link: Link, button: HTMLButtonElement): Promise<void>
 async function cancelLink(link: Link, button: HTMLButtonElement): Promise<void> {
   const ok = await confirmDialog(
     'Cancel this payment link?',
-    `The borrower (${link.clientName}) will no longer be able to pay ${formatPaise(link.amount)} for EMI ${link.emiNumber} of loan ${link.loanId} with ${link.shortUrl ?? link.id}. This cannot be undone.`,
+    `The borrower (${link.clientName}) will no longer be able to pay ${formatPaise(link.amount)} for ${emiLabel(link)} of loan ${link.loanId} with ${link.shortUrl ?? link.id}. This cannot be undone.`,
     'Cancel link',
     true,
   );

@@ -13,7 +13,7 @@ import { ApiError, api, type BulkJob, errorText, type Link, newIdempotencyKey, t
 import { reloadRecentJobs } from './bulk-jobs';
 import { csvFileName, downloadCsv, phoneCell, rupeesCell, safeCell, toCsv } from './csv';
 import { byId, confirmDialog, h, notify, whileBusy } from './dom';
-import { formatDateTime, formatDueDate, formatPaise, plural, statusLabel } from './format';
+import { emiLabel, formatDateTime, formatDueDate, formatPaise, plural, statusLabel } from './format';
 import { amountCell, cell, linkWithCopy, messageRow, statusBadge } from './shared-ui';
 
 const COLUMNS = 9;
@@ -125,7 +125,8 @@ function linkCell(row: Row): HTMLTableCellElement {
 /** "Generate", or "Reuse link" when the EMI has an open link (the server answers it again). */
 function labelAction(button: HTMLButtonElement, row: Row): void {
   const { emi } = row;
-  const reuse = emi.activeLink !== null;
+  // a loan link open on the EMI is not what "Generate" answers (that is the EMI's own link)
+  const reuse = emi.activeLink !== null && emi.activeLink.scope !== 'loan';
   button.textContent = reuse ? 'Reuse link' : 'Generate';
   button.dataset.action = reuse ? 'reuse' : 'generate';
   button.setAttribute(
@@ -183,9 +184,45 @@ function renderRow(row: Row): HTMLTableRowElement {
         : null,
     ),
     linkCell(row),
-    cell('Action', button),
+    cell('Action', button, button && emi.bucket === 'overdue' ? loanButton(row) : null),
   );
   return tr;
+}
+
+/** "Whole overdue": one link for all the loan's overdue EMIs (scope loan), shown on each row it covers. */
+function loanButton(row: Row): HTMLButtonElement {
+  const { loanId } = row.emi;
+  const b = h(
+    'button',
+    {
+      type: 'button',
+      className: 'btn',
+      'data-testid': 'generate-loan',
+      title: `One link for all overdue EMIs of loan ${loanId}`,
+    },
+    'Whole overdue',
+  );
+  b.addEventListener('click', () =>
+    whileBusy(b, 'Generating…', async () => {
+      try {
+        const res = await api.generate({ loanId, scope: 'loan' }, newIdempotencyKey());
+        const covered = new Set((res.data.covers ?? []).map((c) => c.emiNumber));
+        for (const r of rowsShown) {
+          if (r.emi.loanId !== loanId || !covered.has(r.emi.emiNumber)) continue;
+          r.generated = { link: res.data, reused: res.status === 200 };
+          document
+            .querySelector(
+              `tr[data-loan-id="${CSS.escape(loanId)}"][data-emi-number="${r.emi.emiNumber}"] td[data-label="Payment link"]`,
+            )
+            ?.replaceWith(linkCell(r));
+        }
+        notify(`Link for ${emiLabel(res.data)} of ${loanId}: ${formatPaise(res.data.amount)}.`, 'success');
+      } catch (err) {
+        notify(`Could not generate a link for the overdue EMIs of ${loanId}: ${errorText(err)}`, 'error');
+      }
+    }),
+  );
+  return b;
 }
 
 async function generate(row: Row, tr: HTMLTableRowElement, button: HTMLButtonElement): Promise<void> {
@@ -203,6 +240,7 @@ async function generate(row: Row, tr: HTMLTableRowElement, button: HTMLButtonEle
           shortUrl: res.data.shortUrl,
           status: res.data.status,
           amount: res.data.amount,
+          scope: res.data.scope,
         };
       }
       tr.querySelector('td[data-label="Payment link"]')?.replaceWith(linkCell(row));
@@ -522,11 +560,16 @@ async function startBulk(button: HTMLButtonElement): Promise<void> {
     return;
   }
   const what = matching ? plural(matching.count, 'pending EMI') : 'every pending EMI';
+  // the scope choice lives in the dialog only while it asks about a bulk export
+  const choice = byId('bulk-scope');
+  choice.hidden = false;
   const ok = await confirmDialog(
     `Generate links for ${what}?`,
     `${matching ? `${what[0]!.toUpperCase()}${what.slice(1)}, ${formatPaise(matching.outstanding)} outstanding in all, match` : 'Every pending EMI matching'} ${describeFilters(f)}${matching && shown >= matching.count ? '' : ` — all of them, not only the ${plural(shown, 'row')} loaded on screen`}. Each gets a payment link (an open link of the same amount is reused), and a CSV of them all is prepared to download.`,
     matching ? `Generate ${plural(matching.count, 'link')} & export` : 'Generate all & export',
   );
+  choice.hidden = true;
+  const perLoan = byId<HTMLInputElement>('bulk-scope-loan').checked;
   if (!ok) return;
   const job = await whileBusy(button, 'Starting…', async () => {
     try {
@@ -534,6 +577,7 @@ async function startBulk(button: HTMLButtonElement): Promise<void> {
         lender: f.lender || undefined,
         bucket: f.bucket,
         withinDays: f.bucket === 'overdue' ? undefined : f.withinDays,
+        ...(perLoan ? { scope: 'loan' as const } : {}),
       });
       return res.data;
     } catch (err) {
