@@ -246,6 +246,46 @@ describe('operator page', () => {
     expect(posts[1]).not.toBe(posts[0]); // one key per click intent
   });
 
+  it('"Whole overdue" makes one link for a loan\'s overdue EMIs and shows it on each row it covers; the bulk dialog offers one link per loan', async () => {
+    const lender = 'Kaveri Finance';
+    const overdue = await pending({ lender, bucket: 'overdue' });
+    const byLoan = new Map<string, PendingItem[]>();
+    for (const e of overdue) byLoan.set(e.loanId, [...(byLoan.get(e.loanId) ?? []), e]);
+    const [loanId, emis] = [...byLoan].find(
+      ([id, list]) =>
+        list.length >= 2 && list.every((e) => e.activeLink === null && !used.has(`${id}#${e.emiNumber}`)),
+    )!;
+    for (const e of emis) used.add(`${loanId}#${e.emiNumber}`);
+    await filterPending(lender, 'overdue');
+    const first = await pendingRow(emis[0]!);
+    await first.getByTestId('generate-loan').click();
+    for (const e of emis) {
+      const shown = (await pendingRow(e)).getByTestId('generated-link');
+      await shown.waitFor();
+      expect(await shown.textContent()).toContain('New link');
+    }
+    const sum = emis.reduce((s, e) => s + e.amountOutstanding, 0);
+    await poll(() => notices()).toContain(formatPaise(sum));
+    // the API agrees: one loan link, covering exactly these EMIs
+    const links = await h.api<{ items: (LinkView & { scope: string; covers: { emiNumber: number }[] })[] }>(
+      'GET',
+      `/api/payment-links/list?loanId=${loanId}`,
+    );
+    const loanLinks = links.body.items.filter((l) => l.scope === 'loan');
+    expect(loanLinks).toHaveLength(1);
+    expect(loanLinks[0]!.amount).toBe(sum);
+    expect(loanLinks[0]!.covers.map((c) => c.emiNumber).sort()).toEqual(emis.map((e) => e.emiNumber).sort());
+
+    // the bulk dialog offers the per-loan choice (and only the bulk dialog shows it)
+    await page.getByTestId('bulk-start').click();
+    const dialog = page.getByTestId('confirm');
+    await dialog.waitFor();
+    expect(await dialog.getByTestId('bulk-scope-loan').isVisible()).toBe(true);
+    await dialog.getByTestId('confirm-cancel').click();
+    await poll(() => dialog.isVisible()).toBe(false);
+    expect(await page.getByTestId('bulk-scope-loan').isVisible()).toBe(false);
+  });
+
   it('Generate All & Export runs a bulk job for what the filters show, with progress, and offers the CSV', async () => {
     const lender = 'Deccan Credit';
     // a handful of EMIs: the smallest upcoming window that has any

@@ -561,7 +561,7 @@ async function startBulk(button: HTMLButtonElement): Promise<void> {
   }
   const what = matching ? plural(matching.count, 'pending EMI') : 'every pending EMI';
   // the scope choice lives in the dialog only while it asks about a bulk export
-  const choice = byId('bulk-scope');
+  const choice = byId('bulk-per-loan');
   choice.hidden = false;
   const ok = await confirmDialog(
     `Generate links for ${what}?`,
