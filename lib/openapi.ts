@@ -97,6 +97,9 @@ describe(generateLinkSchema, {
   notify: 'have Razorpay send the link itself by SMS / e-mail',
   reminders: "Razorpay's payment reminders",
   forceNew: 'make a new link even if an open one of the same amount exists',
+  emiNumber: 'the EMI (1–9999); required with scope `emi`, refused with scope `loan`',
+  scope:
+    "`emi` (default): a link for `emiNumber`; `loan`: one link for all of the loan's overdue EMIs (due before today in IST, something outstanding; the oldest 24 at most), for their outstanding sum (no `amount`)",
 });
 describe(dashboardQuerySchema, { lender: 'one lender (exact name); all of your lenders when absent' });
 describe(searchQuerySchema, {
@@ -115,6 +118,8 @@ describe(bulkStartSchema, {
   bucket: '`overdue`, `upcoming` or `all`',
   withinDays: 'upcoming window in days (default 7)',
   emis: `…or name the EMIs (at most ${MAX_BULK_ITEMS.toLocaleString('en-US')})`,
+  scope:
+    '`loan`: one link and one CSV row (`emi_number` empty) per loan among the selected EMIs, for its overdue EMIs; `emi` (default): one per EMI',
 });
 
 const PERMISSION_TEXT: Record<Exclude<Permission, 'public'>, string> = {
@@ -172,9 +177,9 @@ const DOCS: Record<string, RouteDoc> = {
     responses: { '200': { description: 'sorted by name', content: json(lendersSchema) } },
   },
   'generate-link': {
-    summary: 'A payment link for one EMI',
+    summary: "A payment link for one EMI, or for a loan's whole overdue amount",
     description:
-      'Creates a Razorpay Payment Link for the EMI (201), or answers the open link of the same amount (200, `reused: true`) unless `forceNew`. The same `Idempotency-Key` with the same body answers the first answer again; with another body, 422.',
+      'Creates a Razorpay Payment Link for the EMI (201), or answers the open link of the same amount (200, `reused: true`) unless `forceNew`. With `scope: "loan"` (and no `emiNumber`) the link covers all of the loan\'s overdue EMIs (`covers`); its payments are credited to them oldest first, and an open loan link covering the same EMIs for the same amounts is answered again. The same `Idempotency-Key` with the same body answers the first answer again; with another body, 422.',
     tags: ['links'],
     header: z.object({
       'idempotency-key': z.optional(z.string().check(z.regex(/^[\x21-\x7e]{1,128}$/))),
@@ -187,7 +192,9 @@ const DOCS: Record<string, RouteDoc> = {
       },
       '201': { description: 'a new link', content: json(generatedLinkSchema) },
       '404': error('no such loan or EMI'),
-      '409': error('the EMI is already paid, or a request with this Idempotency-Key is still running'),
+      '409': error(
+        'the EMI is already paid, the loan has no overdue EMI (`NOTHING_OVERDUE`, scope loan), or a request with this Idempotency-Key is still running',
+      ),
       '422': error(
         'amount above what is outstanding, expiry out of range, Idempotency-Key reused with another body, or Razorpay refused (its reason in details)',
       ),

@@ -254,6 +254,24 @@ describe('real answers from the local stack match the description', () => {
       body: { loanId: 'CONTRACT-1', emiNumber: 1, amount: 999_999_999 },
     });
     await call('generate-link', 'POST', '/api/payment-links/generate', { body: { loanId: 'CONTRACT-1' } });
+    // a link for the loan's overdue EMIs, and its refusals
+    const whole = await call('generate-link', 'POST', '/api/payment-links/generate', {
+      body: { loanId: 'CONTRACT-1', scope: 'loan', forceNew: true },
+    });
+    expect(whole.status).toBe(201);
+    expect(whole.body).toMatchObject({
+      scope: 'loan',
+      emiNumber: null,
+      covers: [{ emiNumber: 1, amount: 150_000 }],
+    });
+    expect((await call('link-detail', 'GET', `/api/payment-links/${whole.body.id}`)).status).toBe(200);
+    await call('generate-link', 'POST', '/api/payment-links/generate', {
+      body: { loanId: 'CONTRACT-1', scope: 'loan', emiNumber: 1 },
+    });
+    await call('generate-link', 'POST', '/api/payment-links/generate', {
+      body: { loanId: 'CONTRACT-1', scope: 'all' },
+    });
+    await call('cancel-link', 'POST', `/api/payment-links/${whole.body.id}/cancel`);
     await call('list-links', 'GET', '/api/payment-links/list?loanId=CONTRACT-1');
     await call('list-links', 'GET', '/api/payment-links/list?status=lost');
     const id = first.body.id as string;
