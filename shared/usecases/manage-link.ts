@@ -175,11 +175,13 @@ export async function listLinks(
         startKey,
       )
     : await deps.links.listLinks(scoped, limit, startKey);
+  // a loan link's contact is the loan's (it names no one EMI)
+  const emiOf = (l: StoredLink) => (l.scope === 'loan' ? null : l.emiNumber);
   const contacts = deps.emis
-    ? await deps.emis.contactsOf(page.items.map((l) => ({ loanId: l.loanId, emiNumber: l.emiNumber })))
+    ? await deps.emis.contactsOf(page.items.map((l) => ({ loanId: l.loanId, emiNumber: emiOf(l) })))
     : new Map<string, Contact>();
   const items = page.items.map((link) => {
-    const c = contacts.get(`${link.loanId}#${link.emiNumber ?? ''}`);
+    const c = contacts.get(`${link.loanId}#${emiOf(link) ?? ''}`);
     return {
       ...toLinkView(link),
       phone: c?.phone ?? null,

@@ -17,12 +17,12 @@
  *   4. a link that fails is counted and left for the next run; the others go on.
  */
 import type { GatewayLink } from '../domain/gateway';
-import { emiOutstanding } from '../domain/model';
+import { type CancelReason, emiOutstanding } from '../domain/model';
 import type { StoredLink } from '../domain/ports';
 import { log, withLogContext } from '../log';
 import { metrics } from '../metrics';
 import { finishFailed } from './generate-link';
-import { gatewayOf, type LinkDeps } from './link-deps';
+import { anchorEmis, gatewayOf, type LinkDeps } from './link-deps';
 import { cancelAtRazorpay, observationFromGatewayLink, syncLink } from './sync-link';
 
 export interface ReconcileOptions {
@@ -176,16 +176,36 @@ async function findByReference(deps: LinkDeps, link: StoredLink): Promise<Gatewa
   return gateway.fetchLink(found.id);
 }
 
+async function emiSettled(deps: LinkDeps, link: StoredLink): Promise<CancelReason | null> {
+  const emi = await deps.emis.getEmi(link.loanId, link.emiNumber, true);
+  if (!emi || (emiOutstanding(emi) > 0 && !emi.removed)) return null;
+  return emi.removed ? 'emi_removed' : 'emi_settled';
+}
+
+/**
+ * A loan link no longer fits once what its EMIs owe differs from what it covers (paid through
+ * another channel, or a later schedule changed them): it would take the wrong amount.
+ */
+async function loanLinkMisfit(deps: LinkDeps, link: StoredLink): Promise<CancelReason | null> {
+  const emis = await anchorEmis(deps, link);
+  if (emis.every((e) => e.removed || emiOutstanding(e) === 0))
+    return emis.some((e) => e.removed) ? 'emi_removed' : 'emi_settled';
+  const covered = new Map((link.covers ?? []).map((c) => [c.emiNumber, c.amount]));
+  const fits = emis.every((e) => !e.removed && emiOutstanding(e) === covered.get(e.emiNumber));
+  return fits ? null : 'covered_emi_paid';
+}
+
 /**
  * Cancels an open link whose EMI has nothing left to pay (e.g. paid through another channel),
- * or that a later schedule from the lender no longer contains.
+ * or that a later schedule from the lender no longer contains; and an open loan link whose EMIs
+ * no longer owe what it covers (`covered_emi_paid`).
  */
 async function cancelIfSettled(deps: LinkDeps, link: StoredLink): Promise<boolean> {
-  const emi = await deps.emis.getEmi(link.loanId, link.emiNumber, true);
-  if (!emi || (emiOutstanding(emi) > 0 && !emi.removed)) return false;
+  const reason = link.scope === 'loan' ? await loanLinkMisfit(deps, link) : await emiSettled(deps, link);
+  if (!reason) return false;
   const current = await deps.links.getLink(link.id);
   if (current?.status !== 'created') return false;
-  const after = await cancelAtRazorpay(deps, current, emi.removed ? 'emi_removed' : 'emi_settled');
+  const after = await cancelAtRazorpay(deps, current, reason);
   if (after.status !== 'cancelled') return false;
   log.info('reconcile: link of a settled EMI cancelled', { linkId: link.id, loanId: link.loanId });
   return true;

@@ -123,6 +123,8 @@ beforeAll(async () => {
     loan('LL-BAD', 'Acme', [-5]),
     loan('LL-BULK1', 'Bulk', [-20, -5, 10]),
     loan('LL-BULK2', 'Bulk', [-3]),
+    loan('LL-RACE', 'Acme', [-40, -10]),
+    loan('LL-CANCEL', 'Acme', [-40, -10]),
     loan(
       'LL-CAP',
       'Acme',
@@ -298,6 +300,29 @@ describe('generate with scope "loan"', () => {
     await new Promise((r) => setTimeout(r, 2600));
     const atRazorpay = (await sandboxLinks(app)).filter((l) => l.notes?.loan_id === 'LL-TIMEOUT');
     expect(atRazorpay).toHaveLength(1);
+  });
+
+  it('makes one link when several ask at once', async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 5 }, () => gen({ loanId: 'LL-RACE', scope: 'loan' })),
+    );
+    for (const r of replies) expect([200, 201], JSON.stringify(r.json)).toContain(r.status);
+    expect(new Set(replies.map((r) => r.json.id)).size).toBe(1);
+    expect((await sandboxLinks(app)).filter((l) => l.notes?.loan_id === 'LL-RACE')).toHaveLength(1);
+  });
+
+  it("is cancelled by hand like any link, leaving every covered EMI; the list shows the loan's contact", async () => {
+    const link = await genLoan('LL-CANCEL');
+    const list = await api('GET', '/api/payment-links/list?loanId=LL-CANCEL');
+    expect(list.json.items[0]).toMatchObject({ id: link.id, phone: '+919876543210', dueDate: null });
+    const res = await api('POST', `/api/payment-links/${link.id}/cancel`, collector);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ status: 'cancelled', cancelReason: 'manual' });
+    for (const n of [1, 2]) expect((await emi('LL-CANCEL', n)).links).toEqual({});
+    // a new one can be made for the same EMIs: the derivation moves on to a new reference id
+    const next = await genLoan('LL-CANCEL');
+    expect(next.id).not.toBe(link.id);
+    expect(next.covers).toEqual(link.covers);
   });
 
   it('covers at most 24 EMIs, the oldest', async () => {

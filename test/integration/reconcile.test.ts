@@ -106,6 +106,7 @@ beforeAll(async () => {
     loan('R-GONE', 'Acme', [-1]),
     loan('R-UNRES', 'Acme', [-1]),
     loan('R-DOWN', 'Acme', [-1]),
+    loan('R-LOAN', 'Acme', [-40, -10]),
   ];
   expect((await call(upsert, { method: 'POST', body: { loans } })).status).toBe(200);
 });
@@ -203,6 +204,19 @@ describe('reconcile', () => {
     expect(counts.cancelledSettled).toBe(1);
     expect(await stored(link.id)).toMatchObject({ status: 'cancelled', cancelReason: 'emi_removed' });
     expect(await atRazorpay(link.razorpayLinkId)).toBe('cancelled');
+  });
+
+  it('cancels an open loan link whose covered EMI was paid through another channel (its amount no longer fits)', async () => {
+    const link = await gen({ loanId: 'R-LOAN', scope: 'loan' });
+    expect((await reconcileMain({ staleAfterMs: 0 })).cancelledSettled).toBe(0);
+    const partlyPaid = loan('R-LOAN', 'Acme', [-40, -10]);
+    partlyPaid.emis[0]!.amountPaid = 100_000;
+    expect((await call(upsert, { method: 'POST', body: { loans: [partlyPaid] } })).status).toBe(200);
+    const counts = await reconcileMain({ staleAfterMs: 0 });
+    expect(counts.cancelledSettled).toBe(1);
+    expect(await stored(link.id)).toMatchObject({ status: 'cancelled', cancelReason: 'covered_emi_paid' });
+    expect(await atRazorpay(link.razorpayLinkId)).toBe('cancelled');
+    for (const n of [1, 2]) expect((await emiStore().getEmi('R-LOAN', n, true))!.links).toEqual({});
   });
 
   it('adopts links whose create was never answered, and fails for good those Razorpay never made', async () => {
