@@ -170,6 +170,7 @@ beforeAll(async () => {
     loan(`${c.prefix}-4`, c.lender, [-1]),
     loan(`${c.prefix}-B1`, c.lender, [-5]),
     loan(`${c.prefix}-B2`, c.lender, [-4]),
+    loan(`${c.prefix}-L`, c.lender, [-30, -3]),
   ]);
   const res = await api('POST', '/api/loans', 'ops', { loans: [...loans, loan('PR-X-1', DECCAN, [-1])] });
   expect(res.status).toBe(200);
@@ -217,6 +218,32 @@ describe.each(CASES)('the core flow on $provider', (c) => {
     // the sibling is closed at the provider too: paying it is refused there
     const late = await c.control(`/_sandbox/payment_links/${sibling.json.providerLinkId}/pay`, {});
     expect(late.status).toBe(400);
+  });
+
+  it('a loan link (scope loan) on the lender’s provider: paid once, each covered EMI credited once', async () => {
+    const loanId = `${c.prefix}-L`;
+    const made = await api('POST', '/api/payment-links/generate', 'ops', { loanId, scope: 'loan' });
+    expect(made.status, JSON.stringify(made.json)).toBe(201);
+    expect(made.json).toMatchObject({
+      provider: c.provider,
+      scope: 'loan',
+      amount: 500_000,
+      status: 'created',
+    });
+    if (c.provider === 'eximpe') app.eximpe!.configure({ duplicateWebhooks: 3 });
+    else app.sandbox.config = { duplicateWebhooks: 3 };
+    try {
+      const paid = await c.control(`/_sandbox/payment_links/${made.json.providerLinkId}/pay`, {});
+      expect(paid.status).toBe(200);
+      await settle();
+    } finally {
+      if (c.provider === 'eximpe') app.eximpe!.configure({ duplicateWebhooks: 0 });
+      else app.sandbox.config = { duplicateWebhooks: 0 };
+    }
+    const detail = await api('GET', `/api/payment-links/${made.json.id}`, 'ops');
+    expect(detail.json).toMatchObject({ status: 'paid', amountPaid: 500_000 });
+    expect(detail.json.allocations).toHaveLength(1);
+    for (const n of [1, 2]) expect((await emiStore().getEmi(loanId, n, true))?.amountCredited).toBe(250_000);
   });
 
   it('refresh reads a payment the webhook never brought', async () => {
