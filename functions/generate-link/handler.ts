@@ -9,11 +9,11 @@ import {
   scopeOf,
 } from '../../shared/usecases/generate-link';
 import { generateLoanLink } from '../../shared/usecases/generate-loan-link';
+import type { LinkDeps } from '../../shared/usecases/link-deps';
 import { linkDeps } from '../../shared/wiring-links';
 
 /** POST /api/payment-links/generate — a link for one EMI, or for a loan's overdue EMIs (201 new, 200 reused). */
-export async function main(actor: Actor, body: GenerateRequest, idempotencyKey?: string) {
-  const deps = linkDeps();
+export async function main(deps: LinkDeps, actor: Actor, body: GenerateRequest, idempotencyKey?: string) {
   const asked = scopeOf(body);
   const key = checkIdempotencyKey(idempotencyKey);
   const nowSeconds = Math.floor(deps.clock.now().getTime() / 1000);
@@ -38,5 +38,5 @@ export async function main(actor: Actor, body: GenerateRequest, idempotencyKey?:
 }
 
 export const handler = httpRoute('generate-link', { body: generateLinkSchema }, (req) =>
-  main(req.actor, req.body, req.headers['idempotency-key']),
+  main(linkDeps(), req.actor, req.body, req.headers['idempotency-key']),
 );

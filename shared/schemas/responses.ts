@@ -211,7 +211,8 @@ export const activeLinkSchema = doc(
     status: z.enum(LINK_STATUSES),
     amount: paise('paise'),
     scope: doc(z.enum(['emi', 'loan']), {
-      description: '`loan`: a link for the loan\'s overdue EMIs, this one among them (its amount is their sum)',
+      description:
+        "`loan`: a link for the loan's overdue EMIs, this one among them (its amount is their sum)",
     }),
   }),
   { id: 'ActiveLink', description: 'the newest open link a borrower can still pay' },
@@ -392,7 +393,9 @@ export const searchResultSchema = doc(
     lender: z.string(),
     clientName: z.string(),
     phone: z.string(),
-    emiNumber: doc(z.optional(z.int()), { description: "links only; absent for a loan link (it covers the loan's overdue EMIs)" }),
+    emiNumber: doc(z.optional(z.int()), {
+      description: "links only; absent for a loan link (it covers the loan's overdue EMIs)",
+    }),
     linkId: doc(z.optional(z.string()), { description: 'links only: our id' }),
     razorpayLinkId: doc(z.optional(z.string()), { description: 'links only: plink_…, once known' }),
     status: doc(z.optional(z.enum(LINK_STATUSES)), { description: 'links only' }),

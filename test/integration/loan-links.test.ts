@@ -9,20 +9,21 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { main as bulkWorker, resetWorkerDeps } from '../../functions/bulk-worker/handler';
+import { main as bulkWorker } from '../../functions/bulk-worker/handler';
 import { startGateway } from '../../local/gateway';
 import { LocalQueue } from '../../local/queue';
 import { rebuildAggregates } from '../../shared/adapters/dynamo/aggregate-rebuild';
-import { resetConfigCache } from '../../shared/config';
 import { parseWebhookEvent } from '../../shared/domain/razorpay/events';
 import { applyWebhookEvent } from '../../shared/usecases/webhook-apply';
-import { emis as emiStore, links as linkStore } from '../../shared/wiring';
-import { linkDeps, resetWiring } from '../../shared/wiring-links';
+import { stores } from '../../shared/wiring';
+import { linkDeps } from '../../shared/wiring-links';
 import { api as apiAt } from '../support/api';
 import { sandboxLinks, startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
 
 const EMI = 250_000;
+const emiStore = () => stores().emis;
+const linkStore = () => stores().links;
 
 let app: TestApp;
 let gateway: Awaited<ReturnType<typeof startGateway>>;
@@ -103,10 +104,7 @@ beforeAll(async () => {
     visibilityTimeoutMs: 200,
   });
   Object.assign(process.env, { BULK_QUEUE_URL: bulkQueue.url, BULK_RATE_PER_SECOND: '50' });
-  resetConfigCache();
-  resetWorkerDeps();
   gateway = await startGateway({ port: 0, host: '127.0.0.1' });
-  resetWiring();
   ops = await app.names.issuer.machine('emi-links/read emi-links/write emi-links/loans.write');
   collector = await app.names.issuer.person('collector', ['Acme']);
   viewer = await app.names.issuer.person('viewer', ['Acme']);

@@ -3,7 +3,6 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGatewayFromEnv, loadRazorpayCredentials } from '../../../shared/adapters/razorpay/gateway';
 import { clearSecretCache } from '../../../shared/adapters/razorpay/secrets';
-import { resetConfigCache } from '../../../shared/config';
 import { ConfigError, GatewayAuthError } from '../../../shared/domain/errors';
 import { razorpayError, type StubRazorpay, startStubRazorpay } from './stub-server';
 
@@ -32,7 +31,6 @@ describe('createGatewayFromEnv', () => {
   beforeEach(() => {
     sm.reset();
     clearSecretCache();
-    resetConfigCache();
     for (const name of VARIABLES) delete process.env[name];
     process.env.RAZORPAY_API_BASE_URL = stub.url;
     stub.reset();

@@ -8,7 +8,6 @@ import {
   signWebhookBody,
   verifyWebhookSignature,
 } from '../../../shared/adapters/razorpay/signature';
-import { resetConfigCache } from '../../../shared/config';
 import { ConfigError } from '../../../shared/domain/errors';
 
 interface Vectors {
@@ -75,7 +74,6 @@ describe('loadWebhookSecrets', () => {
   beforeEach(() => {
     sm.reset();
     clearSecretCache();
-    resetConfigCache();
     for (const name of [
       'RAZORPAY_WEBHOOK_SECRET_ARN',
       'RAZORPAY_WEBHOOK_SECRET',
