@@ -21,6 +21,7 @@
 
 import { mayAccessLender } from '../auth/scope';
 import { SETTINGS } from '../config';
+import { byDueDate } from '../domain/allocation';
 import { type Clock, sleepOn } from '../domain/dates';
 import {
   ConflictError,
@@ -30,7 +31,6 @@ import {
   NotFoundError,
   ValidationError,
 } from '../domain/errors';
-import { byDueDate } from '../domain/allocation';
 import {
   type Emi,
   emiIsPending,

@@ -199,9 +199,17 @@ export function planLink(emi: Emi, opts: LinkOptions, nowSeconds: number, defaul
   };
 }
 
-export function reusable(ref: EmiLinkRef, amount: number, nowSeconds: number, upiLink = false): boolean {
+export function reusable(
+  ref: EmiLinkRef,
+  amount: number,
+  nowSeconds: number,
+  upiLink = false,
+  scope: 'emi' | 'loan' = 'emi',
+): boolean {
   return (
     OPEN_STATUSES.includes(ref.status) &&
+    // a loan link on the EMI's anchor answers only a request for a loan link, and vice versa
+    (ref.scope ?? 'emi') === scope &&
     ref.amount === amount &&
     // a UPI link answers only a request for one, and a standard link only a standard request
     (ref.upiLink ?? false) === upiLink &&
@@ -421,7 +429,9 @@ export async function generateLink(
         const link = await deps.links.getLink(open.linkId);
         if (link) return { reused: true, link: toLinkView(link) };
       }
-      const inFlight = refs.find((r) => r.status === 'creating' && r.amount === plan.amount);
+      const inFlight = refs.find(
+        (r) => r.status === 'creating' && r.amount === plan.amount && r.scope !== 'loan',
+      );
       if (inFlight) {
         const done = await awaitCreation(deps, inFlight.linkId);
         if (done?.status === 'creating') return resume(deps, done, input);

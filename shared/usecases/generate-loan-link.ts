@@ -24,7 +24,7 @@ import { mayAccessLender } from '../auth/scope';
 import { MAX_LOAN_LINK_EMIS, overdueCovers } from '../domain/allocation';
 import { istDate } from '../domain/dates';
 import { ConflictError, NotFoundError } from '../domain/errors';
-import { type Emi, type EmiLinkRef, isUnsettled, LOAN_SCOPE_EMI_NUMBER } from '../domain/model';
+import { type Emi, type EmiLinkRef, LOAN_SCOPE_EMI_NUMBER } from '../domain/model';
 import { CURRENCY } from '../domain/money';
 import type { StoredLink } from '../domain/ports';
 import { log } from '../log';
@@ -109,7 +109,7 @@ export async function generateLoanLink(
 
     const key = coversKey(covers);
     if (!input.forceNew) {
-      for (const ref of refs.filter((r) => reusable(r, plan.amount, nowSeconds, plan.upiLink))) {
+      for (const ref of refs.filter((r) => reusable(r, plan.amount, nowSeconds, plan.upiLink, 'loan'))) {
         const link = await deps.links.getLink(ref.linkId);
         if (link && coversKey(link.covers ?? []) === key) return { reused: true, link: toLinkView(link) };
       }
@@ -121,7 +121,8 @@ export async function generateLoanLink(
       }
     }
 
-    // the deterministic id: the first of this set's derivations with no link, or one still unresolved
+    // the deterministic id: the first of this set's derivations with no link yet (one being made
+    // or left unresolved by a timeout is finished instead)
     let id = options.linkId;
     for (let n = 0; id === undefined && n < MAX_GENERATIONS; n++) {
       const candidate = newLinkId(`loan:${input.loanId}:${key}:${plan.upiLink ? 'upi' : 'std'}:${n}`);
@@ -133,8 +134,9 @@ export async function generateLoanLink(
         return done?.status === 'creating'
           ? resume(deps, done, input)
           : { reused: true, link: toLinkView(done ?? existing) };
-      } else if (isUnsettled(existing) && existing.status === 'failed') return resume(deps, existing, input);
-      else if (isUnsettled(existing) && !input.forceNew) return { reused: true, link: toLinkView(existing) };
+      } else if (existing.status === 'failed' && existing.error?.unresolved)
+        return resume(deps, existing, input);
+      // settled, or open (whether to reuse it was decided above from the anchors): the next one
     }
     if (id === undefined)
       throw new ConflictError(

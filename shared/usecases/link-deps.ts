@@ -3,8 +3,8 @@
 import { SETTINGS } from '../config';
 import { accountOfLink } from '../domain/accounts';
 import type { Clock } from '../domain/dates';
-import type { PaymentGateway, PaymentGateways } from '../domain/gateway';
 import { NotFoundError } from '../domain/errors';
+import type { PaymentGateway, PaymentGateways } from '../domain/gateway';
 import type { Emi, EmiLinkRef, Link } from '../domain/model';
 import { anchorEmiNumbers, isUnsettled } from '../domain/model';
 import type { EmiStore, EmiWrite, LinkStore, OpsStore, StoredLink } from '../domain/ports';

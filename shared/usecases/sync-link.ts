@@ -11,18 +11,19 @@
  * and then `settleSiblings` cancels every other open link of the EMI (see there).
  * Optimistic conflicts (another writer changed the link or the EMI) re-read and retry.
  */
+
+import { allocate, byDueDate, creditsOf } from '../domain/allocation';
 import { ConflictError, GatewayNotCancellableError, NotFoundError } from '../domain/errors';
 import type { GatewayLink, GatewayPayment, RazorpayLinkStatus } from '../domain/gateway';
-import { allocate, byDueDate, creditsOf } from '../domain/allocation';
 import type { ActorRef } from '../domain/model';
 import {
   type AttentionReason,
   type CancelReason,
   canMoveStatus,
   type Emi,
-  LOAN_SCOPE_EMI_NUMBER,
   type LinkPayment,
   type LinkStatus,
+  LOAN_SCOPE_EMI_NUMBER,
 } from '../domain/model';
 import { capturedPaymentProblem, failedAttemptProblem, safeMethod } from '../domain/payment-checks';
 import type { CreditEntry, StoredLink } from '../domain/ports';

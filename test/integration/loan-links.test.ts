@@ -375,6 +375,12 @@ describe('bad input and access', () => {
     const made = await gen({ loanId: 'LL-BAD', scope: 'loan' }, collector);
     expect(made.status).toBe(201);
     expect(made.json.createdBy.sub).toBeTruthy();
+    // one EMI overdue: the loan link asks what the EMI owes, yet the EMI's own generate makes its
+    // own link (a loan link answers only a loan-link request)
+    const own = await gen({ loanId: 'LL-BAD', emiNumber: 1 }, collector);
+    expect(own.status).toBe(201);
+    expect(own.json).toMatchObject({ scope: 'emi', amount: made.json.amount });
+    expect(own.json.id).not.toBe(made.json.id);
   });
 });
 

@@ -14,8 +14,8 @@ import { byId, confirmDialog, h, notify, whileBusy } from './dom';
 import {
   attentionText,
   cancelReasonText,
-  emiLabel,
   dateTimeParts,
+  emiLabel,
   formatDateTime,
   formatDueDate,
   formatPaise,
