@@ -226,6 +226,8 @@ function render(link: LinkDetail, reload: (l?: LinkDetail) => void, onChange?: (
     h('dd', { className: 'mono' }, link.id),
   );
   const captured = link.payments.filter((p) => p.status === 'captured');
+  // a loan link: how each payment was split across the EMIs it covers
+  const split = new Map(link.allocations.map((a) => [a.paymentId, a.emis]));
   body.replaceChildren(
     h(
       'div',
@@ -272,6 +274,16 @@ function render(link: LinkDetail, reload: (l?: LinkDetail) => void, onChange?: (
                 {},
                 `${formatPaise(p.amount)} by ${p.method} · ${formatDateTime(p.capturedAt)} · `,
                 h('span', { className: 'mono' }, p.paymentId),
+                split.has(p.paymentId)
+                  ? h(
+                      'div',
+                      { className: 'muted small', 'data-testid': 'allocation' },
+                      split
+                        .get(p.paymentId)!
+                        .map((e) => `EMI ${e.emiNumber}: ${formatPaise(e.amount)}`)
+                        .join(' · '),
+                    )
+                  : null,
               ),
             ),
           ),
@@ -292,7 +304,7 @@ function render(link: LinkDetail, reload: (l?: LinkDetail) => void, onChange?: (
     link.siblings.length === 0
       ? ''
       : section(
-          'Other links for this EMI',
+          link.scope === 'loan' ? 'Other links for these EMIs' : 'Other links for this EMI',
           h(
             'ul',
             { 'data-testid': 'siblings' },
