@@ -89,21 +89,24 @@ describe('alarms', () => {
   it.each([
     ['RazorpayErrorRateAlarm', METRIC.razorpayCalls, METRIC.razorpayErrors],
     ['EximPeErrorRateAlarm', METRIC.eximpeCalls, METRIC.eximpeErrors],
-  ])('alarms on each provider’s error rate (%s), computed from its calls and errors, over two periods', (id, calls, errors) => {
-    const props = alarm(id);
-    expect(props).toMatchObject({ Threshold: 20, EvaluationPeriods: 2 });
-    const metrics = props['Metrics'] as {
-      Id: string;
-      Expression?: string;
-      MetricStat?: { Metric: { MetricName: string; Namespace: string } };
-    }[];
-    expect(metrics.find((m) => m.Expression)!.Expression).toBe('IF(calls >= 5, 100 * errors / calls, 0)');
-    const inputs = metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat!.Metric.MetricName]);
-    expect(inputs.sort()).toEqual([
-      ['calls', calls],
-      ['errors', errors],
-    ]);
-  });
+  ])(
+    'alarms on each provider’s error rate (%s), computed from its calls and errors, over two periods',
+    (id, calls, errors) => {
+      const props = alarm(id);
+      expect(props).toMatchObject({ Threshold: 20, EvaluationPeriods: 2 });
+      const metrics = props['Metrics'] as {
+        Id: string;
+        Expression?: string;
+        MetricStat?: { Metric: { MetricName: string; Namespace: string } };
+      }[];
+      expect(metrics.find((m) => m.Expression)!.Expression).toBe('IF(calls >= 5, 100 * errors / calls, 0)');
+      const inputs = metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat!.Metric.MetricName]);
+      expect(inputs.sort()).toEqual([
+        ['calls', calls],
+        ['errors', errors],
+      ]);
+    },
+  );
 
   it('alarms when the stuck-job rescue finds a bulk job without progress, per reconcile period', () => {
     const reconcile = workers.find((w) => w.id === 'reconcile')!;
