@@ -28,9 +28,7 @@ import { perContainer } from '../../per-container';
 import { traced } from '../../tracing';
 import { documentClient } from '../dynamo/client';
 import { keys } from '../dynamo/schema';
-
-/** Short: a rotation made by the admin function reaches the other functions within a minute. */
-export const SECRET_MAX_AGE_SECONDS = 60;
+import { SECRET_MAX_AGE_SECONDS } from './secret-json';
 
 export type { AccountSecretStore };
 
