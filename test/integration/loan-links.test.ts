@@ -417,5 +417,30 @@ describe('bulk with scope "loan"', () => {
     for (const c of cells) expect(c.payment_link).toMatch(/^http/);
     const made = await stored(cells[0]!.link_id!);
     expect(made).toMatchObject({ scope: 'loan', covers: [{ emiNumber: 1 }, { emiNumber: 2 }] });
+
+    // the same loans listed EMI by EMI (a loan twice, its upcoming EMI too): still one row per
+    // loan, in the order each loan first appears, and the open loan links are reused, not remade
+    const listed = await api('POST', '/api/payment-links/bulk-generate-export', ops, {
+      emis: [
+        { loanId: 'LL-BULK2', emiNumber: 1 },
+        { loanId: 'LL-BULK1', emiNumber: 3 },
+        { loanId: 'LL-BULK1', emiNumber: 1 },
+      ],
+      scope: 'loan',
+    });
+    expect([200, 202], JSON.stringify(listed.json)).toContain(listed.status);
+    let again = listed.json;
+    for (let i = 0; i < 600 && again.status !== 'completed' && again.status !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      again = (await api('GET', `/api/payment-links/bulk-jobs/${again.jobId}`)).json;
+    }
+    expect(again).toMatchObject({ status: 'completed', total: 2, created: 0, reused: 2, failed: 0 });
+    const csv2 = await (await fetch(again.csvUrl)).text();
+    const [header2, ...rows2] = csv2.trim().split('\r\n');
+    const cols2 = header2!.split(',');
+    const cells2 = rows2.map((r) => Object.fromEntries(r.split(',').map((v, i) => [cols2[i], v])));
+    expect(cells2.map((c) => c.loan_id)).toEqual(['LL-BULK2', 'LL-BULK1']);
+    expect(cells2.map((c) => c.emi_number)).toEqual(['', '']);
+    expect(cells2.map((c) => c.link_id)).toEqual([cells[1]!.link_id, cells[0]!.link_id]);
   });
 });
