@@ -9,7 +9,16 @@ export const METRICS_NAMESPACE = 'EmiPaymentLinks';
 
 /** Dimension on the per-operation Razorpay metrics (besides Powertools' `service`). */
 export const OPERATION_DIMENSION = 'operation';
-export const RAZORPAY_OPERATIONS = ['create', 'fetch', 'list', 'cancel', 'notify', 'update'] as const;
+export const RAZORPAY_OPERATIONS = [
+  'create',
+  'fetch',
+  'list',
+  'cancel',
+  'notify',
+  'update',
+  'refund',
+  'refunds',
+] as const;
 export type RazorpayOperation = (typeof RAZORPAY_OPERATIONS)[number];
 
 export const METRIC = {
@@ -17,6 +26,8 @@ export const METRIC = {
   linksFailed: 'LinksFailed',
   paymentsCredited: 'PaymentsCredited',
   surplusesFlagged: 'SurplusesFlagged',
+  /** refunds of surplus money Razorpay reported processed (ours and those made in its Dashboard) */
+  refundsProcessed: 'RefundsProcessed',
   /** Razorpay's event `created_at` → the event applied here, ms */
   webhookLag: 'WebhookLag',
   /** deliveries refused with 401: a bad or stale signature */

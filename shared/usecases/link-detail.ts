@@ -85,8 +85,18 @@ export async function linkDetail(
         errorReason: p.errorReason ?? null,
         at: p.capturedAt,
       })),
-    // refunds (§4c) are not built yet: a link never holds one, so this is always empty
-    refunds: [],
+    refunds: (link.refunds ?? []).map((r) => ({
+      refundId: r.refundId,
+      providerRefundId: r.providerRefundId ?? null,
+      paymentId: r.paymentId,
+      amount: r.amount,
+      status: r.status,
+      reason: r.reason ?? null,
+      requestedAt: r.requestedAt,
+      requestedBy: r.requestedBy ?? null,
+      failureReason: r.failureReason ?? null,
+      external: r.external === true,
+    })),
     siblings: [...siblings.values()]
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
       .map(({ id: siblingId, status, amount }) => ({ id: siblingId, status, amount })),
