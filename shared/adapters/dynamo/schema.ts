@@ -91,6 +91,8 @@ export const TABLES: Record<'emis' | 'links' | 'ops', TableDef> = {
   },
 };
 
+const REFUND_SK_PREFIX = '#REFUND#';
+
 /** Key spellings. */
 export const keys = {
   loan: (loanId: string) => ({ pk: `LOAN#${loanId}`, sk: '#LOAN' }),
@@ -112,7 +114,7 @@ export const keys = {
     sk: `#REFUND#${refundId}`,
   }),
   creditSk: '#CREDIT',
-  refundSkPrefix: '#REFUND#',
+  refundSkPrefix: REFUND_SK_PREFIX,
   link: (linkId: string) => ({ pk: `LINK#${linkId}`, sk: '#LINK' }),
   webhookEvent: (eventId: string) => ({ pk: `EVENT#${eventId}`, sk: '#EVENT' }),
   idempotency: (scope: string, key: string) => ({ pk: `IDEMP#${scope}#${key}`, sk: '#IDEMP' }),
