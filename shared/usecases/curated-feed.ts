@@ -18,8 +18,8 @@
  */
 import { DEFAULT_ACCOUNT_ID, type Provider } from '../domain/accounts';
 import { CURATED_PREFIX } from '../domain/objects';
-import { REFUND_ID } from '../domain/refunds';
 import type { LinkStore } from '../domain/ports';
+import { REFUND_ID } from '../domain/refunds';
 
 /** PUTs in flight at once per batch. */
 const PUT_CONCURRENCY = 16;

@@ -21,9 +21,10 @@
  *      503 with Retry-After: a retry with the same key looks it up first (step 2).
  * webhook (refund.created / refund.processed / refund.failed): see `applyRefundEvent`.
  *
- * The EMI's credit never moves: a refund comes out of the surplus, the money the EMI did not
- * need. A processed refund writes one ledger line (the curated feed's `refund` line); the link's
- * flag clears when its surplus is gone.
+ * A refund comes out of the surplus, the money the EMI did not need: when it is processed the EMI's
+ * credit drops by it (so the EMI is never left credited for money that went back) and the EMI stays
+ * exactly as settled as it was. The same transaction writes one ledger line (the curated feed's
+ * `refund` line); the link's flag clears when its surplus is gone.
  */
 import * as z from 'zod/mini';
 import { type Actor, actorRef } from '../auth/actor';
@@ -54,7 +55,7 @@ import { log } from '../log';
 import { metrics } from '../metrics';
 import { correlate } from '../observe';
 import type { refundResultSchema } from '../schemas/link-detail';
-import { bump, gatewayOf, type LinkDeps } from './link-deps';
+import { bump, gatewayOf, type LinkDeps, withRef } from './link-deps';
 import { linkDetail, linkInScope } from './link-detail';
 import { flagAttention, updateWithAnchor } from './sync-link';
 
@@ -205,7 +206,11 @@ export async function settleRefund(
   throw new ConflictError('CONCURRENT_UPDATE', `Payment link ${linkId} is changing too fast; try again`);
 }
 
-/** Writes the link (its EMI anchor entry too, with the attention/timeline change); null on a conflict. */
+/**
+ * Writes the link (with the timeline of its attention change); a processed refund also writes its
+ * ledger line and takes the refunded money off the EMI's credit, in the same transaction. Null on
+ * a conflict (the caller reads again).
+ */
 async function commitLink(
   deps: LinkDeps,
   before: StoredLink,
@@ -214,16 +219,29 @@ async function commitLink(
   refund?: RefundEntry,
 ): Promise<StoredLink | null> {
   const next = chronicle(before, after, now);
+  // the EMI keeps only money it kept: a refund out of the surplus leaves it exactly as settled
+  // as before (it needed none of that money), one beyond the surplus makes it owe again
+  const emi = refund ? await deps.emis.getEmi(before.loanId, before.emiNumber, true) : null;
   const outcome = await deps.links.commit({
     link: { link: next, expectedRev: before.rev, before },
+    ...(emi && refund
+      ? {
+          emi: {
+            emi: withRef(
+              { ...emi, amountCredited: Math.max(0, emi.amountCredited - refund.amount) },
+              next,
+              now,
+            ),
+            expectedVersion: emi.version,
+            before: emi,
+          },
+        }
+      : {}),
     ...(refund ? { refund } : {}),
   });
   if (outcome === 'ok') return next;
-  if (outcome === 'already-credited') {
-    // the ledger line exists: an earlier write of this very settlement went through
-    const again = await deps.links.getLink(before.id);
-    return again;
-  }
+  // the ledger line exists: an earlier write of this very settlement went through
+  if (outcome === 'already-credited') return deps.links.getLink(before.id);
   return null;
 }
 
@@ -294,14 +312,15 @@ async function send(deps: LinkDeps, linkId: string, refund: LinkRefund, actor: A
     }
     throw err;
   }
-  const after = await settleRefund(deps, linkId, refund.refundId, {
+  await settleRefund(deps, linkId, refund.refundId, {
     providerRefundId: answered.id,
     status: statusOf(answered),
     ...(answered.status === 'failed' ? { failureReason: 'the provider failed the refund' } : {}),
   });
-  const stored = refundsOf(after).find((r) => r.refundId === refund.refundId) ?? refund;
-  if (stored.status === 'failed') throw refused(stored.failureReason ?? 'the refund failed');
-  return result(deps, linkId, stored.refundId, actor);
+  // the provider's answer itself said failed: nothing went back (a later refund.failed webhook is
+  // shown on the refund instead, as it may land before or after this answer)
+  if (answered.status === 'failed') throw refused('the provider failed the refund');
+  return result(deps, linkId, refund.refundId, actor);
 }
 
 function notSupported(link: Pick<StoredLink, 'provider'>): ValidationError {

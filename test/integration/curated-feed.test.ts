@@ -223,7 +223,9 @@ describe('curated payments feed', () => {
     expect(await links().commit({ refund: refund('rfd_feedaaaaaaaaaaaaaaaa', 120_000) })).toBe('ok');
     expect(await links().commit({ refund: refund('rfd_feedbbbbbbbbbbbbbbbb', 80_000) })).toBe('ok');
     // the same refund settled again (a duplicate webhook): the ledger refuses it
-    expect(await links().commit({ refund: refund('rfd_feedaaaaaaaaaaaaaaaa', 120_000) })).toBe('already-credited');
+    expect(await links().commit({ refund: refund('rfd_feedaaaaaaaaaaaaaaaa', 120_000) })).toBe(
+      'already-credited',
+    );
 
     for (let pass = 0; pass < 2; pass++) {
       const poller = startStreamPoller({
