@@ -85,6 +85,19 @@ export const linkDetailSchema = doc(
     refunds: doc(z.array(linkRefundSchema), {
       description: 'refunds of surplus money on this link, oldest first',
     }),
+    refundable: doc(
+      z.array(
+        z.strictObject({
+          paymentId: z.string(),
+          surplus: paise('the money the EMI did not need, flagged when the payment was credited'),
+          left: paise('what may still be refunded: the surplus minus refunds pending or processed'),
+        }),
+      ),
+      {
+        description:
+          'the payments with surplus money (only while the link is flagged or has refunds; otherwise empty)',
+      },
+    ),
     siblings: z.array(linkSiblingSchema),
     events: doc(z.array(linkEventSchema), { description: 'the timeline, oldest first' }),
   }),

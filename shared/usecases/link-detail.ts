@@ -28,12 +28,14 @@ import {
 import { type LinkUpdate, NOTIFY_CHANNELS } from '../domain/gateway';
 import type { LinkStatus } from '../domain/model';
 import type { StoredLink } from '../domain/ports';
+import { refundable } from '../domain/refunds';
 import { type EventDetail, eventsOf, withEvent } from '../domain/timeline';
 import { correlate } from '../observe';
 import type { LinkDetail } from '../schemas/link-detail';
 import { MAX_EXPIRY_SECONDS, MIN_EXPIRY_SECONDS, UPI_NO_PARTIAL } from './generate-link';
 import { bump, gatewayOf, type LinkDeps } from './link-deps';
 import { toLinkView } from './link-view';
+import { surplusByPayment } from './surplus';
 import { updateWithAnchor } from './sync-link';
 
 /** The link, if it exists and is one of the actor's lenders'; otherwise the same 404. */
@@ -56,9 +58,12 @@ export async function linkDetail(
 ): Promise<LinkDetail> {
   correlate({ linkId: id });
   const link = await linkInScope(deps, id, actor);
-  const [emi, indexed] = await Promise.all([
+  // the surplus of each payment is on its ledger entry: read only for a link that may have some
+  const withSurplus = link.attention !== undefined || (link.refunds ?? []).length > 0;
+  const [emi, indexed, surplus] = await Promise.all([
     deps.emis.getEmi(link.loanId, link.emiNumber, true),
     deps.links.listForEmi(link.loanId, link.emiNumber),
+    withSurplus ? surplusByPayment(deps, link) : new Map<string, number>(),
   ]);
   const siblings = new Map<string, { id: string; status: LinkStatus; amount: number; createdAt: string }>();
   for (const l of indexed)
@@ -97,6 +102,13 @@ export async function linkDetail(
       failureReason: r.failureReason ?? null,
       external: r.external === true,
     })),
+    refundable: [...surplus]
+      .filter(([, amount]) => amount > 0)
+      .map(([paymentId, amount]) => ({
+        paymentId,
+        surplus: amount,
+        left: refundable(link, paymentId, amount),
+      })),
     siblings: [...siblings.values()]
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
       .map(({ id: siblingId, status, amount }) => ({ id: siblingId, status, amount })),

@@ -57,6 +57,7 @@ import { correlate } from '../observe';
 import type { refundResultSchema } from '../schemas/link-detail';
 import { bump, gatewayOf, type LinkDeps, withRef } from './link-deps';
 import { linkDetail, linkInScope } from './link-detail';
+import { surplusByPayment } from './surplus';
 import { flagAttention, updateWithAnchor } from './sync-link';
 
 export const MAX_REFUND_REASON = 200;
@@ -86,21 +87,6 @@ async function result(deps: LinkDeps, linkId: string, refundId: string, actor: A
 
 function semantic(field: string, message: string): ValidationError {
   return new ValidationError(`${field} ${message}`, [{ field, message }], true);
-}
-
-/** Each captured payment of the link and its surplus (0 when its credit was not flagged). */
-export async function surplusByPayment(
-  deps: Pick<LinkDeps, 'links'>,
-  link: Pick<StoredLink, 'payments'>,
-): Promise<Map<string, number>> {
-  const captured = link.payments.filter((p) => p.status === 'captured');
-  const credits = await Promise.all(captured.map((p) => deps.links.getCredit(p.paymentId)));
-  const out = new Map<string, number>();
-  captured.forEach((p, i) => {
-    const c = credits[i];
-    out.set(p.paymentId, c?.surplusReason ? (c.surplusAmount ?? 0) : 0);
-  });
-  return out;
 }
 
 function refundEvent(
