@@ -24,6 +24,7 @@ const FILES: Record<string, string> = {
   '/app.js': 'app.js',
   '/styles.css': 'styles.css',
   '/charts.js': 'charts.js',
+  '/refund.js': 'refund.js',
   '/uplot.css': 'uplot.css',
 };
 
