@@ -50,7 +50,9 @@ const REFUND_URL = './refund.js';
 let refundModule: Promise<RefundModule> | undefined;
 
 function refundButton(link: LinkDetail, reload: (l?: LinkDetail) => void): HTMLElement | null {
-  if (!can('admin') || !link.attention || !link.refundable.some((r) => r.left > 0)) return null;
+  // EximPe links cannot be refunded here (the API answers 422): no button for them
+  if (!can('admin') || link.provider === 'eximpe' || !link.attention) return null;
+  if (!link.refundable.some((r) => r.left > 0)) return null;
   const btn = h('button', { type: 'button', className: 'btn', 'data-testid': 'refund' }, 'Refund…');
   btn.addEventListener('click', () => {
     refundModule ??= import(/* @vite-ignore */ REFUND_URL) as Promise<RefundModule>;
