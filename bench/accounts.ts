@@ -6,7 +6,7 @@
  * created on the wrong account (goal 0) and duplicates (goal 0).
  */
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { resetWorkerDeps, main as workerMain } from '../functions/bulk-worker/handler';
+import { main as workerMain } from '../functions/bulk-worker/handler';
 import {
   createResources,
   dynamoClient,
@@ -23,9 +23,7 @@ import { toEmiItem } from '../shared/adapters/dynamo/emi-store';
 import { JobStore } from '../shared/adapters/dynamo/job-store';
 import { s3Client } from '../shared/adapters/s3/client';
 import { tableSecretStore } from '../shared/adapters/secrets/account-secrets';
-import { resetConfigCache } from '../shared/config';
 import { istDate } from '../shared/domain/dates';
-import { resetWiring } from '../shared/wiring-links';
 import { emi, type RunResult, runJob } from './bulk';
 import { batchPut } from './dynamo';
 import { table } from './stats';
@@ -71,9 +69,6 @@ async function benchAccounts(): Promise<void> {
       // per account: in flight needed ≈ rate × time per item (as bench bulk)
       BULK_CONCURRENCY: '32',
     });
-    resetConfigCache();
-    resetWiring();
-    resetWorkerDeps();
     // two merchants, each limited on its own; two accounts, one lender each
     sandbox.config = { rateLimitPerSecond: LIMIT, latencyMs: 100, errorRate: 0, hangRate: 0 };
     sandbox.addAccount({ ...SECOND, webhookUrl: '', rateLimitPerSecond: LIMIT });

@@ -18,7 +18,6 @@ import { performance } from 'node:perf_hooks';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { authenticate } from '../shared/auth/gate';
 import { resetJwksCache, verifyAccessToken } from '../shared/auth/verifier';
-import { resetConfigCache } from '../shared/config';
 import { median, percentile, table } from './stats';
 
 const WARM_RUNS = 2000;
@@ -38,7 +37,6 @@ Object.assign(process.env, {
   AUTH_JWKS_URI: `${issuer}/.well-known/jwks.json`,
   AUTH_CLIENT_IDS: 'emi-links-web,demo-ops,demo-warehouse',
 });
-resetConfigCache();
 
 const now = Math.floor(Date.now() / 1000);
 const tokens = await Promise.all(

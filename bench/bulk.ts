@@ -21,7 +21,7 @@ import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { resetWorkerDeps, main as workerMain } from '../functions/bulk-worker/handler';
+import { main as workerMain } from '../functions/bulk-worker/handler';
 import {
   createResources,
   dynamoClient,
@@ -40,16 +40,17 @@ import { type JobRecord, JobStore, type NewJobItem } from '../shared/adapters/dy
 import { queueSender } from '../shared/adapters/queue/sender';
 import { s3Client } from '../shared/adapters/s3/client';
 import { S3ExportStore } from '../shared/adapters/s3/exports';
-import { resetConfigCache } from '../shared/config';
 import { addDays, istDate, systemClock } from '../shared/domain/dates';
 import type { Emi } from '../shared/domain/model';
 import { newJobId } from '../shared/usecases/bulk-job';
 import { startBulkJob } from '../shared/usecases/bulk-start';
 import { DEFAULT_BULK_WORKER_SETTINGS, finalizeIfComplete } from '../shared/usecases/bulk-worker';
-import { emis } from '../shared/wiring';
+import { stores } from '../shared/wiring';
 import { benchActor } from './actor';
 import { batchPut } from './dynamo';
 import { table } from './stats';
+
+const emis = () => stores().emis;
 
 const LIMIT = 50;
 const execFileAsync = promisify(execFile);
@@ -291,8 +292,6 @@ export async function benchBulk(): Promise<void> {
     await createResources(names, endpoints);
     const setEnv = (vars: Record<string, string>) => {
       Object.assign(process.env, vars);
-      resetConfigCache();
-      resetWorkerDeps();
     };
     setEnv({
       ...localAwsEnv(endpoints, names),

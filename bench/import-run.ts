@@ -10,8 +10,10 @@ import { S3ImportFiles } from '../shared/adapters/s3/imports';
 import { env } from '../shared/config';
 import { systemClock } from '../shared/domain/dates';
 import { importIdFor, startImport } from '../shared/usecases/import-loans';
-import { emis } from '../shared/wiring';
+import { stores } from '../shared/wiring';
 import { benchActor } from './actor';
+
+const emis = () => stores().emis;
 
 const [key, sequencer] = process.argv.slice(2) as [string, string];
 const imports = new ImportStore(env('OPS_TABLE'));

@@ -25,10 +25,11 @@ import {
 } from '../local/aws-local';
 import { startStreamPoller } from '../local/stream-poller';
 import type { StoredLink } from '../shared/adapters/dynamo/link-store';
-import { resetConfigCache } from '../shared/config';
 import { addDays, istDate } from '../shared/domain/dates';
-import { links, resetStores } from '../shared/wiring';
+import { stores } from '../shared/wiring';
 import { table } from './stats';
+
+const links = () => stores().links;
 
 const HEADER = 'loan_id,lender,client_name,phone,email,emi_number,due_date,amount_due_inr,amount_paid_inr';
 
@@ -80,8 +81,6 @@ try {
   const endpoints = { dynamodb: ddb.endpoint, s3: s3srv.endpoint };
   const names = resourceNames('bench-import');
   Object.assign(process.env, localAwsEnv(endpoints, names));
-  resetConfigCache();
-  resetStores();
   await createResources(names, endpoints);
   const s3 = new S3Client({
     endpoint: s3srv.endpoint,

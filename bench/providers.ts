@@ -7,7 +7,7 @@
  * and rows lost (goal 0).
  */
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { resetWorkerDeps, main as workerMain } from '../functions/bulk-worker/handler';
+import { main as workerMain } from '../functions/bulk-worker/handler';
 import {
   createResources,
   dynamoClient,
@@ -31,15 +31,15 @@ import { queueSender } from '../shared/adapters/queue/sender';
 import { s3Client } from '../shared/adapters/s3/client';
 import { S3ExportStore } from '../shared/adapters/s3/exports';
 import { tableSecretStore } from '../shared/adapters/secrets/account-secrets';
-import { resetConfigCache } from '../shared/config';
 import { istDate, systemClock } from '../shared/domain/dates';
 import { startBulkJob } from '../shared/usecases/bulk-start';
-import { emis } from '../shared/wiring';
-import { resetWiring } from '../shared/wiring-links';
+import { stores } from '../shared/wiring';
 import { benchActor } from './actor';
 import { emi } from './bulk';
 import { batchPut } from './dynamo';
 import { table } from './stats';
+
+const emis = () => stores().emis;
 
 const LIMIT = 50;
 const EMIS = Number(process.env.PROVIDERS_EMIS ?? 2_000);
@@ -118,9 +118,6 @@ async function benchProviders(): Promise<void> {
       BULK_RATE_PER_SECOND: String(LIMIT),
       BULK_CONCURRENCY: '32',
     });
-    resetConfigCache();
-    resetWiring();
-    resetWorkerDeps();
     razorpay.config = { rateLimitPerSecond: LIMIT, latencyMs: 100, errorRate: 0, hangRate: 0 };
     eximpe.configure({ rateLimitPerSecond: LIMIT, latencyMs: 100, errorRate: 0, hangRate: 0 });
 

@@ -42,8 +42,9 @@ import { startGateway } from '../local/gateway';
 import { LocalQueue } from '../local/queue';
 import { startSandbox } from '../local/sandbox/server';
 import { signWebhookBody } from '../shared/adapters/razorpay/signature';
-import { resetConfigCache } from '../shared/config';
-import { links } from '../shared/wiring';
+import { stores } from '../shared/wiring';
+
+const links = () => stores().links;
 
 const SECRET = 'bench-webhook-secret';
 const CONCURRENT = 50;
@@ -255,7 +256,6 @@ export async function benchWebhook(): Promise<void> {
       WEBHOOK_QUEUE_URL: sink.url,
       LOG_LEVEL: 'silent',
     });
-    resetConfigCache();
     sandbox.config = { latencyMs: 2000 };
 
     const samples = JSON.parse(
@@ -309,7 +309,6 @@ export async function benchWebhook(): Promise<void> {
     });
     closers.push(() => queue.close());
     process.env.WEBHOOK_QUEUE_URL = queue.url;
-    resetConfigCache();
     const settle: number[] = [];
     for (let run = 0; run <= PAYMENT_RUNS; run++) {
       const loanId = `BENCH-${run}`;

@@ -283,8 +283,6 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       POWERTOOLS_SERVICE_NAME: 'emi-payment-links',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     });
-    const { resetConfigCache } = await import('../shared/config');
-    resetConfigCache();
 
     // 4. side by side while the JVM starts
     // S3 event notifications of the imports bucket's loans/ prefix → the imports queue, as on AWS
@@ -487,7 +485,6 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       AUTH_WEB_CLIENT_ID: process.env.AUTH_WEB_CLIENT_ID ?? WEB_CLIENT_ID,
       AUTH_WEB_REDIRECT_URI: `${pageUrl}/`,
     });
-    resetConfigCache();
 
     const reconcileEvery = opts.reconcileEveryMs ?? 60_000;
     if (reconcileEvery > 0 && existsSync(join(ROOT, 'functions', 'reconcile', 'handler.ts'))) {

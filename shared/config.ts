@@ -2,22 +2,18 @@
  * Configuration from process.env, parsed once per cold start. Each function asks only for
  * what it uses: resource names and secrets set by CDK (`env('EMIS_TABLE')`), tunable settings
  * from the SETTINGS catalogue (`setting('BULK_CONCURRENCY')`). A missing or malformed variable
- * fails fast with a ConfigError naming it. Values are cached after the first read.
+ * fails fast with a ConfigError naming it. A setting is parsed once per value it takes (on Lambda,
+ * once per container), so nothing needs resetting when a test points the environment elsewhere.
  */
 import * as z from 'zod/mini';
 import { ConfigError } from './domain/errors';
 
-const cache = new Map<string, string>();
-
 /** A required string variable. */
 export function env(name: string): string {
-  const cached = cache.get(name);
-  if (cached !== undefined) return cached;
   const value = process.env[name];
   if (value === undefined || value.trim() === '') {
     throw new ConfigError(`Missing required environment variable ${name}`);
   }
-  cache.set(name, value);
   return value;
 }
 
@@ -104,18 +100,20 @@ function bool(fallback: boolean, doc: string): Setting<boolean> {
 type Catalogue = Record<string, Setting<unknown>>;
 type ValueOf<C extends Catalogue, K extends keyof C> = C[K] extends Setting<infer T> ? T : never;
 
-const parsed = new Map<string, unknown>();
+/** Each setting's last raw value and what it parsed to. */
+const parsed = new Map<string, { raw: string | undefined; value: unknown }>();
 
 function read<C extends Catalogue, K extends keyof C & string>(catalogue: C, name: K): ValueOf<C, K> {
-  if (parsed.has(name)) return parsed.get(name) as ValueOf<C, K>;
   const raw = envOptional(name);
+  const last = parsed.get(name);
+  if (last !== undefined && last.raw === raw) return last.value as ValueOf<C, K>;
   const def = catalogue[name]!;
   const value = raw === undefined ? def.default : def.parse(name, raw);
-  parsed.set(name, value);
+  parsed.set(name, { raw, value });
   return value as ValueOf<C, K>;
 }
 
-/** A tunable setting of the functions (SETTINGS), parsed once. */
+/** A tunable setting of the functions (SETTINGS), parsed once per value. */
 export function setting<K extends keyof typeof SETTINGS>(name: K): ValueOf<typeof SETTINGS, K> {
   return read(SETTINGS, name);
 }
@@ -127,10 +125,4 @@ export function localSetting<K extends keyof typeof LOCAL_SETTINGS>(
   const raw = envOptional(name);
   const def = LOCAL_SETTINGS[name];
   return (raw === undefined ? def.default : def.parse(name, raw)) as ValueOf<typeof LOCAL_SETTINGS, K>;
-}
-
-/** For tests that change process.env between cases. */
-export function resetConfigCache(): void {
-  cache.clear();
-  parsed.clear();
 }

@@ -8,12 +8,18 @@ import type { Actor } from './auth/actor';
 import { httpRoute } from './http/route';
 import { linkQrTarget } from './usecases/link-detail';
 import { linkIdPathSchema } from './usecases/manage-link';
-import { links } from './wiring';
+import { type Stores, stores } from './wiring';
 
 export const QR_CACHE_CONTROL = 'private, max-age=86400';
 
-export async function main(actor: Actor, id: string, format: QrFormat, ifNoneMatch?: string) {
-  const url = await linkQrTarget({ links: links() }, id, actor);
+export async function main(
+  deps: Pick<Stores, 'links'>,
+  actor: Actor,
+  id: string,
+  format: QrFormat,
+  ifNoneMatch?: string,
+) {
+  const url = await linkQrTarget(deps, id, actor);
   const etag = qrEtag(url, format);
   const headers = { etag, 'cache-control': QR_CACHE_CONTROL, vary: 'authorization' };
   if (ifNoneMatch?.split(',').some((t) => t.trim() === etag)) {
@@ -28,6 +34,6 @@ export async function main(actor: Actor, id: string, format: QrFormat, ifNoneMat
 
 export function qrHandler(routeId: string, format: QrFormat) {
   return httpRoute(routeId, { path: linkIdPathSchema }, (req) =>
-    main(req.actor, req.path.id, format, req.headers['if-none-match']),
+    main(stores(), req.actor, req.path.id, format, req.headers['if-none-match']),
   );
 }

@@ -1,13 +1,13 @@
 /**
- * The payment-account routes' dependencies (architecture §4b), wired once per cold start. No
- * provider SDK here: the routes that check keys pass their own checker.
+ * The payment-account routes' dependencies (architecture §4b), wired the one way
+ * (shared/wiring.ts). No provider SDK here: the routes that check keys pass their own checker.
  */
 import { accountSecrets } from './adapters/secrets/account-secrets';
 import { envOptional } from './config';
 import type { AccountCredentials } from './domain/accounts';
 import { systemClock } from './domain/dates';
 import type { AccountDeps } from './usecases/payment-accounts';
-import { accounts } from './wiring';
+import { makeStores, perContainer, tablesConfig } from './wiring';
 
 const noKeyCheck = async (_: AccountCredentials): Promise<'accepted' | 'rejected'> => {
   throw new Error('this route does not check keys');
@@ -17,8 +17,10 @@ const noKeyCheck = async (_: AccountCredentials): Promise<'accepted' | 'rejected
  * Where the API is reached from outside: PUBLIC_BASE_URL when set (the deployment's API URL),
  * else the request's own host (https, or http for a loopback host: the local gateway).
  */
-export function publicBaseUrl(headers: Record<string, string | undefined>): string {
-  const configured = envOptional('PUBLIC_BASE_URL');
+export function publicBaseUrl(
+  configured: string | undefined,
+  headers: Record<string, string | undefined>,
+): string {
   if (configured !== undefined) return configured;
   const host = headers.host ?? 'localhost';
   // API Gateway answers only https; the local gateway only http
@@ -27,16 +29,24 @@ export function publicBaseUrl(headers: Record<string, string | undefined>): stri
   return `${proto}://${host}`;
 }
 
-export function accountDeps(
-  headers: Record<string, string | undefined>,
-  options: { checkKeys?: AccountDeps['checkKeys']; changed?: () => void } = {},
-): AccountDeps {
-  return {
-    accounts: accounts(),
+export function accountConfig() {
+  return { tables: tablesConfig(), publicBaseUrl: envOptional('PUBLIC_BASE_URL') };
+}
+
+/** The routes' dependencies; what depends on the request (the host, the key check) is given per call. */
+export function makeAccountDeps(config: ReturnType<typeof accountConfig>) {
+  const stores = makeStores(config.tables);
+  return (
+    headers: Record<string, string | undefined>,
+    options: { checkKeys?: AccountDeps['checkKeys']; changed?: () => void } = {},
+  ): AccountDeps => ({
+    accounts: stores.accounts,
     secrets: accountSecrets(),
     checkKeys: options.checkKeys ?? noKeyCheck,
     clock: systemClock,
-    publicBaseUrl: publicBaseUrl(headers),
+    publicBaseUrl: publicBaseUrl(config.publicBaseUrl, headers),
     changed: options.changed,
-  };
+  });
 }
+
+export const accountDeps = perContainer(accountConfig, makeAccountDeps);

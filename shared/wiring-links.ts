@@ -1,35 +1,31 @@
 /**
- * The link use cases' dependencies, with the Razorpay gateway, wired once per cold start.
- * Only functions that talk to Razorpay import this module (it pulls in the SDK and axios).
+ * The link use cases' dependencies, with each payment account's gateway (shared/wiring.ts says
+ * how functions are wired). Only functions that talk to a provider import this module: it pulls
+ * in the SDKs and axios.
  */
 import { AccountDirectory } from './adapters/account-directory';
-import { accountGateways, gatewaySettingsFromEnv } from './adapters/payment-gateways';
+import { accountGateways, type GatewaySettings, gatewaySettingsFromEnv } from './adapters/payment-gateways';
 import { loadRazorpayCredentials } from './adapters/razorpay/gateway';
 import { accountSecrets } from './adapters/secrets/account-secrets';
 import { envOptional, setting } from './config';
 import { systemClock } from './domain/dates';
-import type { PaymentGateways } from './domain/gateway';
 import type { LinkDeps, LinkSettings } from './usecases/link-deps';
-import { accounts, emis, links, ops, resetStores } from './wiring';
+import { makeStores, perContainer, type TablesConfig, tablesConfig } from './wiring';
 
-let paymentGateways: PaymentGateways | undefined;
-let directory: AccountDirectory | undefined;
-let deps: LinkDeps | undefined;
+/**
+ * Payment accounts as the functions read them (lender → account, each account's secrets). One
+ * per process, shared by every function in it, so an account saved by one function is seen by
+ * the others at once under the one-machine runtime (on Lambda a process holds one function).
+ */
+export const accountDirectory = perContainer(
+  tablesConfig,
+  (tables) => new AccountDirectory(makeStores(tables).accounts, accountSecrets(), loadRazorpayCredentials),
+);
 
-/** Payment accounts as the functions read them (lender → account, each account's secrets). */
-export function accountDirectory(): AccountDirectory {
-  directory ??= new AccountDirectory(accounts(), accountSecrets(), loadRazorpayCredentials);
-  return directory;
-}
-
-/** One gateway per payment account, each with its own SDK client, reused across invocations. */
-export function gateways(): PaymentGateways {
-  // request paths must finish inside API Gateway's 30 s: bounded attempts × per-call timeout
-  paymentGateways ??= accountGateways(
-    accountDirectory(),
-    gatewaySettingsFromEnv({ maxAttempts: setting('RAZORPAY_MAX_ATTEMPTS') }),
-  );
-  return paymentGateways;
+export interface LinkConfig {
+  tables: TablesConfig;
+  gateway: GatewaySettings;
+  settings: LinkSettings;
 }
 
 export function linkSettings(): LinkSettings {
@@ -42,25 +38,30 @@ export function linkSettings(): LinkSettings {
   };
 }
 
-/** Everything the link use cases need. Functions without `ops` access never call ops(). */
-export function linkDeps(): LinkDeps {
-  deps ??= {
-    emis: emis(),
-    links: links(),
-    get ops() {
-      return ops();
-    },
-    gateways: gateways(),
-    clock: systemClock,
+export function linkConfig(): LinkConfig {
+  return {
+    tables: tablesConfig(),
+    // request paths must finish inside API Gateway's 30 s: bounded attempts × per-call timeout
+    gateway: gatewaySettingsFromEnv({ maxAttempts: setting('RAZORPAY_MAX_ATTEMPTS') }),
     settings: linkSettings(),
   };
-  return deps;
 }
 
-/** For tests that rebuild the environment between files. */
-export function resetWiring(): void {
-  resetStores();
-  paymentGateways = undefined;
-  directory = undefined;
-  deps = undefined;
+/** Everything the link use cases need; one gateway (one SDK client) per payment account. */
+export function makeLinkDeps(config: LinkConfig): LinkDeps {
+  const stores = makeStores(config.tables);
+  return {
+    emis: stores.emis,
+    links: stores.links,
+    // functions without `ops` access never touch it
+    get ops() {
+      return stores.ops;
+    },
+    gateways: accountGateways(accountDirectory(), config.gateway),
+    clock: systemClock,
+    settings: config.settings,
+  };
 }
+
+/** The link dependencies of this container. */
+export const linkDeps = perContainer(linkConfig, makeLinkDeps);

@@ -11,27 +11,35 @@ import {
   bulkStartSchema,
   startBulkJob,
 } from '../../shared/usecases/bulk-start';
-import { emis } from '../../shared/wiring';
+import { makeStores, perContainer, tablesConfig } from '../../shared/wiring';
 
-let deps: BulkStartDeps | undefined;
+export function config() {
+  return {
+    tables: tablesConfig(),
+    opsTable: env('OPS_TABLE'),
+    queueUrl: env('BULK_QUEUE_URL'),
+    exportsBucket: env('EXPORTS_BUCKET'),
+  };
+}
 
-function startDeps(): BulkStartDeps {
-  deps ??= {
-    emis: emis(),
-    jobs: new JobStore(env('OPS_TABLE')),
-    queue: queueSender(env('BULK_QUEUE_URL')),
-    exports: new S3ExportReader(env('EXPORTS_BUCKET')),
+export function makeDeps(c: ReturnType<typeof config>): BulkStartDeps {
+  return {
+    emis: makeStores(c.tables).emis,
+    jobs: new JobStore(c.opsTable),
+    queue: queueSender(c.queueUrl),
+    exports: new S3ExportReader(c.exportsBucket),
     clock: systemClock,
   };
-  return deps;
 }
+
+const deps = perContainer(config, makeDeps);
 
 /**
  * POST /api/payment-links/bulk-generate-export — 202 with the queued job, or 200 with the
  * completed job and its CSV URL when a small job finished within a few seconds.
  */
-export async function main(actor: Actor, body: BulkStartInput) {
-  const job = await startBulkJob(startDeps(), body, actor);
+export async function main(d: BulkStartDeps, actor: Actor, body: BulkStartInput) {
+  const job = await startBulkJob(d, body, actor);
   return { statusCode: job.status === 'completed' ? 200 : 202, body: job };
 }
 
@@ -39,5 +47,5 @@ export const handler = httpRoute(
   'bulk-start',
   // 10,000 entries of {loanId ≤ 40 chars, emiNumber} fit well inside 2 MB
   { body: bulkStartSchema, maxBodyBytes: 2 * 1024 * 1024 },
-  (req) => main(req.actor, req.body),
+  (req) => main(deps(), req.actor, req.body),
 );

@@ -18,12 +18,10 @@ import {
   DEFAULT_BULK_WORKER_SETTINGS,
   handleBulkMessage,
 } from '../../shared/usecases/bulk-worker';
-import { emis, links, ops } from '../../shared/wiring';
+import { makeStores, perContainer, tablesConfig } from '../../shared/wiring';
 import { accountDirectory, linkSettings } from '../../shared/wiring-links';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-let deps: BulkWorkerDeps | undefined;
 
 /**
  * Wired once per container. The buckets and the concurrency pool are module-scoped on purpose:
@@ -33,16 +31,25 @@ let deps: BulkWorkerDeps | undefined;
  * BULK_CONCURRENCY, so one account's queue never holds the slots of another's. The adapter's own retries pace through the same
  * account's bucket (its backoff `sleep` also takes a token).
  */
-export function workerDeps(): BulkWorkerDeps {
-  if (deps) return deps;
-  const rate = setting('BULK_RATE_PER_SECOND');
-  const settings = {
-    ...DEFAULT_BULK_WORKER_SETTINGS,
+export function workerConfig() {
+  return {
+    tables: tablesConfig(),
+    opsTable: env('OPS_TABLE'),
+    exportsBucket: env('EXPORTS_BUCKET'),
+    rate: setting('BULK_RATE_PER_SECOND'),
+    concurrency: setting('BULK_CONCURRENCY'),
     maxItemAttempts: setting('BULK_MAX_ITEM_ATTEMPTS'),
+    gateway: gatewaySettingsFromEnv(),
+    link: linkSettings(),
   };
-  const pacers = new AccountPacers(() => rate);
-  const pools = new AccountPools(setting('BULK_CONCURRENCY'));
-  const base = gatewaySettingsFromEnv();
+}
+
+export function makeWorkerDeps(config: ReturnType<typeof workerConfig>): BulkWorkerDeps {
+  const settings = { ...DEFAULT_BULK_WORKER_SETTINGS, maxItemAttempts: config.maxItemAttempts };
+  const pacers = new AccountPacers(() => config.rate);
+  const pools = new AccountPools(config.concurrency);
+  const base = config.gateway;
+  const stores = makeStores(config.tables);
   const gateways = accountGateways(
     accountDirectory(),
     (account) => ({
@@ -55,36 +62,33 @@ export function workerDeps(): BulkWorkerDeps {
     (gateway, account) =>
       rateLimitedGateway(gateway, pacers.of(account.accountId), settings.rateLimitPauseMs),
   );
-  deps = {
+  return {
     link: {
-      emis: emis(),
-      links: links(),
-      ops: ops(),
+      emis: stores.emis,
+      links: stores.links,
+      ops: stores.ops,
       gateways,
       clock: systemClock,
-      settings: linkSettings(),
+      settings: config.link,
     },
-    jobs: new JobStore(env('OPS_TABLE')),
-    exports: new S3ExportWriter(env('EXPORTS_BUCKET')),
-    pool: new Semaphore(setting('BULK_CONCURRENCY')),
+    jobs: new JobStore(config.opsTable),
+    exports: new S3ExportWriter(config.exportsBucket),
+    pool: new Semaphore(config.concurrency),
     poolFor: async (lender) => pools.of((await gateways.accountFor(lender)).accountId),
     clock: systemClock,
     settings,
   };
-  return deps;
 }
 
-/** For tests that change the environment between cases. */
-export function resetWorkerDeps(): void {
-  deps = undefined;
-}
+/** The worker's dependencies in this container (its buckets and pools with them). */
+export const workerDeps = perContainer(workerConfig, makeWorkerDeps);
 
+/** `d`: the container's own unless a test hands in others. */
 export async function main(
   event: SQSEvent,
   context?: Partial<Pick<Context, 'getRemainingTimeInMillis'>>,
-  workerDepsOverride?: BulkWorkerDeps,
+  d: BulkWorkerDeps = workerDeps(),
 ): Promise<SQSBatchResponse> {
-  const d = workerDepsOverride ?? workerDeps();
   const timeLeft = () => context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
   const failures: SQSBatchResponse['batchItemFailures'] = [];
   await Promise.all(

@@ -9,12 +9,15 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { s3Client } from '../../shared/adapters/s3/client';
 import { env } from '../../shared/config';
 import { appendToFeed, type FeedDeps, type LedgerImage } from '../../shared/usecases/curated-feed';
-import { links } from '../../shared/wiring';
+import { makeStores, perContainer, tablesConfig } from '../../shared/wiring';
 
-function deps(): FeedDeps {
-  const bucket = env('RAW_WEBHOOKS_BUCKET');
+function config() {
+  return { tables: tablesConfig(), bucket: env('RAW_WEBHOOKS_BUCKET') };
+}
+
+function makeDeps({ tables, bucket }: ReturnType<typeof config>): FeedDeps {
   return {
-    links: links(),
+    links: makeStores(tables).links,
     putLine: async (key, body) => {
       await s3Client().send(
         new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/x-ndjson' }),
@@ -22,6 +25,8 @@ function deps(): FeedDeps {
     },
   };
 }
+
+const deps = perContainer(config, makeDeps);
 
 export async function handler(event: DynamoDBStreamEvent): Promise<{ lines: number }> {
   const images: LedgerImage[] = [];

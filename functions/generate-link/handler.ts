@@ -7,11 +7,11 @@ import {
   generateLinkSchema,
   newLinkId,
 } from '../../shared/usecases/generate-link';
+import type { LinkDeps } from '../../shared/usecases/link-deps';
 import { linkDeps } from '../../shared/wiring-links';
 
 /** POST /api/payment-links/generate — a link for one EMI (201 new, 200 reused). */
-export async function main(actor: Actor, body: GenerateLinkInput, idempotencyKey?: string) {
-  const deps = linkDeps();
+export async function main(deps: LinkDeps, actor: Actor, body: GenerateLinkInput, idempotencyKey?: string) {
   const key = checkIdempotencyKey(idempotencyKey);
   const nowSeconds = Math.floor(deps.clock.now().getTime() / 1000);
   // keys are the caller's own: another actor's key can neither replay nor block their answer
@@ -31,5 +31,5 @@ export async function main(actor: Actor, body: GenerateLinkInput, idempotencyKey
 }
 
 export const handler = httpRoute('generate-link', { body: generateLinkSchema }, (req) =>
-  main(req.actor, req.body, req.headers['idempotency-key']),
+  main(linkDeps(), req.actor, req.body, req.headers['idempotency-key']),
 );

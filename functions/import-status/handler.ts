@@ -3,15 +3,18 @@ import type { Actor } from '../../shared/auth/actor';
 import { env } from '../../shared/config';
 import { httpRoute } from '../../shared/http/route';
 import { getImport, importPathSchema } from '../../shared/usecases/imports-api';
+import { perContainer } from '../../shared/wiring';
 
-let store: ImportStore | undefined;
+const deps = perContainer(
+  () => ({ opsTable: env('OPS_TABLE') }),
+  (c) => ({ imports: new ImportStore(c.opsTable) }),
+);
 
 /** GET /api/imports/{importId} — progress, counts and the first errors. */
-export async function main(actor: Actor, importId: string) {
-  store ??= new ImportStore(env('OPS_TABLE'));
-  return { statusCode: 200, body: await getImport({ imports: store }, importId, actor) };
+export async function main(d: { imports: ImportStore }, actor: Actor, importId: string) {
+  return { statusCode: 200, body: await getImport(d, importId, actor) };
 }
 
 export const handler = httpRoute('import-status', { path: importPathSchema }, (req) =>
-  main(req.actor, req.path.importId),
+  main(deps(), req.actor, req.path.importId),
 );

@@ -17,7 +17,7 @@ import { env, setting } from '../../shared/config';
 import { systemClock } from '../../shared/domain/dates';
 import { log } from '../../shared/log';
 import { type ImportDeps, runImport, startImport } from '../../shared/usecases/import-loans';
-import { emis } from '../../shared/wiring';
+import { makeStores, perContainer, tablesConfig } from '../../shared/wiring';
 
 /** Files dropped straight into the bucket are the warehouse's: IAM decided who may write there. */
 export const WAREHOUSE_ACTOR: Actor = {
@@ -30,22 +30,31 @@ export const WAREHOUSE_ACTOR: Actor = {
 
 const owner = randomUUID();
 
-function deps(context: Partial<Context>): ImportDeps {
-  const queueUrl = env('IMPORT_QUEUE_URL');
+function config() {
   return {
-    emis: emis(),
-    imports: new ImportStore(env('OPS_TABLE')),
-    files: new S3ImportFiles(env('IMPORTS_BUCKET')),
+    tables: tablesConfig(),
+    opsTable: env('OPS_TABLE'),
+    importsBucket: env('IMPORTS_BUCKET'),
+    queueUrl: env('IMPORT_QUEUE_URL'),
+    maxRowsPerInvocation: setting('IMPORT_MAX_ROWS_PER_INVOCATION'),
+  };
+}
+
+/** Everything but the invocation's own clock (`remainingMs`), which the handler adds. */
+function makeDeps(c: ReturnType<typeof config>): ImportDeps {
+  const queue = queueSender(c.queueUrl);
+  return {
+    emis: makeStores(c.tables).emis,
+    imports: new ImportStore(c.opsTable),
+    files: new S3ImportFiles(c.importsBucket),
     clock: systemClock,
-    continueLater: (msg) => queueSender(queueUrl).send(JSON.stringify({ importContinue: msg })),
-    remainingMs:
-      typeof context.getRemainingTimeInMillis === 'function'
-        ? () => context.getRemainingTimeInMillis!()
-        : undefined,
-    maxRowsPerInvocation: setting('IMPORT_MAX_ROWS_PER_INVOCATION') || undefined,
+    continueLater: (msg) => queue.send(JSON.stringify({ importContinue: msg })),
+    maxRowsPerInvocation: c.maxRowsPerInvocation || undefined,
     owner,
   };
 }
+
+const deps = perContainer(config, makeDeps);
 
 interface S3Record {
   eventName?: string;
@@ -111,7 +120,13 @@ export async function handleImportMessage(body: string, d: ImportDeps): Promise<
 }
 
 export async function handler(event: SQSEvent, context: Partial<Context> = {}): Promise<SQSBatchResponse> {
-  const d = deps(context);
+  const d: ImportDeps = {
+    ...deps(),
+    remainingMs:
+      typeof context.getRemainingTimeInMillis === 'function'
+        ? () => context.getRemainingTimeInMillis!()
+        : undefined,
+  };
   const failures: { itemIdentifier: string }[] = [];
   for (const record of event.Records) {
     try {

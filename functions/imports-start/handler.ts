@@ -5,25 +5,28 @@ import { env } from '../../shared/config';
 import { systemClock } from '../../shared/domain/dates';
 import { httpRoute } from '../../shared/http/route';
 import { type ImportsApiDeps, requestImport, startImportSchema } from '../../shared/usecases/imports-api';
+import { perContainer } from '../../shared/wiring';
 
-let deps: ImportsApiDeps | undefined;
+export function config() {
+  return { opsTable: env('OPS_TABLE'), importsBucket: env('IMPORTS_BUCKET') };
+}
 
-function apiDeps(): ImportsApiDeps {
-  if (deps) return deps;
-  const files = new S3ImportFiles(env('IMPORTS_BUCKET'));
-  deps = {
-    imports: new ImportStore(env('OPS_TABLE')),
+export function makeDeps(c: ReturnType<typeof config>): ImportsApiDeps {
+  const files = new S3ImportFiles(c.importsBucket);
+  return {
+    imports: new ImportStore(c.opsTable),
     presignPut: (key, ttl) => files.presignPut(key, ttl),
     clock: systemClock,
   };
-  return deps;
 }
 
+const deps = perContainer(config, makeDeps);
+
 /** POST /api/imports — reserve an import and hand out a presigned PUT URL for its file. */
-export async function main(actor: Actor, body: { fileName: string }) {
-  return { statusCode: 201, body: await requestImport(apiDeps(), body, actor) };
+export async function main(d: ImportsApiDeps, actor: Actor, body: { fileName: string }) {
+  return { statusCode: 201, body: await requestImport(d, body, actor) };
 }
 
 export const handler = httpRoute('imports-start', { body: startImportSchema }, (req) =>
-  main(req.actor, req.body),
+  main(deps(), req.actor, req.body),
 );

@@ -1,5 +1,6 @@
 import type { Actor } from '../../shared/auth/actor';
 import { httpRoute } from '../../shared/http/route';
+import type { BulkJobDeps } from '../../shared/usecases/bulk-job';
 import {
   type ListBulkJobsQuery,
   listBulkJobs,
@@ -8,10 +9,10 @@ import {
 import { bulkJobDeps } from '../../shared/wiring-jobs';
 
 /** GET /api/payment-links/bulk-jobs — recent bulk jobs, newest first, within the caller's lenders. */
-export async function main(actor: Actor, query: ListBulkJobsQuery) {
-  return { statusCode: 200, body: await listBulkJobs(bulkJobDeps(), query, actor) };
+export async function main(deps: BulkJobDeps, actor: Actor, query: ListBulkJobsQuery) {
+  return { statusCode: 200, body: await listBulkJobs(deps, query, actor) };
 }
 
 export const handler = httpRoute('list-bulk-jobs', { query: listBulkJobsQuerySchema }, (req) =>
-  main(req.actor, req.query),
+  main(bulkJobDeps(), req.actor, req.query),
 );

@@ -6,16 +6,20 @@ import {
   type PendingEmisQuery,
   pendingEmisQuerySchema,
 } from '../../shared/usecases/list-pending-emis';
-import { aggregates, emis } from '../../shared/wiring';
+import { type Stores, stores } from '../../shared/wiring';
 
 /** GET /api/payment-links/pending-emis — one page of pending EMIs. */
-export async function main(actor: Actor, query: PendingEmisQuery) {
+export async function main(deps: Pick<Stores, 'emis' | 'aggregates'>, actor: Actor, query: PendingEmisQuery) {
   return {
     statusCode: 200,
-    body: await listPendingEmis({ emis: emis(), clock: systemClock, aggregates: aggregates() }, query, actor),
+    body: await listPendingEmis(
+      { emis: deps.emis, clock: systemClock, aggregates: deps.aggregates },
+      query,
+      actor,
+    ),
   };
 }
 
 export const handler = httpRoute('pending-emis', { query: pendingEmisQuerySchema }, (req) =>
-  main(req.actor, req.query),
+  main(stores(), req.actor, req.query),
 );

@@ -2,7 +2,7 @@ import { checkKeys, gatewaySettingsFromEnv } from '../../shared/adapters/payment
 import type { Actor } from '../../shared/auth/actor';
 import { httpRoute } from '../../shared/http/route';
 import { accountIdPathSchema, type PutAccountInput, putAccountSchema } from '../../shared/schemas/accounts';
-import { putAccount } from '../../shared/usecases/payment-accounts';
+import { type AccountDeps, putAccount } from '../../shared/usecases/payment-accounts';
 import { accountDeps } from '../../shared/wiring-accounts';
 import { accountDirectory } from '../../shared/wiring-links';
 
@@ -10,27 +10,23 @@ import { accountDirectory } from '../../shared/wiring-links';
  * PUT /api/payment-accounts/{accountId} — create (201) or replace (200) a payment account; its
  * keys are checked with the provider first (422 when refused). Secrets are write-only.
  */
-export async function main(
-  actor: Actor,
-  accountId: string,
-  body: PutAccountInput,
-  headers: Record<string, string | undefined>,
-) {
-  const settings = gatewaySettingsFromEnv();
-  const result = await putAccount(
-    accountDeps(headers, {
-      checkKeys: (creds) => checkKeys(settings, creds),
-      changed: () => accountDirectory().forget(),
-    }),
-    accountId,
-    body,
-    actor,
-  );
+export async function main(deps: AccountDeps, actor: Actor, accountId: string, body: PutAccountInput) {
+  const result = await putAccount(deps, accountId, body, actor);
   return { statusCode: result.created ? 201 : 200, body: result.account };
 }
 
 export const handler = httpRoute(
   'put-account',
   { path: accountIdPathSchema, body: putAccountSchema },
-  (req) => main(req.actor, req.path.accountId, req.body, req.headers),
+  (req) =>
+    main(
+      accountDeps()(req.headers, {
+        checkKeys: (creds) => checkKeys(gatewaySettingsFromEnv(), creds),
+        // the account directory is the process's: its cached lender → account map starts afresh
+        changed: () => accountDirectory().forget(),
+      }),
+      req.actor,
+      req.path.accountId,
+      req.body,
+    ),
 );

@@ -6,10 +6,15 @@ import { log } from '../../shared/log';
 import { metrics } from '../../shared/metrics';
 import { observedHandler } from '../../shared/observe';
 import { checkStuckJobs } from '../../shared/usecases/bulk-stuck';
+import type { LinkDeps } from '../../shared/usecases/link-deps';
 import { type ReconcileCounts, type ReconcileOptions, reconcile } from '../../shared/usecases/reconcile';
+import { perContainer } from '../../shared/wiring';
 import { linkDeps } from '../../shared/wiring-links';
 
-let jobs: JobStore | undefined;
+const stuckDeps = perContainer(
+  () => ({ opsTable: env('OPS_TABLE'), queueUrl: env('BULK_QUEUE_URL') }),
+  (c) => ({ jobs: new JobStore(c.opsTable), queue: queueSender(c.queueUrl), clock: systemClock }),
+);
 
 /**
  * Scheduled reconciliation (EventBridge, every 15 minutes; a timer under the local runtime):
@@ -17,17 +22,15 @@ let jobs: JobStore | undefined;
  * (`stuckJobs`). Per-link failures are counted, not thrown: a throw would make EventBridge
  * re-run the whole batch, and the next scheduled run picks the same links up anyway.
  */
-export async function main(options: ReconcileOptions = {}): Promise<ReconcileCounts> {
-  return reconcile(linkDeps(), options);
+export async function main(
+  options: ReconcileOptions = {},
+  d: LinkDeps = linkDeps(),
+): Promise<ReconcileCounts> {
+  return reconcile(d, options);
 }
 
 export async function stuckJobs() {
-  jobs ??= new JobStore(env('OPS_TABLE'));
-  const report = await checkStuckJobs({
-    jobs,
-    queue: queueSender(env('BULK_QUEUE_URL')),
-    clock: systemClock,
-  });
+  const report = await checkStuckJobs(stuckDeps());
   // a stalled job is what the "bulk job stuck" alarm watches
   metrics.bulkJobsStalled(report.requeued.length + report.gaveUp.length);
   return {

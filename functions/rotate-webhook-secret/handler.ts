@@ -5,7 +5,7 @@ import {
   type RotateWebhookSecretInput,
   rotateWebhookSecretSchema,
 } from '../../shared/schemas/accounts';
-import { rotateWebhookSecret } from '../../shared/usecases/payment-accounts';
+import { type AccountDeps, rotateWebhookSecret } from '../../shared/usecases/payment-accounts';
 import { accountDeps } from '../../shared/wiring-accounts';
 
 /**
@@ -13,19 +13,16 @@ import { accountDeps } from '../../shared/wiring-accounts';
  * once, the previous one keeps verifying deliveries for 24 h; the same secret again is a 409.
  */
 export async function main(
+  deps: AccountDeps,
   actor: Actor,
   accountId: string,
   body: RotateWebhookSecretInput,
-  headers: Record<string, string | undefined>,
 ) {
-  return {
-    statusCode: 200,
-    body: await rotateWebhookSecret(accountDeps(headers), accountId, body, actor),
-  };
+  return { statusCode: 200, body: await rotateWebhookSecret(deps, accountId, body, actor) };
 }
 
 export const handler = httpRoute(
   'rotate-webhook-secret',
   { path: accountIdPathSchema, body: rotateWebhookSecretSchema },
-  (req) => main(req.actor, req.path.accountId, req.body, req.headers),
+  (req) => main(accountDeps()(req.headers), req.actor, req.path.accountId, req.body),
 );

@@ -1,6 +1,6 @@
 import { httpRoute } from '../../shared/http/route';
 import { accountIdPathSchema } from '../../shared/schemas/accounts';
-import { main } from '../webhook/handler';
+import { main, receiverDeps } from '../webhook/handler';
 
 /**
  * POST /webhooks/razorpay/{accountId} — one payment account's webhook URL (architecture §4b):
@@ -10,5 +10,5 @@ import { main } from '../webhook/handler';
 export const handler = httpRoute(
   'webhook-account',
   { anyContentType: true, path: accountIdPathSchema },
-  (req) => main({ accountId: req.path.accountId, body: req.rawBody(), headers: req.headers }),
+  (req) => main(receiverDeps(), { accountId: req.path.accountId, body: req.rawBody(), headers: req.headers }),
 );

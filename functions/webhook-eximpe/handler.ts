@@ -1,6 +1,6 @@
 import { httpRoute } from '../../shared/http/route';
 import { accountIdPathSchema } from '../../shared/schemas/accounts';
-import { main } from '../webhook/handler';
+import { main, receiverDeps } from '../webhook/handler';
 
 /**
  * POST /webhooks/eximpe/{accountId} — an EximPe payment account's webhook URL: `X-Webhook-Signature`
@@ -12,5 +12,10 @@ export const handler = httpRoute(
   'webhook-eximpe',
   { anyContentType: true, path: accountIdPathSchema },
   (req) =>
-    main({ accountId: req.path.accountId, provider: 'eximpe', body: req.rawBody(), headers: req.headers }),
+    main(receiverDeps(), {
+      accountId: req.path.accountId,
+      provider: 'eximpe',
+      body: req.rawBody(),
+      headers: req.headers,
+    }),
 );

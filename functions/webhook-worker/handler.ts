@@ -3,8 +3,27 @@ import { WebhookEventStore } from '../../shared/adapters/dynamo/webhook-events';
 import { env } from '../../shared/config';
 import { log, withLogContext } from '../../shared/log';
 import { correlate, observedHandler } from '../../shared/observe';
+import type { LinkDeps } from '../../shared/usecases/link-deps';
 import { applyWebhookMessage } from '../../shared/usecases/webhook-apply';
-import { linkDeps } from '../../shared/wiring-links';
+import { perContainer } from '../../shared/wiring';
+import { type LinkConfig, linkConfig, makeLinkDeps } from '../../shared/wiring-links';
+
+export interface WorkerDeps {
+  link: LinkDeps;
+  /** the receipts of the webhook receiver (webhook-events.ts) */
+  events: WebhookEventStore;
+}
+
+export function config() {
+  return { link: linkConfig(), opsTable: env('OPS_TABLE') };
+}
+
+export function makeDeps(c: { link: LinkConfig; opsTable: string }): WorkerDeps {
+  return { link: makeLinkDeps(c.link), events: new WebhookEventStore(c.opsTable) };
+}
+
+/** The worker's dependencies in this container. */
+export const workerDeps = perContainer(config, makeDeps);
 
 /**
  * The webhook queue's consumer: applies each event on its own. A record that fails is reported
@@ -13,16 +32,17 @@ import { linkDeps } from '../../shared/wiring-links';
  * are done. Records run one after another: events of one payment usually arrive together, and
  * applying them in parallel would only make them contend for the same link and EMI.
  */
-export async function main(event: SQSEvent): Promise<SQSBatchResponse> {
+/** `d`: the container's own unless a test hands in others. */
+export async function main(event: SQSEvent, d: WorkerDeps = workerDeps()): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     await withLogContext({ messageId: record.messageId }, async () => {
       correlate(eventIdsOf(record.body));
       // the receiver answered 200 without a second write; taking the event is what makes later
       // deliveries of it duplicates for good — beside applying it, not in front of it
-      const taken = markTaken(record.body);
+      const taken = markTaken(d.events, record.body);
       try {
-        await applyWebhookMessage(linkDeps(), record.body);
+        await applyWebhookMessage(d.link, record.body);
       } catch (err) {
         log.error('webhook event failed; it will be retried', {
           receiveCount: Number(record.attributes.ApproximateReceiveCount),
@@ -36,14 +56,11 @@ export async function main(event: SQSEvent): Promise<SQSBatchResponse> {
   return { batchItemFailures };
 }
 
-let events: WebhookEventStore | undefined;
-
 /** Marks the event `queued` (webhook-events.ts); never fails the record: applying is idempotent. */
-async function markTaken(messageBody: string): Promise<void> {
+async function markTaken(events: WebhookEventStore, messageBody: string): Promise<void> {
   const { eventId } = eventIdsOf(messageBody);
   if (eventId === undefined) return;
   try {
-    events ??= new WebhookEventStore(env('OPS_TABLE'));
     await events.markWebhookEventQueued(eventId);
   } catch (err) {
     // a redelivery from Razorpay after the receipt's lease would only be queued (and applied) again
@@ -64,4 +81,4 @@ function eventIdsOf(messageBody: string): { eventId?: string; event?: string } {
   }
 }
 
-export const handler = observedHandler('webhook-worker', main);
+export const handler = observedHandler('webhook-worker', (event: SQSEvent) => main(event));

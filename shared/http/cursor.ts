@@ -10,7 +10,7 @@
  * key made once per process (cursors then live as long as that process).
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { readSecretJson, secretField } from '../adapters/razorpay/secrets';
+import { readSecretJson, secretField } from '../adapters/secrets/secret-json';
 import { envOptional } from '../config';
 import { ConfigError, ValidationError } from '../domain/errors';
 

@@ -11,12 +11,14 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as pendingHandler } from '../../functions/pending-emis/handler';
 import { startGateway } from '../../local/gateway';
-import { emis as emiStore } from '../../shared/wiring';
+import { stores } from '../../shared/wiring';
 import { api as apiAt, expectForbidden, expectUnauthenticated, withPayload } from '../support/api';
 import { sandboxLinks, startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
 import { call } from '../support/http';
 import { startTestIssuer, type TestIssuer } from '../support/token-issuer';
+
+const emiStore = () => stores().emis;
 
 const KAVERI = 'Kaveri Finance';
 const DECCAN = 'Deccan Credit';

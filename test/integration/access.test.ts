@@ -9,12 +9,12 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetWorkerDeps, main as worker } from '../../functions/bulk-worker/handler';
+import { main as worker } from '../../functions/bulk-worker/handler';
 import { type AuthProvider, startAuthProvider } from '../../local/auth/provider';
 import { clientCredentialsToken, passwordLogin, passwordLoginTokens } from '../../local/auth/tokens';
 import { startGateway } from '../../local/gateway';
 import { LocalQueue } from '../../local/queue';
-import { emis as emiStore, links as linkStore } from '../../shared/wiring';
+import { stores } from '../../shared/wiring';
 import {
   api as apiAt,
   expectForbidden,
@@ -25,6 +25,9 @@ import {
 import { sandboxLinks, startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
 import { trustIssuer } from '../support/token-issuer';
+
+const emiStore = () => stores().emis;
+const linkStore = () => stores().links;
 
 const KAVERI = 'Kaveri Finance';
 const DECCAN = 'Deccan Credit';
@@ -54,7 +57,6 @@ beforeAll(async () => {
   provider = await startAuthProvider({ port: 0, pageOrigin: PAGE });
   trustIssuer(provider, provider.clientIds);
   Object.assign(process.env, { BULK_QUEUE_URL: 'local://access-bulk', BULK_RATE_PER_SECOND: '50' });
-  resetWorkerDeps();
   queue = new LocalQueue({
     name: 'access-bulk',
     handler: (event) => worker(event),

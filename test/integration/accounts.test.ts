@@ -14,12 +14,14 @@ import { startGateway } from '../../local/gateway';
 import { LocalQueue } from '../../local/queue';
 import { signWebhookBody } from '../../shared/adapters/razorpay/signature';
 import { s3Client } from '../../shared/adapters/s3/client';
-import { resetConfigCache } from '../../shared/config';
-import { emis as emiStore, links as linkStore } from '../../shared/wiring';
+import { stores } from '../../shared/wiring';
 import { api as apiAt, expectForbidden, type Reply } from '../support/api';
 import { startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
 import type { TestIssuer } from '../support/token-issuer';
+
+const emiStore = () => stores().emis;
+const linkStore = () => stores().links;
 
 const KAVERI = 'Kaveri Finance';
 const DECCAN = 'Deccan Credit';
@@ -94,7 +96,6 @@ beforeAll(async () => {
     visibilityTimeoutMs: 100,
   });
   process.env.WEBHOOK_QUEUE_URL = queue.url;
-  resetConfigCache();
   Object.assign(tokens, {
     admin: await issuer.person('admin', ['*']),
     collector: await issuer.person('collector', ['*']),

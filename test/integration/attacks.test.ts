@@ -23,12 +23,13 @@ import { startGateway } from '../../local/gateway';
 import { LocalQueue } from '../../local/queue';
 import { signWebhookBody } from '../../shared/adapters/razorpay/signature';
 import { s3Client } from '../../shared/adapters/s3/client';
-import { resetConfigCache } from '../../shared/config';
-import { emis as emiStore, links as linkStore } from '../../shared/wiring';
-import { resetWiring } from '../../shared/wiring-links';
+import { stores } from '../../shared/wiring';
 import { startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
 import { defaultAuthorization } from '../support/http';
+
+const emiStore = () => stores().emis;
+const linkStore = () => stores().links;
 
 const SECRET = 'whsec-attacks-0001';
 
@@ -164,8 +165,6 @@ beforeAll(async () => {
     WEBHOOK_QUEUE_URL: queue.url,
     RAZORPAY_API_BASE_URL: `http://127.0.0.1:${proxyPort}`,
   });
-  resetConfigCache();
-  resetWiring();
   const loans = ['A-NEG', 'A-FRAC', 'A-USD', 'A-FAIL', 'A-OK', 'A-REF1', 'A-REF2', 'A-REF3', 'A-CSRF'].map(
     (id) => loan(id, 'Acme', [-1]),
   );

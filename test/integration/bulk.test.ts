@@ -7,7 +7,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as bulkJob } from '../../functions/bulk-job/handler';
 import { handler as bulkStart } from '../../functions/bulk-start/handler';
-import { resetWorkerDeps, main as worker, workerDeps } from '../../functions/bulk-worker/handler';
+import { main as worker, workerDeps } from '../../functions/bulk-worker/handler';
 import { handler as generate } from '../../functions/generate-link/handler';
 import { handler as upsert } from '../../functions/loans-upsert/handler';
 import { handler as pending } from '../../functions/pending-emis/handler';
@@ -22,11 +22,13 @@ import type { BulkJobView } from '../../shared/usecases/bulk-job';
 import { type BulkStartInput, startBulkJob } from '../../shared/usecases/bulk-start';
 import { checkStuckJobs } from '../../shared/usecases/bulk-stuck';
 import type { BulkWorkerDeps } from '../../shared/usecases/bulk-worker';
-import { emis as emiStore } from '../../shared/wiring';
+import { stores } from '../../shared/wiring';
 import { sandboxLinks, startTestApp, type TestApp } from '../support/app';
 import { type LoanFixture, loan } from '../support/fixtures';
 import { call } from '../support/http';
 import { opsActor } from '../support/token-issuer';
+
+const emiStore = () => stores().emis;
 
 const HEADER =
   'loan_id,client_name,phone,email,lender,emi_number,due_date,amount_inr,payment_link,link_id,link_status,expires_at,error';
@@ -74,7 +76,8 @@ const start = (body: Record<string, unknown>) =>
 const readExports = () => new S3ExportStore(app.names.EXPORTS_BUCKET);
 const getJob = (jobId: string) => call<BulkJobView>(bulkJob, { pathParameters: { jobId } });
 
-async function untilDone(jobId: string, timeoutMs = 20_000): Promise<BulkJobView> {
+// a guard against a hang, not a speed goal (speed is `npm run bench -- bulk`): inside the test's 90 s
+async function untilDone(jobId: string, timeoutMs = 80_000): Promise<BulkJobView> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const res = await getJob(jobId);
@@ -96,10 +99,10 @@ async function download(
   return { text, rows: parseCsv(text), res };
 }
 
-async function runJob(body: Record<string, unknown>): Promise<BulkJobView> {
+async function runJob(body: Record<string, unknown>, timeoutMs?: number): Promise<BulkJobView> {
   const res = await start(body);
   expect([200, 202]).toContain(res.status);
-  return res.status === 200 ? res.json : untilDone(res.json.jobId);
+  return res.status === 200 ? res.json : untilDone(res.json.jobId, timeoutMs);
 }
 
 const atRazorpayPerEmi = async () => {
@@ -132,7 +135,6 @@ beforeAll(async () => {
     BULK_RATE_PER_SECOND: '50',
     BULK_CONCURRENCY: '8',
   });
-  resetWorkerDeps();
   queue = new LocalQueue({
     name: 'bulk-it',
     handler: (event) => worker(event),
@@ -259,7 +261,8 @@ describe('bulk generate and export', () => {
     // a share high enough that hangs happen on every run (5% left runs without a single one)
     app.sandbox.config = { rateLimitPerSecond: 40, hangRate: 0.2, hangMs: 1200 };
     const before = app.sandbox.stats;
-    const job = await runJob({ lender: 'Faulty', bucket: 'overdue' });
+    // hung creates wait out the client timeout and the retry backoff: minutes on a loaded machine
+    const job = await runJob({ lender: 'Faulty', bucket: 'overdue' }, 240_000);
     const after = app.sandbox.stats;
     expect(job).toMatchObject({ status: 'completed', total: 40, processed: 40, created: 40, failed: 0 });
     // faults happened: hung creates were looked up by reference id, refused ones retried
@@ -270,7 +273,7 @@ describe('bulk generate and export', () => {
     expect(faulty.every(([, n]) => n === 1)).toBe(true);
     const { rows } = await download(job);
     expect(rows.filter((r) => r.payment_link !== '')).toHaveLength(40);
-  });
+  }, 300_000);
 });
 
 /** starts a job whose messages are captured instead of delivered */
@@ -438,9 +441,11 @@ describe('a job never stays running', () => {
 describe('bad input', () => {
   it('answers an unknown lender with a completed job of total 0 and a header-only CSV', async () => {
     const res = await start({ lender: 'Nobody', bucket: 'overdue' });
-    expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ status: 'completed', total: 0, processed: 0 });
-    const { text } = await download(res.json);
+    // 200 when the empty job completed within the start route's short wait, else 202 (a loaded machine)
+    expect([200, 202]).toContain(res.status);
+    const job = res.status === 200 ? res.json : await untilDone(res.json.jobId);
+    expect(job).toMatchObject({ status: 'completed', total: 0, processed: 0 });
+    const { text } = await download(job);
     expect(text).toBe(`${HEADER}\r\n`);
   });
 

@@ -10,8 +10,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { handler as feedWorker } from '../../functions/feed-worker/handler';
 import { startStreamPoller } from '../../local/stream-poller';
 import type { StoredLink } from '../../shared/adapters/dynamo/link-store';
-import { links } from '../../shared/wiring';
+import { stores } from '../../shared/wiring';
 import { useLocalAws } from '../support/local-aws';
+
+const links = () => stores().links;
 
 let names: Awaited<ReturnType<typeof useLocalAws>>;
 let s3: S3Client;

@@ -17,7 +17,7 @@ import { rebuildAggregates } from '../../shared/adapters/dynamo/aggregate-rebuil
 import type { Actor } from '../../shared/auth/actor';
 import { AppError } from '../../shared/domain/errors';
 import { applyRefundEvent, requestRefund } from '../../shared/usecases/refunds';
-import { links as linkStore } from '../../shared/wiring';
+import { stores } from '../../shared/wiring';
 import { linkDeps } from '../../shared/wiring-links';
 import { startTestApp, type TestApp } from '../support/app';
 import { type LoanFixture, loan } from '../support/fixtures';
@@ -234,7 +234,7 @@ describe('kept totals = rebuild after a randomized run', () => {
                 .catch(() => undefined); // paid, cancelled or expired already: the sandbox refuses
               await Promise.all(Array.from({ length: o.refreshes }, () => doRefresh(l.id)));
             } else if (o.kind === 'refund') {
-              const stored = await linkStore().getLink(l.id);
+              const stored = await stores().links.getLink(l.id);
               const p = stored?.payments.find((x) => x.status === 'captured');
               if (p && o.external) {
                 const id = `rfnd_Rand${String(++refundSeq).padStart(10, '0')}`;

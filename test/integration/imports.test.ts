@@ -17,11 +17,13 @@ import { S3ImportFiles } from '../../shared/adapters/s3/imports';
 import { addDays, systemClock } from '../../shared/domain/dates';
 import { MAX_WRITE_ERRORS } from '../../shared/domain/ports';
 import { type ImportDeps, runImport, startImport } from '../../shared/usecases/import-loans';
-import { emis } from '../../shared/wiring';
+import { stores } from '../../shared/wiring';
 import { today } from '../support/fixtures';
 import { call } from '../support/http';
 import { useLocalAws } from '../support/local-aws';
 import { opsActor } from '../support/token-issuer';
+
+const emis = () => stores().emis;
 
 let names: Awaited<ReturnType<typeof useLocalAws>>;
 let s3: S3Client;

@@ -12,11 +12,13 @@ import { startGateway } from '../../local/gateway';
 import { parseWebhookEvent } from '../../shared/domain/razorpay/events';
 import { checkBulkRequest } from '../../shared/usecases/bulk-start';
 import { applyWebhookEvent } from '../../shared/usecases/webhook-apply';
-import { links as linkStore } from '../../shared/wiring';
-import { linkDeps, resetWiring } from '../../shared/wiring-links';
+import { stores } from '../../shared/wiring';
+import { linkDeps } from '../../shared/wiring-links';
 import { api as apiAt, type Reply } from '../support/api';
 import { startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
+
+const linkStore = () => stores().links;
 
 let app: TestApp;
 let gateway: Awaited<ReturnType<typeof startGateway>>;
@@ -75,7 +77,6 @@ beforeAll(async () => {
   gateway = await startGateway({ port: 0, host: '127.0.0.1' });
   // links are created with the return page as callback_url (the local gateway's, as npm start does)
   process.env.PAY_RETURN_URL = `${gateway.url}/pay/return`;
-  resetWiring();
   ops = await app.names.issuer.machine('emi-links/read emi-links/write emi-links/loans.write');
   viewer = await app.names.issuer.person('viewer', ['Acme']);
   otherLender = await app.names.issuer.person('collector', ['Beta']);

@@ -5,10 +5,13 @@ import { handler as list } from '../../functions/list-links/handler';
 import { handler as upsert } from '../../functions/loans-upsert/handler';
 import { handler as pending } from '../../functions/pending-emis/handler';
 import { handler as refresh } from '../../functions/refresh-link/handler';
-import { emis as emiStore, links as linkStore } from '../../shared/wiring';
+import { stores } from '../../shared/wiring';
 import { sandboxLinks, startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
 import { call } from '../support/http';
+
+const emiStore = () => stores().emis;
+const linkStore = () => stores().links;
 
 let app: TestApp;
 

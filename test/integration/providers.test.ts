@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main as bulkWorker, resetWorkerDeps } from '../../functions/bulk-worker/handler';
+import { main as bulkWorker } from '../../functions/bulk-worker/handler';
 import { main as reconcile } from '../../functions/reconcile/handler';
 import { main as webhookWorker } from '../../functions/webhook-worker/handler';
 import {
@@ -23,11 +23,12 @@ import { startGateway } from '../../local/gateway';
 import { LocalQueue } from '../../local/queue';
 import { signWebhookBody } from '../../shared/adapters/razorpay/signature';
 import { s3Client } from '../../shared/adapters/s3/client';
-import { resetConfigCache } from '../../shared/config';
-import { emis as emiStore } from '../../shared/wiring';
+import { stores } from '../../shared/wiring';
 import { api as apiAt } from '../support/api';
 import { startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
+
+const emiStore = () => stores().emis;
 
 const KAVERI = 'Kaveri Finance';
 const DECCAN = 'Deccan Credit';
@@ -141,8 +142,6 @@ beforeAll(async () => {
     BULK_QUEUE_URL: bulkQueue.url,
     BULK_RATE_PER_SECOND: '50',
   });
-  resetConfigCache();
-  resetWorkerDeps();
   const issuer = app.names.issuer;
   Object.assign(tokens, {
     admin: await issuer.person('admin', ['*']),

@@ -12,11 +12,14 @@ import { CURRENCY } from '../../shared/domain/money';
 import type { LinkDeps } from '../../shared/usecases/link-deps';
 import { withRef } from '../../shared/usecases/link-deps';
 import { reconcile } from '../../shared/usecases/reconcile';
-import { emis as emiStore, links as linkStore } from '../../shared/wiring';
-import { gateways, linkDeps } from '../../shared/wiring-links';
+import { stores } from '../../shared/wiring';
+import { linkDeps } from '../../shared/wiring-links';
 import { sandboxLinks, startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
 import { call } from '../support/http';
+
+const emiStore = () => stores().emis;
+const linkStore = () => stores().links;
 
 let app: TestApp;
 
@@ -79,7 +82,7 @@ async function strandedLink(
 
 /** What Razorpay holds when a create went through but its answer never reached us. */
 async function createdAtRazorpayOnly(link: StoredLink) {
-  const gateway = await gateways().forAccount({ accountId: 'default', provider: 'razorpay' });
+  const gateway = await linkDeps().gateways.forAccount({ accountId: 'default', provider: 'razorpay' });
   return gateway.createLink({
     amount: link.amount,
     currency: 'INR',

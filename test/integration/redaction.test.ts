@@ -13,7 +13,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as bulkJob } from '../../functions/bulk-job/handler';
 import { handler as bulkStart } from '../../functions/bulk-start/handler';
-import { handler as bulkWorker, resetWorkerDeps } from '../../functions/bulk-worker/handler';
+import { handler as bulkWorker } from '../../functions/bulk-worker/handler';
 import { handler as cancel } from '../../functions/cancel-link/handler';
 import { handler as generate } from '../../functions/generate-link/handler';
 import { handler as lenders } from '../../functions/lenders/handler';
@@ -32,7 +32,6 @@ import { handler as webhookAccount } from '../../functions/webhook-account/handl
 import { handler as webhookWorker } from '../../functions/webhook-worker/handler';
 import { localQueueRegistry } from '../../shared/adapters/queue/sender';
 import { signWebhookBody } from '../../shared/adapters/razorpay/signature';
-import { resetConfigCache } from '../../shared/config';
 import { useMetricsSink } from '../../shared/metrics';
 import { startTestApp, type TestApp } from '../support/app';
 import { today } from '../support/fixtures';
@@ -322,8 +321,6 @@ beforeAll(async () => {
     POWERTOOLS_METRICS_NAMESPACE: 'PiiProbe',
     WEB_ROOT: '/nonexistent',
   });
-  resetConfigCache();
-  resetWorkerDeps();
   useMetricsSink(undefined);
 });
 

@@ -14,11 +14,10 @@ import { LocalQueue } from '../../local/queue';
 import { documentClient } from '../../shared/adapters/dynamo/client';
 import { keys } from '../../shared/adapters/dynamo/schema';
 import { signWebhookBody } from '../../shared/adapters/razorpay/signature';
-import { resetConfigCache } from '../../shared/config';
 import { parseWebhookEvent } from '../../shared/domain/razorpay/events';
 import { applyWebhookEvent } from '../../shared/usecases/webhook-apply';
-import { emis, links as linkStore } from '../../shared/wiring';
-import { linkDeps, resetWiring } from '../../shared/wiring-links';
+import { stores } from '../../shared/wiring';
+import { linkDeps } from '../../shared/wiring-links';
 import { api as apiAt, type Reply } from '../support/api';
 import { startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
@@ -111,7 +110,8 @@ async function paidTwice(loanId: string) {
   return result;
 }
 
-const emiOf = (loanId: string) => emis().getEmi(loanId, 1, true);
+const emiOf = (loanId: string) => stores().emis.getEmi(loanId, 1, true);
+const linkStore = () => stores().links;
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {
@@ -140,10 +140,8 @@ beforeAll(async () => {
     visibilityTimeoutMs: 100,
   });
   process.env.WEBHOOK_QUEUE_URL = queue.url;
-  resetConfigCache();
   app = await startTestApp('refunds', { webhookUrl: `http://127.0.0.1:${port}/webhooks/razorpay` });
   gateway = await startGateway({ port: 0, host: '127.0.0.1' });
-  resetWiring();
   ops = await app.names.issuer.machine('emi-links/read emi-links/write emi-links/loans.write');
   admin = await app.names.issuer.person('admin', ['*']);
   collector = await app.names.issuer.person('collector', ['Acme']);

@@ -17,8 +17,10 @@ import { ROOT } from '../../local/aws-local';
 import { startStreamPoller } from '../../local/stream-poller';
 import type { StoredLink } from '../../shared/adapters/dynamo/link-store';
 import { S3RawWebhookArchive } from '../../shared/adapters/s3/raw-archive';
-import { links } from '../../shared/wiring';
+import { stores } from '../../shared/wiring';
 import { useLocalAws } from '../support/local-aws';
+
+const links = () => stores().links;
 
 let names: Awaited<ReturnType<typeof useLocalAws>>;
 let s3: S3Client;

@@ -24,13 +24,15 @@ import { documentClient } from '../../shared/adapters/dynamo/client';
 import { keys } from '../../shared/adapters/dynamo/schema';
 import { signWebhookBody } from '../../shared/adapters/razorpay/signature';
 import { s3Client } from '../../shared/adapters/s3/client';
-import { resetConfigCache } from '../../shared/config';
 import { generateLink } from '../../shared/usecases/generate-link';
-import { emis as emiStore, links as linkStore } from '../../shared/wiring';
+import { stores } from '../../shared/wiring';
 import { linkDeps } from '../../shared/wiring-links';
 import { sandboxLinks, startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
 import { call } from '../support/http';
+
+const emiStore = () => stores().emis;
+const linkStore = () => stores().links;
 
 const SECRET = 'whsec-test-current-0001';
 const PREVIOUS = 'whsec-test-previous-0001';
@@ -213,7 +215,6 @@ beforeAll(async () => {
     visibilityTimeoutMs: 100,
   });
   process.env.WEBHOOK_QUEUE_URL = queue.url;
-  resetConfigCache();
   const loans = [
     loan('W-SIB', 'Acme', [-2]),
     loan('W-SUR', 'Acme', [-2]),
@@ -469,7 +470,6 @@ describe('failures', () => {
     const headers = signedHeaders(body);
     const eventId = headers['x-razorpay-event-id'];
     process.env.WEBHOOK_QUEUE_URL = 'local://nowhere';
-    resetConfigCache();
     try {
       const res = await deliver(body, headers);
       expect(res.status).toBe(500);
@@ -478,7 +478,6 @@ describe('failures', () => {
       expect(await archivedKeys(eventId)).toHaveLength(1);
     } finally {
       process.env.WEBHOOK_QUEUE_URL = queue.url;
-      resetConfigCache();
     }
     const retry = await deliver(body, headers);
     expect(retry).toMatchObject({ status: 200, json: { received: true, outcome: 'queued' } });
@@ -496,7 +495,6 @@ describe('failures', () => {
     const headers = signedHeaders(body);
     const eventId = headers['x-razorpay-event-id'];
     process.env.RAW_WEBHOOKS_BUCKET = `${app.names.RAW_WEBHOOKS_BUCKET}-missing`;
-    resetConfigCache();
     try {
       const res = await deliver(body, headers);
       expect(res.status).toBe(500);
@@ -507,7 +505,6 @@ describe('failures', () => {
       expect(await archivedKeys(eventId)).toHaveLength(0);
     } finally {
       process.env.RAW_WEBHOOKS_BUCKET = app.names.RAW_WEBHOOKS_BUCKET;
-      resetConfigCache();
     }
     const retry = await deliver(body, headers);
     expect(retry).toMatchObject({ status: 200, json: { received: true, outcome: 'queued' } });

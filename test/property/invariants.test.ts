@@ -23,9 +23,7 @@ import { LocalQueue } from '../../local/queue';
 import { rebuildAggregates } from '../../shared/adapters/dynamo/aggregate-rebuild';
 import { documentClient } from '../../shared/adapters/dynamo/client';
 import { signWebhookBody } from '../../shared/adapters/razorpay/signature';
-import { resetConfigCache } from '../../shared/config';
 import { UNSAFE_TEXT } from '../../shared/schemas/common';
-import { resetWiring } from '../../shared/wiring-links';
 import { startTestApp, type TestApp } from '../support/app';
 import { loan } from '../support/fixtures';
 import { defaultAuthorization } from '../support/http';
@@ -82,8 +80,6 @@ beforeAll(async () => {
     visibilityTimeoutMs: 50,
   });
   process.env.WEBHOOK_QUEUE_URL = queue.url;
-  resetConfigCache();
-  resetWiring();
   const loans = Array.from({ length: 5 }, (_, i) => loan(`P-${i}`, 'Prop', [-1], LINK_AMOUNT));
   expect((await api('POST', '/api/loans', JSON.stringify({ loans }))).status).toBe(200);
   links = [];

@@ -9,8 +9,6 @@ import {
   startEximpeSandbox,
 } from '../../local/eximpe-sandbox/server';
 import { type Sandbox, startSandbox } from '../../local/sandbox/server';
-import { resetConfigCache } from '../../shared/config';
-import { resetWiring } from '../../shared/wiring-links';
 import { useLocalAws } from './local-aws';
 
 export interface TestApp {
@@ -56,8 +54,6 @@ export async function startTestApp(
       EXIMPE_TIMEOUT_MS: String(opts.timeoutMs ?? 1500),
     });
   }
-  resetConfigCache();
-  resetWiring();
   return {
     sandbox,
     eximpe,

@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { createResources, type LocalResourceNames, localAwsEnv, resourceNames } from '../../local/aws-local';
-import { resetConfigCache } from '../../shared/config';
 import { useDefaultToken } from './http';
 import { startTestIssuer, type TestIssuer, trustIssuer } from './token-issuer';
 
@@ -16,7 +15,6 @@ export async function useLocalAws(
   const endpoints = { dynamodb: inject('dynamodbEndpoint'), s3: inject('s3Endpoint') };
   const names = resourceNames(`t${randomBytes(3).toString('hex')}-${label}`.slice(0, 40));
   Object.assign(process.env, localAwsEnv(endpoints, names));
-  resetConfigCache();
   await createResources(names, endpoints);
   // every /api function needs a token: trust a test issuer and send its demo-ops token by default
   const issuer = await startTestIssuer();

@@ -9,7 +9,6 @@
 import { createServer, type Server } from 'node:http';
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 import type { Actor } from '../../shared/auth/actor';
-import { resetConfigCache } from '../../shared/config';
 
 export const TEST_CLIENT_IDS = ['emi-links-web', 'demo-ops', 'demo-warehouse'];
 
@@ -89,7 +88,6 @@ export function trustIssuer(issuer: Pick<TestIssuer, 'issuer' | 'jwksUri'>, clie
     AUTH_JWKS_URI: issuer.jwksUri,
     AUTH_CLIENT_IDS: clientIds.join(','),
   });
-  resetConfigCache();
 }
 
 /** The actor of demo-ops (all scopes, all lenders), for tests that call use cases directly. */

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT } from '../../local/paths';
-import { LOCAL_SETTINGS, localSetting, resetConfigCache, SETTINGS, setting } from '../../shared/config';
+import { LOCAL_SETTINGS, localSetting, SETTINGS, setting } from '../../shared/config';
 import { ConfigError } from '../../shared/domain/errors';
 
 /** The README's Configuration table: each variable named in a row, with its default cell's part. */
@@ -28,7 +28,6 @@ function readmeDefaults(): Map<string, string> {
 describe('configuration', () => {
   afterEach(() => {
     for (const name of [...Object.keys(SETTINGS), ...Object.keys(LOCAL_SETTINGS)]) delete process.env[name];
-    resetConfigCache();
   });
 
   it.each([...Object.entries(SETTINGS), ...Object.entries(LOCAL_SETTINGS)])(
@@ -40,16 +39,17 @@ describe('configuration', () => {
     },
   );
 
-  it('reads the default when unset, the value when set, once', () => {
+  it('reads the default when unset, the value when set, and a changed value anew', () => {
     expect(setting('BULK_CONCURRENCY')).toBe(SETTINGS.BULK_CONCURRENCY.default);
-    resetConfigCache();
     process.env.BULK_CONCURRENCY = '7';
     process.env.LINK_REMINDERS = 'false';
     expect(setting('BULK_CONCURRENCY')).toBe(7);
     expect(setting('LINK_REMINDERS')).toBe(false);
-    // parsed once per cold start: a later change is not seen until the next one
+    // parsed once per value: a test (or the local runtime) that changes it needs no reset call
     process.env.BULK_CONCURRENCY = '9';
-    expect(setting('BULK_CONCURRENCY')).toBe(7);
+    expect(setting('BULK_CONCURRENCY')).toBe(9);
+    process.env.BULK_CONCURRENCY = 'nine';
+    expect(() => setting('BULK_CONCURRENCY')).toThrow(/BULK_CONCURRENCY/);
   });
 
   it.each([

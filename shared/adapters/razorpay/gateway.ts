@@ -12,7 +12,7 @@
  *   looking the reference id up before anything is created again.
  */
 import Razorpay from 'razorpay';
-import { env, envOptional, setting } from '../../config';
+import { env, envOptional } from '../../config';
 import { GatewayAuthError, type GatewayError } from '../../domain/errors';
 import type {
   CreateLinkRequest,
@@ -25,6 +25,7 @@ import type {
 } from '../../domain/gateway';
 import { metrics } from '../../metrics';
 import type { RazorpayOperation } from '../../observability/names';
+import { readSecretJson, secretField } from '../secrets/secret-json';
 import {
   cancelRefusal,
   isOutcomeUnknown,
@@ -41,7 +42,6 @@ import {
   toGatewayRefunds,
   toUpdateLinkBody,
 } from './mapping';
-import { readSecretJson, secretField } from './secrets';
 
 export interface RazorpayGatewayOptions {
   keyId: string;
@@ -392,61 +392,5 @@ export async function loadRazorpayCredentials(
   return {
     keyId: secretField(secret, 'keyId', 'RAZORPAY_API_SECRET_ARN'),
     keySecret: secretField(secret, 'keySecret', 'RAZORPAY_API_SECRET_ARN'),
-  };
-}
-
-/**
- * The gateway configured from the environment, for handlers to create once at module scope.
- * Base URL (`RAZORPAY_API_BASE_URL`) and timeout (`RAZORPAY_TIMEOUT_MS`) are read now, so a
- * malformed value fails the cold start; credentials are resolved on the first call (Secrets
- * Manager is async) and re-resolved when the cache expires. The SDK client is rebuilt only
- * when the credentials change. If Razorpay refuses the credentials (401), the secret is read
- * again once, so a rotation takes effect without waiting for the TTL.
- */
-export function createGatewayFromEnv(
-  overrides: Omit<RazorpayGatewayOptions, 'keyId' | 'keySecret'> = {},
-): PaymentGateway {
-  const settings: Omit<RazorpayGatewayOptions, 'keyId' | 'keySecret'> = {
-    baseUrl: envOptional('RAZORPAY_API_BASE_URL'),
-    timeoutMs: setting('RAZORPAY_TIMEOUT_MS'),
-    ...overrides,
-  };
-  // without Secrets Manager the credentials are plain variables: check them at cold start
-  if (envOptional('RAZORPAY_API_SECRET_ARN') === undefined) {
-    env('RAZORPAY_KEY_ID');
-    env('RAZORPAY_KEY_SECRET');
-  }
-  let current: { keyId: string; keySecret: string; gateway: RazorpayGateway } | undefined;
-
-  const gatewayFor = async (refresh: boolean): Promise<RazorpayGateway> => {
-    const creds = await loadRazorpayCredentials({ refresh });
-    if (current?.keyId !== creds.keyId || current.keySecret !== creds.keySecret) {
-      current = { ...creds, gateway: new RazorpayGateway({ ...settings, ...creds }) };
-    }
-    return current.gateway;
-  };
-
-  const withGateway = async <T>(op: (gateway: RazorpayGateway) => Promise<T>): Promise<T> => {
-    const gateway = await gatewayFor(false);
-    try {
-      return await op(gateway);
-    } catch (err) {
-      if (!(err instanceof GatewayAuthError) || envOptional('RAZORPAY_API_SECRET_ARN') === undefined)
-        throw err;
-      const fresh = await gatewayFor(true);
-      if (fresh === gateway) throw err;
-      return op(fresh);
-    }
-  };
-
-  return {
-    createLink: (req) => withGateway((g) => g.createLink(req)),
-    fetchLink: (id) => withGateway((g) => g.fetchLink(id)),
-    findLinkByReferenceId: (ref) => withGateway((g) => g.findLinkByReferenceId(ref)),
-    cancelLink: (id) => withGateway((g) => g.cancelLink(id)),
-    notifyLink: (id, via) => withGateway((g) => g.notifyLink(id, via)),
-    updateLink: (id, change) => withGateway((g) => g.updateLink(id, change)),
-    refundPayment: (req) => withGateway((g) => g.refundPayment(req)),
-    findRefund: (paymentId, refundId) => withGateway((g) => g.findRefund(paymentId, refundId)),
   };
 }

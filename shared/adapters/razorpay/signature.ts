@@ -1,6 +1,6 @@
 /** Loading the webhook secrets (env or Secrets Manager); the signature rule itself is in the domain. */
 import { env, envOptional } from '../../config';
-import { readSecretJson, secretField } from './secrets';
+import { readSecretJson, secretField } from '../secrets/secret-json';
 
 export { signWebhookBody, verifyWebhookSignature } from '../../domain/webhook-signature';
 

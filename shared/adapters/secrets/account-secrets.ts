@@ -24,12 +24,11 @@ import { envOptional } from '../../config';
 import type { AccountSecretStore, AccountSecrets } from '../../domain/accounts';
 import { ConfigError } from '../../domain/errors';
 import { registerSecret } from '../../observability/redact';
+import { perContainer } from '../../per-container';
 import { traced } from '../../tracing';
 import { documentClient } from '../dynamo/client';
 import { keys } from '../dynamo/schema';
-
-/** Short: a rotation made by the admin function reaches the other functions within a minute. */
-export const SECRET_MAX_AGE_SECONDS = 60;
+import { SECRET_MAX_AGE_SECONDS } from './secret-json';
 
 export type { AccountSecretStore };
 
@@ -154,8 +153,6 @@ export function tableSecretStore(table: string, db = documentClient()): AccountS
   );
 }
 
-let shared: { key: string; store: AccountSecretStore } | undefined;
-
 /** No account store configured: no account has stored secrets (`default` uses the deployment's). */
 const noStore: AccountSecretStore = {
   read: async () => null,
@@ -168,20 +165,15 @@ const noStore: AccountSecretStore = {
 
 /**
  * Secrets Manager when PAYMENT_ACCOUNT_SECRET_PREFIX is set (AWS), else the emis table (local),
- * else none. Built once per cold start (again only when the environment changes, as in tests).
+ * else none. One per process (shared/wiring.ts's `perContainer`): every function of the process
+ * reads through the same cache, so a saved account is seen by the others at once.
  */
-export function accountSecrets(): AccountSecretStore {
-  const prefix = envOptional('PAYMENT_ACCOUNT_SECRET_PREFIX');
-  const table = envOptional('EMIS_TABLE');
-  const key = prefix !== undefined ? `sm:${prefix}` : table !== undefined ? `table:${table}` : 'none';
-  if (shared?.key !== key) {
-    const store =
-      prefix !== undefined
-        ? secretsManagerStore(prefix)
-        : table !== undefined
-          ? tableSecretStore(table)
-          : noStore;
-    shared = { key, store };
-  }
-  return shared.store;
-}
+export const accountSecrets = perContainer(
+  () => ({ prefix: envOptional('PAYMENT_ACCOUNT_SECRET_PREFIX'), table: envOptional('EMIS_TABLE') }),
+  ({ prefix, table }): AccountSecretStore =>
+    prefix !== undefined
+      ? secretsManagerStore(prefix)
+      : table !== undefined
+        ? tableSecretStore(table)
+        : noStore,
+);

@@ -2,13 +2,11 @@ import { readFileSync } from 'node:fs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { clearSecretCache } from '../../../shared/adapters/razorpay/secrets';
 import {
   loadWebhookSecrets,
   signWebhookBody,
   verifyWebhookSignature,
 } from '../../../shared/adapters/razorpay/signature';
-import { resetConfigCache } from '../../../shared/config';
 import { ConfigError } from '../../../shared/domain/errors';
 
 interface Vectors {
@@ -71,11 +69,13 @@ describe('verifyWebhookSignature', () => {
 describe('loadWebhookSecrets', () => {
   const sm = mockClient(SecretsManagerClient);
   const saved = { ...process.env };
+  // one secret per test: the secrets cache lives as long as the process, as on Lambda
+  let secretNumber = 0;
+  let webhookArn = '';
 
   beforeEach(() => {
     sm.reset();
-    clearSecretCache();
-    resetConfigCache();
+    webhookArn = `arn:aws:secretsmanager:ap-south-1:123:secret:webhook-${++secretNumber}`;
     for (const name of [
       'RAZORPAY_WEBHOOK_SECRET_ARN',
       'RAZORPAY_WEBHOOK_SECRET',
@@ -104,7 +104,7 @@ describe('loadWebhookSecrets', () => {
   it('reads {current, previous} from Secrets Manager and caches it for the TTL', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date('2026-11-22T10:00:00Z'));
-    process.env.RAZORPAY_WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:ap-south-1:123:secret:webhook';
+    process.env.RAZORPAY_WEBHOOK_SECRET_ARN = webhookArn;
     sm.on(GetSecretValueCommand, { SecretId: process.env.RAZORPAY_WEBHOOK_SECRET_ARN }).resolves({
       SecretString: JSON.stringify({ current: 'sm-current', previous: 'sm-previous' }),
     });
@@ -114,15 +114,15 @@ describe('loadWebhookSecrets', () => {
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
 
     sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ current: 'sm-rotated' }) });
-    vi.setSystemTime(new Date('2026-11-22T10:04:59Z'));
+    vi.setSystemTime(new Date('2026-11-22T10:00:59Z'));
     expect(await loadWebhookSecrets()).toEqual(['sm-current', 'sm-previous']);
-    vi.setSystemTime(new Date('2026-11-22T10:05:01Z'));
+    vi.setSystemTime(new Date('2026-11-22T10:01:01Z'));
     expect(await loadWebhookSecrets()).toEqual(['sm-rotated']);
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
 
   it('shares one Secrets Manager call between concurrent cold readers and does not cache a failure', async () => {
-    process.env.RAZORPAY_WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:ap-south-1:123:secret:webhook';
+    process.env.RAZORPAY_WEBHOOK_SECRET_ARN = webhookArn;
     sm.on(GetSecretValueCommand)
       .rejectsOnce(new Error('throttled'))
       .resolves({
@@ -136,7 +136,7 @@ describe('loadWebhookSecrets', () => {
   });
 
   it('fails with a ConfigError that does not echo a malformed secret', async () => {
-    process.env.RAZORPAY_WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:ap-south-1:123:secret:webhook';
+    process.env.RAZORPAY_WEBHOOK_SECRET_ARN = webhookArn;
     sm.on(GetSecretValueCommand).resolves({ SecretString: '{"curent":"typo-secret-value"}' });
     const err = await loadWebhookSecrets().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
