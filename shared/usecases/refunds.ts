@@ -286,11 +286,13 @@ async function send(deps: LinkDeps, linkId: string, refund: LinkRefund, actor: A
       notes: { link_id: link.id, loan_id: link.loanId, emi_number: String(link.emiNumber) },
     });
   } catch (err) {
-    if (err instanceof GatewayRejectedError) {
-      // refused: nothing was refunded, the amount goes back to the surplus
-      await settleRefund(deps, linkId, refund.refundId, { status: 'failed', failureReason: err.reason });
-      log.warn('refund refused by the provider', { linkId, refundId: refund.refundId, reason: err.reason });
-      throw refused(err.reason);
+    if (err instanceof GatewayError && !err.retryable) {
+      // refused (a 4xx: the request, the payment id or our credentials): nothing was refunded,
+      // the amount goes back to the surplus
+      const reason = err instanceof GatewayRejectedError ? err.reason : err.message;
+      await settleRefund(deps, linkId, refund.refundId, { status: 'failed', failureReason: reason });
+      log.warn('refund refused by the provider', { linkId, refundId: refund.refundId, reason });
+      throw refused(reason);
     }
     if (err instanceof GatewayError && err.retryable) {
       log.warn('refund outcome unknown: kept pending', { linkId, refundId: refund.refundId, err });

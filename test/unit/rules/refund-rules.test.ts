@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Actor } from '../../../shared/auth/actor';
 import {
   ConflictError,
+  GatewayNotFoundError,
   GatewayRejectedError,
   GatewayTimeoutError,
   RefundOutcomeUnknownError,
@@ -42,10 +43,12 @@ const admin: Actor = {
 class RefundingGateway extends FakeGateway {
   calls: RefundRequest[] = [];
   made = new Map<string, GatewayRefund>();
-  mode: 'ok' | 'refuse' | 'lost' = 'ok';
+  mode: 'ok' | 'refuse' | 'lost' | 'unknown-payment' = 'ok';
   async refundPayment(req: RefundRequest): Promise<GatewayRefund> {
     this.calls.push(req);
     if (this.mode === 'refuse') throw new GatewayRejectedError('Refund could not be initiated');
+    if (this.mode === 'unknown-payment')
+      throw new GatewayNotFoundError('Razorpay: The id provided does not exist');
     const refund: GatewayRefund = {
       id: `rfnd_${String(this.made.size).padStart(14, '0')}`,
       paymentId: req.paymentId,
@@ -227,17 +230,20 @@ describe('requestRefund', () => {
     expect(gateway.made.size).toBe(1);
   });
 
-  it('releases the reservation when the provider refuses (502), so a later refund works', async () => {
-    const { deps, link, gateway, stores } = flaggedWorld();
-    gateway.mode = 'refuse';
-    await expect(
-      requestRefund(deps, link.id, { paymentId: PAY_B, reason: 'r' }, admin),
-    ).rejects.toBeInstanceOf(RefundRefusedError);
-    expect(stores.links.get(link.id)?.refunds?.[0]).toMatchObject({ status: 'failed' });
-    gateway.mode = 'ok';
-    const out = await requestRefund(deps, link.id, { paymentId: PAY_B, reason: 'r' }, admin);
-    expect(out.refund.amount).toBe(150_000);
-  });
+  it.each(['refuse', 'unknown-payment'] as const)(
+    'releases the reservation when the provider answers %s (502), so a later refund works',
+    async (mode) => {
+      const { deps, link, gateway, stores } = flaggedWorld();
+      gateway.mode = mode;
+      await expect(
+        requestRefund(deps, link.id, { paymentId: PAY_B, reason: 'r' }, admin),
+      ).rejects.toBeInstanceOf(RefundRefusedError);
+      expect(stores.links.get(link.id)?.refunds?.[0]).toMatchObject({ status: 'failed' });
+      gateway.mode = 'ok';
+      const out = await requestRefund(deps, link.id, { paymentId: PAY_B, reason: 'r' }, admin);
+      expect(out.refund.amount).toBe(150_000);
+    },
+  );
 });
 
 describe('refund webhooks', () => {
