@@ -5,27 +5,22 @@
  * Prints each job's throughput as a share of its own account's limit (goal ≥ 90 % each), links
  * created on the wrong account (goal 0) and duplicates (goal 0).
  */
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { main as workerMain } from '../functions/bulk-worker/handler';
 import {
   createResources,
-  dynamoClient,
   freePort,
   localAwsEnv,
   resourceNames,
   startDynamoDb,
   startS3,
 } from '../local/aws-local';
-import { LocalQueue } from '../local/queue';
+import type { LocalQueue } from '../local/queue';
 import { startSandbox } from '../local/sandbox/server';
 import { AccountStore } from '../shared/adapters/dynamo/account-store';
-import { toEmiItem } from '../shared/adapters/dynamo/emi-store';
 import { JobStore } from '../shared/adapters/dynamo/job-store';
 import { s3Client } from '../shared/adapters/s3/client';
 import { tableSecretStore } from '../shared/adapters/secrets/account-secrets';
-import { istDate } from '../shared/domain/dates';
-import { emi, type RunResult, runJob } from './bulk';
-import { batchPut } from './dynamo';
+import { type RunResult, runJob } from './bulk';
+import { bulkWorkerQueue, seedPendingEmis } from './dynamo';
 import { table } from './stats';
 
 const LIMIT = 50;
@@ -95,28 +90,11 @@ async function benchAccounts(): Promise<void> {
     await secrets.write('second', SECOND);
     await accounts.saveAccount(account('second', 'AcctTwo', SECOND.keyId), null);
 
-    queue = new LocalQueue({
-      name: 'bench-accounts',
-      handler: (event) => workerMain(event),
-      batchSize: 1,
-      concurrency: 8,
-      maxReceiveCount: 5,
-      visibilityTimeoutMs: 1000,
-    });
-    const doc = DynamoDBDocumentClient.from(dynamoClient(ddb.endpoint), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-    const today = istDate(new Date());
-    for (const lender of ['AcctOne', 'AcctTwo']) {
-      await batchPut(
-        doc,
-        names.EMIS_TABLE,
-        Array.from(
-          { length: EMIS },
-          (_, i) => toEmiItem(emi(i, lender, today)) as unknown as Record<string, unknown>,
-        ),
-      );
-    }
+    queue = bulkWorkerQueue('bench-accounts', 8);
+    await seedPendingEmis(ddb.endpoint, names.EMIS_TABLE, [
+      ['AcctOne', EMIS],
+      ['AcctTwo', EMIS],
+    ]);
     const jobs = new JobStore(names.OPS_TABLE);
     const before = sandbox.stats;
     const [one, two] = await Promise.all([
@@ -166,7 +144,6 @@ async function benchAccounts(): Promise<void> {
       `  links on the wrong account: ${wrong} (goal 0); requests refused by the sandbox's limiters: ${refused}`,
     );
     console.log("  goal: each job ≥ 90% of its own account's limit, 0 on the wrong account, 0 duplicates");
-    doc.destroy();
     s3Client().destroy();
   } finally {
     queue?.close();

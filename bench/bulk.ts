@@ -20,11 +20,8 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { main as workerMain } from '../functions/bulk-worker/handler';
 import {
   createResources,
-  dynamoClient,
   freePort,
   localAwsEnv,
   ROOT,
@@ -32,22 +29,21 @@ import {
   startDynamoDb,
   startS3,
 } from '../local/aws-local';
-import { LocalQueue } from '../local/queue';
+import type { LocalQueue } from '../local/queue';
 import { gatewayErrorBody, TOO_MANY_REQUESTS } from '../local/sandbox/errors';
 import { type Sandbox, startSandbox } from '../local/sandbox/server';
-import { toEmiItem } from '../shared/adapters/dynamo/emi-store';
 import { type JobRecord, JobStore, type NewJobItem } from '../shared/adapters/dynamo/job-store';
 import { queueSender } from '../shared/adapters/queue/sender';
 import { s3Client } from '../shared/adapters/s3/client';
 import { S3ExportStore } from '../shared/adapters/s3/exports';
-import { addDays, istDate, systemClock } from '../shared/domain/dates';
+import { addDays, systemClock } from '../shared/domain/dates';
 import type { Emi } from '../shared/domain/model';
 import { newJobId } from '../shared/usecases/bulk-job';
 import { startBulkJob } from '../shared/usecases/bulk-start';
 import { DEFAULT_BULK_WORKER_SETTINGS, finalizeIfComplete } from '../shared/usecases/bulk-worker';
 import { stores } from '../shared/wiring';
 import { benchActor } from './actor';
-import { batchPut } from './dynamo';
+import { bulkWorkerQueue, seedPendingEmis } from './dynamo';
 import { table } from './stats';
 
 const emis = () => stores().emis;
@@ -305,33 +301,13 @@ export async function benchBulk(): Promise<void> {
       // which take 20–60 ms each on DynamoDB Local on this 2-core machine (≈ 0.3–0.7 s per item)
       BULK_CONCURRENCY: '32',
     });
-    queue = new LocalQueue({
-      name: 'bench-bulk',
-      handler: (event) => workerMain(event),
-      batchSize: 1,
-      concurrency: 4,
-      maxReceiveCount: 5,
-      visibilityTimeoutMs: 1000,
-    });
-    const doc = DynamoDBDocumentClient.from(dynamoClient(ddb.endpoint), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-    const today = istDate(new Date());
+    queue = bulkWorkerQueue('bench-bulk', 4);
     const t0 = performance.now();
-    for (const [lender, count] of [
+    await seedPendingEmis(ddb.endpoint, names.EMIS_TABLE, [
       ['BenchA', 2_000],
       ['BenchB', 2_000],
       ['BenchC', 10_000],
-    ] as const) {
-      await batchPut(
-        doc,
-        names.EMIS_TABLE,
-        Array.from(
-          { length: count },
-          (_, i) => toEmiItem(emi(i, lender, today)) as unknown as Record<string, unknown>,
-        ),
-      );
-    }
+    ]);
     console.log(`  loaded 14,000 EMIs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const jobs = new JobStore(names.OPS_TABLE);
     console.log(
@@ -403,7 +379,6 @@ export async function benchBulk(): Promise<void> {
       results,
     );
 
-    doc.destroy();
     s3Client().destroy();
   } finally {
     queue?.close();

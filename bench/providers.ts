@@ -6,11 +6,8 @@
  * throughput as a share of the limit (goal ≥ 90 % each), duplicate links at the provider (goal 0)
  * and rows lost (goal 0).
  */
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { main as workerMain } from '../functions/bulk-worker/handler';
 import {
   createResources,
-  dynamoClient,
   freePort,
   localAwsEnv,
   resourceNames,
@@ -22,21 +19,19 @@ import {
   EXIMPE_SANDBOX_CLIENT_SECRET,
   startEximpeSandbox,
 } from '../local/eximpe-sandbox/server';
-import { LocalQueue } from '../local/queue';
+import type { LocalQueue } from '../local/queue';
 import { startSandbox } from '../local/sandbox/server';
 import { AccountStore } from '../shared/adapters/dynamo/account-store';
-import { toEmiItem } from '../shared/adapters/dynamo/emi-store';
 import { type JobRecord, JobStore } from '../shared/adapters/dynamo/job-store';
 import { queueSender } from '../shared/adapters/queue/sender';
 import { s3Client } from '../shared/adapters/s3/client';
 import { S3ExportStore } from '../shared/adapters/s3/exports';
 import { tableSecretStore } from '../shared/adapters/secrets/account-secrets';
-import { istDate, systemClock } from '../shared/domain/dates';
+import { systemClock } from '../shared/domain/dates';
 import { startBulkJob } from '../shared/usecases/bulk-start';
 import { stores } from '../shared/wiring';
 import { benchActor } from './actor';
-import { emi } from './bulk';
-import { batchPut } from './dynamo';
+import { bulkWorkerQueue, seedPendingEmis } from './dynamo';
 import { table } from './stats';
 
 const emis = () => stores().emis;
@@ -149,28 +144,11 @@ async function benchProviders(): Promise<void> {
     });
     await accounts.saveAccount(record('ex', 'eximpe', 'ViaEximpe', EXIMPE_SANDBOX_CLIENT_ID), null);
 
-    queue = new LocalQueue({
-      name: 'bench-providers',
-      handler: (event) => workerMain(event),
-      batchSize: 1,
-      concurrency: 8,
-      maxReceiveCount: 5,
-      visibilityTimeoutMs: 1000,
-    });
-    const doc = DynamoDBDocumentClient.from(dynamoClient(ddb.endpoint), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-    const today = istDate(new Date());
-    for (const lender of ['ViaRazorpay', 'ViaEximpe']) {
-      await batchPut(
-        doc,
-        names.EMIS_TABLE,
-        Array.from(
-          { length: EMIS },
-          (_, i) => toEmiItem(emi(i, lender, today)) as unknown as Record<string, unknown>,
-        ),
-      );
-    }
+    queue = bulkWorkerQueue('bench-providers', 8);
+    await seedPendingEmis(ddb.endpoint, names.EMIS_TABLE, [
+      ['ViaRazorpay', EMIS],
+      ['ViaEximpe', EMIS],
+    ]);
     const jobs = new JobStore(names.OPS_TABLE);
     const rzpRun = await runJob(jobs, 'ViaRazorpay');
     const exRun = await runJob(jobs, 'ViaEximpe');
@@ -217,7 +195,6 @@ async function benchProviders(): Promise<void> {
     );
     console.log(`  EximPe requests refused by its limiter (429): ${eximpe.stats.rateLimited}`);
     console.log('  goal: each provider ≥ 90% of the limit, 0 duplicates, 0 lost');
-    doc.destroy();
     s3Client().destroy();
   } finally {
     queue?.close();

@@ -23,10 +23,13 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { PROVIDER_NAMES } from '../shared/domain/accounts';
 import {
+  MEASURED_PROVIDERS,
   METRIC,
   METRICS_NAMESPACE,
   OPERATION_DIMENSION,
+  PROVIDER_METRICS,
   RAZORPAY_OPERATIONS,
   SERVICE_NAME,
 } from '../shared/observability/names';
@@ -134,20 +137,23 @@ export class Observability extends Construct {
         metric: props.httpApi.metricServerError({ period: five, statistic: 'Sum' }),
         threshold: 5,
       },
-      {
-        id: 'RazorpayErrorRateAlarm',
-        description:
-          'Over 20% of Razorpay calls failed (no answer, 429, 5xx, refused credentials) in two 5-minute periods',
+      // one per provider: an EximPe outage must not hide in Razorpay's volume, nor the reverse
+      ...MEASURED_PROVIDERS.map((provider) => ({
+        id: `${PROVIDER_NAMES[provider]}ErrorRateAlarm`,
+        description: `Over 20% of ${PROVIDER_NAMES[provider]} calls failed (no answer, 429, 5xx, refused credentials) in two 5-minute periods`,
         metric: new MathExpression({
           // at least 5 calls, so one failure at night does not page anyone
           expression: 'IF(calls >= 5, 100 * errors / calls, 0)',
-          usingMetrics: { calls: razorpay(METRIC.razorpayCalls), errors: razorpay(METRIC.razorpayErrors) },
-          label: 'Razorpay error rate (%)',
+          usingMetrics: {
+            calls: razorpay(PROVIDER_METRICS[provider].calls),
+            errors: razorpay(PROVIDER_METRICS[provider].errors),
+          },
+          label: `${PROVIDER_NAMES[provider]} error rate (%)`,
           period: five,
         }),
         threshold: 20,
         evaluationPeriods: 2,
-      },
+      })),
       {
         id: 'BulkJobStalledAlarm',
         description:
@@ -225,14 +231,19 @@ export class Observability extends Construct {
         [sum(METRIC.webhookSignatureRejected)],
       ),
     );
+    for (const provider of MEASURED_PROVIDERS) {
+      const names = PROVIDER_METRICS[provider];
+      dashboard.addWidgets(
+        graph(`${PROVIDER_NAMES[provider]} latency by operation (ms)`, [
+          ...byOperation(names.latency, 'p50'),
+          ...byOperation(names.latency, 'p99'),
+        ]),
+        graph(`${PROVIDER_NAMES[provider]} calls and errors by operation`, byOperation(names.calls, 'Sum'), [
+          ...byOperation(names.errors, 'Sum'),
+        ]),
+      );
+    }
     dashboard.addWidgets(
-      graph('Razorpay latency by operation (ms)', [
-        ...byOperation(METRIC.razorpayLatency, 'p50'),
-        ...byOperation(METRIC.razorpayLatency, 'p99'),
-      ]),
-      graph('Razorpay calls and errors by operation', byOperation(METRIC.razorpayCalls, 'Sum'), [
-        ...byOperation(METRIC.razorpayErrors, 'Sum'),
-      ]),
       graph(
         'Bulk work',
         [sum(METRIC.bulkItemsProcessed)],

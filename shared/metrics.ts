@@ -10,7 +10,14 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { log, logger } from './log';
-import { METRIC, OPERATION_DIMENSION, type RazorpayOperation, SERVICE_NAME } from './observability/names';
+import {
+  METRIC,
+  type MeasuredProvider,
+  OPERATION_DIMENSION,
+  PROVIDER_METRICS,
+  type RazorpayOperation,
+  SERVICE_NAME,
+} from './observability/names';
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 type Dimensions = Record<string, string>;
@@ -103,14 +110,15 @@ export const metrics = {
   refundProcessed: () => emit(METRIC.refundsProcessed, MetricUnit.Count, 1),
   webhookLag: (ms: number) => emit(METRIC.webhookLag, MetricUnit.Milliseconds, Math.max(0, ms)),
   webhookSignatureRejected: () => emit(METRIC.webhookSignatureRejected, MetricUnit.Count, 1),
-  /** one HTTP call to Razorpay: counted overall and per operation, latency per operation */
-  razorpayCall: (operation: RazorpayOperation, ms: number, failed: boolean) => {
+  /** one HTTP call to a provider: counted overall and per operation, latency per operation */
+  providerCall: (provider: MeasuredProvider, operation: RazorpayOperation, ms: number, failed: boolean) => {
+    const names = PROVIDER_METRICS[provider];
     const byOperation = { [OPERATION_DIMENSION]: operation };
-    emit(METRIC.razorpayCalls, MetricUnit.Count, 1);
-    emit(METRIC.razorpayErrors, MetricUnit.Count, failed ? 1 : 0);
-    emit(METRIC.razorpayCalls, MetricUnit.Count, 1, byOperation);
-    emit(METRIC.razorpayErrors, MetricUnit.Count, failed ? 1 : 0, byOperation);
-    emit(METRIC.razorpayLatency, MetricUnit.Milliseconds, ms, byOperation);
+    emit(names.calls, MetricUnit.Count, 1);
+    emit(names.errors, MetricUnit.Count, failed ? 1 : 0);
+    emit(names.calls, MetricUnit.Count, 1, byOperation);
+    emit(names.errors, MetricUnit.Count, failed ? 1 : 0, byOperation);
+    emit(names.latency, MetricUnit.Milliseconds, ms, byOperation);
   },
   bulkItemProcessed: () => emit(METRIC.bulkItemsProcessed, MetricUnit.Count, 1),
   bulkJobThroughput: (itemsPerSecond: number) =>

@@ -20,6 +20,17 @@ export const PROVIDER_NAMES: Record<(typeof PROVIDERS)[number], string> = {
 };
 
 /**
+ * A create we sent but never saw answered, that the provider does not have either (looked up by
+ * reference id): the link fails for good with this code and message.
+ */
+export function noLinkAtProvider(provider: Provider = 'razorpay'): { code: string; message: string } {
+  return {
+    code: `${provider.toUpperCase()}_NO_LINK`,
+    message: `${PROVIDER_NAMES[provider]} has no link for this request`,
+  };
+}
+
+/**
  * Saving an account is one DynamoDB transaction (at most 100 items): the record plus one item
  * per lender gained or dropped.
  */

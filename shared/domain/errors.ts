@@ -118,18 +118,25 @@ export class ConfigError extends AppError {
   readonly code = 'CONFIG_ERROR';
 }
 
-// ---- Razorpay gateway failures (raised only by shared/adapters/razorpay) ----
+// ---- payment provider failures (raised only by the provider adapters) ----
 
 export abstract class GatewayError extends AppError {
   /** safe to retry the same call */
   abstract readonly retryable: boolean;
+  /** what went wrong, whichever provider it was: the code's second half */
+  protected abstract readonly failure: string;
   /** the provider that failed, as people read it (the HTTP answer names it) */
   provider = 'Razorpay';
+
+  /** `RAZORPAY_TIMEOUT`, `EXIMPE_TIMEOUT`, …: the provider's name, then the failure */
+  get code(): string {
+    return `${this.provider.toUpperCase()}_${this.failure}`;
+  }
 }
 
-/** Razorpay refused the request (HTTP 400 with a reason); retrying cannot help. */
+/** The provider refused the request (HTTP 400 with a reason); retrying cannot help. */
 export class GatewayRejectedError extends GatewayError {
-  readonly code = 'RAZORPAY_REJECTED';
+  protected readonly failure = 'REJECTED';
   readonly retryable = false;
   constructor(
     /** Razorpay's own `error.description`, safe to show (it describes our request) */
@@ -156,33 +163,33 @@ export class GatewayNotCancellableError extends GatewayRejectedError {
   }
 }
 
-/** Razorpay says the entity does not exist. */
+/** The provider says the entity does not exist. */
 export class GatewayNotFoundError extends GatewayError {
-  readonly code = 'RAZORPAY_NOT_FOUND';
+  protected readonly failure = 'NOT_FOUND';
   readonly retryable = false;
 }
 
-/** Razorpay answered 429. */
+/** The provider answered 429. */
 export class GatewayRateLimitedError extends GatewayError {
-  readonly code = 'RAZORPAY_RATE_LIMITED';
+  protected readonly failure = 'RATE_LIMITED';
   readonly retryable = true;
 }
 
-/** Razorpay answered 5xx, or could not be reached. */
+/** The provider answered 5xx, or could not be reached. */
 export class GatewayUnavailableError extends GatewayError {
-  readonly code = 'RAZORPAY_UNAVAILABLE';
+  protected readonly failure = 'UNAVAILABLE';
   readonly retryable = true;
 }
 
-/** Razorpay did not answer in time; the request may or may not have taken effect. */
+/** The provider did not answer in time; the request may or may not have taken effect. */
 export class GatewayTimeoutError extends GatewayError {
-  readonly code = 'RAZORPAY_TIMEOUT';
+  protected readonly failure = 'TIMEOUT';
   readonly retryable = true;
 }
 
 /** Our own credentials were refused (401): an operator must fix the configuration. */
 export class GatewayAuthError extends GatewayError {
-  readonly code = 'RAZORPAY_AUTH_FAILED';
+  protected readonly failure = 'AUTH_FAILED';
   readonly retryable = false;
 }
 

@@ -7,7 +7,7 @@
 export const SERVICE_NAME = 'emi-payment-links';
 export const METRICS_NAMESPACE = 'EmiPaymentLinks';
 
-/** Dimension on the per-operation Razorpay metrics (besides Powertools' `service`). */
+/** Dimension on the per-operation provider metrics (besides Powertools' `service`). */
 export const OPERATION_DIMENSION = 'operation';
 export const RAZORPAY_OPERATIONS = [
   'create',
@@ -20,6 +20,10 @@ export const RAZORPAY_OPERATIONS = [
   'refunds',
 ] as const;
 export type RazorpayOperation = (typeof RAZORPAY_OPERATIONS)[number];
+
+/** The payment providers whose calls are measured, each under its own metric names. */
+export const MEASURED_PROVIDERS = ['razorpay', 'eximpe'] as const;
+export type MeasuredProvider = (typeof MEASURED_PROVIDERS)[number];
 
 export const METRIC = {
   linksCreated: 'LinksCreated',
@@ -36,6 +40,10 @@ export const METRIC = {
   razorpayCalls: 'RazorpayCalls',
   razorpayErrors: 'RazorpayErrors',
   razorpayLatency: 'RazorpayLatency',
+  /** the same for EximPe */
+  eximpeCalls: 'EximpeCalls',
+  eximpeErrors: 'EximpeErrors',
+  eximpeLatency: 'EximpeLatency',
   bulkItemsProcessed: 'BulkItemsProcessed',
   /** a finished job's items over its wall time */
   bulkItemsPerSecond: 'BulkItemsPerSecond',
@@ -44,3 +52,10 @@ export const METRIC = {
   /** links whose state reconciliation had to correct: a webhook never told us */
   reconcileMissedByWebhooks: 'ReconcileMissedByWebhooks',
 } as const;
+
+/** Each provider's three call metrics. */
+export const PROVIDER_METRICS: Record<MeasuredProvider, { calls: string; errors: string; latency: string }> =
+  {
+    razorpay: { calls: METRIC.razorpayCalls, errors: METRIC.razorpayErrors, latency: METRIC.razorpayLatency },
+    eximpe: { calls: METRIC.eximpeCalls, errors: METRIC.eximpeErrors, latency: METRIC.eximpeLatency },
+  };

@@ -20,7 +20,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import { mayAccessLender } from '../auth/scope';
-import { PROVIDER_NAMES, type Provider, type ProviderFeature, supports } from '../domain/accounts';
+import {
+  noLinkAtProvider,
+  PROVIDER_NAMES,
+  type Provider,
+  type ProviderFeature,
+  supports,
+} from '../domain/accounts';
 import { sleepOn } from '../domain/dates';
 import {
   ConflictError,
@@ -195,13 +201,8 @@ async function resolveUnresolved(deps: LinkDeps, emi: Emi, nowMs: number): Promi
     if (found) {
       await applyObservation(deps, ref.linkId, observationFromGatewayLink(found));
     } else {
-      await finishFailed(
-        deps,
-        ref.linkId,
-        'RAZORPAY_NO_LINK',
-        'Razorpay has no link for this request',
-        false,
-      );
+      const { code, message } = noLinkAtProvider(ref.provider);
+      await finishFailed(deps, ref.linkId, code, message, false);
     }
     changed = true;
   }

@@ -16,6 +16,7 @@
  *      is cancelled at Razorpay and locally (`emi_settled`);
  *   4. a link that fails is counted and left for the next run; the others go on.
  */
+import { noLinkAtProvider } from '../domain/accounts';
 import type { GatewayLink } from '../domain/gateway';
 import { emiOutstanding } from '../domain/model';
 import type { StoredLink } from '../domain/ports';
@@ -148,7 +149,8 @@ async function refreshOrResolve(
     if (link.status === 'failed' && !link.error?.unresolved) return null;
     const found = await findByReference(deps, link);
     if (!found) {
-      await finishFailed(deps, link.id, 'RAZORPAY_NO_LINK', 'Razorpay has no link for this request', false);
+      const { code, message } = noLinkAtProvider(link.provider);
+      await finishFailed(deps, link.id, code, message, false);
       counts.failedForGood++;
       log.info('reconcile: unanswered create failed for good', { linkId: link.id, loanId: link.loanId });
       return deps.links.getLink(link.id);

@@ -86,21 +86,27 @@ describe('alarms', () => {
     });
   });
 
-  it('alarms on the Razorpay error rate, computed from calls and errors, over two periods', () => {
-    const props = alarm('RazorpayErrorRateAlarm');
-    expect(props).toMatchObject({ Threshold: 20, EvaluationPeriods: 2 });
-    const metrics = props['Metrics'] as {
-      Id: string;
-      Expression?: string;
-      MetricStat?: { Metric: { MetricName: string; Namespace: string } };
-    }[];
-    expect(metrics.find((m) => m.Expression)!.Expression).toBe('IF(calls >= 5, 100 * errors / calls, 0)');
-    const inputs = metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat!.Metric.MetricName]);
-    expect(inputs.sort()).toEqual([
-      ['calls', METRIC.razorpayCalls],
-      ['errors', METRIC.razorpayErrors],
-    ]);
-  });
+  it.each([
+    ['RazorpayErrorRateAlarm', METRIC.razorpayCalls, METRIC.razorpayErrors],
+    ['EximPeErrorRateAlarm', METRIC.eximpeCalls, METRIC.eximpeErrors],
+  ])(
+    'alarms on each provider’s error rate (%s), computed from its calls and errors, over two periods',
+    (id, calls, errors) => {
+      const props = alarm(id);
+      expect(props).toMatchObject({ Threshold: 20, EvaluationPeriods: 2 });
+      const metrics = props['Metrics'] as {
+        Id: string;
+        Expression?: string;
+        MetricStat?: { Metric: { MetricName: string; Namespace: string } };
+      }[];
+      expect(metrics.find((m) => m.Expression)!.Expression).toBe('IF(calls >= 5, 100 * errors / calls, 0)');
+      const inputs = metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat!.Metric.MetricName]);
+      expect(inputs.sort()).toEqual([
+        ['calls', calls],
+        ['errors', errors],
+      ]);
+    },
+  );
 
   it('alarms when the stuck-job rescue finds a bulk job without progress, per reconcile period', () => {
     const reconcile = workers.find((w) => w.id === 'reconcile')!;
@@ -131,7 +137,7 @@ describe('alarms', () => {
 
   it('sends every alarm, and nothing else, to the one alarm topic; no data is not an alarm', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(11); // the import DLQ's alarm included
+    expect(alarms).toHaveLength(12); // the import DLQ's alarm and one error-rate alarm per provider included
     for (const [, a] of alarms) {
       expect(a.Properties['AlarmActions']).toEqual([topicRef]);
       expect(a.Properties).toMatchObject({

@@ -271,8 +271,10 @@ describe('metrics', () => {
     process.env.POWERTOOLS_METRICS_NAMESPACE = 'TestNs';
     useMetricsSink(undefined);
     metrics.linkCreated();
-    metrics.razorpayCall('create', 120, false);
-    metrics.razorpayCall('create', 80, true);
+    metrics.providerCall('razorpay', 'create', 120, false);
+    metrics.providerCall('razorpay', 'create', 80, true);
+    // each provider under its own names: one's outage never hides in the other's volume
+    metrics.providerCall('eximpe', 'create', 300, true);
     const lines = jsonLines(captured(() => flushMetrics()));
     expect(lines).toHaveLength(2);
     const [overall, byOperation] = lines as [Record<string, unknown>, Record<string, unknown>];
@@ -282,11 +284,14 @@ describe('metrics', () => {
       LinksCreated: 1,
       RazorpayCalls: [1, 1],
       RazorpayErrors: [0, 1],
+      EximpeCalls: 1,
+      EximpeErrors: 1,
     });
     expect(byOperation).toMatchObject({
       _aws: { CloudWatchMetrics: [{ Dimensions: [['service', 'operation']] }] },
       operation: 'create',
       RazorpayLatency: [120, 80],
+      EximpeLatency: 300,
     });
     // flushed: nothing twice
     expect(captured(() => flushMetrics())).toBe('');

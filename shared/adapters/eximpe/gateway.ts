@@ -411,11 +411,12 @@ export class EximpeGateway implements PaymentGateway {
       answer = await this.send(method, path, body);
     } catch (err) {
       const e = this.typed(err);
-      metrics.razorpayCall(operation, performance.now() - started, true);
+      metrics.providerCall('eximpe', operation, performance.now() - started, true);
       throw e;
     }
     const error = this.errorOf(answer);
-    metrics.razorpayCall(
+    metrics.providerCall(
+      'eximpe',
       operation,
       performance.now() - started,
       error !== null && (error.retryable || error instanceof GatewayAuthError),

@@ -13,7 +13,7 @@
  */
 import Razorpay from 'razorpay';
 import { env, envOptional } from '../../config';
-import { GatewayAuthError, type GatewayError } from '../../domain/errors';
+import { GatewayAuthError, type GatewayError, GatewayRateLimitedError } from '../../domain/errors';
 import type {
   CreateLinkRequest,
   GatewayLink,
@@ -233,7 +233,7 @@ export class RazorpayGateway implements PaymentGateway {
         if (isRejectedBecause(last, RAZORPAY_REASONS.updateInProgress)) continue;
         if (!last.retryable) throw cancelRefusal(last);
         // a 429 was refused before any work; a 5xx or no answer may have cancelled it
-        if (last.code !== 'RAZORPAY_RATE_LIMITED') mayHaveApplied = true;
+        if (!(last instanceof GatewayRateLimitedError)) mayHaveApplied = true;
         continue;
       }
       return toGatewayLink(raw);
@@ -332,12 +332,12 @@ export class RazorpayGateway implements PaymentGateway {
     const started = performance.now();
     try {
       const result = await op();
-      metrics.razorpayCall(operation, performance.now() - started, false);
+      metrics.providerCall('razorpay', operation, performance.now() - started, false);
       return result;
     } catch (err) {
       const error = toGatewayError(err);
       const failed = error.retryable || error instanceof GatewayAuthError;
-      metrics.razorpayCall(operation, performance.now() - started, failed);
+      metrics.providerCall('razorpay', operation, performance.now() - started, failed);
       throw error;
     }
   }

@@ -121,7 +121,7 @@ describe('EximPe adapter against the sandbox', () => {
     const created = sandbox.stats.created;
     sandbox.configure({ errorRate: 1 });
     await expect(gateway({ maxAttempts: 3 }).createLink(request(ref('e')))).rejects.toMatchObject({
-      code: 'RAZORPAY_UNAVAILABLE',
+      code: 'EXIMPE_UNAVAILABLE',
       provider: 'EximPe',
     });
     expect(sandbox.stats.created).toBe(created);
