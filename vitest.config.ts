@@ -18,6 +18,8 @@ export default defineConfig({
       // errors only: many are failures the tests inject on purpose, but a route's 500
       // ("unhandled error") must never happen, and when one does its cause is in the output
       LOG_LEVEL: 'ERROR',
+      // DynamoDB Local's lock timeouts (500s DynamoDB never gives) under a loaded machine
+      DYNAMODB_MAX_ATTEMPTS: '10',
     },
   },
 });

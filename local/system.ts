@@ -282,6 +282,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       BULK_RATE_PER_SECOND: process.env.BULK_RATE_PER_SECOND ?? '20',
       POWERTOOLS_SERVICE_NAME: 'emi-payment-links',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // DynamoDB Local answers 500 on its own lock timeouts under load; DynamoDB never does
+      DYNAMODB_MAX_ATTEMPTS: process.env.DYNAMODB_MAX_ATTEMPTS ?? '10',
     });
 
     // 4. side by side while the JVM starts

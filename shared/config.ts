@@ -33,6 +33,7 @@ export function envOptional(name: string): string | undefined {
 export const SETTINGS = {
   RAZORPAY_TIMEOUT_MS: int(8000, 100, 25_000, 'per-call timeout toward Razorpay'),
   RAZORPAY_MAX_ATTEMPTS: int(3, 1, 10, 'attempts per Razorpay operation'),
+  DYNAMODB_MAX_ATTEMPTS: int(4, 1, 20, 'attempts per DynamoDB call (the SDK retries throttling and 5xx)'),
   EXIMPE_TIMEOUT_MS: int(8000, 100, 25_000, 'per-call timeout toward EximPe'),
   LINK_DEFAULT_EXPIRY_DAYS: int(14, 1, 180, 'link lifetime when `expireBy` is not given'),
   LINK_NOTIFY_SMS: bool(false, "Razorpay's own SMS on a new link"),

@@ -13,6 +13,9 @@ export const ACCOUNT_ID = /^[a-z0-9-]{3,32}$/;
 
 export const PROVIDERS = ['razorpay', 'eximpe'] as const;
 
+/** Razorpay key ids: `rzp_test_…` or `rzp_live_…` (what our API and the sandbox accept). */
+export const RAZORPAY_KEY_ID = /^rzp_(test|live)_[A-Za-z0-9]{6,40}$/;
+
 /** How people read a provider's name (messages, the page). */
 export const PROVIDER_NAMES: Record<(typeof PROVIDERS)[number], string> = {
   razorpay: 'Razorpay',

@@ -539,6 +539,9 @@ export interface SearchIndex {
 /** Write errors an import record keeps (~100 bytes each: far below DynamoDB's 400 KB item). */
 export const MAX_WRITE_ERRORS = 1000;
 
+/** Errors an import record shows (the first, by row); the report beside the file has them all. */
+export const MAX_ERRORS_IN_RECORD = 100;
+
 export type ImportStatus = 'waiting' | 'running' | 'completed' | 'failed';
 
 /** One problem of one row of a loans file. */

@@ -3,7 +3,7 @@
  * appear only in input schemas; no answer schema has a field that could carry one.
  */
 import * as z from 'zod/mini';
-import { ACCOUNT_ID, MAX_LENDERS_PER_ACCOUNT, PROVIDERS } from '../domain/accounts';
+import { ACCOUNT_ID, MAX_LENDERS_PER_ACCOUNT, PROVIDERS, RAZORPAY_KEY_ID } from '../domain/accounts';
 import { lenderSchema, safeTextSchema } from './common';
 
 const META = z.globalRegistry;
@@ -15,9 +15,7 @@ export const accountIdSchema = z
 export const accountIdPathSchema = z.strictObject({ accountId: accountIdSchema });
 
 /** Razorpay key ids: `rzp_test_…` or `rzp_live_…`. */
-const keyIdSchema = z
-  .string()
-  .check(z.regex(/^rzp_(test|live)_[A-Za-z0-9]{6,40}$/, 'must look like rzp_test_… or rzp_live_…'));
+const keyIdSchema = z.string().check(z.regex(RAZORPAY_KEY_ID, 'must look like rzp_test_… or rzp_live_…'));
 
 /** A secret: printable ASCII, no spaces; never echoed back (errors say what is wrong, not the value). */
 const secretSchema = () =>

@@ -24,7 +24,14 @@ import { mayAccessLender } from '../auth/scope';
 import type { Clock } from '../domain/dates';
 import { ConflictError, ForbiddenError, ValidationError } from '../domain/errors';
 import { IMPORTS_PREFIX } from '../domain/objects';
-import type { EmiStore, ImportCounts, ImportError, ImportRecord, ImportStore } from '../domain/ports';
+import {
+  type EmiStore,
+  type ImportCounts,
+  type ImportError,
+  type ImportRecord,
+  type ImportStore,
+  MAX_ERRORS_IN_RECORD,
+} from '../domain/ports';
 import { type FileFormat, formatOf, type ImportRow, readRows } from './import-rows';
 import { type LoanInput, MAX_EMIS_PER_LOAN, upsertLoans } from './upsert-loans';
 
@@ -143,7 +150,7 @@ export async function runImport(
     unchanged: rec.unchanged,
     failed: 0,
     checkpointLine: rec.checkpointLine,
-    writeErrors: [...rec.writeErrors],
+    writeErrors: sortErrors([...rec.writeErrors]),
   };
   // rows whose write failed: those of earlier runs of this upload (counted in full even when their
   // errors were cut short in the record), and this run's
@@ -162,7 +169,10 @@ export async function runImport(
     failedLines.add(line);
     validationErrors.push(...errors);
   };
-  const errorsSoFar = () => sortErrors([...validationErrors, ...state.writeErrors]);
+  // both lists are kept in row order (the file is read in order; each batch's write errors are
+  // sorted as they come), so the errors by row are a merge, never a sort of everything so far
+  const errorsSoFar = (limit = Number.POSITIVE_INFINITY) =>
+    mergeByRow(validationErrors, state.writeErrors, limit);
   const counts = (): ImportCounts => ({
     rows: state.rows,
     processed: state.processed,
@@ -181,7 +191,7 @@ export async function runImport(
     state.unchanged += result.unchanged;
     for (const e of result.errors) writeFailedNow.add(e.row);
     // all of them for this run's report; the record keeps the first MAX_WRITE_ERRORS
-    state.writeErrors.push(...result.errors);
+    state.writeErrors.push(...sortErrors(result.errors));
     written += batch.length;
     batch = [];
     batchLoans = new Set();
@@ -195,7 +205,7 @@ export async function runImport(
         checkpointLine: lastLine,
         writeErrors: state.writeErrors,
         writeFailedRows: writeFailedBefore + writeFailedNow.size,
-        errors: errorsSoFar(),
+        errors: errorsSoFar(MAX_ERRORS_IN_RECORD),
       },
       now(),
       leaseMs,
@@ -339,6 +349,18 @@ function isRowRefusal(err: unknown): err is Error {
 
 function sortErrors(errors: ImportError[]): ImportError[] {
   return errors.sort((a, b) => a.row - b.row);
+}
+
+/** The first `limit` errors of two lists already in row order, in row order (a stable merge). */
+export function mergeByRow(a: ImportError[], b: ImportError[], limit: number): ImportError[] {
+  const out: ImportError[] = [];
+  let i = 0;
+  let j = 0;
+  while (out.length < limit && (i < a.length || j < b.length)) {
+    if (j >= b.length || (i < a.length && a[i]!.row <= b[j]!.row)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
 }
 
 /** Groups rows by loan and upserts them; a batch the use case refuses is retried loan by loan. */

@@ -163,7 +163,8 @@ beforeAll(async () => {
     ...loansOf('S', 'Stuck', 30),
     ...loansOf('S2', 'Stuck2', 5),
   ]);
-});
+  // a guard against a hang: seeding ~200 loans through the API takes minutes on a loaded machine
+}, 300_000);
 
 afterAll(async () => {
   queue.close();

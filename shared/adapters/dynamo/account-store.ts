@@ -8,7 +8,7 @@
  *                                  + the release of each lender it drops
  * The account's secrets are not here (AccountSecretStore); only its public key id is.
  */
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type AccountRef,
   type AccountRepository,
@@ -124,8 +124,31 @@ export class AccountStore implements AccountRepository {
 
   /** The first of these lenders that another account holds, or null: a friendly check before writing. */
   async lenderHeldElsewhere(accountId: string, lenders: readonly string[]): Promise<string | null> {
-    const owners = await Promise.all(lenders.map((l) => this.accountOfLender(l)));
-    const i = owners.findIndex((o) => o !== null && o.accountId !== accountId);
-    return i === -1 ? null : (lenders[i] as string);
+    // one consistent BatchGetItem (an account holds at most MAX_LENDERS_PER_ACCOUNT lenders, under
+    // its 100 keys), asking again for what DynamoDB leaves unprocessed
+    const lenderOf = new Map<string, string>();
+    for (const l of lenders) {
+      const k = keys.lenderAccount(l);
+      lenderOf.set(`${k.pk}\u0000${k.sk}`, l);
+    }
+    const ownerOf = new Map<string, string>();
+    let pending: Record<string, unknown>[] = [...new Set(lenders)].map((l) => keys.lenderAccount(l));
+    for (let round = 0; pending.length > 0; round++) {
+      if (round === 5) throw new Error('DynamoDB left lender look-ups unprocessed five times');
+      const out = await this.db.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [this.table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'pk, sk, accountId' },
+          },
+        }),
+      );
+      for (const item of out.Responses?.[this.table] ?? []) {
+        const lender = lenderOf.get(`${String(item.pk)}\u0000${String(item.sk)}`);
+        if (lender !== undefined) ownerOf.set(lender, String(item.accountId));
+      }
+      pending = (out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+    }
+    // the first in the caller's order, as the error names it
+    return lenders.find((l) => ownerOf.has(l) && ownerOf.get(l) !== accountId) ?? null;
   }
 }

@@ -10,13 +10,17 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { setting } from '../../config';
 import { ConflictError } from '../../domain/errors';
 import { traced } from '../../tracing';
 
 let shared: DynamoDBDocumentClient | undefined;
 
 export function documentClient(): DynamoDBDocumentClient {
-  shared ??= DynamoDBDocumentClient.from(traced(new DynamoDBClient({ maxAttempts: 4 })), {
+  // DynamoDB Local also answers 500 "timed out waiting for a lock" under contention, which DynamoDB
+  // never does: the local runtime and the tests give the SDK more attempts (DYNAMODB_MAX_ATTEMPTS)
+  const maxAttempts = setting('DYNAMODB_MAX_ATTEMPTS');
+  shared ??= DynamoDBDocumentClient.from(traced(new DynamoDBClient({ maxAttempts })), {
     marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
   });
   return shared;

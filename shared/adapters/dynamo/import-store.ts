@@ -12,13 +12,18 @@
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type * as port from '../../domain/ports';
-import { type ImportCounts, type ImportError, type ImportRecord, MAX_WRITE_ERRORS } from '../../domain/ports';
+import {
+  type ImportCounts,
+  type ImportError,
+  type ImportRecord,
+  MAX_ERRORS_IN_RECORD,
+  MAX_WRITE_ERRORS,
+} from '../../domain/ports';
 import { documentClient, isConditionFailed } from './client';
 import { keys } from './schema';
 
 export type { ImportCounts, ImportError, ImportRecord, ImportStatus } from '../../domain/ports';
 
-export const MAX_ERRORS_IN_RECORD = 100;
 const RECORD_DAYS = 90;
 
 const zeroCounts: ImportCounts = { rows: 0, processed: 0, created: 0, updated: 0, unchanged: 0, failed: 0 };
