@@ -21,6 +21,7 @@ import { DynamoEventSource, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { keys } from '../shared/adapters/dynamo/schema';
 import { SETTINGS } from '../shared/config';
 import { SERVICE_NAME } from '../shared/observability/names';
 import { accessLogSettings, authEnvironment, needsToken, operatorAuthorizer } from './api-access';
@@ -178,7 +179,12 @@ export class ApiStack extends Stack {
             filters: [
               FilterCriteria.filter({
                 eventName: FilterRule.isEqual('INSERT'),
-                dynamodb: { Keys: { sk: { S: FilterRule.isEqual('#CREDIT') } } },
+                dynamodb: { Keys: { sk: { S: FilterRule.isEqual(keys.creditSk) } } },
+              }),
+              // a processed refund's ledger line: the feed's refund line
+              FilterCriteria.filter({
+                eventName: FilterRule.isEqual('INSERT'),
+                dynamodb: { Keys: { sk: { S: FilterRule.beginsWith(keys.refundSkPrefix) } } },
               }),
             ],
           }),

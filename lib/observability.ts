@@ -220,7 +220,11 @@ export class Observability extends Construct {
     );
     dashboard.addWidgets(
       graph('Payment links', [sum(METRIC.linksCreated), sum(METRIC.linksFailed)]),
-      graph('Payments', [sum(METRIC.paymentsCredited), sum(METRIC.surplusesFlagged)]),
+      graph('Payments', [
+        sum(METRIC.paymentsCredited),
+        sum(METRIC.surplusesFlagged),
+        sum(METRIC.refundsProcessed),
+      ]),
       graph(
         'Webhooks: lag from Razorpay to applied (ms)',
         [appMetric(METRIC.webhookLag, 'p50', period), appMetric(METRIC.webhookLag, 'p99', period)],

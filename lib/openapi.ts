@@ -24,7 +24,7 @@ import {
   rotateWebhookSecretSchema,
 } from '../shared/schemas/accounts';
 import { dueDateSchema } from '../shared/schemas/common';
-import { linkDetailSchema } from '../shared/schemas/link-detail';
+import { linkDetailSchema, refundResultSchema } from '../shared/schemas/link-detail';
 import {
   bulkJobPageSchema,
   bulkJobSchema,
@@ -52,6 +52,7 @@ import { notifyBodySchema, updateBodySchema } from '../shared/usecases/link-deta
 import { pendingEmisQuerySchema } from '../shared/usecases/list-pending-emis';
 import { linkIdPathSchema, listLinksQuerySchema } from '../shared/usecases/manage-link';
 import { payReturnQuerySchema } from '../shared/usecases/pay-return';
+import { refundBodySchema } from '../shared/usecases/refunds';
 import { searchQuerySchema } from '../shared/usecases/search';
 import { MAX_LOANS_PER_REQUEST, upsertLoansSchema } from '../shared/usecases/upsert-loans';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/usecases/webhook-receive';
@@ -401,7 +402,7 @@ const linkErrors = {
 DOCS['link-detail'] = {
   summary: 'One link in full: attempts, siblings and its timeline',
   description:
-    'The Link plus `reminders`, `attempts` (failed payments from `payment.failed`), `refunds`, `siblings` (the other links of the same EMI) and `events`, the timeline written as things happened (created, notified, updated, payment_failed, partially_paid, paid, cancelled, expired, attention), each with who did it (`actor`, null when Razorpay or the system did).',
+    'The Link plus `reminders`, `attempts` (failed payments from `payment.failed`), `refunds`, `siblings` (the other links of the same EMI) and `events`, the timeline written as things happened (created, notified, updated, payment_failed, partially_paid, paid, cancelled, expired, attention, refund_requested, refund_processed, refund_failed), each with who did it (`actor`, null when Razorpay or the system did).',
   tags: ['links'],
   path: linkIdPathSchema,
   responses: { '200': { description: 'the link in full', content: json(linkDetailSchema) }, ...linkErrors },
@@ -438,6 +439,39 @@ DOCS['update-link'] = {
     ...linkErrors,
     '409': error('the link is partly paid or closed: Razorpay allows no such change'),
     '422': error('`expireBy` too soon, in the past or too far; `details` names it'),
+  },
+};
+DOCS['refund-link'] = {
+  summary: 'Refund surplus money of one payment on the link (admin)',
+  description:
+    'Only money flagged `attention` (paid after cancel or expiry, beyond what the EMI owed, a second paid sibling) is refundable, never more than the payment’s surplus minus refunds pending or processed; `amount` defaults to all of that. The refund is reserved on the link before Razorpay is called, and sent with our refund id as `receipt` and `X-Refund-Idempotency`: a retry can never refund twice. The answer shows it `pending` until `refund.processed` arrives (the flag clears when no surplus is left) or `refund.failed` (the amount is refundable again). Recorded on the timeline (`refund_requested`, `refund_processed`, `refund_failed`). The same `Idempotency-Key` with the same body answers the first answer again; after a 503 it looks the refund up at Razorpay before anything is sent again.',
+  tags: ['links'],
+  path: linkIdPathSchema,
+  header: z.object({
+    'idempotency-key': z.optional(z.string().check(z.regex(/^[\x21-\x7e]{1,128}$/))),
+  }),
+  body: refundBodySchema,
+  responses: {
+    '201': {
+      description: 'the refund, sent to Razorpay, and the link in full',
+      content: json(refundResultSchema),
+    },
+    ...linkErrors,
+    '409': error(
+      'nothing on the link is flagged for refund, the surplus is already refunded or being refunded, or a request with this Idempotency-Key is still running',
+    ),
+    '422': error(
+      'a payment not captured on this link or with no surplus, an amount above the surplus left, a provider without refunds (EximPe), or an Idempotency-Key reused with another body; `details` names the field',
+    ),
+    '502': error(
+      'Razorpay refused the refund (its reason in the message and `details`); the amount is refundable again',
+    ),
+    '503': {
+      description:
+        'Razorpay did not confirm the refund (timeout, 5xx, 429) and a look-up did not find it: kept pending. Retry with the same Idempotency-Key after Retry-After: it is looked up first.',
+      headers: retryAfter,
+      content: json(errorBodySchema),
+    },
   },
 };
 const qrDoc = (type: 'svg' | 'png'): RouteDoc => ({

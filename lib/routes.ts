@@ -309,6 +309,21 @@ export const routes: readonly RouteDef[] = [
     timeoutSeconds: 29,
   },
   {
+    // an admin refunds surplus money (§4c): reserved on the link, then Razorpay's refunds API
+    id: 'refund-link',
+    method: 'POST',
+    path: '/api/payment-links/{id}/refunds',
+    permission: 'admin',
+    access: {
+      emis: 'readWrite',
+      links: 'readWrite',
+      ops: 'readWrite',
+      razorpayApi: true,
+      accountSecrets: 'read',
+    },
+    timeoutSeconds: 29,
+  },
+  {
     id: 'link-qr-svg',
     method: 'GET',
     path: '/api/payment-links/{id}/qr.svg',

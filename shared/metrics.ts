@@ -107,6 +107,7 @@ export const metrics = {
   linkFailed: () => emit(METRIC.linksFailed, MetricUnit.Count, 1),
   paymentCredited: () => emit(METRIC.paymentsCredited, MetricUnit.Count, 1),
   surplusFlagged: () => emit(METRIC.surplusesFlagged, MetricUnit.Count, 1),
+  refundProcessed: () => emit(METRIC.refundsProcessed, MetricUnit.Count, 1),
   webhookLag: (ms: number) => emit(METRIC.webhookLag, MetricUnit.Milliseconds, Math.max(0, ms)),
   webhookSignatureRejected: () => emit(METRIC.webhookSignatureRejected, MetricUnit.Count, 1),
   /** one HTTP call to a provider: counted overall and per operation, latency per operation */

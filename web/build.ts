@@ -19,12 +19,24 @@ const ROOT_MODULES = join(WEB, '..', 'node_modules');
 /** The page must stay light: the build fails above this. */
 /**
  * The page's script budget. Raised from 50 KB to 56 KB when the lists' sorting, exports and recent
- * exports (issue 17.5) met the link drawer (issue 16): ~55 KB together. Splitting the exports
- * into a lazily loaded file like charts.js would bring it back under 50 KB.
+ * exports (issue 17.5) met the link drawer (issue 16); what only some people use on some days is
+ * fetched when first needed instead (the charts, the Refund dialog, the CSV exports).
  */
 export const MAX_JS_BYTES = 56 * 1024;
 /** The dashboard's chart module (uPlot inside), fetched only by the Dashboard tab. */
 export const MAX_CHARTS_BYTES = 64 * 1024;
+/** The link drawer's Refund dialog, fetched only when an admin presses Refund. */
+export const MAX_REFUND_BYTES = 8 * 1024;
+/** The lists' "Export CSV", fetched on the first export. */
+export const MAX_EXPORTS_BYTES = 8 * 1024;
+
+/** Each script the build makes, and its budget: the build fails above it. */
+const BUDGETS: Record<string, number> = {
+  'app.js': MAX_JS_BYTES,
+  'charts.js': MAX_CHARTS_BYTES,
+  'refund.js': MAX_REFUND_BYTES,
+  'exports.js': MAX_EXPORTS_BYTES,
+};
 
 export interface WebBuild {
   outdir: string;
@@ -38,10 +50,15 @@ export async function buildWeb(opts: { outdir?: string; minify?: boolean } = {})
   // may build at once, and none may see another's half-built or removed directory
   const outdir = `${target}.building-${process.pid}-${randomBytes(4).toString('hex')}`;
   await mkdir(outdir, { recursive: true });
-  // two independent bundles: the page, and the dashboard's charts (uPlot and our two charts),
-  // which the page loads on first show
+  // independent bundles: the page, the dashboard's charts (uPlot and our two charts), which the
+  // page loads on first show, and the drawer's Refund dialog, loaded when an admin first uses it
   await build({
-    entryPoints: { app: join(WEB, 'src', 'main.ts'), charts: join(WEB, 'src', 'charts.ts') },
+    entryPoints: {
+      app: join(WEB, 'src', 'main.ts'),
+      charts: join(WEB, 'src', 'charts.ts'),
+      refund: join(WEB, 'src', 'refund.ts'),
+      exports: join(WEB, 'src', 'exports.ts'),
+    },
     outdir,
     bundle: true,
     format: 'esm',
@@ -59,19 +76,14 @@ export async function buildWeb(opts: { outdir?: string; minify?: boolean } = {})
     copyFile(join(ROOT_MODULES, 'uplot', 'dist', 'uPlot.min.css'), join(outdir, 'uplot.css')),
   ]);
   const files: Record<string, number> = {};
-  for (const name of ['index.html', 'styles.css', 'app.js', 'charts.js', 'uplot.css'])
+  for (const name of ['index.html', 'styles.css', 'uplot.css', ...Object.keys(BUDGETS)])
     files[name] = (await stat(join(outdir, name))).size;
   const jsBytes = files['app.js'] ?? 0;
-  if (jsBytes > MAX_JS_BYTES || (files['charts.js'] ?? 0) > MAX_CHARTS_BYTES) {
+  const over = Object.entries(BUDGETS).find(([name, max]) => (files[name] ?? 0) > max);
+  if (over) {
     await rm(outdir, { recursive: true, force: true });
-  }
-  if (jsBytes > MAX_JS_BYTES) {
-    throw new Error(`web/dist/app.js is ${jsBytes} bytes, over the ${MAX_JS_BYTES}-byte budget`);
-  }
-  if ((files['charts.js'] ?? 0) > MAX_CHARTS_BYTES) {
-    throw new Error(
-      `web/dist/charts.js is ${files['charts.js']} bytes, over the ${MAX_CHARTS_BYTES}-byte budget`,
-    );
+    const [name, max] = over;
+    throw new Error(`web/dist/${name} is ${files[name]} bytes, over the ${max}-byte budget`);
   }
   await swapIn(outdir, target);
   return { outdir: target, files, jsBytes };

@@ -1,6 +1,6 @@
 /**
  * The EMI table's stream consumer: new payment-credit ledger items → the curated feed
- * (shared/usecases/curated-feed.ts). On AWS the event source filters to INSERTs of `#CREDIT`
+ * (shared/usecases/curated-feed.ts). On AWS the event source filters to INSERTs of `#CREDIT` and `#REFUND#…`
  * items; the use case checks again. A failure throws, and the stream hands the batch back.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';

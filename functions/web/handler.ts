@@ -24,6 +24,8 @@ const FILES: Record<string, string> = {
   '/app.js': 'app.js',
   '/styles.css': 'styles.css',
   '/charts.js': 'charts.js',
+  '/refund.js': 'refund.js',
+  '/exports.js': 'exports.js',
   '/uplot.css': 'uplot.css',
 };
 

@@ -2,7 +2,7 @@
  * Razorpay's Payment Links API (`/v1/payment_links…`, reference §1.2). Pure request → answer:
  * authentication, fault injection and latency are the server's business.
  */
-import { linkEntity } from './entities';
+import { linkEntity, refundEntity } from './entities';
 import { ApiError, gatewayErrorBody, linkError, MSG, URL_NOT_FOUND } from './errors';
 import type { Link } from './model';
 import type { Store } from './store';
@@ -11,7 +11,12 @@ import { isPlainObject } from './validation';
 export interface ApiAnswer {
   status: number;
   body: unknown;
+  /** answer only after the config's `hangMs` (a refund call in `refundMode: "hang"`) */
+  late?: boolean;
 }
+
+/** Razorpay's idempotency header for refunds (lower-cased, as node:http gives headers). */
+export const REFUND_IDEMPOTENCY_HEADER = 'x-refund-idempotency';
 
 const notFound = (): ApiAnswer => ({ status: 400, body: gatewayErrorBody(URL_NOT_FOUND) });
 const MEDIUMS = new Set(['sms', 'email']);
@@ -22,8 +27,12 @@ export function handleApi(
   path: string,
   query: URLSearchParams,
   body: unknown,
+  headers: Record<string, string | string[] | undefined> = {},
 ): ApiAnswer {
   try {
+    if (path.startsWith('/v1/payments/') || path.startsWith('/v1/refunds/')) {
+      return refunds(store, method, path, body, headers);
+    }
     return route(store, method, path, query, body);
   } catch (error) {
     if (error instanceof ApiError) return { status: error.status, body: error.body };
@@ -93,4 +102,41 @@ function list(store: Store, query: URLSearchParams): ApiAnswer {
   const upiLink = upi === null || upi === '' ? undefined : upi === '1' || upi === 'true';
   const links = store.list({ referenceId, paymentId, upiLink });
   return ok({ payment_links: links.map((link) => linkEntity(link, store.shortUrl(link), 'empty')) });
+}
+
+/**
+ * Refunds (Razorpay's payments API, the part this tool uses): `POST /v1/payments/:id/refund`,
+ * `GET /v1/payments/:id/refunds` (a collection), `GET /v1/refunds/:id`. In `refundMode: "hang"`
+ * the refund is made at once and only the answers (create and look-ups) come late.
+ */
+function refunds(
+  store: Store,
+  method: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string | string[] | undefined>,
+): ApiAnswer {
+  // ['', 'v1', 'payments' | 'refunds', id, action?]
+  const parts = path.split('/');
+  const late = store.refundMode === 'hang';
+  if (parts[2] === 'refunds' && parts.length === 4 && method === 'GET') {
+    return { ...ok(refundEntity(store.refund(parts[3] as string))), late };
+  }
+  if (parts[2] !== 'payments' || parts.length !== 5) return notFound();
+  const paymentId = parts[3] as string;
+  if (parts[4] === 'refund' && method === 'POST') {
+    const key = headers[REFUND_IDEMPOTENCY_HEADER];
+    const refund = store.createRefund(
+      paymentId,
+      body === undefined || body === null ? {} : requireObject(body),
+      typeof key === 'string' && key !== '' ? key : null,
+    );
+    return { ...ok(refundEntity(refund)), late };
+  }
+  if (parts[4] === 'refunds' && method === 'GET') {
+    store.payment(paymentId);
+    const items = store.refundsOf(paymentId).map((r) => refundEntity(r));
+    return { ...ok({ entity: 'collection', count: items.length, items }), late };
+  }
+  return notFound();
 }

@@ -3,6 +3,7 @@
  * only the keys it names; unknown keys and out-of-range values are refused with 400.
  */
 import { z } from 'zod';
+import { REFUND_MODES, type RefundMode } from './model';
 
 export interface SandboxConfig {
   /** where webhooks go; '' turns delivery off */
@@ -27,6 +28,12 @@ export interface SandboxConfig {
    * limit exceeded. Please try again later.` (Razorpay's own throttle, reference §1.10); 0 = none
    */
   notifyPerMinute: number;
+  /**
+   * what refund creates do: `processed` (default: created pending, then `refund.processed`),
+   * `failed` (then `refund.failed`), `refused` (400, none made), `hang` (made, but the create and
+   * the refund look-ups answer only after `hangMs`: a lost answer, to be looked up)
+   */
+  refundMode: RefundMode;
 }
 
 const webhookUrl = z.union([
@@ -46,6 +53,7 @@ const configPatchSchema = z
     duplicateWebhooks: z.int().min(0).max(20),
     shuffleWebhooks: z.boolean(),
     notifyPerMinute: z.int().min(0).max(1000),
+    refundMode: z.enum(REFUND_MODES),
   })
   .partial();
 

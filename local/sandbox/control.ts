@@ -11,9 +11,9 @@ import {
   parseMerchantSpec,
   type SandboxConfig,
 } from './config';
-import { linkEntity } from './entities';
+import { linkEntity, refundEntity } from './entities';
 import { ApiError } from './errors';
-import { type Link, PAYMENT_METHODS } from './model';
+import { type Link, PAYMENT_METHODS, type Refund } from './model';
 import { ControlError, type Store } from './store';
 import type { DeliveryRecord } from './webhooks';
 
@@ -30,6 +30,8 @@ export interface ControlContext {
   /** throws ConfigError */
   updateConfig: (patch: unknown) => SandboxConfig;
   deliveries: () => DeliveryRecord[];
+  /** every merchant's refunds, oldest first */
+  refunds: () => Refund[];
   reset: () => void;
   stats: () => { links: number; creates: number; requests: number };
 }
@@ -94,6 +96,11 @@ function route(ctx: ControlContext, method: string, path: string, body: unknown)
         return ok({ items: ctx.accounts() });
       case 'PUT accounts':
         return ok(ctx.putAccount(parseMerchantSpec(body)));
+      case 'GET refunds':
+        // every refund any merchant made (with the idempotency key it came with): tests count them
+        return ok({
+          refunds: ctx.refunds().map((r) => ({ ...refundEntity(r), idempotency_key: r.idempotencyKey })),
+        });
       case 'GET webhooks':
         return ok({ deliveries: ctx.deliveries() });
       case 'GET notifications':

@@ -4,7 +4,7 @@
  * Razorpay's natural order, `payment_link.*` bodies have every object's keys sorted (both
  * confirmed byte for byte against real deliveries, reference §3.2 and samples.json).
  */
-import type { Link, Notes, Order, Payment } from './model';
+import type { Link, Notes, Order, Payment, Refund } from './model';
 
 type Json = Record<string, unknown>;
 
@@ -318,4 +318,60 @@ export function linkStateEvent(
     link.createdAt,
   );
   return { event, body: sortKeysDeep(body) as Json };
+}
+
+/** A refund as the refunds API answers it (the key order of Razorpay's `refund.*` samples). */
+export function refundEntity(r: Refund, status: Refund['status'] = r.status): Json {
+  return {
+    id: r.id,
+    entity: 'refund',
+    amount: r.amount,
+    currency: r.currency,
+    payment_id: r.paymentId,
+    notes: notesCopy(r.notes),
+    receipt: r.receipt,
+    acquirer_data: { arn: null },
+    created_at: r.createdAt,
+    batch_id: null,
+    status,
+    speed_processed: 'normal',
+    speed_requested: r.speedRequested,
+  };
+}
+
+/**
+ * `refund.created`, then `refund.processed` or `refund.failed` (reference §3.1: contains
+ * `["refund","payment"]`); the payment shows what has been refunded of it so far.
+ */
+export function refundEvents(
+  accountId: string,
+  link: Link,
+  payment: Payment,
+  refund: Refund,
+  refundedBefore: number,
+  outcome: 'processed' | 'failed',
+  now: number,
+): WebhookEvent[] {
+  const paymentWith = (refunded: number): Json => {
+    const entity = paymentEntity(payment, paymentDescription(link), link.notes, 'order.paid');
+    entity['amount_refunded'] = refunded;
+    entity['refund_status'] = refunded === 0 ? null : refunded >= payment.amount ? 'full' : 'partial';
+    if (refunded >= payment.amount) entity['status'] = 'refunded';
+    return entity;
+  };
+  const event = (name: string, status: Refund['status'], refunded: number): WebhookEvent => ({
+    event: name,
+    body: envelope(
+      accountId,
+      name,
+      ['refund', 'payment'],
+      { refund: { entity: refundEntity(refund, status) }, payment: { entity: paymentWith(refunded) } },
+      now,
+    ),
+  });
+  const after = outcome === 'processed' ? refundedBefore + refund.amount : refundedBefore;
+  return [
+    event('refund.created', 'pending', refundedBefore + refund.amount),
+    event(`refund.${outcome}`, outcome, after),
+  ];
 }

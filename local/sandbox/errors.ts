@@ -76,6 +76,13 @@ export const MSG = {
   notifyIdLength: 'Length of id should be exactly 14.',
   notifyThrottled: 'Request rate limit exceeded. Please try again later.',
   receiptLength: 'The receipt may not be greater than 40 characters.',
+  /** [inferred] refunds: Razorpay documents the rules (amount ≤ captured − refunded) but not every text */
+  refundAmountTooLarge: 'The refund amount provided is greater than amount captured',
+  refundFully: 'The payment has been fully refunded already',
+  refundNotCaptured: 'Only captured payments can be refunded',
+  refundAmountInvalid: 'The amount must be an integer.',
+  /** [inferred] what the sandbox answers in `refundMode: "refused"` */
+  refundRefused: 'Refund could not be initiated for this payment',
   /** [inferred] a body that is not JSON; Razorpay's exact text is unknown. */
   badJson: 'incorrect JSON object received.',
 } as const;

@@ -83,3 +83,22 @@ export interface Payment {
   vpa: string | null;
   acquirerData: Record<string, string | null>;
 }
+
+/** What the next refund creates do (`refundMode`, a sandbox knob): Razorpay's outcomes, made on demand. */
+export const REFUND_MODES = ['processed', 'failed', 'refused', 'hang'] as const;
+export type RefundMode = (typeof REFUND_MODES)[number];
+
+/** A refund of part of a captured payment (`POST /v1/payments/:id/refund`). */
+export interface Refund {
+  id: string;
+  paymentId: string;
+  amount: number;
+  currency: string;
+  status: 'pending' | 'processed' | 'failed';
+  receipt: string | null;
+  notes: Notes | null;
+  speedRequested: string;
+  createdAt: number;
+  /** the `X-Refund-Idempotency` value it was made with, if any */
+  idempotencyKey: string | null;
+}

@@ -53,7 +53,7 @@ export function digits(length: number): string {
 }
 
 /** Razorpay ids: a prefix and 14 base62 characters (`plink_ExjpAUN3gVHrPJ`). */
-export function newId(prefix: 'plink' | 'order' | 'pay' | 'card'): string {
+export function newId(prefix: 'plink' | 'order' | 'pay' | 'card' | 'rfnd'): string {
   return `${prefix}_${base62(14)}`;
 }
 

@@ -169,6 +169,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       duplicateWebhooks: 1,
       shuffleWebhooks: false,
       notifyPerMinute: 3,
+      refundMode: 'processed',
     },
     // explicit webhookUrl/webhookSecret options win over the same keys in `config`
     {
@@ -213,6 +214,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       shortUrl: (code) => `${publicBaseUrl}/rzp/${code}`,
       publish: (events) => merchant.dispatcher.publish(events),
       notifyPerMinute: () => config.notifyPerMinute,
+      refundMode: () => config.refundMode,
     });
     merchants.set(spec.keyId, merchant);
     return merchant;
@@ -310,8 +312,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (error instanceof BadJsonError) return reply(400, linkErrorBody(MSG.badJson), hangMs);
       throw error;
     }
-    const answer = handleApi(merchant.store, req.method ?? 'GET', path, new URLSearchParams(query), body);
-    reply(answer.status, answer.body, hangMs);
+    const answer = handleApi(
+      merchant.store,
+      req.method ?? 'GET',
+      path,
+      new URLSearchParams(query),
+      body,
+      req.headers,
+    );
+    reply(answer.status, answer.body, answer.late ? Math.max(hangMs, knobs.hangMs) : hangMs);
   };
 
   const onControl = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
@@ -333,6 +342,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         config: () => ({ ...config }),
         updateConfig,
         deliveries: () => all().flatMap((m) => m.dispatcher.deliveries),
+        refunds: () => all().flatMap((m) => [...m.store.refunds.values()]),
         reset,
         stats: () => stats(),
         accounts: () => all().map((m) => merchantView(m)),

@@ -4,11 +4,11 @@
  * machine (created → partially_paid → paid, created → cancelled | expired), orders and
  * payments. Every change that Razorpay would announce is handed to `publish` as webhook events.
  */
-import { linkStateEvent, paymentEvents, type WebhookEvent } from './entities';
+import { linkStateEvent, paymentEvents, refundEvents, type WebhookEvent } from './entities';
 import { ApiError, invalidId, invalidStrippedId, linkError, linkErrorBody, MSG } from './errors';
-import type { Link, Order, Payment, PaymentMethod } from './model';
+import type { Link, Order, Payment, PaymentMethod, Refund, RefundMode } from './model';
 import { base62, digits, newId } from './random';
-import { type Body, type RuleContext, validateCreate, validateUpdate } from './validation';
+import { type Body, checkNotes, type RuleContext, validateCreate, validateUpdate } from './validation';
 
 /** A control-API failure (our own routes, not Razorpay's): an HTTP status and a readable message. */
 export class ControlError extends Error {
@@ -31,6 +31,8 @@ export interface StoreOptions {
   publish: (events: WebhookEvent[]) => void;
   /** resends allowed per link and medium in any 60 s (0 = unlimited); read on every resend */
   notifyPerMinute?: () => number;
+  /** what refund creates do (read on every refund; default processed) */
+  refundMode?: () => RefundMode;
 }
 
 /** One resend the sandbox "sent" (nothing leaves the machine): for tests and demos. */
@@ -59,6 +61,9 @@ export class Store {
   /** `created` links with an expire_by, checked by the expiry timer */
   private readonly expiring = new Set<Link>();
   creates = 0;
+  /** refunds by id, oldest first */
+  readonly refunds = new Map<string, Refund>();
+  private readonly refundsByKey = new Map<string, Refund>();
   /** every resend accepted, oldest first */
   readonly notifications: Notification[] = [];
 
@@ -371,7 +376,92 @@ export class Store {
     return payment;
   }
 
+  get refundMode(): RefundMode {
+    return this.options.refundMode?.() ?? 'processed';
+  }
+
+  /** The captured payment for an id from a /v1 path, or Razorpay's error. */
+  payment(id: string): { link: Link; payment: Payment } {
+    if (!/^pay_[0-9A-Za-z]{14}$/.test(id)) throw linkError(invalidId(id));
+    const link = this.byPayment.get(id);
+    const payment = link?.payments.find((p) => p.id === id);
+    if (link === undefined || payment === undefined) throw linkError(MSG.idNotFound);
+    return { link, payment };
+  }
+
+  /** Paise refunded (or being refunded) of a payment: every refund that has not failed. */
+  refunded(paymentId: string): number {
+    let sum = 0;
+    for (const r of this.refunds.values())
+      if (r.paymentId === paymentId && r.status !== 'failed') sum += r.amount;
+    return sum;
+  }
+
+  refundsOf(paymentId: string): Refund[] {
+    return [...this.refunds.values()].filter((r) => r.paymentId === paymentId);
+  }
+
+  refund(id: string): Refund {
+    const r = this.refunds.get(id);
+    if (r === undefined) throw linkError(MSG.idNotFound);
+    return r;
+  }
+
+  /**
+   * `POST /v1/payments/:id/refund`: at most captured − refunded; the same `X-Refund-Idempotency`
+   * value answers the first refund again and makes no second one. The refund starts `pending`;
+   * `refund.created` and then `refund.processed` (or, in `refundMode: "failed"`, `refund.failed`)
+   * are sent. `refundMode: "refused"` answers 400 and makes none.
+   */
+  createRefund(paymentId: string, body: Body, idempotencyKey: string | null): Refund {
+    if (idempotencyKey !== null) {
+      const known = this.refundsByKey.get(idempotencyKey);
+      if (known !== undefined) return known;
+    }
+    const { link, payment } = this.payment(paymentId);
+    if (payment.status !== 'captured') throw linkError(MSG.refundNotCaptured);
+    const mode = this.refundMode;
+    if (mode === 'refused') throw linkError(MSG.refundRefused);
+    const refundedBefore = this.refunded(payment.id);
+    const left = payment.amount - refundedBefore;
+    if (left <= 0) throw linkError(MSG.refundFully);
+    const amount = body['amount'] === undefined ? left : body['amount'];
+    if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0) {
+      throw linkError(MSG.refundAmountInvalid);
+    }
+    if (amount > left) throw linkError(MSG.refundAmountTooLarge);
+    const receipt = body['receipt'];
+    if (receipt !== undefined && receipt !== null && (typeof receipt !== 'string' || receipt.length > 40)) {
+      throw linkError(MSG.receiptLength);
+    }
+    const speed = body['speed'] === 'optimum' ? 'optimum' : 'normal';
+    const refund: Refund = {
+      id: newId('rfnd'),
+      paymentId: payment.id,
+      amount,
+      currency: payment.currency,
+      status: 'pending',
+      receipt: typeof receipt === 'string' ? receipt : null,
+      notes: checkNotes(body['notes']),
+      speedRequested: speed,
+      createdAt: this.now(),
+      idempotencyKey,
+    };
+    this.refunds.set(refund.id, refund);
+    if (idempotencyKey !== null) this.refundsByKey.set(idempotencyKey, refund);
+    const outcome = mode === 'failed' ? 'failed' : 'processed';
+    this.options.publish(
+      refundEvents(this.options.accountId, link, payment, refund, refundedBefore, outcome, this.now()),
+    );
+    // the answer shows it as created (pending); the status moves on as the webhooks say
+    const answered = { ...refund };
+    refund.status = outcome;
+    return answered;
+  }
+
   reset(): void {
+    this.refunds.clear();
+    this.refundsByKey.clear();
     this.links.clear();
     this.byReference.clear();
     this.byPayment.clear();

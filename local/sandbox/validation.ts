@@ -112,7 +112,7 @@ function checkExpireBy(value: unknown, ctx: RuleContext): number {
   return value;
 }
 
-function checkNotes(value: unknown): Notes | null {
+export function checkNotes(value: unknown): Notes | null {
   if (value === undefined || value === null) return null;
   // an empty PHP array `[]` is an empty map
   if (Array.isArray(value) && value.length === 0) return null;

@@ -115,18 +115,23 @@ export function accountGateways(
 }
 
 /**
- * The port's optional calls, for providers whose adapter has them: resend and update on
- * Razorpay; extend and payment look-up on EximPe. Decided by the account's provider, not by
+ * The port's optional calls, for providers whose adapter has them: resend, update and refunds
+ * on Razorpay; extend and payment look-up on EximPe (whose refunds are not built: 422). Decided by the account's provider, not by
  * building a client first.
  */
+type OptionalOp =
+  | 'notifyLink'
+  | 'updateLink'
+  | 'extendLink'
+  | 'fetchPayment'
+  | 'refundPayment'
+  | 'findRefund';
+
 function optionalOps(
   run: <T>(op: (g: PaymentGateway) => Promise<T>) => Promise<T>,
   ref: AccountRef,
-): Pick<PaymentGateway, 'notifyLink' | 'updateLink' | 'extendLink' | 'fetchPayment'> {
-  const need = <K extends 'notifyLink' | 'updateLink' | 'extendLink' | 'fetchPayment'>(
-    g: PaymentGateway,
-    name: K,
-  ) => {
+): Pick<PaymentGateway, OptionalOp> {
+  const need = <K extends OptionalOp>(g: PaymentGateway, name: K) => {
     const fn = g[name];
     if (!fn) throw new ConfigError(`Payment provider ${ref.provider} has no ${name}`);
     return fn.bind(g) as NonNullable<PaymentGateway[K]>;
@@ -140,6 +145,8 @@ function optionalOps(
   return {
     notifyLink: (id, via) => run((g) => need(g, 'notifyLink')(id, via)),
     updateLink: (id, change) => run((g) => need(g, 'updateLink')(id, change)),
+    refundPayment: (req) => run((g) => need(g, 'refundPayment')(req)),
+    findRefund: (paymentId, refundId) => run((g) => need(g, 'findRefund')(paymentId, refundId)),
   };
 }
 

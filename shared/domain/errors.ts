@@ -192,3 +192,24 @@ export class GatewayAuthError extends GatewayError {
   protected readonly failure = 'AUTH_FAILED';
   readonly retryable = false;
 }
+
+/** The provider refused a refund (its reason is safe to show): 502, nothing was refunded. */
+export class RefundRefusedError extends AppError {
+  readonly code = 'REFUND_REFUSED';
+  constructor(
+    message: string,
+    /** the provider's own words */
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The provider did not confirm a refund (no answer, 5xx, 429) and a look-up did not find it:
+ * 503 with Retry-After. The refund stays `pending` (its amount reserved); a retry with the same
+ * Idempotency-Key looks it up before anything is sent again.
+ */
+export class RefundOutcomeUnknownError extends AppError {
+  readonly code = 'REFUND_PENDING';
+}

@@ -72,6 +72,34 @@ export interface GatewayLink {
   payments: GatewayPayment[];
 }
 
+/** A refund to make (Razorpay `POST /v1/payments/:id/refund`). */
+export interface RefundRequest {
+  paymentId: string;
+  /** paise */
+  amount: number;
+  /**
+   * our refund id: Razorpay's `receipt` and its idempotency key (`X-Refund-Idempotency`), so
+   * a repeat of this request never makes a second refund, and a lost answer can be looked up
+   */
+  refundId: string;
+  /** ≤ 15 keys, each value ≤ 255 chars: our link id, so a refund webhook maps back */
+  notes: Record<string, string>;
+}
+
+/** A refund as the provider reports it, reduced to what we use. */
+export interface GatewayRefund {
+  /** `rfnd_…` */
+  id: string;
+  paymentId: string;
+  amount: number;
+  currency: string;
+  /** Razorpay: pending | processed | failed */
+  status: string;
+  /** what we sent as receipt (our refund id), or null */
+  receipt: string | null;
+  notes: Record<string, string>;
+}
+
 export interface PaymentGateway {
   /**
    * Creates the link, or returns the one Razorpay already has for this reference id (a
@@ -102,6 +130,15 @@ export interface PaymentGateway {
    * through this answer, never through the webhook body alone.
    */
   fetchPayment?(paymentId: string): Promise<ProviderPayment>;
+  /**
+   * Refunds part of a captured payment, bound to `req.refundId` (the provider's idempotency
+   * key). When the answer is lost (timeout, 5xx, 429), the payment's refunds are looked up for
+   * this refund id before anything else; found, it is returned; otherwise the error is thrown
+   * and the caller keeps its reservation. Optional: a provider without refunds answers 422.
+   */
+  refundPayment?(req: RefundRequest): Promise<GatewayRefund>;
+  /** The payment's refunds with this receipt (our refund id), or null when it has none. */
+  findRefund?(paymentId: string, refundId: string): Promise<GatewayRefund | null>;
 }
 
 /** A payment read from the provider's API, with the reference id (our link id) it belongs to. */

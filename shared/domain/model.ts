@@ -138,7 +138,9 @@ export type AttentionReason =
   | 'overpaid'
   | 'sibling_partially_paid'
   /** Razorpay reported a payment that makes no sense (amount, currency, status, ids): not applied */
-  | 'invalid_event';
+  | 'invalid_event'
+  /** a refund made outside this tool (Razorpay's Dashboard) took more than the link's surplus */
+  | 'refund_beyond_surplus';
 
 export interface LinkPayment {
   paymentId: string;
@@ -181,6 +183,33 @@ export interface LinkError {
   message: string;
   /** true when Razorpay never answered: the link may still exist there (resolved by reference id) */
   unresolved: boolean;
+}
+
+/** A refund's state: `pending` holds its amount against the surplus until Razorpay settles it. */
+export type RefundStatus = 'pending' | 'processed' | 'failed';
+
+/**
+ * A refund of surplus money on one of the link's payments (architecture §4c), kept on the link
+ * itself: the reservation, the link's money and its timeline move in one guarded write.
+ */
+export interface LinkRefund {
+  /** ours, deterministic (`rfd_…`, see domain/refunds.ts): Razorpay's `receipt` and idempotency key */
+  refundId: string;
+  /** Razorpay's (`rfnd_…`), once it answered or a webhook named it */
+  providerRefundId?: string;
+  paymentId: string;
+  /** paise */
+  amount: number;
+  status: RefundStatus;
+  /** the admin's words (bounded); absent on refunds made outside this tool */
+  reason?: string;
+  requestedAt: string;
+  requestedBy?: ActorRef;
+  updatedAt: string;
+  /** Razorpay's reason, when it refused or failed the refund */
+  failureReason?: string;
+  /** made outside this tool (Razorpay's Dashboard) and learnt from a webhook */
+  external?: boolean;
 }
 
 /** Who did something (architecture §4a): a person or a machine client, as `{ sub, name }`. */
@@ -242,4 +271,6 @@ export interface Link {
   scope?: 'loan';
   /** a loan link's EMIs, oldest first, with their outstanding when it was made (sum = amount) */
   covers?: Cover[];
+  /** refunds of its surplus money, oldest first (absent: none) */
+  refunds?: LinkRefund[];
 }

@@ -45,6 +45,25 @@ export interface CreditEntry {
   allocations?: { emiNumber: number; amount: number }[];
 }
 
+/**
+ * A refund line of the ledger: written once, when Razorpay reports the refund processed (the
+ * money left), conditional on its refund id never having been written — the curated feed's
+ * `refund` line comes from it. The refund's reservation lives on the link (LinkRefund).
+ */
+export interface RefundEntry {
+  refundId: string;
+  providerRefundId?: string;
+  paymentId: string;
+  linkId: string;
+  loanId: string;
+  emiNumber: number;
+  amount: number;
+  refundedAt: string;
+  lender?: string;
+  /** made outside this tool (Razorpay's Dashboard) */
+  external?: boolean;
+}
+
 export interface LinkFilters {
   status?: LinkStatus;
   lender?: string;
@@ -77,10 +96,14 @@ export interface CommitArgs {
   /** several EMIs of one loan (a loan link's covered EMIs), each guarded by its version */
   emis?: EmiWrite[];
   credit?: CreditEntry;
+  /** a processed refund's ledger line (a second write of the same refund id: 'already-credited') */
+  refund?: RefundEntry;
 }
 
 export interface LinkStore {
   getLink(id: string): Promise<StoredLink | null>;
+  /** The ledger entry of one payment (consistent read): which link it landed on, its surplus. */
+  getCredit(paymentId: string): Promise<CreditEntry | null>;
   findByRazorpayId(razorpayLinkId: string): Promise<StoredLink | null>;
   /** Every link of one EMI, from the loan+EMI index (eventually consistent; see the EMI anchor). */
   listForEmi(loanId: string, emiNumber: number): Promise<StoredLink[]>;

@@ -23,6 +23,9 @@ export const LINK_EVENT_TYPES = [
   'expired',
   'attention',
   'attention_cleared',
+  'refund_requested',
+  'refund_processed',
+  'refund_failed',
 ] as const;
 export type LinkEventType = (typeof LINK_EVENT_TYPES)[number];
 

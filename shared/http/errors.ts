@@ -18,6 +18,8 @@ import {
   MalformedBodyError,
   NotFoundError,
   PayloadTooLargeError,
+  RefundOutcomeUnknownError,
+  RefundRefusedError,
   TooManyRequestsError,
   UnauthenticatedError,
   UnauthorizedError,
@@ -70,6 +72,15 @@ export function toHttpError(err: unknown): HttpErrorResponse {
   if (err instanceof IdempotencyMismatchError) return { statusCode: 422, body: body(err.code, err.message) };
   if (err instanceof IdempotencyInProgressError) {
     return { statusCode: 409, body: body(err.code, err.message), headers: { 'retry-after': '1' } };
+  }
+  if (err instanceof RefundRefusedError) {
+    return {
+      statusCode: 502,
+      body: body(err.code, err.message, [{ field: 'paymentId', message: err.reason }]),
+    };
+  }
+  if (err instanceof RefundOutcomeUnknownError) {
+    return { statusCode: 503, body: body(err.code, err.message), headers: { 'retry-after': '5' } };
   }
   if (err instanceof GatewayRejectedError) {
     return {

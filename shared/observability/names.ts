@@ -9,7 +9,16 @@ export const METRICS_NAMESPACE = 'EmiPaymentLinks';
 
 /** Dimension on the per-operation provider metrics (besides Powertools' `service`). */
 export const OPERATION_DIMENSION = 'operation';
-export const RAZORPAY_OPERATIONS = ['create', 'fetch', 'list', 'cancel', 'notify', 'update'] as const;
+export const RAZORPAY_OPERATIONS = [
+  'create',
+  'fetch',
+  'list',
+  'cancel',
+  'notify',
+  'update',
+  'refund',
+  'refunds',
+] as const;
 export type RazorpayOperation = (typeof RAZORPAY_OPERATIONS)[number];
 
 /** The payment providers whose calls are measured, each under its own metric names. */
@@ -21,6 +30,8 @@ export const METRIC = {
   linksFailed: 'LinksFailed',
   paymentsCredited: 'PaymentsCredited',
   surplusesFlagged: 'SurplusesFlagged',
+  /** refunds of surplus money Razorpay reported processed (ours and those made in its Dashboard) */
+  refundsProcessed: 'RefundsProcessed',
   /** Razorpay's event `created_at` → the event applied here, ms */
   webhookLag: 'WebhookLag',
   /** deliveries refused with 401: a bad or stale signature */

@@ -48,6 +48,33 @@ export const linkEventSchema = doc(
   { id: 'LinkEvent', description: 'One entry of a link’s timeline, written when it happened.' },
 );
 
+export const linkRefundSchema = doc(
+  z.strictObject({
+    refundId: doc(z.string(), { description: 'ours (`rfd_…`): Razorpay’s `receipt` and idempotency key' }),
+    providerRefundId: doc(z.nullable(z.string()), {
+      description: 'Razorpay’s (`rfnd_…`); null until Razorpay confirmed it',
+    }),
+    paymentId: doc(z.string(), { description: 'the refunded payment (pay_…), captured on this link' }),
+    amount: paise('paise'),
+    status: doc(z.enum(['pending', 'processed', 'failed']), {
+      description:
+        '`pending` holds the amount against the surplus; `processed`: the money went back; `failed`: the amount is back in the surplus',
+    }),
+    reason: doc(z.nullable(z.string()), {
+      description: 'why the admin refunded it; null for refunds made elsewhere',
+    }),
+    requestedAt: z.iso.datetime(),
+    requestedBy: z.nullable(actorRefSchema),
+    failureReason: doc(z.nullable(z.string()), {
+      description: 'Razorpay’s reason when it refused or failed it',
+    }),
+    external: doc(z.boolean(), {
+      description: 'made outside this tool (Razorpay’s Dashboard), learnt from a webhook',
+    }),
+  }),
+  { id: 'LinkRefund', description: 'A refund of surplus money on one of the link’s payments.' },
+);
+
 export const linkDetailSchema = doc(
   z.strictObject({
     ...linkSchema.shape,
@@ -55,10 +82,20 @@ export const linkDetailSchema = doc(
       description: 'Razorpay sends its reminders for this link (null: links made before this was kept)',
     }),
     attempts: z.array(linkAttemptSchema),
-    refunds: doc(
-      z.array(z.strictObject({ refundId: z.string(), paymentId: z.string(), amount: paise('paise') })),
+    refunds: doc(z.array(linkRefundSchema), {
+      description: 'refunds of surplus money on this link, oldest first',
+    }),
+    refundable: doc(
+      z.array(
+        z.strictObject({
+          paymentId: z.string(),
+          surplus: paise('the money the EMI did not need, flagged when the payment was credited'),
+          left: paise('what may still be refunded: the surplus minus refunds pending or processed'),
+        }),
+      ),
       {
-        description: 'refunds of surplus money on this link (none yet: refunds are not built)',
+        description:
+          'the payments with surplus money (only while the link is flagged or has refunds; otherwise empty)',
       },
     ),
     siblings: z.array(linkSiblingSchema),
@@ -74,3 +111,8 @@ export const linkDetailSchema = doc(
   },
 );
 export type LinkDetail = z.infer<typeof linkDetailSchema>;
+
+export const refundResultSchema = doc(z.strictObject({ refund: linkRefundSchema, link: linkDetailSchema }), {
+  id: 'RefundResult',
+  description: 'The refund as it stands (pending until Razorpay reports it processed) and the link in full.',
+});

@@ -39,6 +39,7 @@ export const ATTENTION_REASONS = [
   'overpaid',
   'sibling_partially_paid',
   'invalid_event',
+  'refund_beyond_surplus',
 ] as const satisfies readonly AttentionReason[];
 export const JOB_STATUSES = [
   'queued',

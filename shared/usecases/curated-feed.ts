@@ -2,11 +2,13 @@
  * The curated payments feed (architecture §4e): every credit in the payment-credit ledger becomes
  * one JSON line under `curated/payments/dt=YYYY-MM-DD/` in the landing bucket, and a credit that
  * was flagged with money the EMI did not need (paid after the EMI was settled, overpaid) a second,
- * `surplus` line with that amount. (Refund lines wait for refunds: nothing issues one yet.)
+ * `surplus` line with that amount. A refund of surplus money that Razorpay reported processed is a
+ * `refund` line (its amount: the money that went back; `refund_id`: ours), from the refund's own
+ * ledger line (`#REFUND#<refundId>`, written once when it was processed).
  *
  * Driven by the ledger itself: the EMI table's stream (on AWS a DynamoDB Streams event source;
  * locally local/stream-poller.ts reading DynamoDB Local's stream) hands every new `#CREDIT` item
- * here. The ledger item exists once per Razorpay payment id (its conditional write is what
+ * (and `#REFUND#…`) item here. The ledger item exists once per Razorpay payment id (its conditional write is what
  * "credit once" means), so the feed has exactly one line per credited payment:
  * - none is missing: a batch that fails is retried until it succeeds (the stream keeps it);
  * - none appears twice: each line is its own object, keyed by kind and payment id, so a retried
@@ -17,6 +19,7 @@
 import { DEFAULT_ACCOUNT_ID, type Provider } from '../domain/accounts';
 import { CURATED_PREFIX } from '../domain/objects';
 import type { LinkStore } from '../domain/ports';
+import { REFUND_ID } from '../domain/refunds';
 
 /** PUTs in flight at once per batch. */
 const PUT_CONCURRENCY = 16;
@@ -39,6 +42,8 @@ export interface FeedLine {
   captured_at: string | null;
   credited_at: string;
   kind: FeedKind;
+  /** a refund line's refund id (ours, `rfd_…`); null on credit and surplus lines */
+  refund_id: string | null;
 }
 
 /** A new ledger item as the stream shows it (already unmarshalled). */
@@ -56,6 +61,9 @@ export interface LedgerImage {
   surplusReason?: string;
   /** a loan link's payment: what each covered EMI was credited (sum = amount) */
   allocations?: { emiNumber: number; amount: number }[];
+  /** a refund line's */
+  refundId?: string;
+  refundedAt?: string;
 }
 
 export interface FeedDeps {
@@ -66,19 +74,33 @@ export interface FeedDeps {
 /**
  * One object per line. A loan link's payment makes one credit line per covered EMI it reached:
  * those objects carry the EMI number too (`credit-<payment>-emi<n>`), so each is still written
- * once, whatever the retries.
+ * once, whatever the retries. A payment may have several refunds: each is its own object, keyed
+ * by its refund id.
  */
 export function feedKey(
-  line: Pick<FeedLine, 'credited_at' | 'kind' | 'payment_id' | 'emi_number'>,
+  line: Pick<FeedLine, 'credited_at' | 'kind' | 'payment_id' | 'emi_number' | 'refund_id'>,
   perEmi = false,
 ): string {
+  const id = line.kind === 'refund' && line.refund_id ? line.refund_id : line.payment_id;
   const emi = perEmi && line.kind === 'credit' ? `-emi${line.emi_number}` : '';
-  return `${CURATED_PREFIX}dt=${line.credited_at.slice(0, 10)}/${line.kind}-${line.payment_id}${emi}.jsonl`;
+  return `${CURATED_PREFIX}dt=${line.credited_at.slice(0, 10)}/${line.kind}-${id}${emi}.jsonl`;
 }
 
 export function isCreditImage(image: LedgerImage): boolean {
   return (
     image.sk === '#CREDIT' && typeof image.paymentId === 'string' && typeof image.creditedAt === 'string'
+  );
+}
+
+/** A processed refund's ledger line (its sort key names the refund). */
+export function isRefundImage(image: LedgerImage): boolean {
+  return (
+    image.type === 'REFUND' &&
+    typeof image.refundId === 'string' &&
+    REFUND_ID.test(image.refundId) &&
+    image.sk === `#REFUND#${image.refundId}` &&
+    typeof image.paymentId === 'string' &&
+    typeof image.refundedAt === 'string'
   );
 }
 
@@ -100,7 +122,18 @@ export async function feedLineFor(deps: Pick<FeedDeps, 'links'>, c: LedgerImage)
     captured_at: payment?.capturedAt ?? null,
     credited_at: c.creditedAt!,
     kind: 'credit',
+    refund_id: null,
   };
+}
+
+/** A refund line: the payment's fields, the refunded money as its amount, when it was processed. */
+export async function refundLineFor(
+  deps: Pick<FeedDeps, 'links'>,
+  r: LedgerImage,
+): Promise<{ line: FeedLine; key: string }> {
+  const payment = await feedLineFor(deps, { ...r, creditedAt: r.refundedAt });
+  const line: FeedLine = { ...payment, kind: 'refund', refund_id: r.refundId ?? null };
+  return { line, key: feedKey(line) };
 }
 
 /**
@@ -126,6 +159,7 @@ export async function feedLinesFor(
 /** Writes the lines of a batch of new ledger images; throws (the batch comes again) on any failure. */
 export async function appendToFeed(deps: FeedDeps, images: LedgerImage[]): Promise<number> {
   const credits = images.filter(isCreditImage);
+  const refunds = images.filter(isRefundImage);
   // one read per link, however many of the batch's credits landed on it
   const links = new Map<string, ReturnType<FeedDeps['links']['getLink']>>();
   const reader: Pick<FeedDeps, 'links'> = {
@@ -139,7 +173,10 @@ export async function appendToFeed(deps: FeedDeps, images: LedgerImage[]): Promi
       },
     },
   };
-  const lines = (await Promise.all(credits.map((c) => feedLinesFor(reader, c)))).flat();
+  const lines = [
+    ...(await Promise.all(credits.map((c) => feedLinesFor(reader, c)))).flat(),
+    ...(await Promise.all(refunds.map((r) => refundLineFor(reader, r)))),
+  ];
   // a bounded number of PUTs at a time: a batch is up to 100 records (200 lines with surpluses)
   let next = 0;
   const worker = async () => {

@@ -28,12 +28,14 @@ import {
 import { type LinkUpdate, NOTIFY_CHANNELS } from '../domain/gateway';
 import { anchorEmiNumbers, type LinkStatus } from '../domain/model';
 import type { StoredLink } from '../domain/ports';
+import { refundable } from '../domain/refunds';
 import { type EventDetail, eventsOf, withEvent } from '../domain/timeline';
 import { correlate } from '../observe';
 import type { LinkDetail } from '../schemas/link-detail';
 import { MAX_EXPIRY_SECONDS, MIN_EXPIRY_SECONDS, UPI_NO_PARTIAL } from './generate-link';
 import { bump, gatewayOf, type LinkDeps } from './link-deps';
 import { toLinkView } from './link-view';
+import { surplusByPayment } from './surplus';
 import { updateWithAnchor } from './sync-link';
 
 /** The link, if it exists and is one of the actor's lenders'; otherwise the same 404. */
@@ -58,9 +60,12 @@ export async function linkDetail(
   const link = await linkInScope(deps, id, actor);
   // a loan link's siblings are the other links of the EMIs it covers
   const numbers = anchorEmiNumbers(link);
-  const [emis, indexed] = await Promise.all([
+  // the surplus of each payment is on its ledger entry: read only for a link that may have some
+  const withSurplus = link.attention !== undefined || (link.refunds ?? []).length > 0;
+  const [emis, indexed, surplus] = await Promise.all([
     Promise.all(numbers.map((n) => deps.emis.getEmi(link.loanId, n, true))),
     Promise.all(numbers.map((n) => deps.links.listForEmi(link.loanId, n))),
+    withSurplus ? surplusByPayment(deps, link) : new Map<string, number>(),
   ]);
   const siblings = new Map<string, { id: string; status: LinkStatus; amount: number; createdAt: string }>();
   for (const l of indexed.flat())
@@ -87,8 +92,25 @@ export async function linkDetail(
         errorReason: p.errorReason ?? null,
         at: p.capturedAt,
       })),
-    // refunds (§4c) are not built yet: a link never holds one, so this is always empty
-    refunds: [],
+    refunds: (link.refunds ?? []).map((r) => ({
+      refundId: r.refundId,
+      providerRefundId: r.providerRefundId ?? null,
+      paymentId: r.paymentId,
+      amount: r.amount,
+      status: r.status,
+      reason: r.reason ?? null,
+      requestedAt: r.requestedAt,
+      requestedBy: r.requestedBy ?? null,
+      failureReason: r.failureReason ?? null,
+      external: r.external === true,
+    })),
+    refundable: [...surplus]
+      .filter(([, amount]) => amount > 0)
+      .map(([paymentId, amount]) => ({
+        paymentId,
+        surplus: amount,
+        left: refundable(link, paymentId, amount),
+      })),
     siblings: [...siblings.values()]
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
       .map(({ id: siblingId, status, amount }) => ({ id: siblingId, status, amount })),

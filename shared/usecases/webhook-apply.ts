@@ -37,6 +37,7 @@ import { log } from '../log';
 import { metrics } from '../metrics';
 import { correlate } from '../observe';
 import type { LinkDeps } from './link-deps';
+import { applyRefundEvent, type RefundApplyOutcome } from './refunds';
 import { applyObservation, flagAttention, type Observation, syncLink } from './sync-link';
 import { applyEximpeEvent } from './webhook-eximpe';
 import { decodeWebhookMessage } from './webhook-message';
@@ -49,7 +50,9 @@ export const MONEY_EVENTS = [
   'payment_link.partially_paid',
 ];
 const LINK_STATE_EVENTS = ['payment_link.expired', 'payment_link.cancelled'];
-export const HANDLED_EVENTS = [...MONEY_EVENTS, 'payment.failed', ...LINK_STATE_EVENTS];
+/** Refund events (refunds.ts); `refund.speed_changed` changes no money and is acknowledged. */
+export const REFUND_EVENTS = ['refund.created', 'refund.processed', 'refund.failed'];
+export const HANDLED_EVENTS = [...MONEY_EVENTS, 'payment.failed', ...LINK_STATE_EVENTS, ...REFUND_EVENTS];
 
 const OUR_LINK_ID = LINK_ID;
 /** a link payment's description: `#` + the link id without `plink_` (reference.md §4) */
@@ -62,6 +65,7 @@ export class UnmappedPaymentError extends AppError {
 
 export type ApplyOutcome =
   | { applied: true; linkId: string; status: string }
+  | RefundApplyOutcome
   | { applied: false; reason: 'ignored-event' | 'unmapped' | 'not-a-link-payment' }
   | { applied: false; reason: 'invalid-event'; linkId: string; problem: string };
 
@@ -187,6 +191,7 @@ export async function applyWebhookEvent(
   accountId: string = DEFAULT_ACCOUNT_ID,
 ): Promise<ApplyOutcome> {
   if (!HANDLED_EVENTS.includes(event.event)) return { applied: false, reason: 'ignored-event' };
+  if (REFUND_EVENTS.includes(event.event)) return applyRefundWebhook(deps, event, eventId, accountId);
   const payment = event.payload.payment?.entity;
   const plink = event.payload.payment_link?.entity;
   const ids = {
@@ -243,6 +248,41 @@ export async function applyWebhookEvent(
     metrics.webhookLag(deps.clock.now().getTime() - event.created_at * 1000);
   }
   return { applied: true, linkId: link.id, status: after.status };
+}
+
+/** refund.created / processed / failed: the refund entity, checked and applied once (refunds.ts). */
+async function applyRefundWebhook(
+  deps: LinkDeps,
+  event: WebhookEvent,
+  eventId: string,
+  accountId: string,
+): Promise<ApplyOutcome> {
+  const refund = event.payload.refund?.entity;
+  // a refund event without its refund cannot be matched to money: a person must see it
+  if (!refund) throw new UnmappedPaymentError(`${event.event} event ${eventId} carries no refund`);
+  correlate({ eventId });
+  const status =
+    event.event === 'refund.processed' ? 'processed' : event.event === 'refund.failed' ? 'failed' : 'pending';
+  const ourRefundId = refund.receipt ?? refund.notes?.refund_id ?? null;
+  const outcome = await applyRefundEvent(
+    deps,
+    {
+      id: refund.id,
+      paymentId: refund.payment_id,
+      amount: refund.amount,
+      currency: refund.currency,
+      ourRefundId,
+      status,
+    },
+    accountId,
+  );
+  log.info('refund webhook handled', {
+    eventId,
+    event: event.event,
+    providerRefundId: refund.id,
+    ...outcome,
+  });
+  return outcome;
 }
 
 /** Decodes a queue message written by the receiver and applies it. Throws to have it retried. */

@@ -527,6 +527,74 @@ describe('real answers from the local stack match the description', () => {
     expect(denied.status).toBe(403);
   });
 
+  it('refunds: an overpaid link refunded by an admin, and the refusals', async () => {
+    const admin = await passwordLogin(system.auth.issuer, {
+      username: 'admin',
+      password: 'demo-admin',
+      redirectUri: `${system.url}/`,
+    });
+    const auth = { authorization: `Bearer ${admin}` };
+    const emi = { emiNumber: 1, dueDate: '2026-01-05', amount: 150_000 };
+    const loan = {
+      loanId: 'CONTRACT-R1',
+      lender: 'Kaveri Finance',
+      clientName: 'Refund Borrower',
+      phone: '+919000000002',
+    };
+    await call('loans-upsert', 'POST', '/api/loans', { body: { loans: [{ ...loan, emis: [emi] }] } });
+    const made = await call('generate-link', 'POST', '/api/payment-links/generate', {
+      body: { loanId: 'CONTRACT-R1', emiNumber: 1 },
+    });
+    const id = made.body.id as string;
+    // ₹1,000 came in elsewhere meanwhile; the link is then paid in full: ₹1,000 of it is surplus
+    await call('loans-upsert', 'POST', '/api/loans', {
+      body: { loans: [{ ...loan, emis: [{ ...emi, amountPaid: 100_000 }] }] },
+    });
+    const paid = await fetch(`${system.sandboxUrl}/_sandbox/payment_links/${made.body.razorpayLinkId}/pay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const paymentId = ((await paid.json()) as { payment_id: string }).payment_id;
+    let flagged = false;
+    for (let i = 0; i < 300 && !flagged; i++) {
+      const res = await fetch(`${system.url}/api/payment-links/${id}`, { headers: auth });
+      flagged = ((await res.json()) as { attention: string | null }).attention === 'overpaid';
+      if (!flagged) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(flagged).toBe(true);
+    const path = `/api/payment-links/${id}/refunds`;
+    const refused = await call('refund-link', 'POST', path, {
+      body: { paymentId, amount: 100_001, reason: 'overpaid' },
+      headers: auth,
+    });
+    expect(refused.status).toBe(422);
+    expect(
+      (await call('refund-link', 'POST', path, { body: { paymentId, reason: 'x', extra: 1 }, headers: auth }))
+        .status,
+    ).toBe(400);
+    // a machine token (the default here) holds no admin permission
+    expect(
+      (await call('refund-link', 'POST', path, { body: { paymentId, reason: 'overpaid' } })).status,
+    ).toBe(403);
+    const done = await call('refund-link', 'POST', path, {
+      body: { paymentId, reason: 'overpaid' },
+      headers: { ...auth, 'idempotency-key': 'contract-refund-1' },
+    });
+    expect(done.status).toBe(201);
+    expect((done.body.refund as { amount: number }).amount).toBe(100_000);
+    expect(
+      (await call('refund-link', 'POST', path, { body: { paymentId, reason: 'again' }, headers: auth }))
+        .status,
+    ).toBe(409);
+    await call('refund-link', 'POST', '/api/payment-links/lnk_00000000000000000000/refunds', {
+      body: { paymentId, reason: 'x' },
+      headers: auth,
+    });
+    const full = await call('link-detail', 'GET', `/api/payment-links/${id}`, { headers: auth });
+    expect(full.body.refunds).toHaveLength(1);
+  });
+
   it('covered every route of the table at least once', () => {
     const routesSeen = new Set(seen.map((s) => s.split(' ')[0]));
     for (const route of routes.filter((r) => r.path !== '$default'))

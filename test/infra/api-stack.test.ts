@@ -174,7 +174,7 @@ describe('warehouse workers', () => {
     });
   });
 
-  it("reads only new credit-ledger items from the EMI table's stream, retrying a failed batch", () => {
+  it("reads only new credit and refund ledger items from the EMI table's stream, retrying a failed batch", () => {
     const mapping = ofType('AWS::Lambda::EventSourceMapping').find(
       ([, r]) => app.render(r.Properties['FunctionName']) === `local:${functionId('feed-worker')}`,
     )![1];
@@ -188,6 +188,12 @@ describe('warehouse workers', () => {
             Pattern: JSON.stringify({
               eventName: ['INSERT'],
               dynamodb: { Keys: { sk: { S: ['#CREDIT'] } } },
+            }),
+          },
+          {
+            Pattern: JSON.stringify({
+              eventName: ['INSERT'],
+              dynamodb: { Keys: { sk: { S: [{ prefix: '#REFUND#' }] } } },
             }),
           },
         ],

@@ -170,6 +170,23 @@ const expected: Record<string, { permissions: Record<string, string[]>; env: Rec
       ...ACCOUNT_PREFIX_ENV,
     },
   },
+  // admin: refunds of surplus money (idempotency keys in Ops, the ledger in Emis)
+  'refund-link': {
+    permissions: {
+      ...table('Emis', DDB_READ_WRITE),
+      ...table('Links', DDB_READ_WRITE),
+      ...table('Ops', DDB_READ_WRITE),
+      RazorpayApiSecret: SECRET_READ,
+      [ACCOUNT_SECRETS]: SECRET_READ,
+    },
+    env: {
+      EMIS_TABLE: 'Emis',
+      LINKS_TABLE: 'Links',
+      OPS_TABLE: 'Ops',
+      RAZORPAY_API_SECRET_ARN: 'RazorpayApiSecret',
+      ...ACCOUNT_PREFIX_ENV,
+    },
+  },
   'update-link': {
     permissions: {
       ...table('Emis', DDB_READ_WRITE),

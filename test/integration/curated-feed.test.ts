@@ -189,11 +189,73 @@ describe('curated payments feed', () => {
           'captured_at',
           'credited_at',
           'kind',
+          'refund_id',
         ].sort(),
       );
       expect(key).toBe(`curated/payments/dt=${want.creditedAt.slice(0, 10)}/credit-${line.payment_id}.jsonl`);
       seen.add(line.payment_id);
     }
     expect(seen.size).toBe(200);
+  }, 600_000);
+
+  it('writes one refund line per processed refund (two refunds of one payment: two lines), replays included', async () => {
+    const at = '2026-10-15T09:00:00.000Z';
+    const paymentId = `pay_rf${Math.random().toString(36).slice(2, 14).padEnd(12, '0')}`;
+    const l = { ...link(9001, paymentId, 300_000, at), attention: 'overpaid' as const };
+    const credit = {
+      paymentId,
+      linkId: l.id,
+      loanId: l.loanId,
+      emiNumber: l.emiNumber,
+      amount: 300_000,
+      creditedAt: at,
+      surplusReason: 'overpaid' as const,
+      surplusAmount: 200_000,
+    };
+    expect(await links().commit({ link: { link: l, expectedRev: 0 }, credit })).toBe('ok');
+    const refund = (refundId: string, amount: number) => ({
+      refundId,
+      paymentId,
+      linkId: l.id,
+      loanId: l.loanId,
+      emiNumber: l.emiNumber,
+      amount,
+      refundedAt: '2026-10-16T10:00:00.000Z',
+    });
+    expect(await links().commit({ refund: refund('rfd_feedaaaaaaaaaaaaaaaa', 120_000) })).toBe('ok');
+    expect(await links().commit({ refund: refund('rfd_feedbbbbbbbbbbbbbbbb', 80_000) })).toBe('ok');
+    // the same refund settled again (a duplicate webhook): the ledger refuses it
+    expect(await links().commit({ refund: refund('rfd_feedaaaaaaaaaaaaaaaa', 120_000) })).toBe(
+      'already-credited',
+    );
+
+    for (let pass = 0; pass < 2; pass++) {
+      const poller = startStreamPoller({
+        endpoint: names.dynamodb,
+        table: names.EMIS_TABLE,
+        handler: feedWorker,
+        everyMs: 60_000,
+      });
+      while ((await poller.drain()) > 0) {}
+      poller.stop();
+    }
+    const refundKeys = (await feedObjects(['2026-10-16'])).filter((k) => k.includes('/refund-'));
+    expect(refundKeys.sort()).toEqual([
+      'curated/payments/dt=2026-10-16/refund-rfd_feedaaaaaaaaaaaaaaaa.jsonl',
+      'curated/payments/dt=2026-10-16/refund-rfd_feedbbbbbbbbbbbbbbbb.jsonl',
+    ]);
+    const body = await (
+      await s3.send(new GetObjectCommand({ Bucket: names.RAW_WEBHOOKS_BUCKET, Key: refundKeys[0]! }))
+    ).Body!.transformToString();
+    expect(JSON.parse(body)).toMatchObject({
+      payment_id: paymentId,
+      link_id: l.id,
+      kind: 'refund',
+      refund_id: 'rfd_feedaaaaaaaaaaaaaaaa',
+      amount: 120_000,
+      lender: l.lender,
+      credited_at: '2026-10-16T10:00:00.000Z',
+      captured_at: at,
+    });
   }, 600_000);
 });

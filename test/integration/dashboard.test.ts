@@ -14,6 +14,11 @@ import { handler as upsert } from '../../functions/loans-upsert/handler';
 import { handler as refresh } from '../../functions/refresh-link/handler';
 import { handler as searchRoute } from '../../functions/search/handler';
 import { rebuildAggregates } from '../../shared/adapters/dynamo/aggregate-rebuild';
+import type { Actor } from '../../shared/auth/actor';
+import { AppError } from '../../shared/domain/errors';
+import { applyRefundEvent, requestRefund } from '../../shared/usecases/refunds';
+import { stores } from '../../shared/wiring';
+import { linkDeps } from '../../shared/wiring-links';
 import { startTestApp, type TestApp } from '../support/app';
 import { type LoanFixture, loan } from '../support/fixtures';
 import { call } from '../support/http';
@@ -29,6 +34,14 @@ const find = (query: Record<string, string>, token?: string) =>
 const gen = (body: Record<string, unknown>) =>
   call(generate, { method: 'POST', path: '/api/payment-links/generate', body });
 const doRefresh = (id: string) => call(refresh, { method: 'POST', pathParameters: { id } });
+const admin: Actor = {
+  sub: 'u-admin',
+  name: 'admin',
+  kind: 'person',
+  permissions: new Set(['read', 'write', 'loans', 'admin']),
+  lenders: '*',
+};
+let refundSeq = 0;
 const pay = (plink: string, body: Record<string, unknown> = {}) =>
   app.control<{ payment_id: string }>('POST', `/_sandbox/payment_links/${plink}/pay`, body);
 
@@ -149,7 +162,7 @@ describe('GET /api/dashboard', () => {
 });
 
 describe('kept totals = rebuild after a randomized run', () => {
-  it('holds for random upserts, generates, payments, duplicate refreshes, cancels and expiries', async () => {
+  it('holds for random upserts, generates, payments, duplicate refreshes, cancels, expiries and refunds', async () => {
     const lenders = ['Rand A', 'Rand B'];
     const op = fc.oneof(
       fc.record({
@@ -184,9 +197,12 @@ describe('kept totals = rebuild after a randomized run', () => {
         times: fc.integer({ min: 1, max: 2 }),
         partial: fc.boolean(),
       }),
+      // a refund of a flagged link's surplus, processed; or one made in Razorpay's Dashboard,
+      // which may take money the EMI needed (the EMI owes it again)
+      fc.record({ kind: fc.constant('refund' as const), link: fc.nat({ max: 20 }), external: fc.boolean() }),
     );
     let run = 0;
-    const done = { links: 0, loanLinks: 0, payments: 0, cancels: 0 };
+    const done = { links: 0, loanLinks: 0, payments: 0, cancels: 0, refunds: 0 };
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 8, maxLength: 16 }), async (ops) => {
         run++;
@@ -240,6 +256,41 @@ describe('kept totals = rebuild after a randomized run', () => {
                 .then(() => done.payments++)
                 .catch(() => undefined); // paid, cancelled or expired already: the sandbox refuses
               await Promise.all(Array.from({ length: o.refreshes }, () => doRefresh(l.id)));
+            } else if (o.kind === 'refund') {
+              const stored = await stores().links.getLink(l.id);
+              const p = stored?.payments.find((x) => x.status === 'captured');
+              if (p && o.external) {
+                const id = `rfnd_Rand${String(++refundSeq).padStart(10, '0')}`;
+                const report = {
+                  id,
+                  paymentId: p.paymentId,
+                  amount: Math.min(p.amount, 60_000),
+                  currency: 'INR',
+                };
+                await applyRefundEvent(linkDeps(), { ...report, ourRefundId: null, status: 'processed' });
+                done.refunds++;
+              } else if (p && stored?.attention) {
+                try {
+                  const made = await requestRefund(
+                    linkDeps(),
+                    l.id,
+                    { paymentId: p.paymentId, reason: 'r' },
+                    admin,
+                  );
+                  await applyRefundEvent(linkDeps(), {
+                    id: made.refund.providerRefundId!,
+                    paymentId: p.paymentId,
+                    amount: made.refund.amount,
+                    currency: 'INR',
+                    ourRefundId: made.refund.refundId,
+                    status: 'processed',
+                  });
+                  done.refunds++;
+                } catch (err) {
+                  // nothing refundable on that payment (no surplus, already refunded): a 4xx
+                  if (!(err instanceof AppError)) throw err;
+                }
+              }
             } else if (o.kind === 'cancel') {
               const res = await call(cancel, { method: 'POST', pathParameters: { id: l.id } });
               expect(res.status).toBeLessThan(500);
@@ -259,6 +310,7 @@ describe('kept totals = rebuild after a randomized run', () => {
     expect(done.links).toBeGreaterThan(5);
     expect(done.payments).toBeGreaterThan(2);
     expect(done.loanLinks).toBeGreaterThan(0);
+    expect(done.refunds).toBeGreaterThan(0);
     const res = await board();
     expect(res.status).toBe(200);
     for (const b of res.json.dpd) expect(b.loans).toBeGreaterThanOrEqual(0);

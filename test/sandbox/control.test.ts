@@ -189,6 +189,7 @@ describe('config, log, listing, stats and reset', () => {
         'duplicateWebhooks',
         'shuffleWebhooks',
         'notifyPerMinute',
+        'refundMode',
       ].sort(),
     );
     const put = await control(sandbox, 'PUT', '/_sandbox/config', { latencyMs: 5, duplicateWebhooks: 2 });

@@ -20,6 +20,7 @@ import type {
   EmiStore,
   LinkStore,
   OpsStore,
+  RefundEntry,
   StoredLink,
 } from '../../shared/domain/ports';
 import { DEFAULT_LINK_SETTINGS, type LinkDeps } from '../../shared/usecases/link-deps';
@@ -32,6 +33,8 @@ export class FakeStores {
   readonly links = new Map<string, StoredLink>();
   readonly emis = new Map<string, Emi>();
   readonly ledger = new Map<string, CreditEntry>();
+  /** processed refunds' ledger lines, by our refund id */
+  readonly refundLedger = new Map<string, RefundEntry>();
   commits = 0;
 
   static emiKey(loanId: string, emiNumber: number): string {
@@ -47,6 +50,7 @@ export class FakeStores {
   linkStore(): LinkStore {
     return {
       getLink: async (id) => structuredClone(this.links.get(id) ?? null),
+      getCredit: async (paymentId) => structuredClone(this.ledger.get(paymentId) ?? null),
       findByRazorpayId: async (rid) =>
         structuredClone([...this.links.values()].find((l) => l.razorpayLinkId === rid) ?? null),
       listForEmi: async (loanId, emiNumber) =>
@@ -56,6 +60,7 @@ export class FakeStores {
       commit: async (args): Promise<CommitOutcome> => {
         // every guard first, then every write: all or nothing, like TransactWriteItems
         if (args.credit && this.ledger.has(args.credit.paymentId)) return 'already-credited';
+        if (args.refund && this.refundLedger.has(args.refund.refundId)) return 'already-credited';
         if (args.link) {
           const current = this.links.get(args.link.link.id);
           if ((current?.rev ?? 0) !== args.link.expectedRev) return 'conflict';
@@ -67,6 +72,7 @@ export class FakeStores {
           if ((current?.version ?? 0) !== w.expectedVersion) return 'conflict';
         }
         if (args.credit) this.ledger.set(args.credit.paymentId, structuredClone(args.credit));
+        if (args.refund) this.refundLedger.set(args.refund.refundId, structuredClone(args.refund));
         if (args.link) this.links.set(args.link.link.id, structuredClone(args.link.link));
         for (const w of emiWrites) {
           this.emis.set(FakeStores.emiKey(w.emi.loanId, w.emi.emiNumber), structuredClone(w.emi));

@@ -39,6 +39,11 @@ function finder(links: Partial<StoredLink>[] = [{ id: OURS, razorpayLinkId: PLIN
       calls.push(`plink:${id}`);
       return (links.find((l) => l.razorpayLinkId === id) as StoredLink | undefined) ?? null;
     },
+    // the credit ledger: none of these tests' payments was ever credited
+    getCredit: async (paymentId: string) => {
+      calls.push(`credit:${paymentId}`);
+      return null;
+    },
   };
 }
 
@@ -158,7 +163,19 @@ describe('applyWebhookEvent', () => {
     },
   );
 
-  it.each(['webhook:payment.authorized:card:docs', 'webhook:refund.processed:normal:docs'])(
+  it.each(['webhook:refund.processed:normal:docs', 'webhook:refund.failed:normal:docs'])(
+    'acknowledges %s of a payment we never credited, looking only at the ledger',
+    async (key) => {
+      const f = finder([]);
+      await expect(applyWebhookEvent(deps(f), parsed(sample(key)), 'E1')).resolves.toEqual({
+        applied: false,
+        reason: 'not-ours',
+      });
+      expect(f.calls).toEqual(['credit:pay_FPoJKWQQ8lK13n']);
+    },
+  );
+
+  it.each(['webhook:payment.authorized:card:docs', 'webhook:refund.speed_changed:normal:docs'])(
     'acknowledges %s without looking for a link',
     async (key) => {
       const f = finder([]);

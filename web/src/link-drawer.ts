@@ -1,15 +1,18 @@
 /**
  * One link, in full (architecture §4c), in a drawer opened from the links list: the link with a
  * copy button and its QR code, the payments, failed attempts and other links of the EMI, and its
- * timeline; Resend (SMS / e-mail), Extend and Cancel for a role that may write, each only while
- * the link's state allows it (the API refuses the rest anyway).
+ * timeline; Resend (SMS / e-mail), Extend, reminders and part payments on/off and Cancel for a
+ * role that may write, each only while the link's state allows it (the API refuses the rest
+ * anyway); its refunds, and Refund for an admin while surplus money is left (the dialog is
+ * refund.js, loaded on first use).
  */
 import type { LinkDetail } from '../../shared/schemas/link-detail';
 import { can } from './access';
-import { type ApiResponse, errorText, type Link, request } from './api';
+import { type ApiResponse, errorText, type Link, newIdempotencyKey, request } from './api';
 import { accessToken } from './auth';
 import { confirmDialog, h, notify, whileBusy } from './dom';
 import { cancelReasonText, emiLabel, formatDateTime, formatPaise, statusLabel } from './format';
+import type { RefundDialogContext, RefundModule } from './refund-api';
 import { linkWithCopy, statusBadge } from './shared-ui';
 
 type Child = Node | string | null | undefined | false;
@@ -20,7 +23,7 @@ const linkApi = {
   detail: (id: string): Promise<ApiResponse<LinkDetail>> => request<LinkDetail>('GET', path(id)),
   notify: (id: string, via: 'sms' | 'email') =>
     request<LinkDetail>('POST', path(id, '/notify'), { body: { via } }),
-  update: (id: string, body: { expireBy?: string; reminders?: boolean }) =>
+  update: (id: string, body: { expireBy?: string; reminders?: boolean; acceptPartial?: boolean }) =>
     request<LinkDetail>('PATCH', path(id), { body }),
   cancel: (id: string) => request<Link>('POST', path(id, '/cancel')),
 };
@@ -37,7 +40,70 @@ const EVENT_WORDS: Record<string, string> = {
   expired: 'Expired',
   attention: 'Needs attention',
   attention_cleared: 'Attention cleared',
+  refund_requested: 'Refund requested',
+  refund_processed: 'Refunded',
+  refund_failed: 'Refund failed',
 };
+
+// a path the bundler leaves alone: refund.js is its own file, fetched when first needed
+const REFUND_URL = './refund.js';
+let refundModule: Promise<RefundModule> | undefined;
+
+function refundButton(link: LinkDetail, reload: (l?: LinkDetail) => void): HTMLElement | null {
+  // EximPe links cannot be refunded here (the API answers 422): no button for them
+  if (!can('admin') || link.provider === 'eximpe' || !link.attention) return null;
+  if (!link.refundable.some((r) => r.left > 0)) return null;
+  const btn = h('button', { type: 'button', className: 'btn', 'data-testid': 'refund' }, 'Refund…');
+  btn.addEventListener('click', () => {
+    refundModule ??= import(/* @vite-ignore */ REFUND_URL) as Promise<RefundModule>;
+    void refundModule.then(
+      (m) =>
+        m.openRefundDialog({
+          link,
+          request: request as RefundDialogContext['request'],
+          errorText,
+          notify,
+          whileBusy,
+          newIdempotencyKey,
+          done: (fresh) => reload(fresh),
+        }),
+      (err: unknown) => {
+        refundModule = undefined;
+        notify(`Could not open the refund form: ${errorText(err)}`, 'error');
+      },
+    );
+  });
+  return btn;
+}
+
+/** A PATCH toggle (reminders, part payments) of a `created` Razorpay link. */
+function toggle(
+  link: LinkDetail,
+  field: 'reminders' | 'acceptPartial',
+  on: boolean,
+  reload: (l?: LinkDetail) => void,
+): HTMLButtonElement {
+  const what = field === 'reminders' ? 'reminders' : 'part payments';
+  const btn = h(
+    'button',
+    { type: 'button', className: 'btn', 'data-testid': `toggle-${field}` },
+    `Turn ${what} ${on ? 'off' : 'on'}`,
+  );
+  btn.addEventListener('click', () => {
+    void whileBusy(btn, 'Saving…', async () => {
+      try {
+        reload((await linkApi.update(link.id, { [field]: !on })).data);
+        notify(
+          `${what[0]!.toUpperCase()}${what.slice(1)} ${on ? 'off' : 'on'} for link ${link.id}.`,
+          'success',
+        );
+      } catch (err) {
+        notify(`Could not change link ${link.id}: ${errorText(err)}`, 'error');
+      }
+    });
+  });
+  return btn;
+}
 
 function eventSummary(e: LinkDetail['events'][number]): string {
   const d = (e.detail ?? {}) as Record<string, unknown>;
@@ -108,9 +174,11 @@ function actionsFor(
   reload: (l?: LinkDetail) => void,
   onChange?: (l: Link) => void,
 ): HTMLElement | null {
-  if (!can('write')) return null;
-  const open = link.status === 'created' || link.status === 'partially_paid';
   const row = h('div', { className: 'actions drawer-actions' });
+  const refund = refundButton(link, reload);
+  if (refund) row.append(refund);
+  if (!can('write')) return refund ? row : null;
+  const open = link.status === 'created' || link.status === 'partially_paid';
   // EximPe cannot send a link again (the API would answer 422): no Resend for its links
   if (open && link.provider !== 'eximpe') {
     for (const via of ['sms', 'email'] as const) {
@@ -194,6 +262,11 @@ function actionsFor(
       });
     });
     row.append(cancel);
+    // Razorpay's PATCH (EximPe has none); a UPI link never takes part payments
+    if (link.provider !== 'eximpe') {
+      row.append(toggle(link, 'reminders', link.reminders !== false, reload));
+      if (!link.upiLink) row.append(toggle(link, 'acceptPartial', link.acceptPartial, reload));
+    }
   }
   if (row.childElementCount === 0 && extra.length === 0) return null;
   return h('div', {}, row, ...extra);
@@ -301,6 +374,23 @@ function render(link: LinkDetail, reload: (l?: LinkDetail) => void, onChange?: (
             ),
           ),
     ),
+    link.refunds.length === 0
+      ? ''
+      : section(
+          'Refunds',
+          h(
+            'ul',
+            { 'data-testid': 'refunds' },
+            ...link.refunds.map((r) =>
+              h(
+                'li',
+                { 'data-status': r.status },
+                `${formatPaise(r.amount)} of ${r.paymentId} · ${r.status}${r.external ? ' (made in Razorpay)' : ''}`,
+                r.reason ? h('div', { className: 'muted small' }, r.reason) : null,
+              ),
+            ),
+          ),
+        ),
     link.siblings.length === 0
       ? ''
       : section(

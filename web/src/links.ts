@@ -6,11 +6,10 @@
  * other links shown, which a payment may have cancelled); Cancel closes an open link after a
  * confirmation; "Export CSV" writes the rows shown in the bulk CSV's columns.
  */
-import { CSV_COLUMNS } from '../../shared/domain/csv-cells';
 import { can } from './access';
 import { api, errorText, type Link, type ListedLink } from './api';
-import { csvFileName, downloadCsv, phoneCell, rupeesCell, safeCell, toCsv } from './csv';
 import { byId, confirmDialog, h, notify, whileBusy } from './dom';
+import { exportsModule } from './exports-loader';
 import {
   attentionText,
   cancelReasonText,
@@ -396,43 +395,14 @@ async function loadPage(reset: boolean): Promise<void> {
   }
 }
 
-/** The rows shown, in the bulk CSV's columns (architecture §4), then what a paid link adds. */
-export const LINKS_CSV_COLUMNS = [
-  ...CSV_COLUMNS,
-  'created_at',
-  'amount_paid_inr',
-  'paid_at',
-  'payment_method',
-  'payment_id',
-] as const;
-
-function exportShown(): void {
-  const rowsOut = [...shownLinks.values()].map((link) => {
-    const last = captured(link)[0];
-    return [
-      safeCell(link.loanId),
-      safeCell(link.clientName),
-      phoneCell(link.phone),
-      safeCell(link.email),
-      safeCell(link.lender),
-      link.emiNumber === null || link.emiNumber === undefined ? '' : String(link.emiNumber),
-      safeCell(link.dueDate),
-      rupeesCell(link.amount),
-      safeCell(link.shortUrl),
-      safeCell(link.id),
-      safeCell(link.status),
-      safeCell(link.expireBy),
-      safeCell(link.error?.message),
-      safeCell(link.createdAt),
-      rupeesCell(link.amountPaid),
-      safeCell(link.status === 'paid' ? last?.capturedAt : ''),
-      safeCell(last?.method),
-      safeCell(last?.paymentId),
-    ];
-  });
-  const day = new Date(Date.now() + 5.5 * 3_600_000).toISOString().slice(0, 10);
-  downloadCsv(csvFileName('payment-links', day), toCsv(LINKS_CSV_COLUMNS, rowsOut));
-  notify(`Exported ${plural(rowsOut.length, 'link')} as shown (${describeFilters(filters)}).`, 'success');
+async function exportShown(): Promise<void> {
+  try {
+    const { exportLinks } = await exportsModule();
+    const count = exportLinks([...shownLinks.values()]);
+    notify(`Exported ${plural(count, 'link')} as shown (${describeFilters(filters)}).`, 'success');
+  } catch (err) {
+    notify(`Could not export: ${errorText(err)}`, 'error');
+  }
 }
 
 /**
@@ -516,7 +486,7 @@ export function initLinks(): void {
     if ((t.id === 'links-from' || t.id === 'links-to') && !t.checkValidity()) return;
     void loadPage(true);
   });
-  byId<HTMLButtonElement>('links-csv').addEventListener('click', exportShown);
+  byId<HTMLButtonElement>('links-csv').addEventListener('click', () => void exportShown());
   byId<HTMLButtonElement>('links-more').addEventListener('click', (ev) => {
     void whileBusy(ev.currentTarget as HTMLButtonElement, 'Loading…', () => loadPage(false));
   });

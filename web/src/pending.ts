@@ -11,8 +11,8 @@ import { daysBetween } from '../../shared/domain/dates';
 import { can } from './access';
 import { ApiError, api, type BulkJob, errorText, type Link, newIdempotencyKey, type PendingEmi } from './api';
 import { reloadRecentJobs } from './bulk-jobs';
-import { csvFileName, downloadCsv, phoneCell, rupeesCell, safeCell, toCsv } from './csv';
 import { byId, confirmDialog, h, notify, whileBusy } from './dom';
+import { exportsModule } from './exports-loader';
 import { emiLabel, formatDateTime, formatDueDate, formatPaise, plural, statusLabel } from './format';
 import { amountCell, cell, linkWithCopy, messageRow, statusBadge } from './shared-ui';
 
@@ -294,41 +294,17 @@ function updateSummary(hasMore: boolean): void {
 }
 
 /** What is on screen, as CSV (architecture §4's column style; phones kept as text). */
-function exportShown(): void {
-  const header = [
-    'loan_id',
-    'client_name',
-    'phone',
-    'email',
-    'lender',
-    'emi_number',
-    'due_date',
-    'days_past_due',
-    'amount_due_inr',
-    'amount_paid_inr',
-    'amount_outstanding_inr',
-    'payment_link',
-    'link_id',
-    'link_status',
-  ];
-  const rows = rowsShown.map(({ emi }) => [
-    safeCell(emi.loanId),
-    safeCell(emi.clientName),
-    phoneCell(emi.phone),
-    safeCell(emi.email),
-    safeCell(emi.lender),
-    String(emi.emiNumber),
-    emi.dueDate,
-    String(emi.daysPastDue),
-    rupeesCell(emi.amountDue),
-    rupeesCell(emi.amountPaid),
-    rupeesCell(emi.amountOutstanding),
-    safeCell(emi.activeLink?.shortUrl),
-    safeCell(emi.activeLink?.id),
-    safeCell(emi.activeLink?.status),
-  ]);
-  downloadCsv(csvFileName('pending-emis', today || 'today'), toCsv(header, rows));
-  notify(`Exported ${plural(rows.length, 'EMI')} as shown (${describeFilters(filters)}).`, 'success');
+async function exportShown(): Promise<void> {
+  try {
+    const { exportPending } = await exportsModule();
+    const count = exportPending(
+      rowsShown.map((r) => r.emi),
+      today,
+    );
+    notify(`Exported ${plural(count, 'EMI')} as shown (${describeFilters(filters)}).`, 'success');
+  } catch (err) {
+    notify(`Could not export: ${errorText(err)}`, 'error');
+  }
 }
 
 async function loadPage(reset: boolean): Promise<void> {
@@ -636,7 +612,7 @@ export function initPending(): void {
   byId<HTMLButtonElement>('pending-more').addEventListener('click', (ev) => {
     void whileBusy(ev.currentTarget as HTMLButtonElement, 'Loading…', () => loadPage(false));
   });
-  byId<HTMLButtonElement>('pending-csv').addEventListener('click', exportShown);
+  byId<HTMLButtonElement>('pending-csv').addEventListener('click', () => void exportShown());
   byId<HTMLButtonElement>('bulk-close').addEventListener('click', () => {
     sessionStorage.removeItem(JOB_KEY);
     byId('bulk-progress').hidden = true;

@@ -2,6 +2,7 @@
  * Payment links in the links table, and the writes that must move links, their EMI anchor
  * and the credit ledger together. Named access patterns:
  * - getLink(id)                                GetItem (consistent)
+ * - getCredit(paymentId)                       GetItem of the ledger entry (consistent)
  * - findByRazorpayId(plinkId)                  Query byRazorpayId GSI
  * - listForEmi(loanId, emiNumber)              Query byLoanEmi GSI (the loan+EMI index)
  * - listLinks(filters, page)                   Query on all / byStatus / byLender / byLenderStatus /
@@ -12,7 +13,7 @@
  * - listWatched(syncedBefore, limit)           Query the sparse open GSI, least recently synced first
  * - listWatchedPastExpiry(now, syncedSince, n) Query the open GSI's recently synced part for links past expire_by
  * - markSynced(id, at)                         UpdateItem: Razorpay was asked and nothing changed (reconciliation)
- * - commit({link, emi, credit})                TransactWriteItems: link + EMI (+ ledger entry),
+ * - commit({link, emi, credit, refund})        TransactWriteItems: link + EMI (+ ledger entry),
  *                                              each guarded by its optimistic version, with the
  *                                              dashboard's counters (and the loan's pending
  *                                              summary) moved by the same transaction
@@ -136,6 +137,15 @@ export class LinkStore implements port.LinkStore {
       new GetCommand({ TableName: this.linksTable, Key: keys.link(id), ConsistentRead: true }),
     );
     return out.Item ? fromItem(out.Item) : null;
+  }
+
+  async getCredit(paymentId: string): Promise<CreditEntry | null> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.emisTable, Key: keys.credit(paymentId), ConsistentRead: true }),
+    );
+    if (!out.Item) return null;
+    const { pk: _pk, sk: _sk, type: _type, ...entry } = out.Item;
+    return entry as CreditEntry;
   }
 
   async findByRazorpayId(razorpayLinkId: string): Promise<StoredLink | null> {
@@ -485,6 +495,16 @@ export class LinkStore implements port.LinkStore {
         },
       });
     }
+    if (args.refund) {
+      const refund = { ...args.refund, lender: args.refund.lender ?? args.link?.link.lender };
+      items.push({
+        Put: {
+          TableName: this.emisTable,
+          Item: { ...keys.refund(refund.paymentId, refund.refundId), type: 'REFUND', ...refund },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      });
+    }
     if (args.link) {
       const { link, expectedRev } = args.link;
       items.push({
@@ -536,7 +556,8 @@ export class LinkStore implements port.LinkStore {
     } catch (err) {
       const reasons = transactionReasons(err);
       if (!reasons) throw err;
-      if (args.credit && reasons[0] === 'ConditionalCheckFailed') return 'already-credited';
+      // the ledger line comes first: its guard failing means this money was recorded already
+      if ((args.credit || args.refund) && reasons[0] === 'ConditionalCheckFailed') return 'already-credited';
       if (reasons.some((r) => r === 'ConditionalCheckFailed')) return 'conflict';
       if (reasons.some((r) => r === 'TransactionConflict')) return 'busy';
       throw err;

@@ -91,6 +91,8 @@ export const TABLES: Record<'emis' | 'links' | 'ops', TableDef> = {
   },
 };
 
+const REFUND_SK_PREFIX = '#REFUND#';
+
 /** Key spellings. */
 export const keys = {
   loan: (loanId: string) => ({ pk: `LOAN#${loanId}`, sk: '#LOAN' }),
@@ -106,6 +108,13 @@ export const keys = {
   /** an account's secrets in the local run only (on AWS they live in Secrets Manager) */
   accountSecret: (accountId: string) => ({ pk: `ACCOUNT_SECRET#${accountId}`, sk: '#SECRET' }),
   credit: (paymentId: string) => ({ pk: `PAYMENT#${paymentId}`, sk: '#CREDIT' }),
+  /** a processed refund's ledger line (once per refund id), beside its payment's credit */
+  refund: (paymentId: string, refundId: string) => ({
+    pk: `PAYMENT#${paymentId}`,
+    sk: `#REFUND#${refundId}`,
+  }),
+  creditSk: '#CREDIT',
+  refundSkPrefix: REFUND_SK_PREFIX,
   link: (linkId: string) => ({ pk: `LINK#${linkId}`, sk: '#LINK' }),
   webhookEvent: (eventId: string) => ({ pk: `EVENT#${eventId}`, sk: '#EVENT' }),
   idempotency: (scope: string, key: string) => ({ pk: `IDEMP#${scope}#${key}`, sk: '#IDEMP' }),

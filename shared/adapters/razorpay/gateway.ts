@@ -17,9 +17,11 @@ import { GatewayAuthError, type GatewayError, GatewayRateLimitedError } from '..
 import type {
   CreateLinkRequest,
   GatewayLink,
+  GatewayRefund,
   LinkUpdate,
   NotifyChannel,
   PaymentGateway,
+  RefundRequest,
 } from '../../domain/gateway';
 import { metrics } from '../../metrics';
 import type { RazorpayOperation } from '../../observability/names';
@@ -32,7 +34,14 @@ import {
   toGatewayError,
   transportFailure,
 } from './errors';
-import { toCreateLinkBody, toGatewayLink, toGatewayLinks, toUpdateLinkBody } from './mapping';
+import {
+  toCreateLinkBody,
+  toGatewayLink,
+  toGatewayLinks,
+  toGatewayRefund,
+  toGatewayRefunds,
+  toUpdateLinkBody,
+} from './mapping';
 
 export interface RazorpayGatewayOptions {
   keyId: string;
@@ -64,7 +73,15 @@ interface AxiosLike {
 
 interface RequestConfig {
   signal?: unknown;
+  method?: string;
+  url?: string;
+  data?: unknown;
+  headers?: Record<string, unknown> | { set(name: string, value: string): unknown };
 }
+
+/** Razorpay's idempotency header for refunds: a repeat with the same value makes no second refund. */
+export const REFUND_IDEMPOTENCY_HEADER = 'X-Refund-Idempotency';
+const REFUND_PATH = /\/payments\/[^/]+\/refund$/;
 
 /** The SDK's list call takes filters its types lack (reference.md §1.6). */
 type ListParams = Parameters<Razorpay['paymentLink']['all']>[0];
@@ -98,6 +115,24 @@ export class RazorpayGateway implements PaymentGateway {
     const timeoutMs = this.timeoutMs;
     rq.interceptors.request.use((config) => {
       config.signal ??= AbortSignal.timeout(timeoutMs);
+      // the SDK's payments.refund takes no headers: a refund carries its receipt (our refund id)
+      // as Razorpay's idempotency key, so a repeat after a lost answer makes no second refund
+      const data = config.data as { receipt?: unknown } | undefined;
+      if (
+        config.method === 'post' &&
+        REFUND_PATH.test(config.url ?? '') &&
+        typeof data?.receipt === 'string'
+      ) {
+        const headers = config.headers;
+        if (headers && 'set' in headers && typeof headers.set === 'function') {
+          headers.set(REFUND_IDEMPOTENCY_HEADER, data.receipt);
+        } else {
+          config.headers = {
+            ...(headers as Record<string, unknown>),
+            [REFUND_IDEMPOTENCY_HEADER]: data.receipt,
+          };
+        }
+      }
       return config;
     });
     // The SDK's normalizeError reads err.response.status and throws a TypeError when there is
@@ -236,6 +271,49 @@ export class RazorpayGateway implements PaymentGateway {
       }
     }
     throw last ?? new Error('unreachable: no attempt made');
+  }
+
+  /**
+   * Refunds part of a captured payment (`POST /v1/payments/:id/refund`), bound to our refund id
+   * (its `receipt` and `X-Refund-Idempotency`). Tried once: a refusal (4xx) is thrown with
+   * Razorpay's reason; when the answer is lost or Razorpay failed (timeout, 5xx, 429), the
+   * payment's refunds are looked up for our receipt before anything else — found, it is the
+   * answer; not found (or the look-up fails too), the original error is thrown and the caller
+   * keeps the amount reserved. A later retry repeats the same idempotency key, so Razorpay
+   * cannot make a second refund even if the first is still in flight.
+   */
+  async refundPayment(req: RefundRequest): Promise<GatewayRefund> {
+    const body = {
+      amount: req.amount,
+      speed: 'normal',
+      receipt: req.refundId,
+      notes: { ...req.notes, refund_id: req.refundId },
+    } as unknown as Parameters<Razorpay['payments']['refund']>[1];
+    try {
+      return toGatewayRefund(await this.call('refund', () => this.rzp.payments.refund(req.paymentId, body)));
+    } catch (err) {
+      const error = toGatewayError(err);
+      if (!error.retryable) throw error;
+      let found: GatewayRefund | null = null;
+      try {
+        found = await this.findRefundOnce(req.paymentId, req.refundId);
+      } catch {
+        // the look-up failed as well: the outcome stays unknown
+      }
+      if (found) return found;
+      throw error;
+    }
+  }
+
+  async findRefund(paymentId: string, refundId: string): Promise<GatewayRefund | null> {
+    return this.withRetries(() => this.findRefundOnce(paymentId, refundId));
+  }
+
+  private async findRefundOnce(paymentId: string, refundId: string): Promise<GatewayRefund | null> {
+    const refunds = toGatewayRefunds(
+      await this.call('refunds', () => this.rzp.payments.fetchMultipleRefund(paymentId, { count: 100 })),
+    );
+    return refunds.find((r) => r.receipt === refundId || r.notes.refund_id === refundId) ?? null;
   }
 
   private async findOnce(referenceId: string): Promise<GatewayLink | null> {

@@ -7,6 +7,7 @@ import type {
   CreateLinkRequest,
   GatewayLink,
   GatewayPayment,
+  GatewayRefund,
   LinkUpdate,
   RazorpayLinkStatus,
 } from '../../domain/gateway';
@@ -135,4 +136,26 @@ export function toGatewayLink(raw: unknown): GatewayLink {
 export function toGatewayLinks(raw: unknown): GatewayLink[] {
   if (!isRecord(raw) || !Array.isArray(raw.payment_links)) throw unexpectedBody('payment link list');
   return raw.payment_links.map(toGatewayLink);
+}
+
+/** A refund entity (reference.md §3.1 `refund.*` samples) as the port's GatewayRefund. */
+export function toGatewayRefund(raw: unknown): GatewayRefund {
+  if (!isRecord(raw) || typeof raw.id !== 'string' || typeof raw.amount !== 'number') {
+    throw new GatewayUnavailableError('Razorpay answered a refund without an id or amount');
+  }
+  return {
+    id: raw.id,
+    paymentId: typeof raw.payment_id === 'string' ? raw.payment_id : '',
+    amount: raw.amount,
+    currency: typeof raw.currency === 'string' ? raw.currency : '',
+    status: typeof raw.status === 'string' ? raw.status : 'pending',
+    receipt: typeof raw.receipt === 'string' ? raw.receipt : null,
+    notes: normaliseNotes(raw.notes),
+  };
+}
+
+/** `GET /v1/payments/:id/refunds` answers a collection `{ entity, count, items }`. */
+export function toGatewayRefunds(raw: unknown): GatewayRefund[] {
+  const items = isRecord(raw) && Array.isArray(raw.items) ? raw.items : [];
+  return items.map(toGatewayRefund);
 }

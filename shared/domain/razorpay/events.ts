@@ -1,6 +1,6 @@
 /**
  * Razorpay webhook bodies, as far as we read them (reference.md §3). Tolerant by design: unknown
- * fields pass through (`looseObject`), entities we do not read (refund, …) are left alone, and
+ * fields pass through (`looseObject`), entities we do not read are left alone, and
  * Razorpay's shape quirks are normalised — `notes` as an object, `[]`, `null` or `[{key,value}]`
  * becomes a Record<string, string>; an absent or null optional text becomes `null`; an empty
  * `error_code`/`error_description` (card samples send "") becomes `null`.
@@ -74,6 +74,19 @@ export const webhookOrderSchema = z.looseObject({
   status: z.string(),
 });
 
+export const webhookRefundSchema = z.looseObject({
+  id: z.string(),
+  amount: z.number(),
+  currency: z.string(),
+  payment_id: z.string(),
+  /** pending | processed | failed */
+  status: z.string(),
+  /** what we sent as receipt (our refund id); null for refunds made in Razorpay's Dashboard */
+  receipt: text,
+  notes,
+  created_at: z.optional(z.number()),
+});
+
 const wrapped = <T extends z.ZodMiniType>(entity: T) => z.optional(z.looseObject({ entity }));
 
 export const webhookEventSchema = z.looseObject({
@@ -84,6 +97,7 @@ export const webhookEventSchema = z.looseObject({
     payment: wrapped(webhookPaymentSchema),
     payment_link: wrapped(webhookPaymentLinkSchema),
     order: wrapped(webhookOrderSchema),
+    refund: wrapped(webhookRefundSchema),
   }),
   /**
    * Unix seconds. For `payment_link.*` it is the LINK's creation time, not the event's; the
@@ -96,6 +110,7 @@ export type WebhookEvent = z.output<typeof webhookEventSchema>;
 export type WebhookPayment = z.output<typeof webhookPaymentSchema>;
 export type WebhookPaymentLink = z.output<typeof webhookPaymentLinkSchema>;
 export type WebhookOrder = z.output<typeof webhookOrderSchema>;
+export type WebhookRefund = z.output<typeof webhookRefundSchema>;
 
 export type WebhookParseResult =
   | { ok: true; event: WebhookEvent }
