@@ -21,6 +21,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import { mayAccessLender } from '../auth/scope';
 import {
+  type AccountRef,
   noLinkAtProvider,
   PROVIDER_NAMES,
   type Provider,
@@ -150,7 +151,7 @@ export function newLinkId(seed?: string): string {
     .slice(0, 20)}`;
 }
 
-interface Plan {
+export interface Plan {
   amount: number;
   expireBy: number;
   acceptPartial: boolean;
@@ -385,6 +386,42 @@ export async function createAtRazorpay(
   }
 }
 
+/**
+ * A new link's record, `creating`, written with its anchors before the provider is called: the
+ * same fields for an EMI's link and for a loan's (which adds `scope` and `covers`).
+ */
+export function newLinkRecord(
+  who: Pick<StoredLink, 'id' | 'loanId' | 'emiNumber' | 'lender' | 'clientName'> &
+    Partial<Pick<StoredLink, 'scope' | 'covers'>>,
+  plan: Plan,
+  options: Pick<GenerateOptions, 'jobId' | 'createdBy'> & { reminders: boolean },
+  account: AccountRef,
+  now: string,
+): StoredLink {
+  return {
+    ...who,
+    referenceId: who.id,
+    amount: plan.amount,
+    amountPaid: 0,
+    currency: CURRENCY,
+    status: 'creating',
+    expireBy: plan.expireBy,
+    acceptPartial: plan.acceptPartial,
+    minPartialAmount: plan.minPartialAmount,
+    createdAt: now,
+    updatedAt: now,
+    payments: [],
+    failedAttempts: 0,
+    jobId: options.jobId,
+    createdBy: options.createdBy,
+    reminders: options.reminders,
+    ...(plan.upiLink ? { upiLink: true } : {}),
+    accountId: account.accountId,
+    provider: account.provider,
+    rev: 1,
+  };
+}
+
 export interface GenerateOptions {
   linkId?: string;
   jobId?: string;
@@ -442,32 +479,13 @@ export async function generateLink(
 
     const now = new Date(nowMs).toISOString();
     const id = options.linkId ?? newLinkId();
-    const link: StoredLink = {
-      id,
-      referenceId: id,
-      loanId: emi.loanId,
-      emiNumber: emi.emiNumber,
-      lender: emi.lender,
-      clientName: emi.clientName,
-      amount: plan.amount,
-      amountPaid: 0,
-      currency: CURRENCY,
-      status: 'creating',
-      expireBy: plan.expireBy,
-      acceptPartial: plan.acceptPartial,
-      minPartialAmount: plan.minPartialAmount,
-      createdAt: now,
-      updatedAt: now,
-      payments: [],
-      failedAttempts: 0,
-      jobId: options.jobId,
-      createdBy: options.createdBy,
-      reminders: input.reminders ?? deps.settings.reminders,
-      ...(plan.upiLink ? { upiLink: true } : {}),
-      accountId: account.accountId,
-      provider: account.provider,
-      rev: 1,
-    };
+    const link = newLinkRecord(
+      { id, loanId: emi.loanId, emiNumber: emi.emiNumber, lender: emi.lender, clientName: emi.clientName },
+      plan,
+      { reminders: input.reminders ?? deps.settings.reminders, ...options },
+      account,
+      now,
+    );
     const outcome = await deps.links.commit({
       link: { link, expectedRev: 0 },
       emi: { emi: withRef(emi, link, now), expectedVersion: emi.version, before: emi },

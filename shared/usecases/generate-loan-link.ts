@@ -25,8 +25,6 @@ import { MAX_LOAN_LINK_EMIS, overdueCovers } from '../domain/allocation';
 import { istDate } from '../domain/dates';
 import { ConflictError, NotFoundError } from '../domain/errors';
 import { type Emi, type EmiLinkRef, LOAN_SCOPE_EMI_NUMBER } from '../domain/model';
-import { CURRENCY } from '../domain/money';
-import type { StoredLink } from '../domain/ports';
 import { log } from '../log';
 import {
   awaitCreation,
@@ -35,6 +33,7 @@ import {
   type GenerateResult,
   type LoanLinkInput,
   newLinkId,
+  newLinkRecord,
   planLink,
   refuseUnsupported,
   resolveUnresolved,
@@ -145,34 +144,21 @@ export async function generateLoanLink(
       );
 
     const now = new Date(nowMs).toISOString();
-    const link: StoredLink = {
-      id,
-      referenceId: id,
-      loanId: input.loanId,
-      emiNumber: LOAN_SCOPE_EMI_NUMBER,
-      scope: 'loan',
-      covers,
-      lender,
-      clientName: covered[0]!.clientName,
-      amount: plan.amount,
-      amountPaid: 0,
-      currency: CURRENCY,
-      status: 'creating',
-      expireBy: plan.expireBy,
-      acceptPartial: plan.acceptPartial,
-      minPartialAmount: plan.minPartialAmount,
-      createdAt: now,
-      updatedAt: now,
-      payments: [],
-      failedAttempts: 0,
-      jobId: options.jobId,
-      createdBy: options.createdBy,
-      reminders: input.reminders ?? deps.settings.reminders,
-      ...(plan.upiLink ? { upiLink: true } : {}),
-      accountId: account.accountId,
-      provider: account.provider,
-      rev: 1,
-    };
+    const link = newLinkRecord(
+      {
+        id,
+        loanId: input.loanId,
+        emiNumber: LOAN_SCOPE_EMI_NUMBER,
+        scope: 'loan',
+        covers,
+        lender,
+        clientName: covered[0]!.clientName,
+      },
+      plan,
+      { reminders: input.reminders ?? deps.settings.reminders, ...options },
+      account,
+      now,
+    );
     const outcome = await deps.links.commit({
       link: { link, expectedRev: 0 },
       ...anchorWrites(covered, link, now),
