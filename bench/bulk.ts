@@ -132,6 +132,7 @@ export async function runJob(sandbox: Sandbox, jobs: JobStore, lender: string): 
   const view = await startBulkJob(
     {
       emis: emis(),
+      accounts: stores().accounts,
       jobs,
       exports: exportsStore,
       queue: queueSender(process.env.BULK_QUEUE_URL!),

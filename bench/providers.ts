@@ -53,6 +53,7 @@ async function runJob(jobs: JobStore, lender: string): Promise<Result> {
   const view = await startBulkJob(
     {
       emis: emis(),
+      accounts: stores().accounts,
       jobs,
       exports: exportsStore,
       queue: queueSender(process.env.BULK_QUEUE_URL!),

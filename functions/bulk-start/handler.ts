@@ -23,8 +23,10 @@ export function config() {
 }
 
 export function makeDeps(c: ReturnType<typeof config>): BulkStartDeps {
+  const stores = makeStores(c.tables);
   return {
-    emis: makeStores(c.tables).emis,
+    emis: stores.emis,
+    accounts: stores.accounts,
     jobs: new JobStore(c.opsTable),
     queue: queueSender(c.queueUrl),
     exports: new S3ExportReader(c.exportsBucket),

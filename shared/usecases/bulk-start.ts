@@ -19,6 +19,7 @@
 import * as z from 'zod/mini';
 import { type Actor, actorRef } from '../auth/actor';
 import { lendersToRead } from '../auth/scope';
+import type { AccountRepository } from '../domain/accounts';
 import { type Clock, istDate, sleepOn } from '../domain/dates';
 import { type FieldIssue, ValidationError } from '../domain/errors';
 import { emiOutstanding, LOAN_SCOPE_EMI_NUMBER } from '../domain/model';
@@ -31,6 +32,7 @@ import {
   linkOptionsSchema,
   MAX_EXPIRY_SECONDS,
   MIN_EXPIRY_SECONDS,
+  refuseUnsupported,
   scopeSchema,
   UPI_NO_PARTIAL,
 } from './generate-link';
@@ -60,6 +62,8 @@ export interface BulkStartDeps extends BulkJobDeps {
   emis: EmiStore;
   queue: QueueSender;
   clock: Clock;
+  /** which provider a lender's links go to: options it lacks are a 422 before any work */
+  accounts: Pick<AccountRepository, 'accountOfLender'>;
 }
 
 function invalid(issues: FieldIssue[]): ValidationError {
@@ -190,6 +194,11 @@ export async function startBulkJob(
   checkBulkRequest(input, nowSeconds);
   const { lender, bucket, withinDays, emis, ...options } = input;
   const scope = emis !== undefined ? actor.lenders : lendersToRead(actor, lender, 'lender');
+  // one lender: its provider is known now, so options it lacks fail the request, not every row
+  // (a listed selection may span lenders: there each row says so, as generate would)
+  if (lender !== undefined) {
+    refuseUnsupported((await deps.accounts.accountOfLender(lender))?.provider ?? 'razorpay', options);
+  }
   const today = istDate(now);
   const selected =
     emis !== undefined

@@ -290,7 +290,14 @@ async function capturedJob(body: BulkStartInput): Promise<{ jobId: string; event
   };
   const deps = workerDeps();
   const job = await startBulkJob(
-    { emis: emiStore(), jobs: deps.jobs, exports: readExports(), queue: capture, clock: systemClock },
+    {
+      emis: emiStore(),
+      accounts: stores().accounts,
+      jobs: deps.jobs,
+      exports: readExports(),
+      queue: capture,
+      clock: systemClock,
+    },
     body,
     opsActor,
     { waitMs: 0 },
@@ -389,7 +396,14 @@ describe('a job never stays running', () => {
   it('re-enqueues unfinished items after a stall, and the job completes', async () => {
     const deps = workerDeps();
     const job = await startBulkJob(
-      { emis: emiStore(), jobs: deps.jobs, exports: readExports(), queue: lost, clock: systemClock },
+      {
+        emis: emiStore(),
+        accounts: stores().accounts,
+        jobs: deps.jobs,
+        exports: readExports(),
+        queue: lost,
+        clock: systemClock,
+      },
       { lender: 'Stuck', bucket: 'overdue' },
       opsActor,
       { waitMs: 0 },
@@ -414,7 +428,14 @@ describe('a job never stays running', () => {
   it('after a second stall marks what is left failed with a reason and still writes the CSV', async () => {
     const deps = workerDeps();
     const job = await startBulkJob(
-      { emis: emiStore(), jobs: deps.jobs, exports: readExports(), queue: lost, clock: systemClock },
+      {
+        emis: emiStore(),
+        accounts: stores().accounts,
+        jobs: deps.jobs,
+        exports: readExports(),
+        queue: lost,
+        clock: systemClock,
+      },
       { lender: 'Stuck2', bucket: 'overdue' },
       opsActor,
       { waitMs: 0 },

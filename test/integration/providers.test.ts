@@ -388,6 +388,34 @@ describe('EximPe webhooks and refusals', () => {
     ]);
   });
 
+  it('answers 422 for a bulk job of an EximPe lender asking what EximPe lacks, before any work', async () => {
+    const jobsBefore = (await api('GET', '/api/payment-links/bulk-jobs', 'ops')).json.items.length;
+    const res = await api('POST', '/api/payment-links/bulk-generate-export', 'ops', {
+      lender: CASES[1]!.lender,
+      bucket: 'all',
+      withinDays: 30,
+      acceptPartial: true,
+      reminders: true,
+    });
+    expect(res.status, JSON.stringify(res.json)).toBe(422);
+    expect(res.json.error.message).toMatch(/not supported by this lender's provider \(EximPe\)/);
+    expect(res.json.error.details.map((d: { field: string }) => d.field).sort()).toEqual([
+      'acceptPartial',
+      'reminders',
+    ]);
+    // no job was recorded
+    expect((await api('GET', '/api/payment-links/bulk-jobs', 'ops')).json.items).toHaveLength(jobsBefore);
+    // the same options for the Razorpay lender are fine
+    const rzp = await api('POST', '/api/payment-links/bulk-generate-export', 'ops', {
+      lender: CASES[0]!.lender,
+      bucket: 'all',
+      withinDays: 0,
+      acceptPartial: true,
+      reminders: true,
+    });
+    expect([200, 202], JSON.stringify(rzp.json)).toContain(rzp.status);
+  });
+
   it('an EximPe link: a new expiry goes through EximPe’s extend; resend and other changes are 422 naming the field', async () => {
     const gen = await api('POST', '/api/payment-links/generate', 'ops', {
       loanId: `${CASES[1]!.prefix}-4`,
