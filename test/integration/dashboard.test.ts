@@ -338,8 +338,10 @@ describe('kept totals = rebuild after a randomized run', () => {
       new UpdateCommand({
         TableName: app.names.EMIS_TABLE,
         Key: { pk: 'AGG#Dash', sk: 'T#3' },
-        UpdateExpression: 'ADD pc :one',
-        ExpressionAttributeValues: { ':one': 1 },
+        // shards are picked at random: this one may not exist yet, and a counter item is one by its type
+        UpdateExpression: 'SET #type = :agg ADD pc :one',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: { ':one': 1, ':agg': 'AGG' },
       }),
     );
     const drifted = await rebuildAggregates(tables());
